@@ -1,0 +1,15 @@
+"""MatterHub: a Jupyter-native data and model hub for materials science."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["Hub", "__version__"]
+
+
+def __getattr__(name: str):  # lazy, so ``import hub`` stays cheap for extractor workers
+    if name == "Hub":
+        from hub.client import Hub
+
+        return Hub
+    raise AttributeError(f"module 'hub' has no attribute {name!r}")

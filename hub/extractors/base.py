@@ -1,0 +1,128 @@
+"""The extractor plugin contract.
+
+An extractor reads one family of files and returns part of an MDF record as a
+nested dict using the field names of :mod:`hub.records` (``material``,
+``crystal_structure``, ``dft``, ``image``, ``electron_microscopy``, ``table``,
+``arrays``, ``custom``).  Connect merges the parts that several extractors give
+for the same group of files into one record.
+
+Metadata is declarative (class attributes), so the CLI, catalogs and widgets can
+list what an extractor does without running it (the pattern of intake's readers
+and xarray's ``BackendEntrypoint``).
+
+Grouping follows MDF's MaterialsIO: ``group()`` decides which files form one
+record.  Most extractors use the default, one group per claimed file.  An
+extractor that sets ``groups_files = True`` (VASP, Quantum ESPRESSO) returns
+whole calculation folders as groups; Connect gives those groups precedence, so
+the files of one calculation become one record rather than one record each.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hub.exceptions import MissingDependencyError
+
+#: What ``extract`` returns: one record part, or several records (a mapped table).
+Extracted = dict[str, Any] | list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ExtractionContext:
+    """What an extractor may know besides the files.
+
+    ``root`` is the folder the submission was collected into (group paths are
+    absolute paths below it).  ``mapping`` is the user's mapping from record
+    field paths to column names / key paths (``{"material.composition":
+    "formula"}``), or None.  ``options`` holds extractor-specific options keyed
+    by extractor name.
+    """
+
+    root: Path
+    mapping: dict[str, str] | None = None
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Extractor:
+    """Base class of every extractor.
+
+    Subclasses set the class attributes and implement :meth:`extract`.
+    """
+
+    #: Registry name (the entry point name).
+    name: ClassVar[str] = ""
+    #: One line for people.
+    description: ClassVar[str] = ""
+    #: Record blocks this extractor fills, e.g. ``("material", "crystal_structure")``.
+    provides: ClassVar[tuple[str, ...]] = ()
+    #: Case-insensitive glob patterns matched against the file *name*.
+    patterns: ClassVar[tuple[str, ...]] = ()
+    #: Modules that must be importable for the extractor to work.
+    imports: ClassVar[tuple[str, ...]] = ()
+    #: The pip extra that installs ``imports`` (for the error message).
+    extra: ClassVar[str | None] = None
+    #: True when ``group`` returns multi-file groups that form one record.
+    groups_files: ClassVar[bool] = False
+    #: True when the extractor only runs if the submission has a mapping.
+    needs_mapping: ClassVar[bool] = False
+
+    # -- declarative helpers -------------------------------------------------
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether every module in ``imports`` can be imported."""
+        return all(importlib.util.find_spec(m.split(".")[0]) is not None for m in cls.imports)
+
+    @classmethod
+    def require(cls) -> None:
+        """Raise :class:`MissingDependencyError` naming the extra when something is missing."""
+        missing = [m for m in cls.imports if importlib.util.find_spec(m.split(".")[0]) is None]
+        if missing:
+            hint = f"pip install 'matterhub[{cls.extra}]'" if cls.extra else f"pip install {' '.join(missing)}"
+            raise MissingDependencyError(
+                f"The {cls.name!r} extractor needs {', '.join(missing)}, which is not installed. "
+                f"Please run {hint} to install it."
+            )
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "name": cls.name,
+            "description": cls.description,
+            "provides": list(cls.provides),
+            "patterns": list(cls.patterns),
+            "imports": list(cls.imports),
+            "extra": cls.extra,
+            "groups_files": cls.groups_files,
+            "available": cls.available(),
+        }
+
+    # -- the contract ---------------------------------------------------------
+
+    def claims(self, path: Path) -> bool:
+        """Whether this extractor wants to look at ``path`` (default: name patterns)."""
+        name = path.name.lower()
+        return any(fnmatch.fnmatchcase(name, p.lower()) for p in self.patterns)
+
+    def group(self, files: Sequence[Path], context: ExtractionContext) -> Iterable[tuple[Path, ...]]:
+        """Split ``files`` (every file of the submission) into groups that form one record each.
+
+        The default: one group per claimed file.
+        """
+        for f in files:
+            if self.claims(f):
+                yield (f,)
+
+    def extract(self, group: tuple[Path, ...], context: ExtractionContext) -> Extracted:
+        """Return the record part(s) for ``group``; raise on a file it cannot read.
+
+        Any exception is caught by Connect and reported as a per-file error naming
+        the extractor; return ``{}`` when the files hold nothing this extractor
+        understands (not an error).
+        """
+        raise NotImplementedError

@@ -1,0 +1,82 @@
+"""The generic extractor: size, MIME type and sha256 of every file."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from hub.extractors.base import ExtractionContext, Extractor
+from hub.store.hashing import sha256_file
+
+# Materials file types that ``mimetypes`` does not know.
+_MIME_BY_SUFFIX = {
+    ".cif": "chemical/x-cif",
+    ".xyz": "chemical/x-xyz",
+    ".extxyz": "chemical/x-xyz",
+    ".dm3": "application/x-dm3",
+    ".dm4": "application/x-dm4",
+    ".emd": "application/x-hdf5",
+    ".h5": "application/x-hdf5",
+    ".hdf5": "application/x-hdf5",
+    ".nc": "application/x-netcdf",
+    ".npy": "application/x-npy",
+    ".parquet": "application/vnd.apache.parquet",
+    ".zarr": "application/x-zarr",
+    ".log": "text/plain",
+    ".out": "text/plain",
+    ".in": "text/plain",
+    ".upf": "text/plain",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+_MIME_BY_NAME = {
+    "outcar": "text/plain",
+    "incar": "text/plain",
+    "poscar": "text/plain",
+    "contcar": "text/plain",
+    "kpoints": "text/plain",
+    "oszicar": "text/plain",
+    "doscar": "text/plain",
+    "eigenval": "text/plain",
+    "xdatcar": "text/plain",
+    "ibzkpt": "text/plain",
+    "pcdat": "text/plain",
+}
+
+
+def guess_mime_type(path: Path) -> str:
+    name = path.name.lower()
+    for stem, mime in _MIME_BY_NAME.items():
+        if name == stem or name.startswith(stem + "_") or name.startswith(stem + "."):
+            return mime
+    suffix = path.suffix.lower()
+    if suffix in _MIME_BY_SUFFIX:
+        return _MIME_BY_SUFFIX[suffix]
+    guessed, _ = mimetypes.guess_type(name)
+    return guessed or "application/octet-stream"
+
+
+def file_entry(path: Path, root: Path, data_type: str | None = None) -> dict[str, Any]:
+    """The ``files[]`` entry of one file (paths are relative to the submission root)."""
+    st = path.stat()
+    return {
+        "filename": path.name,
+        "path": path.relative_to(root).as_posix(),
+        "length": st.st_size,
+        "mime_type": guess_mime_type(path),
+        "sha256": sha256_file(path),
+        "data_type": data_type or guess_mime_type(path).split("/")[0],
+    }
+
+
+class GenericExtractor(Extractor):
+    name = "generic"
+    description = "Size, MIME type and sha256 of every file"
+    provides = ("files",)
+    patterns = ("*",)
+
+    def extract(self, group: tuple[Path, ...], context: ExtractionContext) -> dict[str, Any]:
+        return {"files": [file_entry(p, context.root) for p in group]}
