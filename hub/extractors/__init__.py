@@ -1,12 +1,12 @@
 """Extractors: one module per file family, registered through the
 ``matterhub.extractors`` entry point group."""
 
-from hub.extractors.base import ExtractionContext, Extracted, Extractor
+from hub.extractors.base import Extracted, ExtractionContext, Extractor
 from hub.extractors.registry import available_extractors, extractor_classes, get_extractor
 
 __all__ = [
-    "ExtractionContext",
     "Extracted",
+    "ExtractionContext",
     "Extractor",
     "available_extractors",
     "extractor_classes",

@@ -83,7 +83,9 @@ class Extractor:
         """Raise :class:`MissingDependencyError` naming the extra when something is missing."""
         missing = [m for m in cls.imports if importlib.util.find_spec(m.split(".")[0]) is None]
         if missing:
-            hint = f"pip install 'matterhub[{cls.extra}]'" if cls.extra else f"pip install {' '.join(missing)}"
+            hint = (
+                f"pip install 'matterhub[{cls.extra}]'" if cls.extra else f"pip install {' '.join(missing)}"
+            )
             raise MissingDependencyError(
                 f"The {cls.name!r} extractor needs {', '.join(missing)}, which is not installed. "
                 f"Please run {hint} to install it."

@@ -1,0 +1,52 @@
+# MatterHub: every install step lives here, so a fresh clone needs only Python 3.11 and pip.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_HUB ?= .demo-hub
+SERVE  ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench lint format envfiles schemas clean system-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[all,dev]"
+	touch $(STAMP)
+
+## Debian packages the tests need (none yet beyond Python; browsers and databases join here).
+system-deps:
+	@true
+
+demo: $(STAMP)
+	$(BIN)/matterhub --hub $(DEMO_HUB) -q demo
+ifeq ($(SERVE),1)
+	@echo "make demo SERVE=1: the dashboards are not built yet (they arrive with the Jupyter front); nothing to serve."
+endif
+
+test: $(STAMP) system-deps
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check hub tests benchmarks binder
+	$(BIN)/ruff format --check hub tests benchmarks binder
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format hub tests benchmarks binder
+	$(BIN)/ruff check --fix hub tests benchmarks binder
+
+envfiles: $(STAMP)
+	$(BIN)/python binder/derive_envs.py
+
+schemas: $(STAMP)
+	$(BIN)/python -m hub.records.schema
+
+clean:
+	rm -rf $(DEMO_HUB) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

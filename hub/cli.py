@@ -1,0 +1,331 @@
+"""The ``matterhub`` command: the Python API from a shell.
+
+Every listing or showing command takes ``--json`` for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hub.exceptions import HubError
+
+
+def _hub(ctx: click.Context) -> Any:
+    from hub.client import Hub
+
+    opts = ctx.obj
+    if "hub" not in opts:
+        opts["hub"] = Hub(
+            opts["location"],
+            user=opts["user"],
+            groups=list(opts["groups"]) or None,
+            progress=not opts["quiet"],
+        )
+    return opts["hub"]
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(text)
+
+
+class _Group(click.Group):
+    """Turns HubErrors into one clear line and exit code 1 (2 for usage)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HubError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--hub",
+    "location",
+    envvar="MATTERHUB_HOME",
+    default=None,
+    help="Hub folder (default $MATTERHUB_HOME or ~/.matterhub).",
+)
+@click.option("--user", default=None, help="Act as this user (default: the hub's local owner).")
+@click.option("--group", "groups", multiple=True, help="A group of the user (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.version_option(package_name="matterhub")
+@click.pass_context
+def main(
+    ctx: click.Context, location: str | None, user: str | None, groups: tuple[str, ...], quiet: bool
+) -> None:
+    """MatterHub: a data and model hub for materials science."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(location=location, user=user, groups=groups, quiet=quiet)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the hub folder (catalog, blob store) if it does not exist."""
+    hub = _hub(ctx)
+    click.echo(f"hub ready at {hub.home} (catalog {hub.config.catalog}, store {hub.config.store})")
+
+
+def _load_mapping(value: str | None) -> dict[str, str] | None:
+    if not value:
+        return None
+    path = Path(value)
+    text = path.read_text() if path.exists() else value
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError:
+        import yaml
+
+        mapping = yaml.safe_load(text)
+    if not isinstance(mapping, dict):
+        raise click.BadParameter("give a JSON/YAML object {'record.field': 'column'} or a file holding one")
+    return {str(k): str(v) for k, v in mapping.items()}
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--title", help="Dataset title (required unless --retry).")
+@click.option("--author", "authors", multiple=True, help='An author, "Family, Given" (repeatable).')
+@click.option("--affiliation", "affiliations", multiple=True, help="Affiliation of the authors (repeatable).")
+@click.option("--source-name", default=None, help="Short name (default: a slug of the title).")
+@click.option("--description", default=None)
+@click.option("--license", "license_", default=None)
+@click.option("--doi", "related_dois", multiple=True, help="A related DOI (repeatable).")
+@click.option("--tag", "tags", multiple=True)
+@click.option("--mapping", default=None, help="JSON/YAML mapping or a file holding one.")
+@click.option(
+    "--visible-to", "visible_to", multiple=True, help="public, user:NAME or group:NAME (repeatable)."
+)
+@click.option("--curate", is_flag=True, help="Wait for a curator before publishing.")
+@click.option("--retry", "retry_id", default=None, help="Retry a failed or interrupted submission by id.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def submit(
+    ctx: click.Context,
+    source: str | None,
+    title: str | None,
+    authors: tuple[str, ...],
+    affiliations: tuple[str, ...],
+    source_name: str | None,
+    description: str | None,
+    license_: str | None,
+    related_dois: tuple[str, ...],
+    tags: tuple[str, ...],
+    mapping: str | None,
+    visible_to: tuple[str, ...],
+    curate: bool,
+    retry_id: str | None,
+    as_json: bool,
+) -> None:
+    """Submit SOURCE (a file, folder, archive or URL) as a dataset."""
+    hub = _hub(ctx)
+    if retry_id:
+        sub = hub.retry(retry_id)
+    else:
+        if not source or not title or not authors:
+            raise click.UsageError("submit needs SOURCE, --title and at least one --author (or --retry ID)")
+        sub = hub.submit(
+            source,
+            title=title,
+            authors=list(authors),
+            affiliations=list(affiliations),
+            source_name=source_name,
+            description=description,
+            license=license_,
+            related_dois=list(related_dois),
+            tags=list(tags),
+            mapping=_load_mapping(mapping),
+            visible_to=list(visible_to) or None,
+            curate=curate,
+        )
+    _emit(sub.to_dict(), as_json, sub.report())
+    if not sub.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("submission_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status(ctx: click.Context, submission_id: str | None, as_json: bool) -> None:
+    """Show a submission (or list yours)."""
+    hub = _hub(ctx)
+    if submission_id:
+        sub = hub.submission(submission_id)
+        _emit(sub.to_dict(), as_json, sub.report())
+        return
+    subs = hub.submissions()
+    _emit(
+        [s.to_dict() for s in subs],
+        as_json,
+        "\n".join(
+            f"{s.id}  {s.status:<16} {s.source_id or s.source_name}  errors={len(s.errors)}" for s in subs
+        )
+        or "no submissions",
+    )
+
+
+@main.command()
+@click.option("--all-versions", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def datasets(ctx: click.Context, all_versions: bool, as_json: bool) -> None:
+    """List the datasets you may see."""
+    rows = [d.to_dict() for d in _hub(ctx).datasets(all_versions=all_versions)]
+    lines = [
+        f"{r['source_id']:<40} {r['files']:>6} files {r['records']:>8} records  {r['status']:<16} {r['title']}"
+        for r in rows
+    ]
+    _emit(rows, as_json, "\n".join(lines) or "no datasets")
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--records", "show_records", is_flag=True, help="Include the records.")
+@click.option("--datacite", is_flag=True, help="Print the DataCite JSON of the version.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, ident: str, show_records: bool, datacite: bool, as_json: bool) -> None:
+    """Show a dataset (source_id or source_name) or a record (record_id)."""
+    hub = _hub(ctx)
+    try:
+        ds = hub.dataset(ident)
+    except HubError:
+        rec = hub.record(ident)
+        _emit(rec, True, "")
+        return
+    if datacite:
+        _emit(ds.datacite(), True, "")
+        return
+    data: dict[str, Any] = {**ds.to_dict(), "metadata": ds.metadata, "files": ds.files()}
+    if show_records:
+        data["records"] = ds.records()
+    text = [
+        f"{ds.source_id}: {ds.title}",
+        f"  status {ds.status}, owner {ds.owner}, root hash {ds.root_hash}",
+        f"  {ds.n_files} files, {ds.n_records} records, {ds.total_size:,} bytes",
+    ]
+    text += [f"  {f['path']}  {f['length']:,} B  {f['mime_type']}" for f in data["files"][:50]]
+    if len(data["files"]) > 50:
+        text.append(f"  ... {len(data['files']) - 50} more files")
+    _emit(data, as_json, "\n".join(text))
+
+
+@main.command()
+@click.argument("ident")
+@click.argument("dest", type=click.Path())
+@click.option("--path", "paths", multiple=True, help="Only this file (repeatable).")
+@click.pass_context
+def download(ctx: click.Context, ident: str, dest: str, paths: tuple[str, ...]) -> None:
+    """Download a dataset's files into DEST, verifying every sha256."""
+    out = _hub(ctx).download(ident, dest, paths=list(paths) or None)
+    click.echo(f"{len(out)} files written under {dest}, every sha256 verified")
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--title", default=None)
+@click.option("--description", default=None)
+@click.option("--visible-to", "visible_to", multiple=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def update(
+    ctx: click.Context,
+    ident: str,
+    title: str | None,
+    description: str | None,
+    visible_to: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Make a new version with changed metadata (no file is copied)."""
+    changes: dict[str, Any] = {k: v for k, v in {"title": title, "description": description}.items() if v}
+    if visible_to:
+        changes["visible_to"] = list(visible_to)
+    ds = _hub(ctx).update_metadata(ident, **changes)
+    _emit(ds.to_dict(), as_json, f"new version {ds.source_id}")
+
+
+@main.command()
+@click.argument("action", type=click.Choice(["list", "accept", "reject"]))
+@click.argument("submission_id", required=False)
+@click.option("--reason", default="", help="Why (shown to the submitter).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def curate(ctx: click.Context, action: str, submission_id: str | None, reason: str, as_json: bool) -> None:
+    """List, accept or reject submissions waiting for curation."""
+    hub = _hub(ctx)
+    if action == "list":
+        subs = hub.pending_curation()
+        _emit(
+            [s.to_dict() for s in subs],
+            as_json,
+            "\n".join(f"{s.id}  {s.source_id}  by {s.owner}" for s in subs) or "nothing waiting",
+        )
+        return
+    if not submission_id:
+        raise click.UsageError(f"curate {action} needs a SUBMISSION_ID")
+    sub = hub.curate(submission_id, accept=action == "accept", reason=reason)
+    _emit(sub.to_dict(), as_json, sub.report())
+
+
+@main.command()
+@click.argument("ident")
+@click.pass_context
+def verify(ctx: click.Context, ident: str) -> None:
+    """Check every blob of a dataset version against its sha256."""
+    bad = _hub(ctx).verify(ident)
+    if bad:
+        click.echo("corrupt or missing: " + ", ".join(bad), err=True)
+        sys.exit(1)
+    click.echo("every file verifies")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def extractors(ctx: click.Context, as_json: bool) -> None:
+    """List the installed extractors and what they read."""
+    rows = _hub(ctx).extractors()
+    _emit(
+        rows,
+        as_json,
+        "\n".join(
+            f"{r['name']:<14} {'ok ' if r['available'] else 'n/a'} {', '.join(r['patterns'])[:50]:<50} {r['description']}"
+            for r in rows
+        ),
+    )
+
+
+@main.command()
+@click.option(
+    "--data",
+    "data_dir",
+    default=None,
+    type=click.Path(),
+    help="Real data mirror to ingest too (default: $MATTERHUB_MIRROR or ../shared/data when present).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
+    """Build a demo hub from data this machine has, and show what it holds."""
+    from hub.demo import build_demo
+
+    report = build_demo(
+        _hub(ctx), data_dir=Path(data_dir) if data_dir else None, echo=None if as_json else click.echo
+    )
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

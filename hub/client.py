@@ -1,0 +1,381 @@
+"""``Hub``: one Python API over a hub.
+
+``Hub()`` opens (or creates) the embedded hub in ``$MATTERHUB_HOME`` (default
+``~/.matterhub``): an SQLite catalog, a blob store and a staging area in one
+folder, nothing to start.  ``Hub(path, user="alice", groups=["lab"])`` acts as
+that principal; with no ``user`` the embedded hub acts as its local owner, who
+administers it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+from typing import IO, Any
+
+from tqdm.auto import tqdm
+
+from hub.access import PUBLISHED, Principal
+from hub.config import HubConfig
+from hub.connect.archives import ArchiveLimits
+from hub.connect.pipeline import Pipeline, new_submission_id
+from hub.connect.request import SubmissionRequest, make_request
+from hub.connect.submission import Submission, new_steps
+from hub.dataset import Dataset
+from hub.db.catalog import Catalog
+from hub.db.models import SubmissionRow
+from hub.exceptions import AccessDeniedError, ConflictError, HubError, NotFoundError
+from hub.extractors.registry import extractor_classes
+from hub.records.dataset import source_id_of
+from hub.records.validation import validate_dataset
+from hub.store.blobs import BlobStore
+from hub.store.manifest import ManifestEntry, store_manifest
+
+
+class Hub:
+    """A materials data hub, embedded in this process.
+
+    Parameters
+    ----------
+    location
+        The hub folder (default ``$MATTERHUB_HOME`` or ``~/.matterhub``).
+    user, groups
+        The principal to act as.  Without ``user``, the local owner (an admin).
+    progress
+        Show tqdm progress bars for long work.
+    catalog, store
+        Override the catalog URL (e.g. ``postgresql+psycopg://...``) and the blob
+        store URL (any fsspec URL); saved in the hub's ``config.json``.
+    """
+
+    def __init__(
+        self,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        user: str | None = None,
+        groups: list[str] | None = None,
+        token: str | None = None,
+        progress: bool = True,
+        catalog: str | None = None,
+        store: str | None = None,
+        archive_limits: ArchiveLimits | None = None,
+    ) -> None:
+        if location is not None and str(location).startswith(("http://", "https://")):
+            raise HubError(
+                f"{location} is a remote hub; this version of MatterHub opens embedded hubs only "
+                "(a folder). The remote client arrives with the hub service."
+            )
+        self.config = HubConfig.load(location, catalog=catalog, store=store)
+        self.principal = Principal(user, frozenset(groups or ())) if user else Principal.local()
+        self.progress = progress
+        self._catalog = Catalog(self.config.catalog)
+        self._store = BlobStore(self.config.store)
+        self._limits = archive_limits or ArchiveLimits()
+        self._recover_interrupted()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @property
+    def home(self) -> Path:
+        return self.config.home
+
+    def close(self) -> None:
+        self._catalog.close()
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Hub {self.home} as {self.principal.name}>"
+
+    def _pipeline(self, progress: bool | None = None) -> Pipeline:
+        return Pipeline(
+            self._catalog,
+            self._store,
+            self.config.staging,
+            self.principal,
+            limits=self._limits,
+            progress=self.progress if progress is None else progress,
+        )
+
+    def _recover_interrupted(self) -> None:
+        """Mark submissions whose process died on this host as interrupted (they can be retried)."""
+        host = socket.gethostname()
+        for row in self._catalog.running_submissions():
+            if row.host == host and row.pid and not _pid_alive(row.pid):
+                steps = [{**s, "status": "failed"} if s["status"] == "running" else s for s in row.steps]
+                self._catalog.update_submission(
+                    row.id,
+                    status="interrupted",
+                    steps=steps,
+                    message="the process running this submission stopped before it finished; "
+                    f"nothing was published. Retry with hub.retry({row.id!r}) or `matterhub submit --retry {row.id}`",
+                )
+                shutil.rmtree(self.config.staging / row.id, ignore_errors=True)
+
+    # -- Connect -----------------------------------------------------------------
+
+    def submit(
+        self,
+        source: str | os.PathLike[str],
+        title: str,
+        authors: list[str | dict[str, Any]],
+        *,
+        mapping: dict[str, str] | None = None,
+        visible_to: list[str] | None = None,
+        curate: bool = False,
+        source_name: str | None = None,
+        progress: bool | None = None,
+        **metadata: Any,
+    ) -> Submission:
+        """Collect, extract, merge, validate, (curate) and publish a dataset.
+
+        ``source`` is a file, a folder, a zip/tar archive or any fsspec URL.
+        Extra keyword arguments are dataset metadata: ``description``,
+        ``affiliations``, ``license``, ``related_dois``, ``subjects``, ``tags``,
+        ``organizations``, ``custom`` (up to 10 searchable fields), ``extractors``
+        (names to use), or any DataCite field (``publicationYear``, ...).
+
+        Returns when the submission has finished; ``sub.status`` is
+        ``complete`` (published), ``pending_curation``, or ``failed`` with
+        ``sub.message``; ``sub.errors`` lists every file that failed.
+        """
+        request = make_request(
+            title=title,
+            authors=authors,
+            mapping=mapping,
+            visible_to=visible_to,
+            curate=curate,
+            source_name=source_name,
+            **metadata,
+        )
+        pipeline = self._pipeline(progress)
+        src = os.fspath(source)
+        sub_id = pipeline.create(src, request)
+        return pipeline.run(sub_id, src, request)
+
+    def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
+        """Run a failed or interrupted submission again, with the same source and metadata."""
+        row = self._catalog.submission(submission_id, self.principal)
+        if row.status not in ("failed", "interrupted"):
+            raise ConflictError(
+                f"submission {submission_id} is {row.status}; only failed or interrupted ones can be retried"
+            )
+        request = SubmissionRequest.model_validate(row.options)
+        self._catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
+        return self._pipeline(progress).run(row.id, row.source, request)
+
+    def submission(self, submission_id: str) -> Submission:
+        return Submission.from_row(self._catalog.submission(submission_id, self.principal))
+
+    def submissions(self, status: str | None = None) -> list[Submission]:
+        return [Submission.from_row(r) for r in self._catalog.submissions(self.principal, status)]
+
+    # -- curation ----------------------------------------------------------------
+
+    def pending_curation(self) -> list[Submission]:
+        self._require_curator()
+        return self.submissions(status="pending_curation")
+
+    def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
+        """Accept (publish) or reject a submission waiting in ``pending_curation``."""
+        self._require_curator()
+        row = self._catalog.submission(submission_id, self.principal)
+        if row.status != "pending_curation" or not row.source_id:
+            raise ConflictError(f"submission {submission_id} is {row.status}, not pending_curation")
+        verdict = "accepted" if accept else "rejected"
+        note = f"{verdict} by {self.principal.name}" + (f": {reason}" if reason else "")
+        steps = [{**s, "status": "done", "detail": note} if s["name"] == "curate" else s for s in row.steps]
+        if accept:
+            self._catalog.set_status(row.source_id, PUBLISHED)
+            self._catalog.update_submission(row.id, status="complete", steps=steps, message=note)
+        else:
+            self._catalog.delete_version(row.source_id)
+            self._catalog.update_submission(
+                row.id, status="rejected", steps=steps, message=note, source_id=None
+            )
+        return self.submission(submission_id)
+
+    def _require_curator(self) -> None:
+        if not self.principal.is_curator:
+            raise AccessDeniedError(
+                f"{self.principal.name} is not a curator (members of 'curators' or 'admin' are)"
+            )
+
+    # -- Publish: versions -------------------------------------------------------
+
+    def update_metadata(self, dataset: str, **changes: Any) -> Dataset:
+        """A new version with changed metadata and the same files (no blob is copied).
+
+        ``changes`` are the metadata keywords of :meth:`submit` (``title``,
+        ``authors``, ``description``, ``visible_to``, ``custom``, DataCite fields, ...).
+        """
+        prev = self._catalog.dataset(self.principal, dataset)
+        if not (self.principal.is_admin or prev.owner == self.principal.user):
+            raise AccessDeniedError(f"only the owner of {prev.source_id} ({prev.owner}) may update it")
+        prev_sub = self._catalog.submission_row(prev.submission_id) if prev.submission_id else None
+        if prev_sub is not None:
+            options = dict(prev_sub.options)
+        else:
+            dc = prev.document["dc"]
+            options = {"title": dc["titles"][0]["title"], "authors": dc["creators"]}
+        options.update(changes)
+        options["source_name"] = prev.source_name
+        request = make_request(**options)
+        sub_id = new_submission_id()
+        self._catalog.add_submission(
+            SubmissionRow(
+                id=sub_id,
+                owner=self.principal.name,
+                source=f"metadata update of {prev.source_id}",
+                source_name=prev.source_name,
+                status="running",
+                steps=[
+                    {
+                        **s,
+                        "status": "skipped"
+                        if s["name"] in ("collect", "extract", "merge", "curate")
+                        else "done",
+                    }
+                    for s in new_steps()
+                ],
+                errors=[],
+                options=request.model_dump(mode="json"),
+            )
+        )
+        files = [
+            {k: getattr(f, k) for k in ("path", "filename", "sha256", "length", "mime_type", "data_type")}
+            for f in self._catalog.files(self.principal, prev.source_id)
+        ]
+        old_records = self._catalog.records(self.principal, prev.source_id)
+        entries = [ManifestEntry(f["path"], f["sha256"], f["length"]) for f in files]
+
+        def stamp(version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            sid = source_id_of(prev.source_name, version)
+            doc = validate_dataset(
+                {
+                    "dc": request.datacite_block().model_dump(mode="json", exclude_none=True),
+                    "mdf": {
+                        **prev.document["mdf"],
+                        "source_id": sid,
+                        "version": version,
+                        "visible_to": request.visible_to,
+                        "tags": request.tags,
+                        "organizations": request.organizations,
+                        "previous_version": prev.source_id,
+                        "status": PUBLISHED,
+                    },
+                    "data": {**prev.document["data"]},
+                    "custom": request.custom,
+                }
+            )
+            doc["data"]["manifest"] = store_manifest(self._store, sid, entries)
+            records = [
+                {
+                    **r,
+                    "mdf": {
+                        **r["mdf"],
+                        "source_id": sid,
+                        "version": version,
+                        "record_id": f"{sid}.{r['mdf']['scroll_id']}",
+                        "visible_to": request.visible_to,
+                    },
+                }
+                for r in old_records
+            ]
+            return doc, records
+
+        self._catalog.publish(
+            source_name=prev.source_name,
+            owner=prev.owner,
+            status=PUBLISHED,
+            visible_to=request.visible_to,
+            files=files,
+            stamp=stamp,
+            submission_id=sub_id,
+            submission_values={"status": "complete"},
+        )
+        row = self._catalog.submission_row(sub_id)
+        assert row is not None and row.source_id
+        return self.dataset(row.source_id)
+
+    # -- reading -------------------------------------------------------------------
+
+    def datasets(self, *, all_versions: bool = False, source_name: str | None = None) -> list[Dataset]:
+        """The datasets you may see (latest version of each unless ``all_versions``)."""
+        rows = self._catalog.datasets(self.principal, all_versions=all_versions, source_name=source_name)
+        return [Dataset(self, r) for r in rows]
+
+    def dataset(self, ident: str) -> Dataset:
+        """A dataset by source_id (``name_v2``) or by source_name (its latest published version)."""
+        return Dataset(self, self._catalog.dataset(self.principal, ident))
+
+    def record(self, record_id: str) -> dict[str, Any]:
+        return self._catalog.record(self.principal, record_id)
+
+    def open(self, source_id: str, path: str) -> IO[bytes]:
+        """A file of a dataset as a binary file object; a full read verifies its sha256."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        f = self._catalog.file(self.principal, ds.source_id, path)
+        return self._store.open(f.sha256, length=f.length)  # type: ignore[return-value]
+
+    def download(
+        self, source_id: str, dest: str | os.PathLike[str], paths: list[str] | None = None
+    ) -> list[Path]:
+        """Copy a dataset's files (or ``paths`` of them) under ``dest``, verifying every sha256."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        rows = self._catalog.files(self.principal, ds.source_id)
+        if paths is not None:
+            wanted = set(paths)
+            missing = wanted - {r.path for r in rows}
+            if missing:
+                raise NotFoundError(f"{ds.source_id} has no file(s) {', '.join(sorted(missing))}")
+            rows = [r for r in rows if r.path in wanted]
+        root = Path(dest).absolute()
+        out = []
+        with tqdm(
+            total=sum(r.length for r in rows),
+            unit="B",
+            unit_scale=True,
+            desc="download",
+            disable=not self.progress,
+            leave=False,
+        ) as bar:
+            for r in rows:
+                target = (root / r.path).resolve()
+                if not target.is_relative_to(root):
+                    raise HubError(f"refusing to write {r.path!r} outside {root}")
+                out.append(self._store.copy_to(r.sha256, target))
+                bar.update(r.length)
+        return out
+
+    def verify(self, source_id: str) -> list[str]:
+        """The paths of a version whose blobs are missing or do not match their sha256."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        return [
+            f.path
+            for f in self._catalog.files(self.principal, ds.source_id)
+            if not self._store.verify(f.sha256)
+        ]
+
+    def extractors(self) -> list[dict[str, Any]]:
+        """What each installed extractor reads and fills (declarative, nothing is run)."""
+        return [cls.describe() for _, cls in sorted(extractor_classes().items())]
+
+    def stats(self) -> dict[str, int]:
+        return self._catalog.counts()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

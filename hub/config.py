@@ -1,0 +1,69 @@
+"""Where a hub lives and what it is configured with.
+
+An embedded hub is a directory (``$MATTERHUB_HOME``, default ``~/.matterhub``)
+holding ``config.json``, the SQLite catalog, the blob store and a staging area.
+``config.json`` may point the catalog at PostgreSQL (``catalog``) and the blob
+store at any fsspec URL (``store``), for a shared deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from hub.db.engine import catalog_url
+
+ENV_HOME = "MATTERHUB_HOME"
+ENV_MIRROR = "MATTERHUB_MIRROR"
+CONFIG_NAME = "config.json"
+
+
+def default_home() -> Path:
+    return Path(os.environ.get(ENV_HOME) or Path.home() / ".matterhub").expanduser()
+
+
+@dataclass
+class HubConfig:
+    home: Path
+    catalog: str
+    store: str
+
+    @property
+    def staging(self) -> Path:
+        return self.home / "staging"
+
+    @classmethod
+    def load(
+        cls,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        catalog: str | None = None,
+        store: str | None = None,
+    ) -> HubConfig:
+        """Read (or create) the configuration of the hub at ``home``."""
+        root = Path(home).expanduser() if home is not None else default_home()
+        root.mkdir(parents=True, exist_ok=True)
+        path = root / CONFIG_NAME
+        saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        cfg = cls(
+            home=root.absolute(),
+            catalog=catalog or saved.get("catalog") or catalog_url(root.absolute()),
+            store=store or saved.get("store") or str((root / "blobs").absolute()),
+        )
+        if not path.exists() or catalog or store:
+            data = asdict(cfg)
+            data.pop("home")
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=2) + "\n")
+            os.replace(tmp, path)
+        return cfg
+
+
+def mirror_root() -> Path | None:
+    """The local mirror of public datasets (``$MATTERHUB_MIRROR``), if set and present."""
+    value = os.environ.get(ENV_MIRROR)
+    if value and Path(value).expanduser().is_dir():
+        return Path(value).expanduser()
+    return None

@@ -1,0 +1,109 @@
+"""Extract: decide which files form one record, then run the extractors.
+
+Grouping extractors (``groups_files = True``: VASP and Quantum ESPRESSO run
+folders) go first and their groups take their files; every other file is a
+group of its own, read by each extractor that claims it.  The generic extractor
+reads every group.  A failure is an error for the files of that group and that
+extractor, never for the submission.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.extractors.base import Extracted, ExtractionContext, Extractor
+
+GENERIC = "generic"
+
+
+@dataclass
+class Group:
+    files: tuple[Path, ...]
+    extractors: list[Extractor]
+
+
+@dataclass
+class GroupResult:
+    files: tuple[Path, ...]
+    parts: list[tuple[str, Extracted]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan(files: Sequence[Path], extractors: Sequence[Extractor], context: ExtractionContext) -> list[Group]:
+    """The groups of a submission and the extractors that read each."""
+    by_name = {e.name: e for e in extractors}
+    generic = by_name.get(GENERIC)
+    taken: set[Path] = set()
+    groups: list[Group] = []
+    for ex in extractors:
+        if not ex.groups_files:
+            continue
+        free = [f for f in files if f not in taken]
+        for g in ex.group(free, context):
+            g = tuple(f for f in g if f not in taken)
+            if not g:
+                continue
+            taken.update(g)
+            groups.append(Group(g, [ex] + ([generic] if generic else [])))
+    singles = [
+        e
+        for e in extractors
+        if not e.groups_files and e.name != GENERIC and (context.mapping is not None or not e.needs_mapping)
+    ]
+    for f in files:
+        if f in taken:
+            continue
+        readers = [e for e in singles if e.claims(f)]
+        groups.append(Group((f,), readers + ([generic] if generic else [])))
+    groups.sort(key=lambda g: g.files[0].as_posix())
+    return groups
+
+
+def run_group(group: Group, context: ExtractionContext) -> GroupResult:
+    result = GroupResult(group.files)
+    for ex in group.extractors:
+        try:
+            part = ex.extract(group.files, context)
+        except Exception as exc:
+            result.errors.append(error_entry(group.files, context.root, ex.name, exc))
+            continue
+        if part:
+            result.parts.append((ex.name, part))
+    return result
+
+
+def run(groups: Sequence[Group], context: ExtractionContext, progress: Any = None) -> Iterator[GroupResult]:
+    """Run every group; ``progress`` is a tqdm-like object updated per group."""
+    for g in groups:
+        t0 = time.perf_counter()
+        res = run_group(g, context)
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix_str(f"{g.files[0].name} {time.perf_counter() - t0:.2f}s", refresh=False)
+        yield res
+
+
+def error_entry(
+    files: Sequence[Path], root: Path, extractor: str | None, exc: BaseException, step: str = "extract"
+) -> dict[str, Any]:
+    paths = [_rel(f, root) for f in files]
+    message = str(exc) or exc.__class__.__name__
+    return {
+        "path": paths[0] if len(paths) == 1 else paths[0].rsplit("/", 1)[0] + "/",
+        "paths": paths,
+        "step": step,
+        "extractor": extractor,
+        "error": exc.__class__.__name__,
+        "message": message,
+    }
+
+
+def _rel(p: Path, root: Path) -> str:
+    try:
+        return p.relative_to(root).as_posix()
+    except ValueError:
+        return p.name

@@ -1,0 +1,348 @@
+"""The Connect pipeline: collect -> extract -> merge -> validate -> curate -> dispatch.
+
+Each step's status, time and detail is saved on the submission as it goes, so
+``hub.submission(id)`` (or ``matterhub status ID``) shows progress from another
+process.  Nothing becomes visible until the dispatch transaction commits: blobs
+are written first (content-addressed, so a retry reuses them) and the dataset,
+its files and its records are inserted in one transaction.  An exception or a
+killed process before that commit leaves no dataset behind, and the submission
+can be retried.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from hub.access import PENDING_CURATION, PUBLISHED, Principal
+from hub.connect import extract as extract_step
+from hub.connect.archives import ArchiveLimits
+from hub.connect.collect import Collected, collect
+from hub.connect.merge import merge_parts
+from hub.connect.request import SubmissionRequest
+from hub.connect.submission import Submission, new_steps
+from hub.db.catalog import Catalog
+from hub.db.models import SubmissionRow
+from hub.exceptions import HubError, ValidationError
+from hub.extractors.base import ExtractionContext
+from hub.extractors.generic import file_entry
+from hub.extractors.registry import available_extractors
+from hub.records.dataset import source_id_of
+from hub.records.validation import validate_dataset, validate_record
+from hub.store.blobs import BlobStore
+from hub.store.manifest import ManifestEntry, root_hash, store_manifest
+
+
+def new_submission_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class Pipeline:
+    """Runs submissions against one catalog and blob store, as one principal."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: BlobStore,
+        staging_root: Path,
+        principal: Principal,
+        *,
+        limits: ArchiveLimits | None = None,
+        progress: bool = True,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.staging_root = staging_root
+        self.principal = principal
+        self.limits = limits or ArchiveLimits()
+        self.progress = progress
+
+    # -- entry points -------------------------------------------------------
+
+    def create(self, source: str, request: SubmissionRequest, sub_id: str | None = None) -> str:
+        sub_id = sub_id or new_submission_id()
+        self.catalog.add_submission(
+            SubmissionRow(
+                id=sub_id,
+                owner=self.principal.name,
+                source=source,
+                source_name=request.name,
+                status="queued",
+                steps=new_steps(),
+                errors=[],
+                options=request.model_dump(mode="json"),
+            )
+        )
+        return sub_id
+
+    def run(self, sub_id: str, source: str, request: SubmissionRequest) -> Submission:
+        run = _Run(self, sub_id, source, request)
+        try:
+            run.execute()
+        except HubError as exc:
+            run.fail(exc.message)
+        except Exception as exc:
+            run.fail(f"{exc.__class__.__name__}: {exc}")
+            raise
+        except BaseException:
+            run.fail("interrupted")
+            raise
+        finally:
+            shutil.rmtree(run.staging, ignore_errors=True)
+        row = self.catalog.submission_row(sub_id)
+        assert row is not None
+        return Submission.from_row(row)
+
+
+class _Run:
+    """The state of one run of one submission."""
+
+    def __init__(self, pipeline: Pipeline, sub_id: str, source: str, request: SubmissionRequest) -> None:
+        self.p = pipeline
+        self.id = sub_id
+        self.source = source
+        self.request = request
+        self.steps = new_steps()
+        self.errors: list[dict[str, Any]] = []
+        self.staging = pipeline.staging_root / sub_id
+        self.status = "running"
+
+    # -- bookkeeping ---------------------------------------------------------
+
+    def save(self, **extra: Any) -> None:
+        self.p.catalog.update_submission(
+            self.id, status=self.status, steps=self.steps, errors=self.errors, **extra
+        )
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[dict[str, Any]]:
+        s = next(x for x in self.steps if x["name"] == name)
+        s["status"] = "running"
+        self.save()
+        t0 = time.perf_counter()
+        try:
+            yield s
+        except BaseException:
+            s["status"] = "failed"
+            s["seconds"] = round(time.perf_counter() - t0, 4)
+            raise
+        s["seconds"] = round(time.perf_counter() - t0, 4)
+        if s["status"] == "running":
+            s["status"] = "done"
+        if name != "dispatch":  # dispatch's final state is saved inside its transaction
+            self.save()
+
+    def fail(self, message: str) -> None:
+        self.status = "failed" if message != "interrupted" else "interrupted"
+        for s in self.steps:
+            if s["status"] == "running":
+                s["status"] = "failed"
+        try:
+            self.save(message=message)
+        except Exception:  # the catalog itself may be what failed; the row stays 'running'
+            pass
+
+    def bar(self, total: int, desc: str) -> Any:
+        return tqdm(total=total, desc=desc, unit="file", disable=not self.p.progress, leave=False)
+
+    # -- the steps -------------------------------------------------------------
+
+    def execute(self) -> None:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        self.save(pid=os.getpid(), host=socket.gethostname(), message=None)
+        req = self.request
+
+        with self.step("collect") as s:
+            collected = collect(self.source, self.staging, self.p.limits)
+            self.errors += collected.errors
+            s["detail"] = f"{len(collected.files)} files" + (
+                f", {len(collected.errors)} not taken" if collected.errors else ""
+            )
+
+        context = ExtractionContext(root=collected.root, mapping=req.mapping)
+        with self.step("extract") as s:
+            extractors = available_extractors(req.extractors)
+            groups = extract_step.plan(collected.files, extractors, context)
+            bodies: list[tuple[dict[str, Any], list[str]]] = []
+            with self.bar(len(groups), "extract") as bar:
+                results = list(extract_step.run(groups, context, bar))
+            n_err = sum(len(r.errors) for r in results)
+            for r in results:
+                self.errors += r.errors
+            s["detail"] = f"{len(groups)} groups, {n_err} extractor errors"
+
+        with self.step("merge") as s:
+            for r in results:
+                bodies += merge_parts(r.parts)
+            s["detail"] = f"{len(bodies)} records"
+
+        with self.step("validate") as s:
+            version = self.p.catalog.next_version(req.name)
+            dataset_doc, files, entries = self.dataset_document(collected, version)
+            records = self.validate_records(bodies, collected.root, version)
+            s["detail"] = f"{len(records)} valid records"
+
+        with self.step("curate") as s:
+            if req.curate:
+                s["detail"] = "waiting for a curator (matterhub curate accept|reject ID)"
+            else:
+                s["status"] = "skipped"
+
+        with self.step("dispatch") as s:
+            status = PENDING_CURATION if req.curate else PUBLISHED
+            self.store_blobs(collected, files)
+            s["status"] = "done"
+            final = "pending_curation" if req.curate else "complete"
+
+            def stamp(v: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                doc = self.restamp_dataset(dataset_doc, v, status)
+                doc["data"]["manifest"] = store_manifest(self.p.store, doc["mdf"]["source_id"], entries)
+                doc["data"]["records"] = len(records)
+                return doc, [self.restamp_record(r, doc) for r in records]
+
+            s["detail"] = f"{len(files)} files stored, {len(records)} records"
+            self.p.catalog.publish(
+                source_name=req.name,
+                owner=self.p.principal.name,
+                status=status,
+                visible_to=req.visible_to,
+                files=files,
+                stamp=stamp,
+                submission_id=self.id,
+                submission_values={
+                    "status": final,
+                    "steps": self.steps,
+                    "errors": self.errors,
+                    "message": None,
+                },
+            )
+            self.status = final
+
+    # -- helpers ------------------------------------------------------------
+
+    def dataset_document(
+        self, collected: Collected, version: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[ManifestEntry]]:
+        req = self.request
+        files = []
+        entries = []
+        for f in collected.files:
+            entry = file_entry(f, collected.root)
+            files.append(
+                {k: entry[k] for k in ("path", "filename", "sha256", "length", "mime_type", "data_type")}
+            )
+            entries.append(ManifestEntry(entry["path"], entry["sha256"], entry["length"]))
+        doc = {
+            "dc": req.datacite_block().model_dump(mode="json", exclude_none=True),
+            "mdf": {
+                "source_name": req.name,
+                "source_id": source_id_of(req.name, version),
+                "version": version,
+                "visible_to": req.visible_to,
+                "organizations": req.organizations,
+                "tags": req.tags,
+                "owner": self.p.principal.name,
+                "ingest_date": _now_iso(),
+                "status": PENDING_CURATION if req.curate else PUBLISHED,
+            },
+            "data": {
+                "location": self.p.store.url,
+                "total_size": sum(e.length for e in entries),
+                "files": len(entries),
+                "records": 0,
+                "root_hash": root_hash(entries),
+                "origin": self.source,
+            },
+            "custom": req.custom,
+        }
+        return validate_dataset(doc), files, entries
+
+    def validate_records(
+        self, bodies: list[tuple[dict[str, Any], list[str]]], root: Path, version: int
+    ) -> list[dict[str, Any]]:
+        req = self.request
+        source_id = source_id_of(req.name, version)
+        out = []
+        for scroll_id, (body, names) in enumerate(bodies, start=1):
+            doc = {
+                "mdf": {
+                    "source_name": req.name,
+                    "source_id": source_id,
+                    "version": version,
+                    "record_id": f"{source_id}.{scroll_id}",
+                    "scroll_id": scroll_id,
+                    "visible_to": req.visible_to,
+                    "extractors": names,
+                },
+                **body,
+            }
+            try:
+                out.append(validate_record(doc))
+            except ValidationError as exc:
+                paths = [f["path"] for f in body.get("files", [])] or ["(record)"]
+                self.errors.append(
+                    {
+                        "path": paths[0],
+                        "paths": paths,
+                        "step": "validate",
+                        "extractor": ",".join(names),
+                        "error": "ValidationError",
+                        "message": exc.message,
+                    }
+                )
+        # renumber so scroll ids stay dense after invalid records were dropped
+        for i, r in enumerate(out, start=1):
+            r["mdf"]["scroll_id"] = i
+            r["mdf"]["record_id"] = f"{source_id}.{i}"
+        return out
+
+    def restamp_dataset(self, doc: dict[str, Any], version: int, status: str) -> dict[str, Any]:
+        name = doc["mdf"]["source_name"]
+        mdf = {**doc["mdf"], "version": version, "source_id": source_id_of(name, version), "status": status}
+        if version > 1:
+            mdf["previous_version"] = source_id_of(name, version - 1)
+        return {**doc, "mdf": mdf, "data": {**doc["data"]}}
+
+    @staticmethod
+    def restamp_record(r: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
+        m = dataset["mdf"]
+        sid = m["source_id"]
+        if r["mdf"]["source_id"] == sid:
+            r["mdf"]["ingest_date"] = m["ingest_date"]
+            return r
+        mdf = {
+            **r["mdf"],
+            "source_id": sid,
+            "version": m["version"],
+            "record_id": f"{sid}.{r['mdf']['scroll_id']}",
+            "ingest_date": m["ingest_date"],
+        }
+        return {**r, "mdf": mdf}
+
+    def store_blobs(self, collected: Collected, files: list[dict[str, Any]]) -> None:
+        with tqdm(
+            total=sum(f["length"] for f in files),
+            desc="store",
+            unit="B",
+            unit_scale=True,
+            disable=not self.p.progress,
+            leave=False,
+        ) as bar:
+            for f in files:
+                self.p.store.put_file(collected.root / f["path"], f["sha256"])
+                bar.update(f["length"])
+
+
+def _now_iso() -> str:
+    import datetime as _dt
+
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")

@@ -1,0 +1,95 @@
+"""A submission's public face: its id, status, steps and per-file errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.db.models import SubmissionRow
+
+#: Steps in order; each has a status, timings and a detail line.
+STEPS = ("collect", "extract", "merge", "validate", "curate", "dispatch")
+#: Statuses a submission ends in.
+FINAL = frozenset({"complete", "pending_curation", "failed", "interrupted", "rejected"})
+
+
+def new_steps() -> list[dict[str, Any]]:
+    return [{"name": s, "status": "pending", "seconds": None, "detail": ""} for s in STEPS]
+
+
+@dataclass
+class Submission:
+    id: str
+    status: str
+    source: str
+    source_name: str
+    source_id: str | None
+    owner: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    message: str | None = None
+    created_at: Any = None
+    updated_at: Any = None
+
+    @classmethod
+    def from_row(cls, row: SubmissionRow) -> Submission:
+        return cls(
+            id=row.id,
+            status=row.status,
+            source=row.source,
+            source_name=row.source_name,
+            source_id=row.source_id,
+            owner=row.owner,
+            steps=list(row.steps or []),
+            errors=list(row.errors or []),
+            message=row.message,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("complete", "pending_curation")
+
+    def step(self, name: str) -> dict[str, Any]:
+        return next(s for s in self.steps if s["name"] == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "source": self.source,
+            "source_name": self.source_name,
+            "source_id": self.source_id,
+            "owner": self.owner,
+            "steps": self.steps,
+            "errors": self.errors,
+            "message": self.message,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+    def report(self) -> str:
+        """A few lines for people: status, each step, each error."""
+        lines = [f"submission {self.id}: {self.status}" + (f" -> {self.source_id}" if self.source_id else "")]
+        if self.message:
+            lines.append(f"  {self.message}")
+        for s in self.steps:
+            secs = f"{s['seconds']:.2f}s" if s.get("seconds") is not None else ""
+            lines.append(f"  {s['name']:<9} {s['status']:<8} {secs:>8}  {s.get('detail', '')}".rstrip())
+        for e in self.errors:
+            who = f" [{e['extractor']}]" if e.get("extractor") else ""
+            lines.append(f"  error{who} {e['path']}: {e['message']}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.id} {self.status} source_id={self.source_id!r} errors={len(self.errors)}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape(self.report()) + "</pre>"

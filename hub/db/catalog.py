@@ -1,0 +1,265 @@
+"""The catalog: every read and write of the SQL source of truth.
+
+Writes that publish a dataset version happen in one transaction, and only after
+it commits is a submission reported complete.  Every read takes a
+:class:`~hub.access.Principal` and filters with :func:`hub.access.visible_clause`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from hub.access import PENDING_CURATION, PUBLISHED, Principal, visible_clause
+from hub.db.engine import open_engine, session_factory
+from hub.db.models import DatasetACL, DatasetRow, FileRow, RecordRow, SubmissionRow, utcnow
+from hub.exceptions import ConflictError, NotFoundError
+
+#: Builds the final dataset document and records once the version is known.
+Stamp = Callable[[int], tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+class Catalog:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = open_engine(url)
+        self._sessions = session_factory(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s:
+            yield s
+
+    # -- submissions ----------------------------------------------------------
+
+    def add_submission(self, row: SubmissionRow) -> None:
+        with self._sessions.begin() as s:
+            s.add(row)
+
+    def update_submission(self, sub_id: str, **values: Any) -> None:
+        values["updated_at"] = utcnow()
+        with self._sessions.begin() as s:
+            s.execute(update(SubmissionRow).where(SubmissionRow.id == sub_id).values(**values))
+
+    def submission_row(self, sub_id: str) -> SubmissionRow | None:
+        """A submission without an access check (internal use)."""
+        with self.session() as s:
+            return s.get(SubmissionRow, sub_id)
+
+    def submission(self, sub_id: str, principal: Principal) -> SubmissionRow:
+        row = self.submission_row(sub_id)
+        if row is None or not (principal.is_curator or row.owner == principal.user):
+            raise NotFoundError(f"no submission {sub_id!r} that you may see")
+        return row
+
+    def submissions(self, principal: Principal, status: str | None = None) -> list[SubmissionRow]:
+        q = select(SubmissionRow).order_by(SubmissionRow.created_at)
+        if not principal.is_curator:
+            q = q.where(SubmissionRow.owner == (principal.user or ""))
+        if status:
+            q = q.where(SubmissionRow.status == status)
+        with self.session() as s:
+            return list(s.scalars(q))
+
+    def running_submissions(self) -> list[SubmissionRow]:
+        with self.session() as s:
+            return list(s.scalars(select(SubmissionRow).where(SubmissionRow.status == "running")))
+
+    # -- publishing -----------------------------------------------------------
+
+    def next_version(self, source_name: str) -> int:
+        with self.session() as s:
+            current = s.scalar(
+                select(func.max(DatasetRow.version)).where(DatasetRow.source_name == source_name)
+            )
+        return (current or 0) + 1
+
+    def publish(
+        self,
+        *,
+        source_name: str,
+        owner: str,
+        status: str,
+        visible_to: Sequence[str],
+        files: Sequence[dict[str, Any]],
+        stamp: Stamp,
+        submission_id: str | None,
+        submission_values: dict[str, Any] | None = None,
+        attempts: int = 5,
+    ) -> str:
+        """Insert a new version in one transaction; returns its source_id.
+
+        ``stamp(version)`` returns the dataset document and the records for that
+        version; it is called again if a concurrent publisher took the version.
+        """
+        for _ in range(attempts):
+            version = self.next_version(source_name)
+            doc, records = stamp(version)
+            source_id = doc["mdf"]["source_id"]
+            try:
+                with self._sessions.begin() as s:
+                    s.add(
+                        DatasetRow(
+                            source_id=source_id,
+                            source_name=source_name,
+                            version=version,
+                            status=status,
+                            owner=owner,
+                            title=doc["dc"]["titles"][0]["title"],
+                            document=doc,
+                            root_hash=doc["data"]["root_hash"],
+                            total_size=doc["data"]["total_size"],
+                            n_files=doc["data"]["files"],
+                            n_records=len(records),
+                            submission_id=submission_id,
+                        )
+                    )
+                    s.flush()
+                    s.execute(
+                        insert(DatasetACL), [{"source_id": source_id, "principal": p} for p in visible_to]
+                    )
+                    if files:
+                        s.execute(insert(FileRow), [{**f, "source_id": source_id} for f in files])
+                    if records:
+                        s.execute(
+                            insert(RecordRow),
+                            [
+                                {
+                                    "record_id": r["mdf"]["record_id"],
+                                    "source_id": source_id,
+                                    "scroll_id": r["mdf"]["scroll_id"],
+                                    "document": r,
+                                }
+                                for r in records
+                            ],
+                        )
+                    if submission_id is not None:
+                        s.execute(
+                            update(SubmissionRow)
+                            .where(SubmissionRow.id == submission_id)
+                            .values(source_id=source_id, updated_at=utcnow(), **(submission_values or {}))
+                        )
+                return source_id
+            except sa_exc.IntegrityError:
+                continue  # a concurrent publisher took this version: stamp the next one
+        raise ConflictError(f"could not allocate a version of {source_name!r} after {attempts} attempts")
+
+    def set_status(self, source_id: str, status: str) -> None:
+        with self._sessions.begin() as s:
+            row = s.get(DatasetRow, source_id)
+            if row is None:
+                raise NotFoundError(f"no dataset {source_id!r}")
+            row.status = status
+            row.document = {**row.document, "mdf": {**row.document["mdf"], "status": status}}
+
+    def delete_version(self, source_id: str) -> None:
+        with self._sessions.begin() as s:
+            s.execute(delete(RecordRow).where(RecordRow.source_id == source_id))
+            s.execute(delete(FileRow).where(FileRow.source_id == source_id))
+            s.execute(delete(DatasetACL).where(DatasetACL.source_id == source_id))
+            s.execute(delete(DatasetRow).where(DatasetRow.source_id == source_id))
+
+    # -- reading --------------------------------------------------------------
+
+    def datasets(
+        self, principal: Principal, *, all_versions: bool = False, source_name: str | None = None
+    ) -> list[DatasetRow]:
+        q = (
+            select(DatasetRow)
+            .where(visible_clause(principal))
+            .order_by(DatasetRow.source_name, DatasetRow.version)
+        )
+        if source_name:
+            q = q.where(DatasetRow.source_name == source_name)
+        with self.session() as s:
+            rows = list(s.scalars(q))
+        if all_versions:
+            return rows
+        latest: dict[str, DatasetRow] = {}
+        for r in rows:  # ordered by version: the last one wins
+            if r.status == PUBLISHED or r.source_name not in latest:
+                latest[r.source_name] = r
+        return list(latest.values())
+
+    def dataset(self, principal: Principal, ident: str) -> DatasetRow:
+        """A version by source_id, or the latest visible published version by source_name."""
+        with self.session() as s:
+            row = s.scalar(select(DatasetRow).where(DatasetRow.source_id == ident, visible_clause(principal)))
+            if row is None:
+                row = s.scalar(
+                    select(DatasetRow)
+                    .where(DatasetRow.source_name == ident, visible_clause(principal))
+                    .order_by((DatasetRow.status == PUBLISHED).desc(), DatasetRow.version.desc())
+                    .limit(1)
+                )
+        if row is None:
+            raise NotFoundError(
+                f"no dataset {ident!r} that {principal.name} may see; `hub.datasets()` lists the ones you can"
+            )
+        return row
+
+    def files(self, principal: Principal, source_id: str) -> list[FileRow]:
+        self.dataset(principal, source_id)
+        with self.session() as s:
+            return list(
+                s.scalars(select(FileRow).where(FileRow.source_id == source_id).order_by(FileRow.path))
+            )
+
+    def file(self, principal: Principal, source_id: str, path: str) -> FileRow:
+        self.dataset(principal, source_id)
+        with self.session() as s:
+            row = s.scalar(select(FileRow).where(FileRow.source_id == source_id, FileRow.path == path))
+        if row is None:
+            raise NotFoundError(f"dataset {source_id!r} has no file {path!r}")
+        return row
+
+    def records(
+        self, principal: Principal, source_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        self.dataset(principal, source_id)
+        q = (
+            select(RecordRow.document)
+            .where(RecordRow.source_id == source_id)
+            .order_by(RecordRow.scroll_id)
+            .offset(offset)
+        )
+        if limit is not None:
+            q = q.limit(limit)
+        with self.session() as s:
+            return list(s.scalars(q))
+
+    def record(self, principal: Principal, record_id: str) -> dict[str, Any]:
+        with self.session() as s:
+            doc = s.scalar(
+                select(RecordRow.document)
+                .join(DatasetRow, DatasetRow.source_id == RecordRow.source_id)
+                .where(RecordRow.record_id == record_id, visible_clause(principal))
+            )
+        if doc is None:
+            raise NotFoundError(f"no record {record_id!r} that {principal.name} may see")
+        return doc
+
+    def pending_curation(self) -> list[DatasetRow]:
+        with self.session() as s:
+            return list(s.scalars(select(DatasetRow).where(DatasetRow.status == PENDING_CURATION)))
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            return {
+                "datasets": s.scalar(select(func.count()).select_from(DatasetRow)) or 0,
+                "records": s.scalar(select(func.count()).select_from(RecordRow)) or 0,
+                "files": s.scalar(select(func.count()).select_from(FileRow)) or 0,
+            }
+
+    @staticmethod
+    def now() -> _dt.datetime:
+        return utcnow()

@@ -1,0 +1,118 @@
+"""The catalog schema: the source of truth for datasets, files, records and
+submissions.  Portable SQL only (SQLite by default, PostgreSQL for shared
+deployments); dialect-specific settings live in :mod:`hub.db.engine`.
+
+Access control is a table (``dataset_acl``: one row per principal that may see a
+dataset version), so "what may this principal see" is one portable
+``IN (subquery)`` rather than a JSON query that differs per database.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+class DatasetRow(Base):
+    """One version of a dataset (``source_id`` = ``{source_name}_v{version}``)."""
+
+    __tablename__ = "datasets"
+
+    source_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32), index=True)  # published | pending_curation
+    owner: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    total_size: Mapped[int] = mapped_column(BigInteger)
+    n_files: Mapped[int] = mapped_column(Integer)
+    n_records: Mapped[int] = mapped_column(Integer)
+    submission_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("source_name", "version", name="uq_dataset_version"),)
+
+
+class DatasetACL(Base):
+    __tablename__ = "dataset_acl"
+
+    source_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.source_id", ondelete="CASCADE"), primary_key=True
+    )
+    principal: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class FileRow(Base):
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("datasets.source_id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    length: Mapped[int] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    data_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "path", name="uq_file_path"),
+        Index("ix_files_source", "source_id"),
+    )
+
+
+class RecordRow(Base):
+    __tablename__ = "records"
+
+    record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("datasets.source_id", ondelete="CASCADE"))
+    scroll_id: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    __table_args__ = (Index("ix_records_source_scroll", "source_id", "scroll_id"),)
+
+
+class SubmissionRow(Base):
+    """A submission and its steps; ``options`` keeps what is needed to retry it."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(String(80), index=True)
+    source_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    steps: Mapped[list[Any]] = mapped_column(JSONType)
+    errors: Mapped[list[Any]] = mapped_column(JSONType)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    host: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

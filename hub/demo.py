@@ -1,0 +1,254 @@
+"""The demo hub: real data any machine has after ``pip install`` (ASE's
+molecules, crystals and test files, files generated here), plus the real-data
+mirror (``$MATTERHUB_MIRROR`` or ``../shared/data``) when it is present.
+
+``build_demo`` skips datasets already in the hub, so running it twice is cheap.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hub.config import mirror_root
+
+if TYPE_CHECKING:
+    from hub.client import Hub
+
+Echo = Callable[[str], None] | None
+
+
+@dataclass
+class DemoSource:
+    source_name: str
+    title: str
+    path: Path
+    authors: list[str]
+    description: str
+    mapping: dict[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _generated_sources(workdir: Path) -> list[DemoSource]:
+    """Files written from data that ships with ASE."""
+    import ase
+    import ase.io
+    from ase.collections import dcdft, g2
+    from ase.data import atomic_masses, atomic_numbers, chemical_symbols, covalent_radii, reference_states
+
+    molecules = workdir / "g2_molecules"
+    if not molecules.exists():
+        molecules.mkdir(parents=True)
+        for name in g2.names:
+            ase.io.write(molecules / f"{name}.xyz", g2[name], format="extxyz")
+    crystals = workdir / "dcdft_crystals"
+    if not crystals.exists():
+        crystals.mkdir(parents=True)
+        for name in dcdft.names:
+            ase.io.write(crystals / f"{name}.cif", dcdft[name], format="cif")
+    elements = workdir / "elements" / "elements.csv"
+    if not elements.exists():
+        elements.parent.mkdir(parents=True)
+        with open(elements, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["symbol", "Z", "atomic_mass", "covalent_radius", "reference_structure"])
+            for sym in chemical_symbols[1:87]:
+                z = atomic_numbers[sym]
+                ref = reference_states[z] or {}
+                w.writerow(
+                    [sym, z, float(atomic_masses[z]), float(covalent_radii[z]), ref.get("symmetry", "")]
+                )
+    testdata = Path(ase.__file__).parent / "test" / "testdata"
+    sources = [
+        DemoSource(
+            "ase_g2_molecules",
+            "G2 molecules (from ASE)",
+            molecules,
+            ["Curtiss, Larry A."],
+            "The 162 molecules of the G2 test set of Curtiss et al., as shipped with ASE.",
+        ),
+        DemoSource(
+            "ase_dcdft_crystals",
+            "Delta-codes DFT crystals (from ASE)",
+            crystals,
+            ["Lejaeghere, Kurt"],
+            "The 71 elemental crystals of the delta-codes DFT comparison, as shipped with ASE.",
+        ),
+        DemoSource(
+            "element_properties",
+            "Element properties (from ASE)",
+            elements.parent,
+            ["MatterHub demo"],
+            "Atomic masses, covalent radii and reference structures, one record per element.",
+            mapping={
+                "material.composition": "symbol",
+                "custom.Z": "Z",
+                "custom.atomic_mass": "atomic_mass",
+                "custom.covalent_radius": "covalent_radius",
+                "custom.reference_structure": "reference_structure",
+            },
+        ),
+    ]
+    if (testdata / "minerals").is_dir():
+        sources.append(
+            DemoSource(
+                "ase_minerals",
+                "COD mineral structures (ASE test data)",
+                testdata / "minerals",
+                ["Grazulis, Saulius"],
+                "Mineral CIFs from the Crystallography Open Database.",
+            )
+        )
+    if (testdata / "vasp").is_dir():
+        sources.append(
+            DemoSource(
+                "ase_vasp_examples",
+                "VASP outputs (ASE test data)",
+                testdata / "vasp",
+                ["ASE developers"],
+                "Real VASP OUTCAR and vasprun.xml files from ASE's tests.",
+            )
+        )
+    return sources
+
+
+def _mirror_sources(root: Path) -> list[DemoSource]:
+    """The real datasets of the mirror (see ../shared/data/README.md)."""
+    candidates = [
+        DemoSource(
+            "materialsio_examples",
+            "MaterialsIO test files",
+            root / "materialsio",
+            ["Ward, Logan", "Blaiszik, Ben"],
+            "MDF's MaterialsIO test files: CIFs, a VASP run, a Quantum ESPRESSO run, a Gaussian log, "
+            "DigitalMicrograph images and spectra, structured files.",
+        ),
+        DemoSource(
+            "g4mp2_gdb_sugars",
+            "G4MP2 energies of GDB sugar molecules",
+            root / "g4mp2" / "GDB_Sugar_Data",
+            [
+                "Ward, Logan",
+                "Blaiszik, Ben",
+                "Foster, Ian",
+                "Assary, Rajeev S.",
+                "Narayanan, Badri",
+                "Curtiss, Larry",
+            ],
+            "Molecules relaxed at B3LYP/6-31G(2df,p) with G4MP2 energies (Ward et al., MRS Commun. 2019).",
+            extra={"related_dois": ["10.1557/mrc.2019.107"]},
+        ),
+        DemoSource(
+            "mp_dielectric_constants",
+            "Dielectric constants of 1,056 compounds (Materials Project)",
+            root / "matminer" / "dielectric_constant.csv",
+            ["Petousis, Ioannis"],
+            "Band gaps, refractive indices and dielectric tensors (Petousis et al., Sci. Data 2016).",
+            mapping={
+                "material.composition": "formula",
+                "custom.band_gap": "band_gap",
+                "custom.refractive_index": "n",
+                "custom.material_id": "material_id",
+                "crystal_structure.space_group_number": "space_group",
+                "crystal_structure.number_of_atoms": "nsites",
+                "crystal_structure.volume": "volume",
+            },
+            extra={"related_dois": ["10.1038/sdata.2016.134"]},
+        ),
+        DemoSource(
+            "rosettasciio_microscopy",
+            "Electron microscopy test files (RosettaSciIO)",
+            root / "rosettasciio",
+            ["HyperSpy developers"],
+            "DigitalMicrograph, EMD and FEI/Olympus TIFF files with calibrated axes.",
+        ),
+    ]
+    return [c for c in candidates if c.path.exists()]
+
+
+def _default_mirror() -> Path | None:
+    found = mirror_root()
+    if found:
+        return found
+    here = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return here if here.is_dir() else None
+
+
+def build_demo(hub: Hub, data_dir: Path | None = None, echo: Echo = print) -> dict[str, Any]:
+    """Ingest the demo datasets into ``hub`` and return (and print) what it holds."""
+    say = echo or (lambda _s: None)
+    workdir = hub.home / "demo-sources"
+    sources = _generated_sources(workdir)
+    mirror = data_dir if data_dir is not None else _default_mirror()
+    if mirror is not None and mirror.is_dir():
+        sources += _mirror_sources(mirror)
+        say(f"real-data mirror: {mirror}")
+    else:
+        say("no real-data mirror found (set MATTERHUB_MIRROR); ingesting data that ships with ASE only")
+
+    have = {d.source_name for d in hub.datasets(all_versions=True)}
+    submissions = []
+    for src in sources:
+        if src.source_name in have:
+            say(f"= {src.source_name}: already in the hub")
+            continue
+        sub = hub.submit(
+            src.path,
+            title=src.title,
+            authors=src.authors,
+            source_name=src.source_name,
+            description=src.description,
+            mapping=src.mapping,
+            progress=False,
+            **src.extra,
+        )
+        submissions.append(sub)
+        errs = f", {len(sub.errors)} per-file errors" if sub.errors else ""
+        say(f"+ {src.source_name}: {sub.status} -> {sub.source_id}{errs}")
+        for e in sub.errors[:5]:
+            say(f"    {e['path']}: {e['message'].splitlines()[0][:140]}")
+        if len(sub.errors) > 5:
+            say(f"    ... {len(sub.errors) - 5} more (matterhub status {sub.id})")
+
+    report = summarize(hub)
+    say("")
+    say(
+        f"hub {hub.home}: {report['datasets']} datasets, {report['records']} records, {report['files']} files"
+    )
+    for d in report["per_dataset"]:
+        say(f"  {d['source_id']:<34} {d['records']:>6} records  {d['files']:>5} files  {d['title']}")
+    top = ", ".join(f"{el} {n}" for el, n in report["elements"][:20])
+    say(f"elements (records per element, top 20): {top}")
+    blocks = ", ".join(f"{k} {v}" for k, v in report["blocks"].items())
+    say(f"record blocks: {blocks}")
+    say(f"per-file errors: {report['errors']}")
+    report["submissions"] = [s.to_dict() for s in submissions]
+    return report
+
+
+def summarize(hub: Hub) -> dict[str, Any]:
+    elements: Counter[str] = Counter()
+    blocks: Counter[str] = Counter()
+    per = []
+    for ds in hub.datasets():
+        per.append(ds.to_dict())
+        for r in ds.records():
+            for el in (r.get("material") or {}).get("elements", []):
+                elements[el] += 1
+            for key in r:
+                if key not in ("mdf", "files"):
+                    blocks[key] += 1
+    stats = hub.stats()
+    errors = sum(len(s.errors) for s in hub.submissions())
+    return {
+        **stats,
+        "per_dataset": per,
+        "elements": elements.most_common(),
+        "blocks": dict(blocks.most_common()),
+        "errors": errors,
+        "home": str(hub.home),
+    }

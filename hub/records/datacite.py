@@ -1,0 +1,199 @@
+"""DataCite 4 metadata (the ``dc`` block of a dataset) and its JSON export.
+
+Field names follow the DataCite Metadata Schema 4.x JSON serialisation
+(``creators``, ``titles``, ``publisher``, ``publicationYear``, ``types``,
+``descriptions``, ``subjects``, ``rightsList``, ``relatedIdentifiers``), so
+:func:`to_datacite_json` can hand a version to a DOI registration agent as is.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Creator(_Block):
+    """A person or organisation; ``name`` is "Family, Given" for people."""
+
+    name: str = Field(min_length=1)
+    nameType: Literal["Personal", "Organizational"] = "Personal"
+    givenName: str | None = None
+    familyName: str | None = None
+    affiliation: list[str] = Field(default_factory=list)
+    nameIdentifiers: list[dict[str, str]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _split_name(self) -> Creator:
+        if self.nameType == "Personal" and "," in self.name and not self.familyName:
+            family, given = (s.strip() for s in self.name.split(",", 1))
+            self.familyName, self.givenName = family, given or None
+        return self
+
+
+class Title(_Block):
+    title: str = Field(min_length=1)
+    titleType: Literal["AlternativeTitle", "Subtitle", "TranslatedTitle", "Other"] | None = None
+    lang: str | None = None
+
+
+class Description(_Block):
+    description: str
+    descriptionType: Literal[
+        "Abstract", "Methods", "SeriesInformation", "TableOfContents", "TechnicalInfo", "Other"
+    ] = "Abstract"
+
+
+class Subject(_Block):
+    subject: str
+    subjectScheme: str | None = None
+
+
+class Rights(_Block):
+    rights: str
+    rightsUri: str | None = None
+    rightsIdentifier: str | None = None
+
+
+RELATION_TYPES = (
+    "IsCitedBy",
+    "Cites",
+    "IsSupplementTo",
+    "IsSupplementedBy",
+    "IsContinuedBy",
+    "Continues",
+    "IsDescribedBy",
+    "Describes",
+    "HasMetadata",
+    "IsMetadataFor",
+    "HasVersion",
+    "IsVersionOf",
+    "IsNewVersionOf",
+    "IsPreviousVersionOf",
+    "IsPartOf",
+    "HasPart",
+    "IsReferencedBy",
+    "References",
+    "IsDocumentedBy",
+    "Documents",
+    "IsCompiledBy",
+    "Compiles",
+    "IsVariantFormOf",
+    "IsOriginalFormOf",
+    "IsIdenticalTo",
+    "IsReviewedBy",
+    "Reviews",
+    "IsDerivedFrom",
+    "IsSourceOf",
+    "IsRequiredBy",
+    "Requires",
+)
+
+
+class RelatedIdentifier(_Block):
+    relatedIdentifier: str
+    relatedIdentifierType: Literal[
+        "ARK",
+        "arXiv",
+        "bibcode",
+        "DOI",
+        "EAN13",
+        "EISSN",
+        "Handle",
+        "IGSN",
+        "ISBN",
+        "ISSN",
+        "ISTC",
+        "LISSN",
+        "LSID",
+        "PMID",
+        "PURL",
+        "UPC",
+        "URL",
+        "URN",
+        "w3id",
+    ] = "DOI"
+    relationType: str = "IsCitedBy"
+
+    @field_validator("relationType")
+    @classmethod
+    def _relation(cls, v: str) -> str:
+        if v not in RELATION_TYPES:
+            raise ValueError(f"relationType must be one of {', '.join(RELATION_TYPES)}; got {v!r}")
+        return v
+
+
+class ResourceType(_Block):
+    resourceTypeGeneral: str = "Dataset"
+    resourceType: str | None = None
+
+
+class Identifier(_Block):
+    identifier: str
+    identifierType: str = "DOI"
+
+
+class DataCite(_Block):
+    """The ``dc`` block: DataCite 4 descriptive metadata of a dataset version."""
+
+    identifier: Identifier | None = None
+    creators: list[Creator] = Field(min_length=1)
+    titles: list[Title] = Field(min_length=1)
+    publisher: str = "MatterHub"
+    publicationYear: str = Field(default_factory=lambda: str(_dt.date.today().year))
+    resourceType: ResourceType = Field(default_factory=ResourceType)
+    descriptions: list[Description] = Field(default_factory=list)
+    subjects: list[Subject] = Field(default_factory=list)
+    rightsList: list[Rights] = Field(default_factory=list)
+    relatedIdentifiers: list[RelatedIdentifier] = Field(default_factory=list)
+    contributors: list[Creator] = Field(default_factory=list)
+    version: str | None = None
+
+    @field_validator("publicationYear")
+    @classmethod
+    def _year(cls, v: str) -> str:
+        if not re.fullmatch(r"\d{4}", str(v)):
+            raise ValueError(f"publicationYear must be a four-digit year; got {v!r}")
+        return str(v)
+
+
+def creators_from(
+    authors: list[str | dict[str, Any]], affiliations: list[str] | None = None
+) -> list[Creator]:
+    """Creators from ``["Ward, Logan", {"name": ..., "affiliation": [...]}]`` (MDF's habit)."""
+    out = []
+    for a in authors:
+        if isinstance(a, str):
+            out.append(Creator(name=a, affiliation=list(affiliations or [])))
+        else:
+            data = dict(a)
+            if isinstance(data.get("affiliation"), str):
+                data["affiliation"] = [data["affiliation"]]
+            data.setdefault("affiliation", list(affiliations or []))
+            out.append(Creator.model_validate(data))
+    return out
+
+
+def to_datacite_json(dc: DataCite | dict[str, Any], *, url: str | None = None) -> dict[str, Any]:
+    """The DataCite REST API ``attributes`` document of a version, ready for a DOI."""
+    model = dc if isinstance(dc, DataCite) else DataCite.model_validate(dc)
+    body = model.model_dump(mode="json", exclude_none=True)
+    body["types"] = {
+        "resourceTypeGeneral": model.resourceType.resourceTypeGeneral,
+        **({"resourceType": model.resourceType.resourceType} if model.resourceType.resourceType else {}),
+    }
+    del body["resourceType"]
+    if model.identifier is not None:
+        body["identifiers"] = [body.pop("identifier")]
+        if model.identifier.identifierType == "DOI":
+            body["doi"] = model.identifier.identifier
+    body["schemaVersion"] = "http://datacite.org/schema/kernel-4"
+    if url:
+        body["url"] = url
+    return body

@@ -1,0 +1,156 @@
+"""The MDF record document: one searchable record per file or calculation.
+
+Field names are MDF's (``material.composition``, ``crystal_structure.*``,
+``dft.*``, ``image.*``, ``electron_microscopy.*``, ``files[]``), plus
+``table`` and ``arrays`` for tabular and array files.  Energies are in eV,
+lengths in Å, volumes in Å^3 and beam energies in keV.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hub.records.dataset import CustomValue, check_custom
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    """A block whose extractors may add fields beyond the named ones."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class FileEntry(_Strict):
+    filename: str
+    path: str
+    length: int = Field(ge=0)
+    mime_type: str | None = None
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    data_type: str | None = None
+    url: str | None = None
+
+
+class MDFRecordBlock(_Strict):
+    source_name: str
+    source_id: str
+    version: int = Field(ge=1)
+    resource_type: Literal["record"] = "record"
+    record_id: str
+    scroll_id: int = Field(ge=0)
+    visible_to: list[str] = Field(default_factory=lambda: ["public"])
+    ingest_date: _dt.datetime | None = None
+    extractors: list[str] = Field(default_factory=list)
+
+
+class Material(_Strict):
+    composition: str | None = None
+    elements: list[str] = Field(default_factory=list)
+
+
+class CrystalStructure(_Open):
+    space_group_number: int | None = Field(default=None, ge=1, le=230)
+    number_of_atoms: int | None = Field(default=None, ge=0)
+    volume: float | None = Field(default=None, ge=0)
+    stoichiometry: str | None = None
+    lattice: list[list[float]] | None = None
+    pbc: list[bool] | None = None
+
+    @field_validator("lattice")
+    @classmethod
+    def _lattice(cls, v: list[list[float]] | None) -> list[list[float]] | None:
+        if v is not None and (len(v) != 3 or any(len(row) != 3 for row in v)):
+            raise ValueError("lattice must be 3 vectors of 3 numbers (Å)")
+        return v
+
+
+class DFT(_Open):
+    code: str | None = None
+    code_version: str | None = None
+    method: str | None = None
+    basis_set: str | None = None
+    converged: bool | None = None
+    total_energy: float | None = None
+    cutoff_energy: float | None = Field(default=None, ge=0)
+
+
+class Axis(_Strict):
+    name: str | None = None
+    size: int = Field(ge=0)
+    scale: float = 1.0
+    offset: float = 0.0
+    units: str | None = None
+
+
+class Image(_Open):
+    width: int | None = Field(default=None, ge=0)
+    height: int | None = Field(default=None, ge=0)
+    shape: list[int] = Field(default_factory=list)
+    axes: list[Axis] = Field(default_factory=list)
+
+
+class ElectronMicroscopy(_Open):
+    beam_energy: float | None = Field(default=None, ge=0)
+    magnification: float | None = Field(default=None, ge=0)
+    acquisition_mode: str | None = None
+    detector: str | None = None
+    microscope: str | None = None
+
+
+class Column(_Strict):
+    name: str
+    dtype: str
+
+
+class Table(_Open):
+    columns: list[Column] = Field(default_factory=list)
+    n_rows: int | None = Field(default=None, ge=0)
+    n_columns: int | None = Field(default=None, ge=0)
+
+
+class Variable(_Open):
+    name: str
+    dims: list[str] = Field(default_factory=list)
+    shape: list[int] = Field(default_factory=list)
+    dtype: str | None = None
+
+
+class Arrays(_Open):
+    variables: list[Variable] = Field(default_factory=list)
+    dims: dict[str, int] = Field(default_factory=dict)
+    attrs: dict[str, Any] = Field(default_factory=dict)
+
+
+#: The record blocks an extractor may fill, by name.
+BLOCKS: dict[str, type[BaseModel]] = {
+    "material": Material,
+    "crystal_structure": CrystalStructure,
+    "dft": DFT,
+    "image": Image,
+    "electron_microscopy": ElectronMicroscopy,
+    "table": Table,
+    "arrays": Arrays,
+}
+
+
+class RecordDocument(_Strict):
+    mdf: MDFRecordBlock
+    files: list[FileEntry] = Field(default_factory=list)
+    material: Material | None = None
+    crystal_structure: CrystalStructure | None = None
+    dft: DFT | None = None
+    image: Image | None = None
+    electron_microscopy: ElectronMicroscopy | None = None
+    table: Table | None = None
+    arrays: Arrays | None = None
+    custom: dict[str, CustomValue] = Field(default_factory=dict)
+
+    @field_validator("custom")
+    @classmethod
+    def _custom(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return check_custom(v)

@@ -1,0 +1,185 @@
+"""Content-addressed blobs on any fsspec filesystem.
+
+A blob lives at ``{root}/{sha[:2]}/{sha[2:4]}/{sha}``.  Writes go to a temporary
+name and are moved into place, so a blob that exists is complete; putting the
+same content twice stores it once.  Reads can verify the sha256 as they stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from fsspec.core import url_to_fs
+
+from hub.exceptions import IntegrityError, NotFoundError
+from hub.store.hashing import CHUNK, sha256_file
+
+
+class VerifyingReader:
+    """A read-only binary file over a blob that checks its sha256 when fully read."""
+
+    def __init__(self, f: IO[bytes], sha256: str, length: int | None = None) -> None:
+        self._f = f
+        self._expected = sha256
+        self._hash = hashlib.sha256()
+        self._read = 0
+        self._length = length
+        self._sequential = True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._f.read(size)
+        if self._sequential and size != 0:
+            self._hash.update(data)
+            self._read += len(data)
+            whole = size is None or size < 0
+            if whole or not data or (self._length is not None and self._read >= self._length):
+                self._check()
+        return data
+
+    def _check(self) -> None:
+        if self._sequential and self._hash.hexdigest() != self._expected:
+            self._sequential = False
+            raise IntegrityError(
+                f"blob {self._expected} is corrupt: its content hashes to {self._hash.hexdigest()}. "
+                "Restore it from a backup or re-submit the dataset."
+            )
+        self._sequential = False
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # random access: checking the whole-file hash is no longer possible
+        if not (offset == 0 and whence == 0 and self._read == 0):
+            self._sequential = False
+        return self._f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._f.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._f.closed)
+
+    def __enter__(self) -> VerifyingReader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __iter__(self) -> Any:
+        return iter(lambda: self.read(CHUNK), b"")
+
+
+class BlobStore:
+    """Blobs under ``url`` (a local path or any fsspec URL such as ``s3://bucket/hub``)."""
+
+    def __init__(self, url: str | os.PathLike[str], **storage_options: Any) -> None:
+        self.url = str(url)
+        self.fs, self.root = url_to_fs(self.url, **storage_options)
+        self.fs.makedirs(self.root, exist_ok=True)
+
+    def path(self, sha256: str) -> str:
+        return f"{self.root}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def url_of(self, sha256: str) -> str:
+        """An fsspec URL of the blob, for readers outside the hub."""
+        return self.fs.unstrip_protocol(self.path(sha256))
+
+    def exists(self, sha256: str) -> bool:
+        return bool(self.fs.exists(self.path(sha256)))
+
+    def put_file(self, local_path: str | os.PathLike[str], sha256: str | None = None) -> str:
+        """Store a local file; returns its sha256.  Idempotent.
+
+        The content is hashed while it is copied; if ``sha256`` is given and the
+        file no longer matches it (changed since it was hashed), nothing is
+        stored and :class:`IntegrityError` says so.
+        """
+        sha = sha256 or sha256_file(local_path)
+        target = self.path(sha)
+        if self.fs.exists(target):
+            return sha
+        parent = target.rsplit("/", 1)[0]
+        self.fs.makedirs(parent, exist_ok=True)
+        tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+        h = hashlib.sha256()
+        try:
+            with open(local_path, "rb") as src, self.fs.open(tmp, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+            if h.hexdigest() != sha:
+                raise IntegrityError(
+                    f"{os.fspath(local_path)} changed while it was being submitted "
+                    f"(expected sha256 {sha}, read {h.hexdigest()}); submit it again"
+                )
+            if self.fs.exists(target):  # a concurrent writer won
+                self.fs.rm_file(tmp)
+            else:
+                self.fs.mv(tmp, target)
+        except BaseException:
+            if self.fs.exists(tmp):
+                self.fs.rm_file(tmp)
+            raise
+        return sha
+
+    def put_bytes(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha)
+        if not self.fs.exists(target):
+            parent = target.rsplit("/", 1)[0]
+            self.fs.makedirs(parent, exist_ok=True)
+            tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+            self.fs.pipe_file(tmp, data)
+            self.fs.mv(tmp, target)
+        return sha
+
+    def open(self, sha256: str, *, verify: bool = True, length: int | None = None) -> BinaryIO:
+        """Open a blob for reading; with ``verify`` a full sequential read checks its sha256."""
+        target = self.path(sha256)
+        try:
+            f = self.fs.open(target, "rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {sha256} is missing from the store at {self.url}") from None
+        return VerifyingReader(f, sha256, length) if verify else f  # type: ignore[return-value]
+
+    def get_bytes(self, sha256: str) -> bytes:
+        with self.open(sha256) as f:
+            return f.read()
+
+    def verify(self, sha256: str) -> bool:
+        """Whether the stored blob hashes to its name."""
+        try:
+            with self.fs.open(self.path(sha256), "rb") as f:
+                h = hashlib.sha256()
+                while chunk := f.read(CHUNK):
+                    h.update(chunk)
+        except FileNotFoundError:
+            return False
+        return h.hexdigest() == sha256
+
+    def copy_to(self, sha256: str, dest: str | os.PathLike[str]) -> Path:
+        """Copy a blob to a local file, verifying its sha256 on the way; atomic."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.part-{uuid.uuid4().hex[:8]}")
+        try:
+            with self.open(sha256) as src, open(tmp, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    out.write(chunk)
+            os.replace(tmp, dest)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return dest
