@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -124,7 +125,7 @@ class Hub:
         self,
         source: str | os.PathLike[str],
         title: str,
-        authors: list[str | dict[str, Any]],
+        authors: Sequence[str | dict[str, Any]],
         *,
         mapping: dict[str, str] | None = None,
         visible_to: list[str] | None = None,
@@ -322,7 +323,7 @@ class Hub:
         """A file of a dataset as a binary file object; a full read verifies its sha256."""
         ds = self._catalog.dataset(self.principal, source_id)
         f = self._catalog.file(self.principal, ds.source_id, path)
-        return self._store.open(f.sha256, length=f.length)  # type: ignore[return-value]
+        return self._store.open(f.sha256, length=f.length)
 
     def download(
         self, source_id: str, dest: str | os.PathLike[str], paths: list[str] | None = None

@@ -11,6 +11,7 @@ can be retried.
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import shutil
 import socket
@@ -32,7 +33,7 @@ from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
 from hub.db.catalog import Catalog
 from hub.db.models import SubmissionRow
-from hub.exceptions import HubError, ValidationError
+from hub.exceptions import HubError, SubmissionError, ValidationError
 from hub.extractors.base import ExtractionContext
 from hub.extractors.generic import file_entry
 from hub.extractors.registry import available_extractors
@@ -138,8 +139,7 @@ class _Run:
         s["seconds"] = round(time.perf_counter() - t0, 4)
         if s["status"] == "running":
             s["status"] = "done"
-        if name != "dispatch":  # dispatch's final state is saved inside its transaction
-            self.save()
+        self.save()  # for dispatch: its timing, after the transaction made the result durable
 
     def fail(self, message: str) -> None:
         self.status = "failed" if message != "interrupted" else "interrupted"
@@ -164,13 +164,20 @@ class _Run:
         with self.step("collect") as s:
             collected = collect(self.source, self.staging, self.p.limits)
             self.errors += collected.errors
-            s["detail"] = f"{len(collected.files)} files" + (
+            stored = self.store_blobs(collected)
+            size = sum(f.stat().st_size for f in collected.files)
+            s["detail"] = f"{len(collected.files)} files, {size:,} bytes stored" + (
                 f", {len(collected.errors)} not taken" if collected.errors else ""
             )
 
         context = ExtractionContext(root=collected.root, mapping=req.mapping)
         with self.step("extract") as s:
             extractors = available_extractors(req.extractors)
+            if req.mapping and not any(e.needs_mapping for e in extractors):
+                raise SubmissionError(
+                    "a mapping was given, but no extractor that applies mappings is installed or selected "
+                    f"(selected: {', '.join(e.name for e in extractors)}); add 'mapping' to extractors"
+                )
             groups = extract_step.plan(collected.files, extractors, context)
             bodies: list[tuple[dict[str, Any], list[str]]] = []
             with self.bar(len(groups), "extract") as bar:
@@ -187,7 +194,7 @@ class _Run:
 
         with self.step("validate") as s:
             version = self.p.catalog.next_version(req.name)
-            dataset_doc, files, entries = self.dataset_document(collected, version)
+            dataset_doc, files, entries = self.dataset_document(collected, stored, version)
             records = self.validate_records(bodies, collected.root, version)
             s["detail"] = f"{len(records)} valid records"
 
@@ -199,7 +206,6 @@ class _Run:
 
         with self.step("dispatch") as s:
             status = PENDING_CURATION if req.curate else PUBLISHED
-            self.store_blobs(collected, files)
             s["status"] = "done"
             final = "pending_curation" if req.curate else "complete"
 
@@ -209,7 +215,7 @@ class _Run:
                 doc["data"]["records"] = len(records)
                 return doc, [self.restamp_record(r, doc) for r in records]
 
-            s["detail"] = f"{len(files)} files stored, {len(records)} records"
+            s["detail"] = f"{len(files)} files, {len(records)} records committed"
             self.p.catalog.publish(
                 source_name=req.name,
                 owner=self.p.principal.name,
@@ -230,13 +236,18 @@ class _Run:
     # -- helpers ------------------------------------------------------------
 
     def dataset_document(
-        self, collected: Collected, version: int
+        self, collected: Collected, stored: dict[Path, str], version: int
     ) -> tuple[dict[str, Any], list[dict[str, Any]], list[ManifestEntry]]:
         req = self.request
         files = []
         entries = []
         for f in collected.files:
             entry = file_entry(f, collected.root)
+            if entry["sha256"] != stored[f]:
+                raise SubmissionError(
+                    f"{entry['path']} changed while it was being submitted; submit the dataset again "
+                    "once nothing writes to it"
+                )
             files.append(
                 {k: entry[k] for k in ("path", "filename", "sha256", "length", "mime_type", "data_type")}
             )
@@ -328,21 +339,23 @@ class _Run:
         }
         return {**r, "mdf": mdf}
 
-    def store_blobs(self, collected: Collected, files: list[dict[str, Any]]) -> None:
+    def store_blobs(self, collected: Collected) -> dict[Path, str]:
+        """Copy every collected file into the blob store, hashing it on the way.
+
+        Blobs are content-addressed and invisible until the dispatch transaction
+        names them, so storing them before extraction is safe; a retry finds
+        them already there.  Returns each file's sha256.
+        """
+        total = sum(f.stat().st_size for f in collected.files)
+        stored = {}
         with tqdm(
-            total=sum(f["length"] for f in files),
-            desc="store",
-            unit="B",
-            unit_scale=True,
-            disable=not self.p.progress,
-            leave=False,
+            total=total, desc="store", unit="B", unit_scale=True, disable=not self.p.progress, leave=False
         ) as bar:
-            for f in files:
-                self.p.store.put_file(collected.root / f["path"], f["sha256"])
-                bar.update(f["length"])
+            for f in collected.files:
+                stored[f] = self.p.store.put_file(f)
+                bar.update(f.stat().st_size)
+        return stored
 
 
 def _now_iso() -> str:
-    import datetime as _dt
-
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")

@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from hub.records.dataset import DatasetDocument
 from hub.records.record import RecordDocument
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
-MODELS = {"dataset": DatasetDocument, "record": RecordDocument}
+MODELS: dict[str, type[BaseModel]] = {"dataset": DatasetDocument, "record": RecordDocument}
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

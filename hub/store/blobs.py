@@ -1,6 +1,6 @@
 """Content-addressed blobs on any fsspec filesystem.
 
-A blob lives at ``{root}/{sha[:2]}/{sha[2:4]}/{sha}``.  Writes go to a temporary
+A blob lives at ``{root}/{sha[:2]}/{sha}`` (git's layout: 256 folders).  Writes go to a temporary
 name and are moved into place, so a blob that exists is complete; putting the
 same content twice stores it once.  Reads can verify the sha256 as they stream.
 """
@@ -16,7 +16,7 @@ from typing import IO, Any, BinaryIO
 from fsspec.core import url_to_fs
 
 from hub.exceptions import IntegrityError, NotFoundError
-from hub.store.hashing import CHUNK, sha256_file
+from hub.store.hashing import CHUNK, remember
 
 
 class VerifyingReader:
@@ -88,9 +88,10 @@ class BlobStore:
         self.url = str(url)
         self.fs, self.root = url_to_fs(self.url, **storage_options)
         self.fs.makedirs(self.root, exist_ok=True)
+        self._dirs: set[str] = set()
 
     def path(self, sha256: str) -> str:
-        return f"{self.root}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        return f"{self.root}/{sha256[:2]}/{sha256}"
 
     def url_of(self, sha256: str) -> str:
         """An fsspec URL of the blob, for readers outside the hub."""
@@ -100,47 +101,52 @@ class BlobStore:
         return bool(self.fs.exists(self.path(sha256)))
 
     def put_file(self, local_path: str | os.PathLike[str], sha256: str | None = None) -> str:
-        """Store a local file; returns its sha256.  Idempotent.
+        """Store a local file, hashing it as it is copied; returns its sha256.
 
-        The content is hashed while it is copied; if ``sha256`` is given and the
-        file no longer matches it (changed since it was hashed), nothing is
+        Idempotent: content already stored is not stored twice.  The hash is
+        remembered (:func:`hub.store.hashing.remember`), so extractors do not
+        read the file again to hash it.  If ``sha256`` is given and the content
+        does not match it (the file changed since it was hashed), nothing is
         stored and :class:`IntegrityError` says so.
         """
-        sha = sha256 or sha256_file(local_path)
-        target = self.path(sha)
-        if self.fs.exists(target):
-            return sha
-        parent = target.rsplit("/", 1)[0]
-        self.fs.makedirs(parent, exist_ok=True)
-        tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+        tmp = f"{self.root}/.tmp-{uuid.uuid4().hex}"
         h = hashlib.sha256()
         try:
             with open(local_path, "rb") as src, self.fs.open(tmp, "wb") as out:
                 while chunk := src.read(CHUNK):
                     h.update(chunk)
                     out.write(chunk)
-            if h.hexdigest() != sha:
+            sha = h.hexdigest()
+            if sha256 is not None and sha != sha256:
                 raise IntegrityError(
                     f"{os.fspath(local_path)} changed while it was being submitted "
-                    f"(expected sha256 {sha}, read {h.hexdigest()}); submit it again"
+                    f"(expected sha256 {sha256}, read {sha}); submit it again"
                 )
-            if self.fs.exists(target):  # a concurrent writer won
+            target = self.path(sha)
+            if self.fs.exists(target):
                 self.fs.rm_file(tmp)
             else:
+                self._ensure_parent(target)
                 self.fs.mv(tmp, target)
         except BaseException:
             if self.fs.exists(tmp):
                 self.fs.rm_file(tmp)
             raise
+        remember(local_path, sha)
         return sha
+
+    def _ensure_parent(self, target: str) -> None:
+        parent = target.rsplit("/", 1)[0]
+        if parent not in self._dirs:
+            self.fs.makedirs(parent, exist_ok=True)
+            self._dirs.add(parent)
 
     def put_bytes(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha)
         if not self.fs.exists(target):
-            parent = target.rsplit("/", 1)[0]
-            self.fs.makedirs(parent, exist_ok=True)
-            tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+            self._ensure_parent(target)
+            tmp = f"{self.root}/.tmp-{uuid.uuid4().hex}"
             self.fs.pipe_file(tmp, data)
             self.fs.mv(tmp, target)
         return sha

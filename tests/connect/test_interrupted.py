@@ -16,16 +16,16 @@ from hub.connect import pipeline as pipeline_mod
 AUTHORS = ["Ward, Logan"]
 
 
-def test_exception_after_extraction_leaves_nothing_and_retry_works(hub, minerals, monkeypatch, blob_files):
-    def boom(self, collected, files):
+def test_exception_after_extraction_leaves_nothing_and_retry_works(hub, minerals, monkeypatch):
+    def boom(self, bodies, root, version):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(pipeline_mod._Run, "store_blobs", boom)
+    monkeypatch.setattr(pipeline_mod._Run, "validate_records", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         hub.submit(minerals, title="Flaky", authors=AUTHORS)
     (sub,) = hub.submissions()
     assert sub.status == "failed" and "disk on fire" in sub.message
-    assert sub.step("extract")["status"] == "done" and sub.step("dispatch")["status"] == "failed"
+    assert sub.step("extract")["status"] == "done" and sub.step("validate")["status"] == "failed"
     assert hub.datasets() == [] and hub.stats()["records"] == 0
 
     monkeypatch.undo()
@@ -56,10 +56,10 @@ KILLER = textwrap.dedent(
     from hub import Hub
     from hub.connect import pipeline
 
-    def die(self, collected, files):
+    def die(self, bodies, root, version):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    pipeline._Run.store_blobs = die
+    pipeline._Run.validate_records = die
     Hub(sys.argv[1], progress=False).submit(sys.argv[2], title="Killed", authors=["Ward, Logan"])
     """
 )

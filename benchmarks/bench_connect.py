@@ -1,0 +1,318 @@
+"""Connect benchmark (see ../shared/design/BENCHMARKS.md).
+
+1. Connect over the whole real-data corpus (``../shared/data`` or
+   ``$MATTERHUB_MIRROR``), three ways, alternating A B C A B C, medians and
+   min-max spread:
+   A. ``hub.submit`` of the corpus into a fresh hub: collect, grouping, every
+      extractor, merge, validation, the blob store and the catalog transaction;
+   B. the same parsers (the hub's extractors) called directly on the same
+      groups of files, with no pipeline around them;
+   C. only the third-party readers the extractors call (ASE, rosettasciio,
+      Pillow, pandas, h5py, numpy), without the metadata the extractors derive
+      (space groups, functionals, convergence, G4MP2 energies, ...).
+   ``ratio_to_parsers`` = A/B (the hub's overhead; goal <= 1.3);
+   ``ratio_extractors_to_libraries`` = B/C says what the extra metadata costs.
+2. Ingesting mapped table rows as records: a synthetic CSV (fixed seed;
+   compositions drawn from the element frequencies of the Materials Project
+   formation-energy set when the mirror has it), submitted with a mapping
+   through the whole pipeline (collect, extract, validate, store, one
+   transaction).  Reports records/s and the time of each step.
+
+Usage: python benchmarks/bench_connect.py [--quick] [--rows N] [--repeat K]
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import io
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from hub import Hub  # noqa: E402
+from hub.connect import extract as extract_step  # noqa: E402
+from hub.connect.collect import collect  # noqa: E402
+from hub.extractors.base import ExtractionContext  # noqa: E402
+from hub.extractors.registry import available_extractors  # noqa: E402
+
+
+def corpus_root() -> Path | None:
+    for cand in (os.environ.get("MATTERHUB_MIRROR"), REPO.parent / "shared" / "data"):
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    return None
+
+
+# -- the parsers, called directly (the limit) ------------------------------------
+
+
+def _ase(path: Path, fmt: str, index: object = -1) -> None:
+    import ase.io
+
+    ase.io.read(path, format=fmt, index=index)
+
+
+def _xyz(path: Path) -> None:
+    import ase.io
+
+    lines = path.read_text().splitlines(keepends=True)
+    n = int(lines[0].split()[0])
+    ase.io.read(io.StringIO("".join(lines[: n + 2])), format="extxyz", index=0)
+
+
+def _vasp(group: tuple[Path, ...]) -> None:
+    names = {p.name: p for p in group}
+    run = next((p for n, p in names.items() if n.startswith("vasprun")), None)
+    try:
+        if run is not None:
+            _ase(run, "vasp-xml")
+            return
+    except Exception:
+        pass
+    outcar = next((p for n, p in names.items() if n.startswith("OUTCAR")), None)
+    if outcar is not None:
+        try:
+            _ase(outcar, "vasp-out")
+        except Exception:
+            pass
+
+
+def _espresso(group: tuple[Path, ...]) -> None:
+    for p in group:
+        if p.suffix in (".out", ".log") and b"Program PWSCF" in p.read_bytes()[:20000]:
+            _ase(p, "espresso-out", ":")
+            return
+
+
+def _rsciio(path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix in (".dm3", ".dm4"):
+        from rsciio.digitalmicrograph import file_reader
+    elif suffix == ".emd":
+        from rsciio.emd import file_reader
+    else:
+        from rsciio.tiff import file_reader
+    file_reader(str(path), lazy=True)
+
+
+def _image(path: Path) -> None:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.size  # noqa: B018
+
+
+def _table(path: Path) -> None:
+    import pandas as pd
+
+    if path.suffix.lower() in (".csv", ".tsv"):
+        pd.read_csv(path, comment=None, skiprows=1 if path.read_bytes()[:1] == b"#" else 0)
+    elif path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.ParquetFile(path).schema_arrow  # noqa: B018
+    else:
+        pd.read_excel(path)
+
+
+def _arrays(path: Path) -> None:
+    if path.suffix.lower() == ".npy":
+        np.load(path, mmap_mode="r")
+        return
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: getattr(obj, "shape", None))
+
+
+RAW = {
+    "crystal": lambda g: _ase(g[0], "cif" if g[0].suffix.lower() == ".cif" else "vasp", ":"
+                              if g[0].suffix.lower() == ".cif" else -1),
+    "molecule_xyz": lambda g: _xyz(g[0]),
+    "vasp": _vasp,
+    "espresso": _espresso,
+    "gaussian": lambda g: _ase(g[0], "gaussian-out"),
+    "microscopy": lambda g: _rsciio(g[0]),
+    "image": lambda g: _image(g[0]),
+    "tabular": lambda g: _table(g[0]),
+    "arrays": lambda g: _arrays(g[0]),
+}
+
+
+def raw_parse(groups: list[extract_step.Group]) -> None:
+    for g in groups:
+        for ex in g.extractors:
+            fn = RAW.get(ex.name)
+            if fn is None:
+                continue
+            try:
+                fn(g.files)
+            except Exception:
+                pass  # the hub reports these files as errors; the parser's failure costs what it costs
+
+
+def clear_hash_cache() -> None:
+    from hub.store import hashing
+
+    hashing.clear_cache()  # the hub hashes every file: no cache across runs
+
+
+def extractors_direct(groups: list[extract_step.Group], context: ExtractionContext) -> None:
+    """The hub's parsers (its extractors) called directly on the same groups, no pipeline."""
+    clear_hash_cache()
+    for g in groups:
+        for ex in g.extractors:
+            try:
+                ex.extract(g.files, context)
+            except Exception:
+                pass
+
+
+def hub_submit(root: Path, workdir: Path, i: int) -> tuple[float, dict]:
+    """The whole Connect pipeline into a fresh hub: collect, extract, merge, validate, store, commit."""
+    clear_hash_cache()
+    hub = Hub(workdir / f"hub{i}", progress=False)
+    t0 = time.perf_counter()
+    sub = hub.submit(root, title="Corpus", authors=["Bench, Mark"])
+    elapsed = time.perf_counter() - t0
+    steps = {s["name"]: s["seconds"] for s in sub.steps}
+    hub.close()
+    return elapsed, {"status": sub.status, "errors": len(sub.errors), "steps": steps}
+
+
+def spread(xs: list[float]) -> str:
+    return f"{min(xs):.3f}-{max(xs):.3f}"
+
+
+def bench_extraction(root: Path, repeat: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        collected = collect(root, Path(tmp))
+    context = ExtractionContext(root=collected.root)
+    groups = extract_step.plan(collected.files, available_extractors(), context)
+    n_files = len(collected.files)
+    size_mb = sum(f.stat().st_size for f in collected.files) / 1e6
+    a, b, c = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        _, info = hub_submit(root, Path(tmp), -1)  # warm-up: imports and library caches
+        extractors_direct(groups, context)
+        raw_parse(groups)
+        for i in range(repeat):
+            a.append(hub_submit(root, Path(tmp), i)[0])
+            t0 = time.perf_counter()
+            extractors_direct(groups, context)
+            b.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            raw_parse(groups)
+            c.append(time.perf_counter() - t0)
+    hub_s, ext_s, lib_s = statistics.median(a), statistics.median(b), statistics.median(c)
+    return {
+        "files": n_files, "groups": len(groups), "mb": round(size_mb, 2), "per_file_errors": info["errors"],
+        "hub_s": round(hub_s, 4), "parsers_s": round(ext_s, 4), "libraries_s": round(lib_s, 4),
+        "hub_spread": spread(a), "parsers_spread": spread(b), "libraries_spread": spread(c),
+        "files_per_s": round(n_files / hub_s, 1), "mb_per_s": round(size_mb / hub_s, 2),
+        "ratio_to_parsers": round(hub_s / ext_s, 3), "ratio_extractors_to_libraries": round(ext_s / lib_s, 3),
+        "corpus_steps_s": info["steps"],
+    }
+
+
+def element_weights(root: Path | None) -> tuple[list[str], np.ndarray]:
+    """Element frequencies from the Materials Project formation-energy set when present."""
+    counts: collections.Counter[str] = collections.Counter()
+    if root is not None and (root / "matminer" / "flla_2015.csv").exists():
+        import pandas as pd
+
+        df = pd.read_csv(root / "matminer" / "flla_2015.csv", skiprows=1, usecols=["formula"])
+        for formula in df["formula"]:
+            counts.update(set(re.findall(r"[A-Z][a-z]?", str(formula))))
+    if not counts:
+        counts.update({el: 1 for el in "H Li B C N O F Na Mg Al Si P S Cl K Ca Ti Fe Co Ni Cu Zn Ga Se".split()})
+    els = sorted(counts)
+    w = np.array([counts[e] for e in els], dtype=float)
+    return els, w / w.sum()
+
+
+def write_table(path: Path, rows: int, root: Path | None) -> None:
+    rng = np.random.default_rng(1234)
+    els, w = element_weights(root)
+    with open(path, "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(["material_id", "formula", "band_gap", "formation_energy", "space_group", "nsites", "volume"])
+        for i in range(rows):
+            k = int(rng.integers(1, 5))
+            picked = rng.choice(len(els), size=k, replace=False, p=w)
+            formula = "".join(f"{els[j]}{int(rng.integers(1, 7))}" for j in sorted(picked))
+            wr.writerow([f"mp-{i + 1}", formula, round(float(rng.gamma(1.5, 1.2)), 4),
+                         round(float(rng.normal(-1.2, 0.8)), 4), int(rng.integers(1, 231)),
+                         int(rng.integers(1, 60)), round(float(rng.uniform(20, 900)), 3)])
+
+
+MAPPING = {
+    "custom.material_id": "material_id", "material.composition": "formula", "custom.band_gap": "band_gap",
+    "custom.formation_energy": "formation_energy", "crystal_structure.space_group_number": "space_group",
+    "crystal_structure.number_of_atoms": "nsites", "crystal_structure.volume": "volume",
+}
+
+
+def bench_mapped(rows: int, root: Path | None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "table"
+        data.mkdir()
+        write_table(data / "materials.csv", rows, root)
+        hub = Hub(Path(tmp) / "hub", progress=False)
+        t0 = time.perf_counter()
+        sub = hub.submit(data, title="Synthetic mapped table", authors=["Bench, Mark"], mapping=MAPPING)
+        total = time.perf_counter() - t0
+        assert sub.status == "complete", sub.report()
+        n = hub.stats()["records"]
+        assert n == rows, (n, rows)
+        steps = {s["name"]: s["seconds"] for s in sub.steps}
+        hub.close()
+    return {"records": n, "ingest_s": round(total, 3), "records_per_s": round(n / total, 1), "steps_s": steps}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rows", type=int, default=None)
+    ap.add_argument("--repeat", type=int, default=None)
+    args = ap.parse_args()
+    rows = args.rows or (20_000 if args.quick else 100_000)
+    repeat = args.repeat or (3 if args.quick else 7)
+    root = corpus_root()
+    out: dict = {"bench": "connect", "quick": args.quick, "nproc": os.cpu_count()}
+    if root is not None:
+        ext = bench_extraction(root, repeat)
+        out.update(ext)
+        print(f"Connect over {root} ({ext['files']} files in {ext['groups']} groups, {ext['mb']} MB; "
+              f"{repeat} alternating runs, medians)")
+        print(f"  A hub.submit (whole pipeline)   {ext['hub_s']:.3f} s  (spread {ext['hub_spread']})  "
+              f"{ext['files_per_s']} files/s  {ext['mb_per_s']} MB/s")
+        print(f"  B the extractors called directly {ext['parsers_s']:.3f} s  (spread {ext['parsers_spread']})")
+        print(f"  C the libraries' readers alone   {ext['libraries_s']:.3f} s  (spread {ext['libraries_spread']})")
+        print(f"  ratio A/B (hub to its parsers) {ext['ratio_to_parsers']} (goal <= 1.3); "
+              f"B/C (extractors to bare libraries) {ext['ratio_extractors_to_libraries']}")
+    else:
+        print("no real-data corpus found (set MATTERHUB_MIRROR): extraction part skipped")
+    mapped = bench_mapped(rows, root)
+    out.update(mapped)
+    print(f"mapped rows: {mapped['records']} synthetic rows (seed 1234) -> records in {mapped['ingest_s']} s "
+          f"= {mapped['records_per_s']} records/s (goal >= 5000)")
+    print("  steps: " + ", ".join(f"{k} {v:.2f}s" for k, v in mapped["steps_s"].items() if v is not None))
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

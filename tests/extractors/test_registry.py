@@ -1,0 +1,67 @@
+"""The extractor registry, and the checks every registered extractor must pass
+(intake's test_consistency pattern: one parametrized suite over all plugins)."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from hub.exceptions import MissingDependencyError, NotFoundError
+from hub.extractors import Extractor, ExtractionContext, extractor_classes, get_extractor
+from hub.extractors import registry
+from hub.records.record import BLOCKS
+
+BUILT_INS = {
+    "generic", "crystal", "molecule_xyz", "vasp", "espresso", "gaussian",
+    "microscopy", "image", "tabular", "arrays", "mapping",
+}
+
+
+def test_built_ins_register_through_entry_points():
+    assert BUILT_INS <= set(extractor_classes())
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_INS))
+def test_extractor_consistency(name, tmp_path):
+    cls = extractor_classes()[name]
+    assert issubclass(cls, Extractor) and cls.name == name
+    assert cls.description and cls.patterns
+    assert set(cls.provides) <= {*BLOCKS, "files", "custom"}, cls.provides
+    json.dumps(cls.describe())
+    ex = cls()
+    assert not ex.claims(Path(tmp_path / "README.nothing-claims-this")) or name == "generic"
+    assert isinstance(list(ex.group([], ExtractionContext(root=tmp_path))), list)
+
+
+def test_third_party_extractor_and_broken_plugin(monkeypatch, tmp_path):
+    good = EntryPoint("thirdparty", "tests.extractors.plugin_example:UpperExtractor", registry.GROUP)
+    broken = EntryPoint("broken", "no_such_module_anywhere:Thing", registry.GROUP)
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    monkeypatch.setattr(registry, "entry_points", lambda group: [good, broken])
+    registry.extractor_classes.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="'broken'.*failed to load"):
+            classes = registry.extractor_classes()
+        assert list(classes) == ["thirdparty"]
+        ex = get_extractor("thirdparty")
+        f = tmp_path / "x.upper"
+        f.write_text("abc")
+        assert ex.extract((f,), ExtractionContext(root=tmp_path)) == {"custom": {"upper": "ABC"}}
+        with pytest.raises(NotFoundError, match="Installed extractors: thirdparty"):
+            get_extractor("nope")
+    finally:
+        registry.extractor_classes.cache_clear()
+
+
+def test_missing_dependency_names_the_extra():
+    class NeedsThing(Extractor):
+        name = "needs"
+        imports = ("surely_not_installed_pkg",)
+        extra = "things"
+
+    assert not NeedsThing.available()
+    with pytest.raises(MissingDependencyError, match=r"pip install 'matterhub\[things\]'"):
+        NeedsThing.require()
