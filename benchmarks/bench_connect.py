@@ -139,8 +139,9 @@ def _arrays(path: Path) -> None:
 
 
 RAW = {
-    "crystal": lambda g: _ase(g[0], "cif" if g[0].suffix.lower() == ".cif" else "vasp", ":"
-                              if g[0].suffix.lower() == ".cif" else -1),
+    "crystal": lambda g: _ase(
+        g[0], "cif" if g[0].suffix.lower() == ".cif" else "vasp", ":" if g[0].suffix.lower() == ".cif" else -1
+    ),
     "molecule_xyz": lambda g: _xyz(g[0]),
     "vasp": _vasp,
     "espresso": _espresso,
@@ -219,11 +220,20 @@ def bench_extraction(root: Path, repeat: int) -> dict:
             c.append(time.perf_counter() - t0)
     hub_s, ext_s, lib_s = statistics.median(a), statistics.median(b), statistics.median(c)
     return {
-        "files": n_files, "groups": len(groups), "mb": round(size_mb, 2), "per_file_errors": info["errors"],
-        "hub_s": round(hub_s, 4), "parsers_s": round(ext_s, 4), "libraries_s": round(lib_s, 4),
-        "hub_spread": spread(a), "parsers_spread": spread(b), "libraries_spread": spread(c),
-        "files_per_s": round(n_files / hub_s, 1), "mb_per_s": round(size_mb / hub_s, 2),
-        "ratio_to_parsers": round(hub_s / ext_s, 3), "ratio_extractors_to_libraries": round(ext_s / lib_s, 3),
+        "files": n_files,
+        "groups": len(groups),
+        "mb": round(size_mb, 2),
+        "per_file_errors": info["errors"],
+        "hub_s": round(hub_s, 4),
+        "parsers_s": round(ext_s, 4),
+        "libraries_s": round(lib_s, 4),
+        "hub_spread": spread(a),
+        "parsers_spread": spread(b),
+        "libraries_spread": spread(c),
+        "files_per_s": round(n_files / hub_s, 1),
+        "mb_per_s": round(size_mb / hub_s, 2),
+        "ratio_to_parsers": round(hub_s / ext_s, 3),
+        "ratio_extractors_to_libraries": round(ext_s / lib_s, 3),
         "corpus_steps_s": info["steps"],
     }
 
@@ -238,7 +248,37 @@ def element_weights(root: Path | None) -> tuple[list[str], np.ndarray]:
         for formula in df["formula"]:
             counts.update(set(re.findall(r"[A-Z][a-z]?", str(formula))))
     if not counts:
-        counts.update({el: 1 for el in "H Li B C N O F Na Mg Al Si P S Cl K Ca Ti Fe Co Ni Cu Zn Ga Se".split()})
+        counts.update(
+            {
+                el: 1
+                for el in [
+                    "H",
+                    "Li",
+                    "B",
+                    "C",
+                    "N",
+                    "O",
+                    "F",
+                    "Na",
+                    "Mg",
+                    "Al",
+                    "Si",
+                    "P",
+                    "S",
+                    "Cl",
+                    "K",
+                    "Ca",
+                    "Ti",
+                    "Fe",
+                    "Co",
+                    "Ni",
+                    "Cu",
+                    "Zn",
+                    "Ga",
+                    "Se",
+                ]
+            }
+        )
     els = sorted(counts)
     w = np.array([counts[e] for e in els], dtype=float)
     return els, w / w.sum()
@@ -249,20 +289,34 @@ def write_table(path: Path, rows: int, root: Path | None) -> None:
     els, w = element_weights(root)
     with open(path, "w", newline="") as f:
         wr = csv.writer(f)
-        wr.writerow(["material_id", "formula", "band_gap", "formation_energy", "space_group", "nsites", "volume"])
+        wr.writerow(
+            ["material_id", "formula", "band_gap", "formation_energy", "space_group", "nsites", "volume"]
+        )
         for i in range(rows):
             k = int(rng.integers(1, 5))
             picked = rng.choice(len(els), size=k, replace=False, p=w)
             formula = "".join(f"{els[j]}{int(rng.integers(1, 7))}" for j in sorted(picked))
-            wr.writerow([f"mp-{i + 1}", formula, round(float(rng.gamma(1.5, 1.2)), 4),
-                         round(float(rng.normal(-1.2, 0.8)), 4), int(rng.integers(1, 231)),
-                         int(rng.integers(1, 60)), round(float(rng.uniform(20, 900)), 3)])
+            wr.writerow(
+                [
+                    f"mp-{i + 1}",
+                    formula,
+                    round(float(rng.gamma(1.5, 1.2)), 4),
+                    round(float(rng.normal(-1.2, 0.8)), 4),
+                    int(rng.integers(1, 231)),
+                    int(rng.integers(1, 60)),
+                    round(float(rng.uniform(20, 900)), 3),
+                ]
+            )
 
 
 MAPPING = {
-    "custom.material_id": "material_id", "material.composition": "formula", "custom.band_gap": "band_gap",
-    "custom.formation_energy": "formation_energy", "crystal_structure.space_group_number": "space_group",
-    "crystal_structure.number_of_atoms": "nsites", "crystal_structure.volume": "volume",
+    "custom.material_id": "material_id",
+    "material.composition": "formula",
+    "custom.band_gap": "band_gap",
+    "custom.formation_energy": "formation_energy",
+    "crystal_structure.space_group_number": "space_group",
+    "crystal_structure.number_of_atoms": "nsites",
+    "crystal_structure.volume": "volume",
 }
 
 
@@ -296,20 +350,32 @@ def main() -> None:
     if root is not None:
         ext = bench_extraction(root, repeat)
         out.update(ext)
-        print(f"Connect over {root} ({ext['files']} files in {ext['groups']} groups, {ext['mb']} MB; "
-              f"{repeat} alternating runs, medians)")
-        print(f"  A hub.submit (whole pipeline)   {ext['hub_s']:.3f} s  (spread {ext['hub_spread']})  "
-              f"{ext['files_per_s']} files/s  {ext['mb_per_s']} MB/s")
-        print(f"  B the extractors called directly {ext['parsers_s']:.3f} s  (spread {ext['parsers_spread']})")
-        print(f"  C the libraries' readers alone   {ext['libraries_s']:.3f} s  (spread {ext['libraries_spread']})")
-        print(f"  ratio A/B (hub to its parsers) {ext['ratio_to_parsers']} (goal <= 1.3); "
-              f"B/C (extractors to bare libraries) {ext['ratio_extractors_to_libraries']}")
+        print(
+            f"Connect over {root} ({ext['files']} files in {ext['groups']} groups, {ext['mb']} MB; "
+            f"{repeat} alternating runs, medians)"
+        )
+        print(
+            f"  A hub.submit (whole pipeline)   {ext['hub_s']:.3f} s  (spread {ext['hub_spread']})  "
+            f"{ext['files_per_s']} files/s  {ext['mb_per_s']} MB/s"
+        )
+        print(
+            f"  B the extractors called directly {ext['parsers_s']:.3f} s  (spread {ext['parsers_spread']})"
+        )
+        print(
+            f"  C the libraries' readers alone   {ext['libraries_s']:.3f} s  (spread {ext['libraries_spread']})"
+        )
+        print(
+            f"  ratio A/B (hub to its parsers) {ext['ratio_to_parsers']} (goal <= 1.3); "
+            f"B/C (extractors to bare libraries) {ext['ratio_extractors_to_libraries']}"
+        )
     else:
         print("no real-data corpus found (set MATTERHUB_MIRROR): extraction part skipped")
     mapped = bench_mapped(rows, root)
     out.update(mapped)
-    print(f"mapped rows: {mapped['records']} synthetic rows (seed 1234) -> records in {mapped['ingest_s']} s "
-          f"= {mapped['records_per_s']} records/s (goal >= 5000)")
+    print(
+        f"mapped rows: {mapped['records']} synthetic rows (seed 1234) -> records in {mapped['ingest_s']} s "
+        f"= {mapped['records_per_s']} records/s (goal >= 5000)"
+    )
     print("  steps: " + ", ".join(f"{k} {v:.2f}s" for k, v in mapped["steps_s"].items() if v is not None))
     print(json.dumps(out))
 

@@ -9,8 +9,11 @@ extractor, never for the submission.
 
 from __future__ import annotations
 
+import logging
 import time
+import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,43 @@ class GroupResult:
     files: tuple[Path, ...]
     parts: list[tuple[str, Extracted]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+#: Loggers of the libraries extractors call, whose warnings are collected per file
+#: instead of being printed in the middle of a progress bar.
+LIBRARY_LOGGERS = ("rsciio", "hyperspy", "ase", "tifffile", "h5py", "PIL")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.name}: {record.getMessage()}")
+
+
+@contextmanager
+def captured() -> Iterator[list[str]]:
+    """Collect Python warnings and library log warnings raised inside the block."""
+    handler = _Collect()
+    saved = []
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.handlers[:], logger.propagate))
+        logger.handlers = [handler]
+        logger.propagate = False
+    out: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield out
+    finally:
+        for logger, handlers, propagate in saved:
+            logger.handlers, logger.propagate = handlers, propagate
+        out += [f"{w.category.__name__}: {w.message}" for w in caught]
+        out += handler.messages
 
 
 def plan(files: Sequence[Path], extractors: Sequence[Extractor], context: ExtractionContext) -> list[Group]:
@@ -66,11 +106,17 @@ def plan(files: Sequence[Path], extractors: Sequence[Extractor], context: Extrac
 def run_group(group: Group, context: ExtractionContext) -> GroupResult:
     result = GroupResult(group.files)
     for ex in group.extractors:
-        try:
-            part = ex.extract(group.files, context)
-        except Exception as exc:
-            result.errors.append(error_entry(group.files, context.root, ex.name, exc))
-            continue
+        with captured() as messages:
+            try:
+                part = ex.extract(group.files, context)
+            except Exception as exc:
+                result.errors.append(error_entry(group.files, context.root, ex.name, exc))
+                part = None
+        if messages:
+            path = _rel(group.files[0], context.root)
+            result.warnings += [
+                {"path": path, "extractor": ex.name, "message": m} for m in dict.fromkeys(messages)
+            ]
         if part:
             result.parts.append((ex.name, part))
     return result

@@ -42,6 +42,9 @@ from hub.records.validation import validate_dataset, validate_record
 from hub.store.blobs import BlobStore
 from hub.store.manifest import ManifestEntry, root_hash, store_manifest
 
+#: Library warnings kept per submission (the rest are counted, not stored).
+MAX_WARNINGS = 200
+
 
 def new_submission_id() -> str:
     return uuid.uuid4().hex[:16]
@@ -185,7 +188,10 @@ class _Run:
             n_err = sum(len(r.errors) for r in results)
             for r in results:
                 self.errors += r.errors
-            s["detail"] = f"{len(groups)} groups, {n_err} extractor errors"
+            s["warnings"] = [w for r in results for w in r.warnings][:MAX_WARNINGS]
+            s["detail"] = (
+                f"{len(groups)} groups, {n_err} extractor errors, {len(s['warnings'])} library warnings"
+            )
 
         with self.step("merge") as s:
             for r in results:

@@ -34,7 +34,9 @@ def test_submit_list_show_download(run, tmp_path):
     if not MINERALS.is_dir():
         pytest.skip("ase ships no test data")
     assert "hub ready" in run("init").output
-    out = json.loads(run("submit", str(MINERALS), "--title", "Minerals", "--author", "Ward, Logan", "--json").output)
+    out = json.loads(
+        run("submit", str(MINERALS), "--title", "Minerals", "--author", "Ward, Logan", "--json").output
+    )
     assert out["status"] == "complete" and out["source_id"] == "minerals_v1"
     status = json.loads(run("status", out["id"], "--json").output)
     assert status["steps"][-1]["name"] == "dispatch" and status["steps"][-1]["status"] == "done"
@@ -56,7 +58,9 @@ def test_curation_from_the_command_line(run):
     if not MINERALS.is_dir():
         pytest.skip("ase ships no test data")
     sub = json.loads(
-        run("submit", str(MINERALS), "--title", "C", "--author", "A", "--curate", "--json", user="alice").output
+        run(
+            "submit", str(MINERALS), "--title", "C", "--author", "A", "--curate", "--json", user="alice"
+        ).output
     )
     assert sub["status"] == "pending_curation"
     assert sub["id"] in run("curate", "list").output
@@ -80,7 +84,11 @@ def test_extractors_listing(run):
 
 def test_console_script_runs(tmp_path):
     exe = Path(sys.executable).with_name("matterhub")
-    proc = subprocess.run([str(exe), "--hub", str(tmp_path / "h"), "datasets", "--json"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(exe), "--hub", str(tmp_path / "h"), "datasets", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []

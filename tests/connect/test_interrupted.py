@@ -67,7 +67,9 @@ KILLER = textwrap.dedent(
 
 def test_killed_process_is_marked_interrupted_and_can_be_retried(tmp_path, minerals):
     home = tmp_path / "hub"
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(home), str(minerals)], capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, str(home), str(minerals)], capture_output=True, timeout=120
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     hub = Hub(home, progress=False)
     (sub,) = hub.submissions()

@@ -187,7 +187,9 @@ def test_mapping_rows_become_records(hub, tmp_path):
     table.parent.mkdir()
     table.write_text("# ref: made here\nformula,band_gap\nAl2O3,8.8\nNaF,11.5\nGaAs,1.42\n")
     sub = hub.submit(
-        table.parent, title="Gaps", authors=AUTHORS,
+        table.parent,
+        title="Gaps",
+        authors=AUTHORS,
         mapping={"material.composition": "formula", "custom.band_gap": "band_gap"},
     )
     assert sub.status == "complete", sub.report()
@@ -293,8 +295,12 @@ def test_private_datasets_are_invisible(hub, minerals):
     bob = Hub(hub.home, user="bob", progress=False)
     labmate = Hub(hub.home, user="dan", groups=["lab"], progress=False)
     assert bob.datasets() == []
-    for call in (lambda: bob.dataset(sub.source_id), lambda: bob.record(rid),
-                 lambda: bob.open(sub.source_id, "x"), lambda: bob.download(sub.source_id, "/tmp/never")):
+    for call in (
+        lambda: bob.dataset(sub.source_id),
+        lambda: bob.record(rid),
+        lambda: bob.open(sub.source_id, "x"),
+        lambda: bob.download(sub.source_id, "/tmp/never"),
+    ):
         with pytest.raises(NotFoundError):
             call()
     assert labmate.record(rid)["mdf"]["record_id"] == rid

@@ -85,7 +85,9 @@ def test_datacite_export_has_doi_ready_shape():
             dc={
                 "creators": [{"name": "Ward, Logan", "affiliation": ["Argonne"]}],
                 "titles": [{"title": "G4MP2"}],
-                "relatedIdentifiers": [{"relatedIdentifier": "10.1557/mrc.2019.107", "relationType": "IsCitedBy"}],
+                "relatedIdentifiers": [
+                    {"relatedIdentifier": "10.1557/mrc.2019.107", "relationType": "IsCitedBy"}
+                ],
                 "publicationYear": "2019",
             }
         )
