@@ -9,7 +9,10 @@ extractor, never for the submission.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
+import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -40,37 +43,52 @@ class GroupResult:
 #: Loggers of the libraries extractors call, whose warnings are collected per file
 #: instead of being printed in the middle of a progress bar.
 LIBRARY_LOGGERS = ("rsciio", "hyperspy", "ase", "tifffile", "h5py", "PIL")
+#: Libraries that add their own log handler when imported.
+CONFIGURES_LOGGING_ON_IMPORT = ("rsciio",)
 
 
-class _Collect(logging.Handler):
+class WarningLog(logging.Handler):
+    """Collects Python warnings and library log warnings, tagged with the file
+    and extractor being run (set :attr:`where` before each call)."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.messages: list[str] = []
+        self.where: tuple[str, str] = ("", "")
+        self.entries: list[dict[str, Any]] = []
+
+    def add(self, message: str) -> None:
+        path, extractor = self.where
+        entry = {"path": path, "extractor": extractor, "message": message}
+        if not self.entries or self.entries[-1] != entry:
+            self.entries.append(entry)
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.name}: {record.getMessage()}")
+        self.add(f"{record.name}: {record.getMessage()}")
+
+    def showwarning(self, message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        self.add(f"{category.__name__}: {message}")
 
 
 @contextmanager
-def captured() -> Iterator[list[str]]:
-    """Collect Python warnings and library log warnings raised inside the block."""
-    handler = _Collect()
+def captured() -> Iterator[WarningLog]:
+    """Collect warnings raised inside the block instead of printing them."""
+    log = WarningLog()
     saved = []
+    for name in CONFIGURES_LOGGING_ON_IMPORT:
+        if name not in sys.modules and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)  # so its own handler is in place before we swap it out
     for name in LIBRARY_LOGGERS:
         logger = logging.getLogger(name)
         saved.append((logger, logger.handlers[:], logger.propagate))
-        logger.handlers = [handler]
+        logger.handlers = [log]
         logger.propagate = False
-    out: list[str] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield out
+        with warnings.catch_warnings():
+            warnings.showwarning = log.showwarning
+            yield log
     finally:
         for logger, handlers, propagate in saved:
             logger.handlers, logger.propagate = handlers, propagate
-        out += [f"{w.category.__name__}: {w.message}" for w in caught]
-        out += handler.messages
 
 
 def plan(files: Sequence[Path], extractors: Sequence[Extractor], context: ExtractionContext) -> list[Group]:
@@ -103,34 +121,38 @@ def plan(files: Sequence[Path], extractors: Sequence[Extractor], context: Extrac
     return groups
 
 
-def run_group(group: Group, context: ExtractionContext) -> GroupResult:
+def run_group(group: Group, context: ExtractionContext, log: WarningLog | None = None) -> GroupResult:
     result = GroupResult(group.files)
+    path = _rel(group.files[0], context.root)
     for ex in group.extractors:
-        with captured() as messages:
-            try:
-                part = ex.extract(group.files, context)
-            except Exception as exc:
-                result.errors.append(error_entry(group.files, context.root, ex.name, exc))
-                part = None
-        if messages:
-            path = _rel(group.files[0], context.root)
-            result.warnings += [
-                {"path": path, "extractor": ex.name, "message": m} for m in dict.fromkeys(messages)
-            ]
+        if log is not None:
+            log.where = (path, ex.name)
+        try:
+            part = ex.extract(group.files, context)
+        except Exception as exc:
+            result.errors.append(error_entry(group.files, context.root, ex.name, exc))
+            continue
         if part:
             result.parts.append((ex.name, part))
     return result
 
 
 def run(groups: Sequence[Group], context: ExtractionContext, progress: Any = None) -> Iterator[GroupResult]:
-    """Run every group; ``progress`` is a tqdm-like object updated per group."""
-    for g in groups:
-        t0 = time.perf_counter()
-        res = run_group(g, context)
-        if progress is not None:
-            progress.update(1)
-            progress.set_postfix_str(f"{g.files[0].name} {time.perf_counter() - t0:.2f}s", refresh=False)
-        yield res
+    """Run every group; ``progress`` is a tqdm-like object updated per group.
+
+    Warnings the libraries raise are attached to the result of the group that
+    raised them (``GroupResult.warnings``) rather than printed.
+    """
+    with captured() as log:
+        for g in groups:
+            t0 = time.perf_counter()
+            before = len(log.entries)
+            res = run_group(g, context, log)
+            res.warnings = log.entries[before:]
+            if progress is not None:
+                progress.update(1)
+                progress.set_postfix_str(f"{g.files[0].name} {time.perf_counter() - t0:.2f}s", refresh=False)
+            yield res
 
 
 def error_entry(

@@ -306,3 +306,27 @@ def test_private_datasets_are_invisible(hub, minerals):
     assert labmate.record(rid)["mdf"]["record_id"] == rid
     with pytest.raises(AccessDeniedError):
         labmate.update_metadata(sub.source_id, title="mine now")
+
+
+def test_g4mp2_molecules_with_their_energies(hub, shared_data):
+    sub = hub.submit(shared_data / "g4mp2" / "GDB_Sugar_Data", title="G4MP2 sugars", authors=AUTHORS)
+    assert sub.status == "complete" and sub.errors == [], sub.report()
+    records = hub.dataset(sub.source_id).records()
+    molecules = [r for r in records if r["files"][0]["path"].endswith(".xyz")]
+    assert len(molecules) == 102
+    formic = next(r for r in molecules if r["files"][0]["path"] == "acid-formicacid.xyz")
+    assert formic["material"]["composition"] == "CH2O2"
+    assert formic["dft"]["energy_method"] == "G4MP2"
+    assert formic["dft"]["total_energy"] == pytest.approx(-189.567759 * 27.211386, rel=1e-6)
+    assert formic["crystal_structure"]["pbc"] == [False, False, False]
+
+
+def test_real_vasp_files_and_the_poscar_without_species(hub, shared_data):
+    sub = hub.submit(shared_data / "ase" / "vasp", title="ASE VASP files", authors=AUTHORS)
+    assert sub.status == "complete", sub.report()
+    (err,) = sub.errors
+    assert err["path"] == "POSCAR_example_1" and "no species line" in err["message"]
+    records = {r["files"][0]["path"]: r for r in hub.dataset(sub.source_id).records()}
+    assert records["OUTCAR_example_1"]["material"]["elements"] == ["Ni"]
+    assert records["OUTCAR_example_1"]["dft"]["code"] == "VASP"
+    assert "POSCAR_example_1" in records, "the file is still published, with its generic record"
