@@ -106,3 +106,11 @@ def visible_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.is_curator:
         conds.append(DatasetRow.status == PENDING_CURATION)
     return or_(*conds)
+
+
+def index_acl(visible_to: Iterable[str], owner: str, status: str) -> list[str]:
+    """The ACL entries an indexed document carries: the same rule as :func:`visible_clause`
+    (admins are not listed: they bypass the filter)."""
+    if status == PENDING_CURATION:
+        return sorted({f"user:{owner}", f"group:{CURATOR_GROUP}"})
+    return sorted({*visible_to, f"user:{owner}"})

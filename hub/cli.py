@@ -279,6 +279,94 @@ def curate(ctx: click.Context, action: str, submission_id: str | None, reason: s
 
 
 @main.command()
+@click.argument("query", default="*")
+@click.option("--facet", "facets", multiple=True, help="A field to count values of (repeatable).")
+@click.option("--filter", "filters", multiple=True, help="Drill down: FIELD=VALUE (repeatable).")
+@click.option("--limit", default=10, show_default=True)
+@click.option("--offset", default=0, show_default=True)
+@click.option("--sort", default=None, help="A field path; -path for descending.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["record", "dataset"]))
+@click.option("--all", "scroll_all", is_flag=True, help="Every hit (no limit), as JSON lines.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str,
+    facets: tuple[str, ...],
+    filters: tuple[str, ...],
+    limit: int,
+    offset: int,
+    sort: str | None,
+    kinds: tuple[str, ...],
+    scroll_all: bool,
+    as_json: bool,
+) -> None:
+    """Search records and datasets with a Lucene-style QUERY."""
+    hub = _hub(ctx)
+    drill: dict[str, list[str]] = {}
+    for f in filters:
+        if "=" not in f:
+            raise click.BadParameter(f"--filter takes FIELD=VALUE, got {f!r}")
+        key, value = f.split("=", 1)
+        drill.setdefault(key, []).append(value)
+    if scroll_all:
+        for hit in hub.scroll(query, filters=drill or None, kinds=list(kinds) or None):
+            click.echo(json.dumps({"id": hit.id, "document": hit.document}, default=str))
+        return
+    res = hub.search(
+        query,
+        facets=list(facets),
+        filters=drill or None,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        kinds=list(kinds) or None,
+    )
+    lines = [f"{res.total} results for {query!r} (showing {offset + 1}-{offset + len(res.hits)})"]
+    for h in res.hits:
+        doc = h.document
+        title = (doc.get("dc") or {}).get("titles", [{}])[0].get("title") or ", ".join(
+            f["path"] for f in doc.get("files", [])[:2]
+        )
+        composition = (doc.get("material") or {}).get("composition", "")
+        lines.append(f"  {h.id:<42} {composition:<14} {title}")
+    for name, facet in res.facets.items():
+        lines.append(f"facet {name}:")
+        lines += [f"  {b['value']!s:<24} {b['count']}" for b in facet["buckets"]]
+        if facet.get("other"):
+            lines.append(f"  (other values)            {facet['other']}")
+    _emit(res.to_dict(), as_json, "\n".join(lines))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def fields(ctx: click.Context, as_json: bool) -> None:
+    """The searchable fields of what you may see, with their types and counts."""
+    data = _hub(ctx).fields()
+    _emit(
+        data,
+        as_json,
+        "\n".join(
+            f"{path:<50} " + ", ".join(f"{t} {n}" for t, n in types.items()) for path, types in data.items()
+        ),
+    )
+
+
+@main.group()
+def index() -> None:
+    """The search index (derived from the catalog)."""
+
+
+@index.command("rebuild")
+@click.pass_context
+def index_rebuild(ctx: click.Context) -> None:
+    """Rebuild the search index from the catalog."""
+    n = _hub(ctx.find_root()).rebuild_index()
+    click.echo(f"index rebuilt: {n} documents")
+
+
+@main.command()
 @click.argument("ident")
 @click.pass_context
 def verify(ctx: click.Context, ident: str) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +30,9 @@ from hub.db.catalog import Catalog
 from hub.db.models import SubmissionRow
 from hub.exceptions import AccessDeniedError, ConflictError, HubError, NotFoundError
 from hub.extractors.registry import extractor_classes
+from hub.index.engine import SearchIndex
+from hub.index.results import Hit, SearchResult
+from hub.index.sync import rebuild, sync_name
 from hub.records.dataset import source_id_of
 from hub.records.validation import validate_dataset
 from hub.store.blobs import BlobStore
@@ -74,7 +78,10 @@ class Hub:
         self._catalog = Catalog(self.config.catalog)
         self._store = BlobStore(self.config.store)
         self._limits = archive_limits or ArchiveLimits()
+        self._index = SearchIndex(self.config.index)
         self._recover_interrupted()
+        if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
+            self.rebuild_index()
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -158,7 +165,25 @@ class Hub:
         pipeline = self._pipeline(progress)
         src = os.fspath(source)
         sub_id = pipeline.create(src, request)
-        return pipeline.run(sub_id, src, request)
+        return self._indexed(pipeline.run(sub_id, src, request))
+
+    def _indexed(self, sub: Submission) -> Submission:
+        """Bring the search index up to date with a submission that reached the catalog."""
+        if sub.ok:
+            self._sync_index(sub.source_name)
+        return sub
+
+    def _sync_index(self, source_name: str) -> None:
+        try:
+            sync_name(self._catalog, self._index, source_name)
+        except Exception as exc:  # the catalog is the truth; the index can be rebuilt
+            self._index.mark_stale(f"indexing {source_name} failed: {exc!r}")
+            warnings.warn(
+                f"the search index could not be updated for {source_name} ({exc!r}); it will be rebuilt "
+                "from the catalog when the hub is next opened (or run `matterhub index rebuild`)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
         """Run a failed or interrupted submission again, with the same source and metadata."""
@@ -169,7 +194,7 @@ class Hub:
             )
         request = SubmissionRequest.model_validate(row.options)
         self._catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
-        return self._pipeline(progress).run(row.id, row.source, request)
+        return self._indexed(self._pipeline(progress).run(row.id, row.source, request))
 
     def submission(self, submission_id: str) -> Submission:
         return Submission.from_row(self._catalog.submission(submission_id, self.principal))
@@ -303,6 +328,7 @@ class Hub:
         )
         row = self._catalog.submission_row(sub_id)
         assert row is not None and row.source_id
+        self._sync_index(prev.source_name)
         return self.dataset(row.source_id)
 
     # -- reading -------------------------------------------------------------------
@@ -363,6 +389,53 @@ class Hub:
             for f in self._catalog.files(self.principal, ds.source_id)
             if not self._store.verify(f.sha256)
         ]
+
+    # -- Discover ------------------------------------------------------------------
+
+    def search(
+        self,
+        q: str = "*",
+        *,
+        facets: Sequence[str | dict[str, Any]] = (),
+        filters: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str | Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> SearchResult:
+        """Search datasets and records you may see.
+
+        ``q`` is a Lucene-style query (``material.elements:Co AND dft.converged:true``);
+        ``facets`` are field paths (terms) or ``{"field", "type": "histogram"|"date_histogram",
+        "interval"|"buckets"}``; ``filters`` (``{"material.elements": ["Co"]}``) drill down;
+        ``sort`` is a field path, ``-path`` for descending; ``kinds`` restricts to
+        ``record`` or ``dataset``.
+        """
+        return self._index.search(
+            q,
+            self.principal,
+            facets=facets,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            kinds=kinds,
+        )
+
+    def scroll(
+        self, q: str = "*", *, filters: dict[str, Any] | None = None, kinds: Sequence[str] | None = None
+    ) -> Iterator[Hit]:
+        """Every hit of ``q`` you may see, in a stable order, with no cap."""
+        return self._index.scroll(q, self.principal, filters=filters, kinds=kinds)
+
+    def fields(self) -> dict[str, dict[str, int]]:
+        """Searchable fields of what you may see: ``{path: {type: documents}}``."""
+        visible = {d.source_id for d in self.datasets(all_versions=True)}
+        return self._index.fields(visible)
+
+    def rebuild_index(self) -> int:
+        """Rebuild the search index from the catalog; returns the number of documents."""
+        return rebuild(self._catalog, self._index, progress=self.progress)
 
     def extractors(self) -> list[dict[str, Any]]:
         """What each installed extractor reads and fills (declarative, nothing is run)."""

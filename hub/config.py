@@ -29,6 +29,7 @@ class HubConfig:
     home: Path
     catalog: str
     store: str
+    index: str
 
     @property
     def staging(self) -> Path:
@@ -51,8 +52,9 @@ class HubConfig:
             home=root.absolute(),
             catalog=catalog or saved.get("catalog") or catalog_url(root.absolute()),
             store=store or saved.get("store") or str((root / "blobs").absolute()),
+            index=saved.get("index") or str((root / "index").absolute()),
         )
-        if not path.exists() or catalog or store:
+        if not path.exists() or catalog or store or "index" not in saved:
             data = asdict(cfg)
             data.pop("home")
             tmp = path.with_suffix(".tmp")

@@ -100,3 +100,21 @@ class IntegrityError(HubError):
 class SubmissionError(HubError):
     status_code = 400
     title = "Submission failed"
+
+
+class QueryError(HubError, ValueError):
+    """A search query that cannot be parsed or run; says where and how to fix it."""
+
+    status_code = 400
+    title = "Bad query"
+
+    def __init__(self, message: str, query: str = "", position: int | None = None, hint: str = "") -> None:
+        where = ""
+        if position is not None and query:
+            where = f"\n  {query}\n  {' ' * position}^ (position {position})"
+        text = message + where + (f"\n  hint: {hint}" if hint else "")
+        super().__init__(text)
+        self.details = {"query": query, "position": position, "hint": hint}
+        self.query = query
+        self.position = position
+        self.hint = hint

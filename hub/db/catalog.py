@@ -248,6 +248,40 @@ class Catalog:
             raise NotFoundError(f"no record {record_id!r} that {principal.name} may see")
         return doc
 
+    # -- for the search index (no principal: the index applies access itself) -------
+
+    def versions(self, source_name: str) -> list[DatasetRow]:
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(DatasetRow)
+                    .where(DatasetRow.source_name == source_name)
+                    .order_by(DatasetRow.version)
+                )
+            )
+
+    def source_names(self) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(DatasetRow.source_name).distinct().order_by(DatasetRow.source_name)))
+
+    def iter_records(self, source_id: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        last = 0
+        while True:
+            with self.session() as s:
+                rows = list(
+                    s.execute(
+                        select(RecordRow.scroll_id, RecordRow.document)
+                        .where(RecordRow.source_id == source_id, RecordRow.scroll_id > last)
+                        .order_by(RecordRow.scroll_id)
+                        .limit(batch)
+                    )
+                )
+            if not rows:
+                return
+            for scroll_id, doc in rows:
+                yield doc
+                last = scroll_id
+
     def pending_curation(self) -> list[DatasetRow]:
         with self.session() as s:
             return list(s.scalars(select(DatasetRow).where(DatasetRow.status == PENDING_CURATION)))

@@ -1,0 +1,72 @@
+"""Turning catalog documents (records, datasets, servables) into index documents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from typing import Any
+
+import tantivy
+
+from hub.index.analysis import leaves, normalize, tokenize, value_type
+
+#: Longest string value kept whole in ``pv`` (longer ones are still in ``tx``/``all``).
+MAX_KEYWORD = 256
+
+
+def seq_of(doc_id: str) -> int:
+    """A stable 63-bit integer for an id (scroll order, tie-break)."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def strings_of(doc: Any) -> dict[str, Any]:
+    """The document with only its string leaves (for the analyzed JSON field)."""
+    if isinstance(doc, dict):
+        out = {k: strings_of(v) for k, v in doc.items()}
+        return {k: v for k, v in out.items() if v not in (None, [], {})}
+    if isinstance(doc, list):
+        return [s for s in (strings_of(v) for v in doc) if s not in (None, [], {})]  # type: ignore[return-value]
+    return doc if isinstance(doc, str) else None  # type: ignore[return-value]
+
+
+def field_types(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
+    """(path, type) pairs present in a document, each counted once."""
+    return Counter({(path, t): 1 for path, v in leaves(doc) if (t := value_type(v))})
+
+
+def index_document(
+    doc_id: str, kind: str, source: str, acl: list[str], doc: dict[str, Any]
+) -> tantivy.Document:
+    d = tantivy.Document()
+    d.add_text("id", doc_id)
+    d.add_text("kind", kind)
+    d.add_text("source", source)
+    for principal in acl:
+        d.add_text("acl", principal)
+    d.add_integer("seq", seq_of(doc_id))
+    d.add_json("kw", normalize(doc))
+    text = strings_of(doc)
+    if text:
+        d.add_json("tx", text)
+    words: list[str] = []
+    seen_pv: set[str] = set()
+    seen_pt: set[str] = set()
+    for path, value in leaves(doc):
+        if not isinstance(value, str):
+            continue
+        words.append(value)
+        if len(value) <= MAX_KEYWORD:
+            pv = f"{path}={value}"
+            if pv not in seen_pv:
+                seen_pv.add(pv)
+                d.add_text("pv", pv)
+        for token in tokenize(value):
+            pt = f"{path}={token}"
+            if pt not in seen_pt:
+                seen_pt.add(pt)
+                d.add_text("pt", pt)
+    if words:
+        d.add_text("all", "\n".join(words))
+    d.add_text("src", json.dumps(doc, separators=(",", ":")))
+    return d

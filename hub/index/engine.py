@@ -1,0 +1,518 @@
+"""The search index: a tantivy index beside the catalog.
+
+The index is derived: :meth:`SearchIndex.rebuild` makes it again from the
+catalog at any time.  It holds the latest version of each dataset (its dataset
+document and its records); older versions stay readable by id through the
+catalog.  Access control is applied here, below every search path (hits,
+totals, facets, scroll, fields): each document carries the principals that may
+see it, and every query is intersected with the asking principal's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from hub.access import Principal
+from hub.exceptions import ConfigurationError, QueryError
+from hub.index.documents import field_types, index_document
+from hub.index.query import Occur, compile_query, parse
+from hub.index.results import Hit, SearchResult
+from hub.index.schema import SCHEMA_VERSION, build_schema
+
+Q = tantivy.Query
+WRITER_HEAP = 64 * 1024 * 1024
+LOCK_WAIT_S = 120.0
+MAX_LIMIT = 10_000
+SCROLL_BATCH = 1_000
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    """One document to index."""
+
+    id: str
+    kind: str
+    source: str
+    acl: list[str]
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FacetSpec:
+    field: str
+    type: str = "terms"  # terms | histogram | date_histogram
+    size: int = 10
+    interval: float | str | None = None
+    buckets: int | None = None
+
+    @classmethod
+    def of(cls, spec: str | dict[str, Any] | FacetSpec) -> FacetSpec:
+        if isinstance(spec, FacetSpec):
+            return spec
+        if isinstance(spec, str):
+            return cls(field=spec)
+        unknown = set(spec) - {"field", "type", "size", "interval", "buckets"}
+        if unknown or "field" not in spec:
+            raise QueryError(
+                f"bad facet {spec!r}: give a field path or "
+                "{'field': ..., 'type': 'terms'|'histogram'|'date_histogram', 'size'|'interval'|'buckets': ...}"
+            )
+        if spec.get("type", "terms") not in ("terms", "histogram", "date_histogram"):
+            raise QueryError(f"facet type {spec['type']!r} is not one of terms, histogram, date_histogram")
+        return cls(**spec)
+
+
+class SearchIndex:
+    """A tantivy index at ``path``; created (empty) when missing."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.schema = build_schema()
+        self.needs_rebuild = False
+        version_file = self.path / "SCHEMA_VERSION"
+        if self.path.exists() and (
+            not version_file.exists() or version_file.read_text().strip() != str(SCHEMA_VERSION)
+        ):
+            shutil.rmtree(self.path)
+            self.needs_rebuild = True
+        if not self.path.exists():
+            self.path.mkdir(parents=True)
+            version_file.write_text(str(SCHEMA_VERSION))
+            self.needs_rebuild = True
+        if (self.path / "STALE").exists():
+            self.needs_rebuild = True
+        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self._fields_file = self.path / "fields.json"
+
+    def mark_stale(self, reason: str) -> None:
+        """Note that the index missed a change; the next open rebuilds it."""
+        (self.path / "STALE").write_text(reason + "\n")
+        self.needs_rebuild = True
+
+    # -- writing -------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+                break
+            except ValueError as exc:
+                if "Lock" not in str(exc) or time.monotonic() > deadline:
+                    raise ConfigurationError(
+                        f"the search index at {self.path} cannot be written: {exc}"
+                    ) from exc
+                time.sleep(0.05)
+        try:
+            yield writer
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            del writer
+
+    def replace_sources(self, remove: Sequence[str], docs: Iterable[IndexDoc]) -> int:
+        """Delete every document of the ``remove`` sources, add ``docs``; one commit."""
+        n = 0
+        types: dict[str, Counter[tuple[str, str]]] = {}
+        with self._writer() as w:
+            for source in remove:
+                w.delete_documents_by_term("source", source)
+            for d in docs:
+                w.add_document(index_document(d.id, d.kind, d.source, d.acl, d.doc))
+                types.setdefault(d.source, Counter()).update(field_types(d.doc))
+                n += 1
+            w.commit()
+            w.wait_merging_threads()
+            self._update_fields(remove, types)
+        self.index.reload()
+        return n
+
+    def clear(self) -> None:
+        with self._writer() as w:
+            w.delete_all_documents()
+            w.commit()
+            w.wait_merging_threads()
+            self._write_fields({})
+        self.index.reload()
+
+    def mark_fresh(self) -> None:
+        """Note that the index matches the catalog again (after a rebuild)."""
+        (self.path / "STALE").unlink(missing_ok=True)
+        self.needs_rebuild = False
+
+    def _read_fields(self) -> dict[str, dict[str, int]]:
+        if not self._fields_file.exists():
+            return {}
+        data: dict[str, dict[str, int]] = json.loads(self._fields_file.read_text())
+        return data
+
+    def _write_fields(self, data: dict[str, dict[str, int]]) -> None:
+        tmp = self._fields_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, self._fields_file)
+
+    def _update_fields(self, remove: Sequence[str], types: dict[str, Counter[tuple[str, str]]]) -> None:
+        data = self._read_fields()
+        for source in remove:
+            data.pop(source, None)
+        for source, counter in types.items():
+            merged = Counter({tuple(k.split("|", 1)): v for k, v in data.get(source, {}).items()})
+            merged.update(counter)
+            data[source] = {f"{p}|{t}": n for (p, t), n in merged.items()}
+        self._write_fields(data)
+
+    # -- reading -------------------------------------------------------------------
+
+    def searcher(self) -> tantivy.Searcher:
+        self.index.reload()  # see commits made by other processes
+        return self.index.searcher()
+
+    def count(self) -> int:
+        return int(self.searcher().num_docs)
+
+    def fields(self, sources: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
+        """``{path: {type: documents}}`` over ``sources`` (all when None)."""
+        data = self._read_fields()
+        wanted = set(data) if sources is None else set(sources) & set(data)
+        out: dict[str, dict[str, int]] = {}
+        for source in wanted:
+            for key, n in data[source].items():
+                path, typ = key.split("|", 1)
+                out.setdefault(path, {}).setdefault(typ, 0)
+                out[path][typ] += n
+        return dict(sorted(out.items()))
+
+    def field_type(self, path: str) -> str | None:
+        """The type most documents give ``path`` (number, date, keyword, boolean)."""
+        types = self.fields().get(path)
+        return max(types, key=lambda t: types[t]) if types else None
+
+    def filter_query(
+        self, principal: Principal, kinds: Sequence[str] | None = None
+    ) -> list[tuple[Any, tantivy.Query]]:
+        clauses: list[tuple[Any, tantivy.Query]] = []
+        if not principal.is_admin:
+            clauses.append((Occur.Must, Q.term_set_query(self.schema, "acl", principal.tokens())))
+        if kinds:
+            clauses.append((Occur.Must, Q.term_set_query(self.schema, "kind", list(kinds))))
+        return clauses
+
+    def build_query(
+        self,
+        query: str,
+        principal: Principal,
+        *,
+        filters: dict[str, Any] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> tantivy.Query:
+        """The user's query, its facet filters and the access filter, as one query."""
+        clauses = [(Occur.Must, compile_query(query, self.schema, self.index))]
+        for path, values in (filters or {}).items():
+            values = values if isinstance(values, list | tuple | set) else [values]
+            alternatives = [compile_query(f"{path}:{_quote(v)}", self.schema, self.index) for v in values]
+            if alternatives:
+                clauses.append((Occur.Must, Q.boolean_query([(Occur.Should, q) for q in alternatives])))
+        clauses += self.filter_query(principal, kinds)
+        return Q.boolean_query(clauses)
+
+    def search(
+        self,
+        query: str,
+        principal: Principal,
+        *,
+        facets: Sequence[str | dict[str, Any] | FacetSpec] = (),
+        filters: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str | Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> SearchResult:
+        if limit < 0 or offset < 0:
+            raise QueryError(f"limit and offset must be >= 0; got limit={limit}, offset={offset}")
+        if limit > MAX_LIMIT:
+            raise QueryError(
+                f"Max allowed limit is {MAX_LIMIT}, you requested {limit}; use hub.scroll() for more"
+            )
+        q = self.build_query(query, principal, filters=filters, kinds=kinds)
+        searcher = self.searcher()
+        sort_keys = _sort_keys(sort)
+        if not sort_keys or sort_keys == [("_score", True)]:
+            res = searcher.search(q, limit, count=True, offset=offset)
+            hits = [self._hit(searcher, addr, score) for score, addr in res.hits]
+            total = _total(res)
+        else:
+            total = _count(searcher, q)
+            hits = self._sorted_hits(searcher, q, sort_keys, limit, offset)
+        facet_results = {FacetSpec.of(f).field: self._facet(searcher, q, FacetSpec.of(f)) for f in facets}
+        return SearchResult(
+            query=query, total=total, hits=hits, facets=facet_results, offset=offset, limit=limit
+        )
+
+    def scroll(
+        self,
+        query: str,
+        principal: Principal,
+        *,
+        filters: dict[str, Any] | None = None,
+        kinds: Sequence[str] | None = None,
+        batch: int = SCROLL_BATCH,
+    ) -> Iterator[Hit]:
+        """Every hit, in a stable order (by ``seq``), with no cap; keyset paging."""
+        q = self.build_query(query, principal, filters=filters, kinds=kinds)
+        last: int | None = None
+        while True:
+            searcher = self.searcher()
+            page_q = (
+                q
+                if last is None
+                else Q.boolean_query(
+                    [
+                        (Occur.Must, q),
+                        (
+                            Occur.Must,
+                            Q.range_query(
+                                self.schema, "seq", tantivy.FieldType.Integer, last, None, include_lower=False
+                            ),
+                        ),
+                    ]
+                )
+            )
+            res = searcher.search(page_q, batch, count=False, order_by_field="seq", order=tantivy.Order.Asc)
+            if not res.hits:
+                return
+            for key, addr in res.hits:
+                yield self._hit(searcher, addr, None)
+                last = int(key)
+            if len(res.hits) < batch:
+                return
+
+    # -- helpers ---------------------------------------------------------------------
+
+    @staticmethod
+    def _hit(searcher: tantivy.Searcher, addr: Any, score: float | None) -> Hit:
+        d = searcher.doc(addr)
+        doc = json.loads(d["src"][0])
+        kind = (doc.get("mdf") or {}).get("resource_type") or "record"
+        return Hit(id=d["id"][0], kind=kind, score=float(score) if score is not None else None, document=doc)
+
+    def _docs_by_id(self, searcher: tantivy.Searcher, ids: list[str]) -> dict[str, Hit]:
+        if not ids:
+            return {}
+        res = searcher.search(Q.term_set_query(self.schema, "id", ids), len(ids), count=False)
+        hits = [self._hit(searcher, addr, None) for _, addr in res.hits]
+        return {h.id: h for h in hits}
+
+    def _sorted_hits(
+        self,
+        searcher: tantivy.Searcher,
+        q: tantivy.Query,
+        keys: list[tuple[str, bool]],
+        limit: int,
+        offset: int,
+    ) -> list[Hit]:
+        if limit == 0:
+            return []
+        path, ascending = keys[0]
+        typ = self.field_type(path)
+        if typ in ("number", "date", "boolean"):
+            ids = self._sorted_ids_fast(searcher, q, path, ascending, limit, offset)
+        else:
+            ids = self._sorted_ids_python(searcher, q, keys, limit, offset)
+        by_id = self._docs_by_id(searcher, ids)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _sorted_ids_fast(
+        self,
+        searcher: tantivy.Searcher,
+        q: tantivy.Query,
+        path: str,
+        ascending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[str]:
+        """Sorted by a numeric or date fast field; documents without it come last (by seq)."""
+        has = Q.boolean_query([(Occur.Must, q), (Occur.Must, Q.exists_query(f"kw.{path}", True))])
+        n_has = _count(searcher, has)
+        ids: list[str] = []
+        if offset < n_has:
+            agg = {
+                "top": {
+                    "top_hits": {
+                        "size": min(limit, n_has - offset),
+                        "from": offset,
+                        "sort": [{f"kw.{path}": "asc" if ascending else "desc"}, {"seq": "asc"}],
+                        "docvalue_fields": ["id"],
+                    }
+                }
+            }
+            result = searcher.aggregate(has, agg)
+            ids = [h["docvalue_fields"]["id"][0] for h in result["top"]["hits"]]
+        if len(ids) < limit:
+            missing = Q.boolean_query([(Occur.Must, q), (Occur.MustNot, Q.exists_query(f"kw.{path}", True))])
+            start = max(0, offset - n_has)
+            res = searcher.search(
+                missing,
+                limit - len(ids),
+                count=False,
+                offset=start,
+                order_by_field="seq",
+                order=tantivy.Order.Asc,
+            )
+            ids += [searcher.doc(addr)["id"][0] for _, addr in res.hits]
+        return ids
+
+    def _sorted_ids_python(
+        self,
+        searcher: tantivy.Searcher,
+        q: tantivy.Query,
+        keys: list[tuple[str, bool]],
+        limit: int,
+        offset: int,
+    ) -> list[str]:
+        """Sorted by keyword fields: reads the sort values of every match (costs O(matches))."""
+        rows = []
+        res = searcher.search(
+            q,
+            max(1, _count(searcher, q)),
+            count=False,
+            order_by_field="seq",
+            order=tantivy.Order.Asc,
+        )
+        for _, addr in res.hits:
+            d = searcher.doc(addr)
+            doc = json.loads(d["src"][0])
+            rows.append((d["id"][0], [_sort_value(doc, p) for p, _ in keys]))
+        for i in reversed(range(len(keys))):
+            ascending = keys[i][1]
+
+            def key(r: tuple[str, list[Any]], i: int = i, ascending: bool = ascending) -> tuple[int, str]:
+                return _missing_last(r[1][i], ascending)
+
+            rows.sort(key=key, reverse=not ascending)
+        return [r[0] for r in rows[offset : offset + limit]]
+
+    def _facet(self, searcher: tantivy.Searcher, q: tantivy.Query, spec: FacetSpec) -> dict[str, Any]:
+        path = f"kw.{spec.field}"
+        if spec.type == "terms":
+            res = searcher.aggregate(q, {"f": {"terms": {"field": path, "size": spec.size}}})["f"]
+            return {
+                "type": "terms",
+                "buckets": [{"value": b["key"], "count": int(b["doc_count"])} for b in res["buckets"]],
+                "other": int(res.get("sum_other_doc_count", 0)),
+            }
+        stats = searcher.aggregate(q, {"s": {"stats": {"field": path}}})["s"]
+        if not stats.get("count"):
+            return {"type": spec.type, "buckets": [], "interval": spec.interval}
+        lo, hi = float(stats["min"]), float(stats["max"])
+        if spec.type == "histogram":
+            interval = float(spec.interval) if spec.interval else _nice_interval(lo, hi, spec.buckets or 10)
+            res = searcher.aggregate(q, {"f": {"histogram": {"field": path, "interval": interval}}})["f"]
+            return {
+                "type": "histogram",
+                "interval": interval,
+                "buckets": [{"value": float(b["key"]), "count": int(b["doc_count"])} for b in res["buckets"]],
+            }
+        if spec.interval:
+            fixed = str(spec.interval)
+        else:
+            span_days = max((hi - lo) / 86_400_000, 1)  # ms
+            fixed = f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
+        res = searcher.aggregate(q, {"f": {"date_histogram": {"field": path, "fixed_interval": fixed}}})["f"]
+        return {
+            "type": "date_histogram",
+            "interval": fixed,
+            "buckets": [
+                {"value": b.get("key_as_string") or _ms_to_iso(b["key"]), "count": int(b["doc_count"])}
+                for b in res["buckets"]
+            ],
+        }
+
+
+def _count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
+    """How many documents match ``q`` (tantivy wants a limit of at least 1)."""
+    return _total(searcher.search(q, 1, count=True))
+
+
+def _total(res: Any) -> int:
+    """The exact count of a tantivy search run with ``count=True``."""
+    return int(getattr(res, "count", 0) or 0)
+
+
+def _quote(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _sort_keys(sort: str | Sequence[str] | None) -> list[tuple[str, bool]]:
+    if sort is None:
+        return []
+    items = [sort] if isinstance(sort, str) else list(sort)
+    out = []
+    for item in items:
+        item = item.strip()
+        if item.startswith("-"):
+            out.append((item[1:], False))
+        elif item.endswith((":desc", " desc")):
+            out.append((item.rsplit(":" if ":" in item else " ", 1)[0], False))
+        else:
+            out.append((item.removeprefix("+").removesuffix(":asc").removesuffix(" asc"), True))
+    for path, _ in out:
+        if path != "_score":
+            parse(f"{path}:x")  # a malformed path raises QueryError
+    return out
+
+
+def _sort_value(doc: dict[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        if isinstance(value, list):
+            value = [v.get(part) if isinstance(v, dict) else None for v in value]
+            value = [v for v in value if v is not None]
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    if isinstance(value, list):
+        value = min((v for v in value if v is not None), default=None, key=str)
+    return value
+
+
+def _missing_last(value: Any, ascending: bool) -> tuple[int, str]:
+    if value is None:
+        return (1, "") if ascending else (-1, "")
+    return (0, str(value))
+
+
+def _nice_interval(lo: float, hi: float, buckets: int) -> float:
+    span = hi - lo
+    if span <= 0:
+        return 1.0
+    raw = span / max(buckets, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for step in (1, 2, 2.5, 5, 10):
+        if raw <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _ms_to_iso(ms: float) -> str:
+    return _dt.datetime.fromtimestamp(ms / 1000, _dt.UTC).isoformat()

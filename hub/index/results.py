@@ -1,0 +1,84 @@
+"""What a search returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class Hit:
+    id: str
+    kind: str
+    score: float | None
+    document: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.document[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.document.get(key, default)
+
+
+@dataclass
+class SearchResult:
+    """``total`` (exact), ``hits`` (this page), ``facets`` (on the whole, access-filtered result)."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    offset: int = 0
+    limit: int = 10
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    @property
+    def documents(self) -> list[dict[str, Any]]:
+        return [h.document for h in self.hits]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per hit, columns are the documents' dotted paths (lists kept as lists)."""
+        import pandas as pd
+
+        rows = []
+        for h in self.hits:
+            row: dict[str, Any] = {"id": h.id, "kind": h.kind, "score": h.score}
+            row.update(_flatten(h.document))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "offset": self.offset,
+            "limit": self.limit,
+            "hits": [
+                {"id": h.id, "kind": h.kind, "score": h.score, "document": h.document} for h in self.hits
+            ],
+            "facets": self.facets,
+        }
+
+    def __repr__(self) -> str:
+        return f"<SearchResult {self.query!r}: {self.total} total, {len(self.hits)} hits, facets={list(self.facets)}>"
+
+
+def _flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else k))
+    elif isinstance(doc, list) and doc and all(isinstance(x, dict) for x in doc) and len(doc) == 1:
+        out.update(_flatten(doc[0], prefix))
+    else:
+        out[prefix] = doc
+    return out
