@@ -15,6 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: pip names whose conda-forge package is named differently.
 CONDA_NAMES = {"psycopg": "psycopg", "pyyaml": "pyyaml", "pillow": "pillow", "sqlalchemy": "sqlalchemy"}
+#: packages conda-forge does not carry (or not under that name): installed by pip.
+PIP_ONLY = frozenset({"tantivy"})
 #: extras Binder and the conda environment install besides the core.
 EXTRAS = ("microscopy",)
 DEV_EXTRAS = ("dev",)
@@ -26,6 +28,10 @@ def _conda_spec(req: str) -> str:
     name, _extras, spec = name_match.groups()
     name = CONDA_NAMES.get(name.lower(), name.lower())
     return f"{name}{spec.replace(' ', '')}"
+
+
+def _name(req: str) -> str:
+    return re.split(r"[\[<>=!~ ]", req, maxsplit=1)[0].lower()
 
 
 def requirements(extras: tuple[str, ...]) -> list[str]:
@@ -47,9 +53,12 @@ def render(name: str, extras: tuple[str, ...], pip_line: str | None) -> str:
         f"  - python{py.replace('>=', '>=')}",
         "  - pip",
     ]
-    lines += [f"  - {_conda_spec(r)}" for r in requirements(extras)]
-    if pip_line:
-        lines += ["  - pip:", f"      - {pip_line}"]
+    reqs = requirements(extras)
+    pip_reqs = [r for r in reqs if _name(r) in PIP_ONLY]
+    lines += [f"  - {_conda_spec(r)}" for r in reqs if _name(r) not in PIP_ONLY]
+    pip_lines = [*pip_reqs, *([pip_line] if pip_line else [])]
+    if pip_lines:
+        lines += ["  - pip:"] + [f"      - {p}" for p in pip_lines]
     return "\n".join(lines) + "\n"
 
 

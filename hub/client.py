@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -352,16 +352,43 @@ class Hub:
         return self._store.open(f.sha256, length=f.length)
 
     def download(
-        self, source_id: str, dest: str | os.PathLike[str], paths: list[str] | None = None
+        self,
+        target: str | SearchResult | Iterable[Hit | dict[str, Any]],
+        dest: str | os.PathLike[str],
+        paths: list[str] | None = None,
     ) -> list[Path]:
-        """Copy a dataset's files (or ``paths`` of them) under ``dest``, verifying every sha256."""
-        ds = self._catalog.dataset(self.principal, source_id)
-        rows = self._catalog.files(self.principal, ds.source_id)
+        """Copy files under ``dest``, verifying every sha256.
+
+        ``target`` is a dataset (source_id or source_name; ``paths`` picks some of
+        its files) written as ``dest/<path>``, or search results / records,
+        whose files are written as ``dest/<source_id>/<path>``.
+        """
+        if isinstance(target, str):
+            ds = self._catalog.dataset(self.principal, target)
+            return self._copy_files(ds.source_id, dest, paths)
+        wanted: dict[str, set[str]] = {}
+        for item in target:
+            doc = item.document if isinstance(item, Hit) else item
+            mdf = doc.get("mdf") or {}
+            if mdf.get("resource_type") == "dataset":
+                wanted.setdefault(mdf["source_id"], set())
+                continue
+            for f in doc.get("files") or []:
+                wanted.setdefault(mdf["source_id"], set()).add(f["path"])
+        out = []
+        for source_id, file_paths in sorted(wanted.items()):
+            out += self._copy_files(source_id, Path(dest) / source_id, sorted(file_paths) or None)
+        return out
+
+    def _copy_files(
+        self, source_id: str, dest: str | os.PathLike[str], paths: list[str] | None
+    ) -> list[Path]:
+        rows = self._catalog.files(self.principal, source_id)
         if paths is not None:
             wanted = set(paths)
             missing = wanted - {r.path for r in rows}
             if missing:
-                raise NotFoundError(f"{ds.source_id} has no file(s) {', '.join(sorted(missing))}")
+                raise NotFoundError(f"{source_id} has no file(s) {', '.join(sorted(missing))}")
             rows = [r for r in rows if r.path in wanted]
         root = Path(dest).absolute()
         out = []

@@ -8,7 +8,6 @@ mirror (``$MATTERHUB_MIRROR`` or ``../shared/data``) when it is present.
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,34 +220,54 @@ def build_demo(hub: Hub, data_dir: Path | None = None, echo: Echo = print) -> di
     )
     for d in report["per_dataset"]:
         say(f"  {d['source_id']:<34} {d['records']:>6} records  {d['files']:>5} files  {d['title']}")
-    top = ", ".join(f"{el} {n}" for el, n in report["elements"][:20])
-    say(f"elements (records per element, top 20): {top}")
-    blocks = ", ".join(f"{k} {v}" for k, v in report["blocks"].items())
-    say(f"record blocks: {blocks}")
+    top = ", ".join(f"{b['value']} {b['count']}" for b in report["elements"][:20])
+    say(f"records per element (a facet over everything, top 20): {top}")
     say(f"per-file errors: {report['errors']}")
+    say("")
+    say("searches:")
+    report["searches"] = []
+    for query, options in DEMO_SEARCHES:
+        res = hub.search(query, limit=3, **options)
+        shown = ", ".join(_label(h.document) for h in res.hits)
+        say(f"  {query!r:<58} {res.total:>5} hits  e.g. {shown}")
+        for name, facet in res.facets.items():
+            say(
+                f"      facet {name}: "
+                + ", ".join(f"{b['value']} {b['count']}" for b in facet["buckets"][:8])
+            )
+        report["searches"].append({"query": query, "total": res.total, "top": [h.id for h in res.hits]})
     report["submissions"] = [s.to_dict() for s in submissions]
     return report
 
 
+#: What the demo searches for: (query, options).
+DEMO_SEARCHES: list[tuple[str, dict[str, Any]]] = [
+    ("material.elements:Co", {"facets": ["material.elements"]}),
+    ("dft.code:VASP AND dft.converged:true", {}),
+    ("custom.band_gap:>5", {"sort": "-custom.band_gap"}),
+    ("electron_microscopy.beam_energy:>=100", {"facets": ["electron_microscopy.acquisition_mode"]}),
+    ("dft.energy_method:G4MP2 AND material.elements:O", {"sort": "dft.total_energy"}),
+    ("dielectrik~1 OR microscopy", {"kinds": ["dataset"]}),
+]
+
+
+def _label(doc: dict[str, Any]) -> str:
+    material = (doc.get("material") or {}).get("composition")
+    if material:
+        return str(material)
+    titles = (doc.get("dc") or {}).get("titles") or [{}]
+    files = doc.get("files") or [{}]
+    return str(titles[0].get("title") or files[0].get("filename") or "?")
+
+
 def summarize(hub: Hub) -> dict[str, Any]:
-    elements: Counter[str] = Counter()
-    blocks: Counter[str] = Counter()
-    per = []
-    for ds in hub.datasets():
-        per.append(ds.to_dict())
-        for r in ds.records():
-            for el in (r.get("material") or {}).get("elements", []):
-                elements[el] += 1
-            for key in r:
-                if key not in ("mdf", "files"):
-                    blocks[key] += 1
     stats = hub.stats()
+    facets = hub.search("*", limit=0, facets=[{"field": "material.elements", "size": 120}]).facets
     errors = sum(len(s.errors) for s in hub.submissions())
     return {
         **stats,
-        "per_dataset": per,
-        "elements": elements.most_common(),
-        "blocks": dict(blocks.most_common()),
+        "per_dataset": [ds.to_dict() for ds in hub.datasets()],
+        "elements": facets["material.elements"]["buckets"],
         "errors": errors,
         "home": str(hub.home),
     }

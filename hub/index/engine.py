@@ -252,8 +252,8 @@ class SearchIndex:
         searcher = self.searcher()
         sort_keys = _sort_keys(sort)
         if not sort_keys or sort_keys == [("_score", True)]:
-            res = searcher.search(q, limit, count=True, offset=offset)
-            hits = [self._hit(searcher, addr, score) for score, addr in res.hits]
+            res = searcher.search(q, max(limit, 1), count=True, offset=offset)
+            hits = [self._hit(searcher, addr, score) for score, addr in res.hits[:limit]]
             total = _total(res)
         else:
             total = _count(searcher, q)
