@@ -249,16 +249,21 @@ class SearchIndex:
                 f"Max allowed limit is {MAX_LIMIT}, you requested {limit}; use hub.scroll() for more"
             )
         q = self.build_query(query, principal, filters=filters, kinds=kinds)
-        searcher = self.searcher()
+        specs = [FacetSpec.of(f) for f in facets]
         sort_keys = _sort_keys(sort)
-        if not sort_keys or sort_keys == [("_score", True)]:
-            res = searcher.search(q, max(limit, 1), count=True, offset=offset)
-            hits = [self._hit(searcher, addr, score) for score, addr in res.hits[:limit]]
-            total = _total(res)
-        else:
-            total = _count(searcher, q)
-            hits = self._sorted_hits(searcher, q, sort_keys, limit, offset)
-        facet_results = {FacetSpec.of(f).field: self._facet(searcher, q, FacetSpec.of(f)) for f in facets}
+        searcher = self.searcher()
+        with _engine_errors(query):
+            if not sort_keys or sort_keys == [("_score", True)]:
+                res = searcher.search(q, max(limit, 1), count=True, offset=offset)
+                hits = [self._hit(searcher, addr, score) for score, addr in res.hits[:limit]]
+                total = _total(res)
+            else:
+                total = _count(searcher, q)
+                hits = self._sorted_hits(searcher, q, sort_keys, limit, offset)
+        facet_results = {}
+        for spec in specs:
+            with _engine_errors(query, f"facet {spec.field!r} ({spec.type}): "):
+                facet_results[spec.field] = self._facet(searcher, q, spec)
         return SearchResult(
             query=query, total=total, hits=hits, facets=facet_results, offset=offset, limit=limit
         )
@@ -441,6 +446,26 @@ class SearchIndex:
                 for b in res["buckets"]
             ],
         }
+
+
+@contextmanager
+def _engine_errors(query: str, what: str = "") -> Iterator[None]:
+    """Errors from the engine (a facet on a field of the wrong type, a regex it
+    rejects, a Rust panic) become :class:`QueryError`, never another exception."""
+    try:
+        yield
+    except QueryError:
+        raise
+    except ValueError as exc:
+        raise QueryError(
+            f"{what}the search engine refused this query: {exc}",
+            query,
+            hint="check the field's type with hub.fields()",
+        ) from None
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise QueryError(f"{what}the search engine could not run this query: {exc}", query) from None
 
 
 def _count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
