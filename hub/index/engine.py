@@ -1,6 +1,6 @@
 """The search index: a tantivy index beside the catalog.
 
-The index is derived: :meth:`SearchIndex.rebuild` makes it again from the
+The index is derived: :func:`hub.index.sync.rebuild` makes it again from the
 catalog at any time.  It holds the latest version of each dataset (its dataset
 document and its records); older versions stay readable by id through the
 catalog.  Access control is applied here, below every search path (hits,
@@ -312,8 +312,9 @@ class SearchIndex:
     def _hit(searcher: tantivy.Searcher, addr: Any, score: float | None) -> Hit:
         d = searcher.doc(addr)
         doc = json.loads(d["src"][0])
-        kind = (doc.get("mdf") or {}).get("resource_type") or "record"
-        return Hit(id=d["id"][0], kind=kind, score=float(score) if score is not None else None, document=doc)
+        return Hit(
+            id=d["id"][0], kind=d["kind"][0], score=float(score) if score is not None else None, document=doc
+        )
 
     def _docs_by_id(self, searcher: tantivy.Searcher, ids: list[str]) -> dict[str, Hit]:
         if not ids:

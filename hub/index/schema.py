@@ -24,13 +24,13 @@ from __future__ import annotations
 import tantivy
 
 FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "tx", "all", "pv", "pt", "src")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True, index_option="basic")
-    sb.add_text_field("kind", tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field("kind", stored=True, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field("source", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("acl", tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("seq", fast=True, indexed=True, stored=True)
