@@ -155,9 +155,9 @@ class DataCite(_Block):
     contributors: list[Creator] = Field(default_factory=list)
     version: str | None = None
 
-    @field_validator("publicationYear")
+    @field_validator("publicationYear", mode="before")
     @classmethod
-    def _year(cls, v: str) -> str:
+    def _year(cls, v: Any) -> str:
         if not re.fullmatch(r"\d{4}", str(v)):
             raise ValueError(f"publicationYear must be a four-digit year; got {v!r}")
         return str(v)

@@ -116,3 +116,14 @@ def test_bad_relation_type_lists_allowed():
 def test_committed_json_schema_matches_models(name):
     committed = (SCHEMA_DIR / f"{name}.json").read_text()
     assert committed == render(json_schemas()[name]), "run `make schemas` and commit the result"
+
+
+def test_publication_year_may_be_given_as_an_int():
+    out = validate_dataset(
+        dataset(dc={"creators": [{"name": "A"}], "titles": [{"title": "T"}], "publicationYear": 2019})
+    )
+    assert out["dc"]["publicationYear"] == "2019"
+    with pytest.raises(ValidationError, match="four-digit year"):
+        validate_dataset(
+            dataset(dc={"creators": [{"name": "A"}], "titles": [{"title": "T"}], "publicationYear": 19})
+        )
