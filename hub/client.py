@@ -438,7 +438,7 @@ class Hub:
         ``sort`` is a field path, ``-path`` for descending; ``kinds`` restricts to
         ``record`` or ``dataset``.
         """
-        return self._index.search(
+        result = self._index.search(
             q,
             self.principal,
             facets=facets,
@@ -448,6 +448,19 @@ class Hub:
             sort=sort,
             kinds=kinds,
         )
+        result.hub = self
+        return result
+
+    def catalog(self, query: str | None = None, **kw: Any) -> Any:
+        """An intake catalog with one entry per dataset you may see (or that ``query`` matches).
+
+        Reading an entry gives that dataset's catalog of files and record groups,
+        each read lazily into pandas or xarray (``kw``: ``all_versions=True``; see
+        :func:`hub.catalog.catalog_for`).
+        """
+        from hub.catalog import catalog_for
+
+        return catalog_for(self, query, **kw)
 
     def scroll(
         self, q: str = "*", *, filters: dict[str, Any] | None = None, kinds: Sequence[str] | None = None

@@ -34,6 +34,7 @@ class SearchResult:
     facets: dict[str, dict[str, Any]] = field(default_factory=dict)
     offset: int = 0
     limit: int = 10
+    hub: Any = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -55,6 +56,16 @@ class SearchResult:
             row.update(_flatten(h.document))
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def to_catalog(self, hub: Any = None) -> Any:
+        """An intake catalog of this result: one entry per dataset of the hits, and
+        ``hits`` (this page's record hits as a DataFrame)."""
+        from hub.catalog import result_catalog
+
+        owner = hub if hub is not None else self.hub
+        if owner is None:
+            raise ValueError("this result does not know its hub; call result.to_catalog(hub)")
+        return result_catalog(self, owner)
 
     def to_dict(self) -> dict[str, Any]:
         return {
