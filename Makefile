@@ -34,13 +34,13 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub tests benchmarks binder
-	$(BIN)/ruff format --check hub tests benchmarks binder
+	$(BIN)/ruff check hub tests benchmarks binder servables
+	$(BIN)/ruff format --check hub tests benchmarks binder servables
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format hub tests benchmarks binder
-	$(BIN)/ruff check --fix hub tests benchmarks binder
+	$(BIN)/ruff format hub tests benchmarks binder servables
+	$(BIN)/ruff check --fix hub tests benchmarks binder servables
 
 envfiles: $(STAMP)
 	$(BIN)/python binder/derive_envs.py

@@ -415,5 +415,11 @@ def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2, default=str))
 
 
+from hub.servables.cli import COMMANDS as _SERVABLE_COMMANDS  # noqa: E402
+
+for _command in _SERVABLE_COMMANDS:
+    main.add_command(_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,11 +15,11 @@ import socket
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from hub.access import PUBLISHED, Principal
+from hub.access import PENDING_CURATION, PUBLISHED, Principal
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.pipeline import Pipeline, new_submission_id
@@ -37,6 +37,11 @@ from hub.records.dataset import source_id_of
 from hub.records.validation import validate_dataset
 from hub.store.blobs import BlobStore
 from hub.store.manifest import ManifestEntry, store_manifest
+
+if TYPE_CHECKING:
+    from hub.servables.description import ServableDescription
+    from hub.servables.service import PublishedServable, ServableService
+    from hub.servables.tasks import Task
 
 
 class Hub:
@@ -79,6 +84,7 @@ class Hub:
         self._store = BlobStore(self.config.store)
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
+        self._servable_service: ServableService | None = None
         self._recover_interrupted()
         if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
             self.rebuild_index()
@@ -90,6 +96,8 @@ class Hub:
         return self.config.home
 
     def close(self) -> None:
+        if self._servable_service is not None:
+            self._servable_service.close()
         self._catalog.close()
 
     def __enter__(self) -> Hub:
@@ -225,6 +233,7 @@ class Hub:
             self._catalog.update_submission(
                 row.id, status="rejected", steps=steps, message=note, source_id=None
             )
+        self._sync_index(row.source_name)
         return self.submission(submission_id)
 
     def _require_curator(self) -> None:
@@ -242,6 +251,10 @@ class Hub:
         ``authors``, ``description``, ``visible_to``, ``custom``, DataCite fields, ...).
         """
         prev = self._catalog.dataset(self.principal, dataset)
+        if prev.status != PUBLISHED:
+            raise ConflictError(
+                f"{prev.source_id} is waiting for curation; update its metadata once a curator has accepted it"
+            )
         if not (self.principal.is_admin or prev.owner == self.principal.user):
             raise AccessDeniedError(f"only the owner of {prev.source_id} ({prev.owner}) may update it")
         prev_sub = self._catalog.submission_row(prev.submission_id) if prev.submission_id else None
@@ -253,6 +266,8 @@ class Hub:
         options.update(changes)
         options["source_name"] = prev.source_name
         request = make_request(**options)
+        # a dataset that goes through curation goes through it again for each new version
+        status = PENDING_CURATION if request.curate else PUBLISHED
         sub_id = new_submission_id()
         self._catalog.add_submission(
             SubmissionRow(
@@ -265,7 +280,8 @@ class Hub:
                     {
                         **s,
                         "status": "skipped"
-                        if s["name"] in ("collect", "extract", "merge", "curate")
+                        if s["name"] in ("collect", "extract", "merge")
+                        or (s["name"] == "curate" and not request.curate)
                         else "done",
                     }
                     for s in new_steps()
@@ -294,7 +310,7 @@ class Hub:
                         "tags": request.tags,
                         "organizations": request.organizations,
                         "previous_version": prev.source_id,
-                        "status": PUBLISHED,
+                        "status": status,
                     },
                     "data": {**prev.document["data"]},
                     "custom": request.custom,
@@ -319,12 +335,12 @@ class Hub:
         self._catalog.publish(
             source_name=prev.source_name,
             owner=prev.owner,
-            status=PUBLISHED,
+            status=status,
             visible_to=request.visible_to,
             files=files,
             stamp=stamp,
             submission_id=sub_id,
-            submission_values={"status": "complete"},
+            submission_values={"status": "complete" if status == PUBLISHED else "pending_curation"},
         )
         row = self._catalog.submission_row(sub_id)
         assert row is not None and row.source_id
@@ -475,7 +491,55 @@ class Hub:
 
     def rebuild_index(self) -> int:
         """Rebuild the search index from the catalog; returns the number of documents."""
-        return rebuild(self._catalog, self._index, progress=self.progress)
+        return rebuild(self._catalog, self._index, progress=self.progress) + self._servables.reindex()
+
+    # -- Servables (DLHub) ---------------------------------------------------------
+
+    @property
+    def _servables(self) -> ServableService:
+        """Created on first use: no worker starts before the first run."""
+        if self._servable_service is None:
+            from hub.servables.service import ServableService
+
+            self._servable_service = ServableService.from_hub(self)
+        return self._servable_service
+
+    def describe(self, model: Any, **metadata: Any) -> ServableDescription:
+        """Describe a scikit-learn estimator, a Keras model (object or file), a typed Python
+        callable, or a DLHub metadata document: inputs, outputs, requirements, DataCite."""
+        return self._servables.describe(model, **metadata)
+
+    def publish_servable(self, servable: Any, **metadata: Any) -> str:
+        """Publish a described servable (a new version if the name exists); returns ``owner/name``."""
+        return self._servables.publish(servable, **metadata)
+
+    def servables(self, q: str = "*", **search: Any) -> SearchResult:
+        """Search the servables you may see, with the query language of data."""
+        return self._servables.servables(q, **search)
+
+    def servable(self, name: str) -> PublishedServable:
+        return self._servables.servable(name)
+
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: bool = False,
+        **options: Any,
+    ) -> Any:
+        """Run a servable on ``inputs`` (validated first) in a worker process; with
+        ``asynchronous=True`` returns a task (see :meth:`task`)."""
+        return self._servables.run(name, inputs, parameters, asynchronous, **options)
+
+    def task(self, task_id: str) -> Task:
+        return self._servables.task(task_id)
+
+    def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:
+        return self._servables.deprecate(name, version)
+
+    def delete_servable(self, name: str, version: int | None = None) -> None:
+        self._servables.delete(name, version)
 
     def extractors(self) -> list[dict[str, Any]]:
         """What each installed extractor reads and fills (declarative, nothing is run)."""

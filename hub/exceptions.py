@@ -118,3 +118,69 @@ class QueryError(HubError, ValueError):
         self.query = query
         self.position = position
         self.hint = hint
+
+
+# -- servables ------------------------------------------------------------------
+
+
+class InputValidationError(ValidationError):
+    """Inputs or parameters of a servable run that do not fit its schema.
+
+    Raised before anything runs; ``errors`` holds one entry per mismatch with
+    ``input`` (the name or path of the input), ``expected`` and ``given``.
+    """
+
+    title = "Invalid servable input"
+
+
+class NotRunnableError(ConflictError):
+    """A servable entry that has nothing to run (e.g. an imported DLHub dataset description)."""
+
+    title = "Not runnable"
+
+
+class ServableRunError(HubError):
+    """A servable raised an exception; carries its type, message, traceback and captured output."""
+
+    status_code = 422
+    title = "Servable failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "error",
+        exc_type: str | None = None,
+        traceback: str | None = None,
+        stdout: str = "",
+        stderr: str = "",
+        task_id: str | None = None,
+    ) -> None:
+        super().__init__(message, kind=kind, exc_type=exc_type, task_id=task_id)
+        self.kind = kind
+        self.exc_type = exc_type
+        self.traceback = traceback
+        self.stdout = stdout
+        self.stderr = stderr
+        self.task_id = task_id
+
+
+class ServableTimeoutError(ServableRunError, TimeoutError):
+    """A servable ran past its timeout; its worker was stopped and replaced."""
+
+    status_code = 504
+    title = "Servable timed out"
+
+
+class ServableCrashedError(ServableRunError):
+    """A servable's worker process died (segfault, abort, killed); the worker was replaced."""
+
+    status_code = 500
+    title = "Servable crashed"
+
+
+class ServableMemoryError(ServableRunError, MemoryError):
+    """A servable tried to allocate past its memory limit."""
+
+    status_code = 507
+    title = "Servable exceeded its memory limit"

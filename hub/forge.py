@@ -458,14 +458,8 @@ class Forge:
         On the dataset's ``dc.publicationYear``, in a new group. ``years`` wins over
         ``start``/``stop``.
 
-        Notes
-        -----
-        DataCite years are strings (``"2019"``), and the search engine compares a
-        numeric range only with numbers, so ``dc.publicationYear:[2015 TO 2020]``
-        finds nothing. A range is therefore written as the years, among those of
-        the datasets you may see, that fall in it:
-        ``(dc.publicationYear:2019 OR dc.publicationYear:2020)``; when none does, as
-        the plain range (which matches nothing).
+        DataCite years are strings (``"2019"``); the index also stores such
+        strings as numbers, so a year range is an ordinary numeric range.
         """
         _check_flag("inclusive", inclusive)
         if years is not None and not (isinstance(years, list | tuple) and not years):
@@ -482,14 +476,7 @@ class Forge:
             raise ValidationError(
                 f"no year lies between start {start!r} and stop {stop!r} (inclusive={inclusive})"
             )
-        present = sorted(
-            y
-            for y in (_int_or_none(v) for v in self.facets(YEAR_FIELD, q="*", size=SEARCH_LIMIT))
-            if y is not None and (lo is None or y >= lo) and (hi is None or y <= hi)
-        )
-        if not present:
-            return self._add(self._range(YEAR_FIELD, lo, hi, True), True, True)
-        return self._any_of([f"{YEAR_FIELD}:{y}" for y in present])
+        return self._add(self._range(YEAR_FIELD, lo, hi, True), True, True)
 
     def match_resource_types(self, types: str | Sequence[str]) -> Forge:
         """Match any of the resource ``types`` (``"record"``, ``"dataset"``; on ``mdf.resource_type``)."""

@@ -116,3 +116,81 @@ class SubmissionRow(Base):
     host: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- servables ------------------------------------------------------------------
+
+from sqlalchemy import Boolean, ForeignKeyConstraint  # noqa: E402  (appended section)
+
+
+class ServableRow(Base):
+    """One version of a servable (``id`` = ``owner/name``)."""
+
+    __tablename__ = "servables"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(32), index=True)  # published | deprecated
+    title: Mapped[str] = mapped_column(Text)
+    artifact_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    artifact_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ServableACL(Base):
+    """Who may see (``right='see'``) or run (``right='run'``) a servable version."""
+
+    __tablename__ = "servable_acl"
+
+    servable_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    right: Mapped[str] = mapped_column(String(8), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["servable_id", "version"], ["servables.id", "servables.version"], ondelete="CASCADE"
+        ),
+    )
+
+
+class ServableTaskRow(Base):
+    """A servable run submitted asynchronously: status, result, timings, captured output, error."""
+
+    __tablename__ = "servable_tasks"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    servable_id: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)  # pending | running | completed | failed
+    batch: Mapped[bool] = mapped_column(Boolean, default=False)
+    n_inputs: Mapped[int] = mapped_column(Integer, default=1)
+    result: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    result_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    stdout: Mapped[str] = mapped_column(Text, default="")
+    stderr: Mapped[str] = mapped_column(Text, default="")
+    timings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    host: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ServableCacheRow(Base):
+    """A memoized output: servable version + hash of inputs and parameters -> result blob."""
+
+    __tablename__ = "servable_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    servable_id: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    result_sha: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

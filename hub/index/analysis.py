@@ -1,8 +1,10 @@
 """How values are typed and tokenized for the index.
 
-The tokenizer mirrors tantivy's ``default`` analyzer (split on every character
-that is not a letter or digit, lowercase, drop tokens longer than 40 bytes), so
-a query is analyzed exactly as the indexed text was.
+The tokenizer is tantivy's ``default`` analyzer itself (split on every
+character that is not alphanumeric in Rust's sense, drop tokens of 40 bytes or
+more, lowercase), so a query is analyzed exactly as the indexed text was: a
+Python imitation differs on letters such as circled ``Ⓐ`` (alphabetic in Rust,
+not in Python), on a final ``Σ`` and on tokens of exactly 40 bytes.
 """
 
 from __future__ import annotations
@@ -11,20 +13,50 @@ import datetime as _dt
 import math
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+import tantivy
+
+#: tantivy drops tokens of this many bytes or more (before lowercasing).
 MAX_TOKEN_BYTES = 40
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
+@lru_cache(maxsize=1)
+def _analyzer() -> tantivy.TextAnalyzer:
+    """tantivy's ``default`` text analyzer, built the way tantivy builds it."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_BYTES))
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+
+
 def tokenize(text: str) -> list[str]:
     """The tokens tantivy's default analyzer makes of ``text``."""
-    return [t for t in (m.lower() for m in _TOKEN.findall(text)) if len(t.encode()) <= MAX_TOKEN_BYTES]
+    return list(_analyzer().analyze(text))
 
 
-def parse_date(text: str) -> _dt.datetime | None:
-    """A timezone-aware datetime for ISO 8601 dates and datetimes, else None."""
+def positioned_tokens(text: str) -> list[tuple[int, str]]:
+    """(position, token) pairs of ``text``: a dropped (too long) word leaves a gap,
+    as it does in the index, so a phrase around it keeps its shape."""
+    return [(t.position, t.text) for t in _analyzer().pre_tokenize(text).tokens]
+
+
+#: The instants tantivy can index as dates (nanoseconds since 1970 in 64 bits);
+#: a date string outside them is indexed as a keyword.
+MIN_DATE: _dt.datetime = tantivy.MIN_DATETIME
+MAX_DATE: _dt.datetime = tantivy.MAX_DATETIME
+
+
+def parse_date(text: str, clamp: bool = False) -> _dt.datetime | None:
+    """A timezone-aware datetime for ISO 8601 dates and datetimes, else None.
+
+    A date outside :data:`MIN_DATE`..:data:`MAX_DATE` is None, or with ``clamp``
+    (for a range bound) the nearest instant tantivy can index.
+    """
     if not _DATE.match(text):
         return None
     try:
@@ -33,7 +65,11 @@ def parse_date(text: str) -> _dt.datetime | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=_dt.UTC)
-    return value
+    if MIN_DATE <= value <= MAX_DATE:
+        return value
+    if not clamp:
+        return None
+    return MIN_DATE if value < MIN_DATE else MAX_DATE
 
 
 def rfc3339(value: _dt.datetime) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -30,6 +31,22 @@ def strings_of(doc: Any) -> dict[str, Any]:
     return doc if isinstance(doc, str) else None  # type: ignore[return-value]
 
 
+_NUMERIC_TEXT = re.compile(r"^[+-]?\d{1,15}(\.\d{1,15})?$")
+
+
+def numeric_strings(doc: Any) -> Any:
+    """The document's strings that are numbers (``"2019"``, ``"-1.5"``), as floats; None if none."""
+    if isinstance(doc, dict):
+        out = {k: n for k, v in doc.items() if (n := numeric_strings(v)) is not None}
+        return out or None
+    if isinstance(doc, list):
+        items = [n for v in doc if (n := numeric_strings(v)) is not None]
+        return items or None
+    if isinstance(doc, str) and _NUMERIC_TEXT.match(doc):
+        return float(doc)
+    return None
+
+
 def field_types(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
     """(path, type) pairs present in a document, each counted once."""
     return Counter({(path, t): 1 for path, v in leaves(doc) if (t := value_type(v))})
@@ -46,16 +63,19 @@ def index_document(
         d.add_text("acl", principal)
     d.add_integer("seq", seq_of(doc_id))
     d.add_json("kw", normalize(doc))
+    numbers = numeric_strings(doc)
+    if numbers:
+        d.add_json("nm", numbers)
     text = strings_of(doc)
     if text:
         d.add_json("tx", text)
-    words: list[str] = []
+    words: dict[str, None] = {}  # each distinct string once, in document order
     seen_pv: set[str] = set()
     seen_pt: set[str] = set()
     for path, value in leaves(doc):
         if not isinstance(value, str):
             continue
-        words.append(value)
+        words.setdefault(value, None)
         if len(value) <= MAX_KEYWORD:
             pv = f"{path}={value}"
             if pv not in seen_pv:
@@ -66,7 +86,9 @@ def index_document(
             if pt not in seen_pt:
                 seen_pt.add(pt)
                 d.add_text("pt", pt)
-    if words:
-        d.add_text("all", "\n".join(words))
+    # one value per string: a phrase does not run from one string into the next
+    # (tantivy leaves a position gap between the values of a field)
+    for value in words:
+        d.add_text("all", value)
     d.add_text("src", json.dumps(doc, separators=(",", ":")))
     return d

@@ -14,6 +14,7 @@ import datetime as _dt
 import json
 import math
 import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -28,7 +29,7 @@ import tantivy
 from hub.access import Principal
 from hub.exceptions import ConfigurationError, QueryError
 from hub.index.documents import field_types, index_document
-from hub.index.query import Occur, compile_query, parse
+from hub.index.query import _PATH, Occur, compile_query
 from hub.index.results import Hit, SearchResult
 from hub.index.schema import SCHEMA_VERSION, build_schema
 
@@ -125,11 +126,20 @@ class SearchIndex:
         finally:
             del writer
 
-    def replace_sources(self, remove: Sequence[str], docs: Iterable[IndexDoc]) -> int:
-        """Delete every document of the ``remove`` sources, add ``docs``; one commit."""
+    def replace_sources(
+        self, remove: Sequence[str], docs: Iterable[IndexDoc], remove_name: str | None = None
+    ) -> int:
+        """Delete every document of the ``remove`` sources (and, with ``remove_name``,
+        of every version of that dataset name), add ``docs``; one commit."""
         n = 0
         types: dict[str, Counter[tuple[str, str]]] = {}
+        remove = list(remove)
+        if remove_name is not None:
+            pattern = re.compile(rf"^{re.escape(remove_name)}_v\d+$")
+            remove += [source for source in self._read_fields() if pattern.match(source)]
         with self._writer() as w:
+            if remove_name is not None:
+                w.delete_documents_by_query(Q.term_query(self.schema, "kw.mdf.source_name", remove_name))
             for source in remove:
                 w.delete_documents_by_term("source", source)
             for d in docs:
@@ -242,6 +252,10 @@ class SearchIndex:
         sort: str | Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
     ) -> SearchResult:
+        if not isinstance(limit, int) or not isinstance(offset, int) or isinstance(limit, bool):
+            raise QueryError(
+                f"limit and offset must be whole numbers; got limit={limit!r}, offset={offset!r}"
+            )
         if limit < 0 or offset < 0:
             raise QueryError(f"limit and offset must be >= 0; got limit={limit}, offset={offset}")
         if limit > MAX_LIMIT:
@@ -263,7 +277,7 @@ class SearchIndex:
         facet_results = {}
         for spec in specs:
             with _engine_errors(query, f"facet {spec.field!r} ({spec.type}): "):
-                facet_results[spec.field] = self._facet(searcher, q, spec)
+                facet_results[_facet_name(spec, specs)] = self._facet(searcher, q, spec)
         return SearchResult(
             query=query, total=total, hits=hits, facets=facet_results, offset=offset, limit=limit
         )
@@ -282,6 +296,19 @@ class SearchIndex:
         last: int | None = None
         while True:
             searcher = self.searcher()
+            page = self._scroll_page(searcher, q, query, last, batch)
+            if not page:
+                return
+            for key, addr in page:
+                yield self._hit(searcher, addr, None)
+                last = int(key)
+            if len(page) < batch:
+                return
+
+    def _scroll_page(
+        self, searcher: tantivy.Searcher, q: tantivy.Query, query: str, last: int | None, batch: int
+    ) -> list[Any]:
+        with _engine_errors(query):
             page_q = (
                 q
                 if last is None
@@ -298,13 +325,7 @@ class SearchIndex:
                 )
             )
             res = searcher.search(page_q, batch, count=False, order_by_field="seq", order=tantivy.Order.Asc)
-            if not res.hits:
-                return
-            for key, addr in res.hits:
-                yield self._hit(searcher, addr, None)
-                last = int(key)
-            if len(res.hits) < batch:
-                return
+        return list(res.hits)
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -335,7 +356,7 @@ class SearchIndex:
             return []
         path, ascending = keys[0]
         typ = self.field_type(path)
-        if typ in ("number", "date", "boolean"):
+        if typ in ("number", "date"):
             ids = self._sorted_ids_fast(searcher, q, path, ascending, limit, offset)
         else:
             ids = self._sorted_ids_python(searcher, q, keys, limit, offset)
@@ -416,9 +437,13 @@ class SearchIndex:
         path = f"kw.{spec.field}"
         if spec.type == "terms":
             res = searcher.aggregate(q, {"f": {"terms": {"field": path, "size": spec.size}}})["f"]
+            boolean = self.field_type(spec.field) == "boolean"
             return {
                 "type": "terms",
-                "buckets": [{"value": b["key"], "count": int(b["doc_count"])} for b in res["buckets"]],
+                "buckets": [
+                    {"value": bool(b["key"]) if boolean else b["key"], "count": int(b["doc_count"])}
+                    for b in res["buckets"]
+                ],
                 "other": int(res.get("sum_other_doc_count", 0)),
             }
         stats = searcher.aggregate(q, {"s": {"stats": {"field": path}}})["s"]
@@ -436,7 +461,7 @@ class SearchIndex:
         if spec.interval:
             fixed = str(spec.interval)
         else:
-            span_days = max((hi - lo) / 86_400_000, 1)  # ms
+            span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
             fixed = f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
         res = searcher.aggregate(q, {"f": {"date_histogram": {"field": path, "fixed_interval": fixed}}})["f"]
         return {
@@ -467,6 +492,16 @@ def _engine_errors(query: str, what: str = "") -> Iterator[None]:
         if type(exc).__name__ != "PanicException":
             raise
         raise QueryError(f"{what}the search engine could not run this query: {exc}", query) from None
+
+
+#: tantivy's stats aggregation reports dates in nanoseconds since the epoch.
+_DATE_STATS_PER_DAY = 86_400 * 1_000_000_000
+
+
+def _facet_name(spec: FacetSpec, specs: Sequence[FacetSpec]) -> str:
+    """A facet's key in the results: its field, or ``field:type`` when a field has several facets."""
+    same = [s for s in specs if s.field == spec.field]
+    return spec.field if len(same) == 1 else f"{spec.field}:{spec.type}"
 
 
 def _count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
@@ -502,8 +537,11 @@ def _sort_keys(sort: str | Sequence[str] | None) -> list[tuple[str, bool]]:
         else:
             out.append((item.removeprefix("+").removesuffix(":asc").removesuffix(" asc"), True))
     for path, _ in out:
-        if path != "_score":
-            parse(f"{path}:x")  # a malformed path raises QueryError
+        if path != "_score" and not _PATH.match(path):
+            raise QueryError(
+                f"cannot sort by {path!r}: not a field path",
+                hint="sort by a dotted path such as custom.band_gap, or -custom.band_gap for descending",
+            )
     return out
 
 

@@ -5,9 +5,18 @@
   when the value is text (``material.elements:Co``, ``dc.titles.title:oxide``);
 - phrases (``"cobalt oxide"``), proximity (``"cobalt oxide"~3``);
 - AND, OR, NOT, ``+``, ``-``, parentheses; words side by side are joined by AND;
+  NOT is the complement, also inside OR (``a OR NOT b``); in a field, ``-8`` is
+  the number -8 (``dft.total_energy:-8``, ``>=-5``, ``(-8 OR -7.5)``), ``NOT 8``
+  excludes 8;
 - ranges on numbers, dates and keywords: ``[a TO b]``, ``{a TO b}``, ``>=x``, ``<x``;
-- fuzzy ``term~`` (2 edits) and ``term~1``; wildcards ``*`` and ``?``; regular
-  expressions ``/.../``; ``_exists_:field``; boosts ``^2``.
+- fuzzy ``term~`` (2 edits), ``term~1`` and ``term~0`` (exact); wildcards ``*``
+  and ``?``; regular expressions ``/.../`` (Rust syntax, whole value; ``.`` matches
+  newlines, as in Lucene); ``_exists_:field``; boosts ``^2``.
+
+A day (``2020-12-31``) stands for the whole day, in a term and as a range bound
+(as in Elasticsearch): ``[2020-01-01 TO 2020-12-31]`` includes all of December
+31st, ``>2020-12-31`` starts on January 1st.  A quoted value on a field matches
+typed values too (``custom.gap:"2.5"``, ``dft.converged:"true"``).
 
 A malformed query raises :class:`~hub.exceptions.QueryError` with the position
 of the problem and a hint, never another exception.
@@ -18,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import tantivy
@@ -26,7 +36,7 @@ from luqum.exceptions import ParseError
 from luqum.parser import parser
 
 from hub.exceptions import QueryError
-from hub.index.analysis import parse_date, rfc3339, tokenize
+from hub.index.analysis import MAX_DATE, parse_date, positioned_tokens, rfc3339, tokenize
 
 Occur = tantivy.Occur
 Q = tantivy.Query
@@ -41,7 +51,14 @@ EXISTS = "_exists_"
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _RUST_META = set("\\.+*?()|[]{}^$#&-~")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Words tantivy's query parser reads as a boolean or a float: no keyword range can use them.
+_ENGINE_TYPED = re.compile(r"^(true|false|[+-]?(?i:inf|infinity|nan))$")
+#: An escaped character, or a wildcard, in a Lucene term as written.
+_WILDCARD = re.compile(r"\\(.)|([*?])", re.DOTALL)
 MAX_FUZZY = 2
+#: Lucene's C-style operators, which luqum reads as words.
+_OPERATORS = ("&&", "||")
 
 
 def rust_escape(text: str) -> str:
@@ -49,23 +66,61 @@ def rust_escape(text: str) -> str:
     return "".join("\\" + c if c in _RUST_META else c for c in text)
 
 
-def wildcard_regex(text: str) -> str:
+def wildcard_regex(value: str) -> str:
+    """A Rust regex for a Lucene wildcard term as written (escapes included): ``*``
+    is any characters, ``?`` one character (newlines included), ``\\*`` a star."""
     out = []
-    for c in text:
-        out.append(".*" if c == "*" else "." if c == "?" else rust_escape(c))
-    return "".join(out)
+    pos = 0
+    for m in _WILDCARD.finditer(value):
+        out.append(rust_escape(value[pos : m.start()]))
+        if m.group(1) is not None:
+            out.append(rust_escape(m.group(1)))
+        else:
+            out.append(".*" if m.group(2) == "*" else ".")
+        pos = m.end()
+    out.append(rust_escape(value[pos:]))
+    return "(?s:" + "".join(out) + ")"
+
+
+def number_text(value: float) -> str:
+    """``value`` as tantivy's query parser reads it (it rejects ``-1e-07``)."""
+    return format(Decimal(repr(value)), "f")
+
+
+#: ``field:>=-5``: luqum's lexer rejects a minus after ``<``/``>``, so it is escaped first.
+_NEGATIVE_BOUND = re.compile(r"(?<=:)([<>]=?)-(?=\.?\d)")
+
+
+def _escape_negative_bounds(query: str) -> tuple[str, list[int]]:
+    """``query`` with ``:>=-5`` written ``:>=\\-5``, and where backslashes were inserted."""
+    inserted: list[int] = []
+
+    def escape(m: re.Match[str]) -> str:
+        inserted.append(m.end(1))
+        return m.group(1) + "\\-"
+
+    return _NEGATIVE_BOUND.sub(escape, query), inserted
+
+
+def _original_pos(pos: int | None, inserted: list[int]) -> int | None:
+    return None if pos is None else pos - sum(1 for i in inserted if i < pos)
 
 
 def parse(query: str) -> tree.Item:
     """The luqum tree of ``query``, or a QueryError pointing at the problem."""
+    return _parse(query)[0]
+
+
+def _parse(query: str) -> tuple[tree.Item, list[int]]:
     if not query.strip():
         raise QueryError("the query is empty", query, 0, "search everything with *")
+    text, inserted = _escape_negative_bounds(query)
     try:
-        return parser.parse(query)
+        return parser.parse(text), inserted
     except ParseError as exc:
         text = str(exc)
         m = re.search(r"position (\d+)", text)
-        pos = int(m.group(1)) if m else len(query)
+        pos = _original_pos(int(m.group(1)), inserted) if m else len(query)
         hint = (
             "check parentheses and quotes"
             if "unmatched" in text or m is None
@@ -74,8 +129,16 @@ def parse(query: str) -> tree.Item:
         raise QueryError(
             f"cannot parse the query: {text.removeprefix('Syntax error in input : ')}", query, pos, hint
         ) from None
+    except RecursionError:
+        raise _too_deep(query) from None
     except Exception as exc:  # luqum's lexer can raise plain errors on odd input
         raise QueryError(f"cannot parse the query: {exc}", query, 0, "check the syntax") from None
+
+
+def _too_deep(query: str) -> QueryError:
+    return QueryError(
+        "the query nests too deeply", query, 0, "use fewer parentheses and NOTs, or split the query"
+    )
 
 
 @dataclass
@@ -86,6 +149,8 @@ class Compiler:
     index: tantivy.Index
     query: str
     default_and: bool = True
+    #: where :func:`_parse` inserted characters (node positions are mapped back)
+    inserted: tuple[int, ...] = ()
 
     # -- entry ---------------------------------------------------------------------
 
@@ -98,12 +163,15 @@ class Compiler:
             raise QueryError(
                 f"cannot run this part of the query: {exc}",
                 self.query,
-                getattr(node, "pos", None),
+                self._pos(node),
                 "check the value's type and syntax",
             ) from None
 
+    def _pos(self, node: tree.Item) -> int | None:
+        return _original_pos(getattr(node, "pos", None), list(self.inserted))
+
     def _err(self, node: tree.Item, message: str, hint: str = "") -> QueryError:
-        return QueryError(message, self.query, getattr(node, "pos", None), hint)
+        return QueryError(message, self.query, self._pos(node), hint)
 
     # -- structure --------------------------------------------------------------------
 
@@ -118,6 +186,8 @@ class Compiler:
             return self._boolean(node.children, field, and_=False)
         if isinstance(node, tree.UnknownOperation):
             return self._boolean(node.children, field, and_=self.default_and)
+        if (number := self._negative_number(node, field)) is not None:
+            return self._word(number, field)
         if isinstance(node, tree.Not | tree.Prohibit):
             return Q.boolean_query(
                 [(Occur.Must, Q.all_query()), (Occur.MustNot, self.compile(node.a, field))]
@@ -146,9 +216,37 @@ class Compiler:
             return self._range(node, field, None, node.a, True, node.include)
         raise self._err(node, f"'{node}' is not supported here", "see the query syntax in hub.index.query")
 
+    @staticmethod
+    def _negative_number(node: tree.Item, field: str | None) -> tree.Word | None:
+        """In a field, ``-8`` is the number -8 (luqum reads "not 8"; ``NOT 8`` still is)."""
+        if (
+            field is not None
+            and isinstance(node, tree.Prohibit)
+            and isinstance(node.a, tree.Word)
+            and _NUMBER.match(node.a.unescaped_value)
+        ):
+            return tree.Word("\\-" + node.a.value, pos=node.pos, size=node.size)
+        return None
+
+    @staticmethod
+    def _wordless(node: tree.Item, field: str | None) -> bool:
+        """A bare word or phrase with nothing to search (``&``, ``-``): dropped from a
+        boolean, as an analyzer drops it (it would otherwise match nothing)."""
+        if isinstance(node, tree.Not | tree.Prohibit | tree.Plus):
+            node = node.a
+        if field is not None or not isinstance(node, tree.Word | tree.Phrase):
+            return False
+        if isinstance(node, tree.Word) and (node.has_wildcard() or node.value in _OPERATORS):
+            return False
+        text = node.value[1:-1] if isinstance(node, tree.Phrase) else node.unescaped_value
+        return not tokenize(text)
+
     def _boolean(self, children: Any, field: str | None, and_: bool) -> tantivy.Query:
         clauses: list[tuple[Any, tantivy.Query]] = []
         for child in children:
+            if self._wordless(child, field):
+                continue
+            child = self._negative_number(child, field) or child
             if isinstance(child, tree.Not | tree.Prohibit):
                 if and_:
                     clauses.append((Occur.MustNot, self.compile(child.a, field)))
@@ -158,6 +256,8 @@ class Compiler:
                 clauses.append((Occur.Must, self.compile(child.a, field)))
             else:
                 clauses.append((Occur.Must if and_ else Occur.Should, self.compile(child, field)))
+        if not clauses:
+            return Q.empty_query()
         if and_ and all(o == Occur.MustNot for o, _ in clauses):
             clauses.append((Occur.Must, Q.all_query()))
         return Q.boolean_query(clauses)
@@ -168,6 +268,8 @@ class Compiler:
             if not isinstance(node.expr, tree.Word):
                 raise self._err(node, "_exists_ takes a field path", "e.g. _exists_:dft.total_energy")
             return Q.exists_query(f"kw.{self._path(node.expr.value, node)}", True)
+        if name == "*" and outer is None:  # every field: *:* is everything, *:cobalt a bare word
+            return self.compile(node.expr, None)
         path = name if outer is None else f"{outer}.{name}"
         return self.compile(node.expr, self._path(path, node))
 
@@ -190,21 +292,28 @@ class Compiler:
         return Q.boolean_query([(Occur.Should, q) for q in queries])
 
     def _word(self, node: tree.Word, field: str | None) -> tantivy.Query:
-        text = node.unescaped_value if hasattr(node, "unescaped_value") else node.value
+        if node.value in _OPERATORS or node.value.startswith("!"):
+            raise self._err(
+                node,
+                f"{node.value if node.value in _OPERATORS else '!'!r} is not an operator here",
+                "write AND, OR and NOT (or +word, -word); escape a literal one as \\! \\&\\&",
+            )
+        text = node.unescaped_value
         if text == "*" and field is None:
             return Q.all_query()
         if text == "*":
             return Q.exists_query(f"kw.{field}", True)
         if node.has_wildcard():
-            return self._wildcard(text, field)
+            return self._wildcard(node.value, field)
         if field is None:
-            tokens = tokenize(text)
-            if not tokens:
-                return Q.empty_query()
-            if len(tokens) == 1:
-                return Q.term_query(self.schema, "all", tokens[0])
-            return Q.phrase_query(self.schema, "all", _words(tokens))
-        kw, tx = f"kw.{field}", f"tx.{field}"
+            return self._text(text, "all", 0) or Q.empty_query()
+        words = self._text(text, f"tx.{field}", 0)
+        return self._any(self._values(field, text) + ([words] if words else []))
+
+    def _values(self, field: str, text: str) -> list[tantivy.Query]:
+        """``text`` as an exact value of ``field``: a keyword, and a number, a
+        boolean or a date when it reads as one."""
+        kw = f"kw.{field}"
         queries = [Q.term_query(self.schema, kw, text)]
         if _NUMBER.match(text):
             queries.append(Q.term_query(self.schema, kw, float(text)))
@@ -213,21 +322,32 @@ class Compiler:
         date = parse_date(text)
         if date is not None:
             queries.append(self._date_term(field, text, date))
-        tokens = tokenize(text)
+        return queries
+
+    def _text(self, text: str, target: str, slop: int) -> tantivy.Query | None:
+        """The words of ``text`` in the analyzed field ``target``: a term or a phrase."""
+        tokens = positioned_tokens(text)
+        if not tokens:
+            return None
         if len(tokens) == 1:
-            queries.append(Q.term_query(self.schema, tx, tokens[0]))
-        elif len(tokens) > 1:
-            queries.append(Q.phrase_query(self.schema, tx, _words(tokens)))
-        return self._any(queries)
+            return Q.term_query(self.schema, target, tokens[0][1])
+        first = tokens[0][0]
+        gaps = tokens[-1][0] - first + 1 - len(tokens)  # words too long to index
+        if not gaps:
+            return Q.phrase_query(self.schema, target, [t for _, t in tokens], slop)
+        if target == "all":
+            return Q.phrase_query(self.schema, target, [(p - first, t) for p, t in tokens], slop)
+        # a JSON path takes no offsets: let the phrase stretch over the missing words
+        return Q.phrase_query(self.schema, target, [t for _, t in tokens], slop + gaps)
 
     def _date_term(self, field: str, text: str, date: _dt.datetime) -> tantivy.Query:
         if len(text) == 10:  # a day: the whole day
-            end = date + _dt.timedelta(days=1)
+            end = min(date + _ONE_DAY, MAX_DATE)
             return self.index.parse_query(f"kw.{field}:[{rfc3339(date)} TO {rfc3339(end)}}}")
         return Q.term_query(self.schema, f"kw.{field}", date)
 
-    def _wildcard(self, text: str, field: str | None) -> tantivy.Query:
-        rx = wildcard_regex(text)
+    def _wildcard(self, value: str, field: str | None) -> tantivy.Query:
+        rx = wildcard_regex(value)
         if field is None:
             return Q.regex_query(self.schema, "all", rx.lower())
         prefix = rust_escape(f"{field}=")
@@ -240,35 +360,42 @@ class Compiler:
 
     def _regex(self, node: tree.Regex, field: str | None) -> tantivy.Query:
         pattern = node.value[1:-1]
+        # grouped, so that an alternation a|b stays inside the field's values
+        rx = f"(?s:{pattern})"
         try:
-            re.compile(pattern)
-        except re.error as exc:
+            if field is None:
+                return Q.regex_query(self.schema, "all", rx)
+            prefix = rust_escape(f"{field}=")
+            return self._any(
+                [
+                    Q.regex_query(self.schema, "pv", prefix + rx),
+                    Q.regex_query(self.schema, "pt", prefix + rx),
+                ]
+            )
+        except ValueError as exc:
+            detail = str(exc).split("error:", 1)[-1].strip().splitlines()[0]
             raise self._err(
-                node, f"bad regular expression /{pattern}/: {exc}", "escape special characters"
+                node,
+                f"bad regular expression /{pattern}/: {detail}",
+                "regular expressions use Rust syntax (no look-around, no backreferences); "
+                "escape special characters with \\",
             ) from None
-        if field is None:
-            return Q.regex_query(self.schema, "all", pattern)
-        prefix = rust_escape(f"{field}=")
-        return self._any(
-            [
-                Q.regex_query(self.schema, "pv", prefix + pattern),
-                Q.regex_query(self.schema, "pt", prefix + pattern),
-            ]
-        )
 
     def _fuzzy(self, node: tree.Fuzzy, field: str | None) -> tantivy.Query:
         word = node.term
         if not isinstance(word, tree.Word):
             raise self._err(node, "fuzzy matching applies to a single word", "e.g. cobalt~ or cobalt~1")
-        text = word.value
-        degree = node.degree
-        distance = MAX_FUZZY if degree is None or float(degree) < 1 else int(float(degree))
+        text = word.unescaped_value
+        degree = float(node.degree) if node.degree is not None else 0.5
+        # luqum reads a bare ``~`` as 0.5 (Lucene's old similarity): the default, 2 edits
+        distance = 0 if degree == 0 else MAX_FUZZY if degree < 1 else int(degree)
         if distance > MAX_FUZZY:
             raise self._err(node, f"fuzzy distance {distance} is too large", f"use ~1 or ~{MAX_FUZZY}")
-        if field is None:
-            return Q.fuzzy_term_query(self.schema, "all", text.lower(), distance=distance)
-        queries = [Q.fuzzy_term_query(self.schema, f"kw.{field}", text, distance=distance)]
         tokens = tokenize(text)
+        if field is None:
+            token = tokens[0] if len(tokens) == 1 else text.lower()
+            return Q.fuzzy_term_query(self.schema, "all", token, distance=distance)
+        queries = [Q.fuzzy_term_query(self.schema, f"kw.{field}", text, distance=distance)]
         if len(tokens) == 1:
             queries.append(Q.fuzzy_term_query(self.schema, f"tx.{field}", tokens[0], distance=distance))
         return self._any(queries)
@@ -276,16 +403,11 @@ class Compiler:
     def _phrase(self, node: tree.Item, field: str | None, slop: int) -> tantivy.Query:
         if not isinstance(node, tree.Phrase):
             raise self._err(node, "proximity applies to a phrase", 'e.g. "cobalt oxide"~3')
-        text = node.value[1:-1]
-        tokens = tokenize(text)
-        target = "all" if field is None else f"tx.{field}"
-        queries: list[tantivy.Query] = []
-        if len(tokens) == 1:
-            queries.append(Q.term_query(self.schema, target, tokens[0]))
-        elif tokens:
-            queries.append(Q.phrase_query(self.schema, target, _words(tokens), slop))
+        text = tree.Term.WORD_ESCAPED_CHARS.sub(r"\1", node.value[1:-1])
+        words = self._text(text, "all" if field is None else f"tx.{field}", slop)
+        queries = [words] if words else []
         if field is not None:
-            queries.append(Q.term_query(self.schema, f"kw.{field}", text))
+            queries += self._values(field, text)
         return self._any(queries) if queries else Q.empty_query()
 
     def _range(
@@ -299,40 +421,67 @@ class Compiler:
             )
         lo = self._bound(low, node)
         hi = self._bound(high, node)
-        kinds = {k for k, _ in (lo, hi) if k != "open"}
+        kinds = {b.kind for b in (lo, hi) if b.kind != "open"}
         if len(kinds) > 1:
             raise self._err(
                 node,
                 f"the range mixes {' and '.join(sorted(kinds))} bounds",
                 "use numbers on both sides, dates on both sides, or words on both sides",
             )
-        if lo[0] == "open" and hi[0] == "open":
+        if lo.kind == "open" and hi.kind == "open":
             return Q.exists_query(f"kw.{field}", True)
-        if lo[0] == "open":
-            op = "<=" if incl_high else "<"
-            return self.index.parse_query(f"kw.{field}:{op}{hi[1]}")
-        if hi[0] == "open":
-            op = ">=" if incl_low else ">"
-            return self.index.parse_query(f"kw.{field}:{op}{lo[1]}")
-        left = "[" if incl_low else "{"
-        right = "]" if incl_high else "}"
-        return self.index.parse_query(f"kw.{field}:{left}{lo[1]} TO {hi[1]}{right}")
+        if lo.day is not None:  # a day bound stands for the whole day
+            start = lo.day if incl_low else min(lo.day + _ONE_DAY, MAX_DATE)
+            lo, incl_low = _Bound("date", rfc3339(start)), True
+        if hi.day is not None:
+            end = min(hi.day + _ONE_DAY, MAX_DATE) if incl_high else hi.day
+            hi, incl_high = _Bound("date", rfc3339(end)), incl_high and end == MAX_DATE
 
-    def _bound(self, item: Any, node: tree.Item) -> tuple[str, str]:
+        def on(prefix: str) -> tantivy.Query:
+            sides = []
+            if lo.kind != "open":
+                sides.append(f"{prefix}.{field}:{'>=' if incl_low else '>'}{lo.text}")
+            if hi.kind != "open":
+                sides.append(f"{prefix}.{field}:{'<=' if incl_high else '<'}{hi.text}")
+            if len(sides) == 1:
+                return self.index.parse_query(sides[0])
+            if lo.kind == "number":
+                # two one-sided ranges: tantivy panics on a range whose bounds it types
+                # differently (2.0 is read as an integer, 2.5 as a float)
+                return Q.boolean_query([(Occur.Must, self.index.parse_query(side)) for side in sides])
+            left = "[" if incl_low else "{"
+            right = "]" if incl_high else "}"
+            return self.index.parse_query(f"{prefix}.{field}:{left}{lo.text} TO {hi.text}{right}")
+
+        if "number" in kinds:
+            # numbers written as text (DataCite's publicationYear "2019") are indexed as numbers in ``nm``
+            return self._any([on("kw"), on("nm")])
+        return on("kw")
+
+    def _bound(self, item: Any, node: tree.Item) -> _Bound:
         if item is None:
-            return ("open", "*")
+            return _Bound("open", "*")
         text = (item.value if hasattr(item, "value") else str(item)).strip()
         if isinstance(item, tree.Phrase):
             text = text[1:-1]
+        text = tree.Term.WORD_ESCAPED_CHARS.sub(r"\1", text)
         if text == "*":
-            return ("open", "*")
+            return _Bound("open", "*")
         if _NUMBER.match(text):
-            return ("number", repr(float(text)))
-        date = parse_date(text)
+            return _Bound("number", number_text(float(text)))
+        date = parse_date(text, clamp=True)  # beyond what tantivy indexes: its first or last instant
         if date is not None:
-            return ("date", rfc3339(date))
+            day = _DAY.match(text) and parse_date(text) is not None
+            return _Bound("date", rfc3339(date), date if day else None)
+        if _ENGINE_TYPED.match(text):
+            raise self._err(
+                node,
+                f"range bound {text!r} cannot be used on words: the engine reads it as a "
+                f"{'boolean' if text in ('true', 'false') else 'number'}",
+                "a range on booleans is a term (dft.converged:true); on words, pick another bound",
+            )
         if re.fullmatch(r"[A-Za-z0-9_.:+-]+", text):
-            return ("keyword", text)
+            return _Bound("keyword", text)
         raise self._err(
             node,
             f"range bound {text!r} is not a number, a date or a simple word",
@@ -340,8 +489,17 @@ class Compiler:
         )
 
 
-def _words(tokens: list[str]) -> list[str | tuple[int, str]]:
-    return list(tokens)
+_ONE_DAY = _dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """A range bound: its kind (open, number, date, keyword), its text for tantivy's
+    query parser, and the day it names when it is a day without a time."""
+
+    kind: str
+    text: str
+    day: _dt.datetime | None = None
 
 
 def compile_query(
@@ -350,4 +508,8 @@ def compile_query(
     """Parse and compile ``query``; ``*`` (or an empty string) matches everything."""
     if query.strip() in ("", "*", "*:*"):
         return Q.all_query()
-    return Compiler(schema, index, query, default_and).compile(parse(query))
+    tree_, inserted = _parse(query)
+    try:
+        return Compiler(schema, index, query, default_and, tuple(inserted)).compile(tree_)
+    except RecursionError:
+        raise _too_deep(query) from None

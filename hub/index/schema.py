@@ -11,6 +11,7 @@ path of any document is searchable without declaring it:
 ``seq``    a stable 63-bit number from the id: scroll order and tie-break
 ``kw``     the document as JSON, raw tokenizer, fast: exact values, ranges,
            facets, sorting, ``_exists_``
+``nm``     strings that are numbers (``"2019"``) as numbers: numeric ranges on them
 ``tx``     the document's strings as JSON, default analyzer: words in a field
 ``all``    every string of the document, analyzed: bare words
 ``pv``     ``path=value`` for every string: wildcards and regexes on a field
@@ -23,8 +24,8 @@ from __future__ import annotations
 
 import tantivy
 
-FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "tx", "all", "pv", "pt", "src")
-SCHEMA_VERSION = 2
+FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "nm", "tx", "all", "pv", "pt", "src")
+SCHEMA_VERSION = 3
 
 
 def build_schema() -> tantivy.Schema:
@@ -35,6 +36,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("acl", tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("seq", fast=True, indexed=True, stored=True)
     sb.add_json_field("kw", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+    sb.add_json_field("nm", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_json_field("tx", stored=False, tokenizer_name="default", index_option="position")
     sb.add_text_field("all", tokenizer_name="default", index_option="position")
     sb.add_text_field("pv", tokenizer_name="raw", index_option="basic")

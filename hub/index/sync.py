@@ -47,7 +47,7 @@ def sync_name(catalog: Catalog, index: SearchIndex, source_name: str) -> int:
         for row in keep:
             yield from documents(catalog, row)
 
-    return index.replace_sources(remove, docs())
+    return index.replace_sources(remove, docs(), remove_name=source_name)
 
 
 def rebuild(catalog: Catalog, index: SearchIndex, progress: bool = True) -> int:

@@ -1,0 +1,285 @@
+"""The servables' part of the catalog: versions, access, tasks and memoized outputs.
+
+Access is a table (``servable_acl``: one row per version, right and
+principal), so "what may this principal see / run" is one portable query, the
+same rule as datasets' (:mod:`hub.access`): owners and admins always may; others
+when one of their tokens (``public``, ``user:x``, ``group:y``) is listed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, or_, select, true, update
+from sqlalchemy import exc as sa_exc
+
+from hub.access import Principal
+from hub.db.catalog import Catalog
+from hub.db.engine import session_factory
+from hub.db.models import ServableACL, ServableCacheRow, ServableRow, ServableTaskRow, utcnow
+from hub.exceptions import ConflictError, NotFoundError
+from hub.servables.metadata import DEPRECATED, PUBLISHED
+
+SEE, RUN = "see", "run"
+
+
+def _right_clause(principal: Principal, right: str) -> ColumnElement[bool]:
+    if principal.is_admin:
+        return true()
+    listed = exists().where(
+        ServableACL.servable_id == ServableRow.id,
+        ServableACL.version == ServableRow.version,
+        ServableACL.right == right,
+        ServableACL.principal.in_(principal.tokens()),
+    )
+    if principal.user:
+        return or_(ServableRow.owner == principal.user, listed)
+    return listed
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """``owner/name@3`` -> (``owner/name``, 3); no version -> None."""
+    ident, sep, version = ref.strip().rpartition("@")
+    if not sep:
+        return ref.strip(), None
+    try:
+        return ident, int(version.lstrip("v"))
+    except ValueError:
+        raise NotFoundError(f"{ref!r}: the version after '@' must be a number, e.g. {ident}@2") from None
+
+
+class ServableCatalog:
+    """SQL reads and writes for servables, over the hub's catalog engine."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._engine = catalog.engine
+        self._lookup: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._sessions = session_factory(catalog.engine)
+
+    # -- versions ---------------------------------------------------------------------
+
+    def publish(
+        self,
+        *,
+        servable_id: str,
+        name: str,
+        owner: str,
+        type: str,
+        title: str,
+        artifact_sha: str | None,
+        artifact_size: int,
+        visible_to: list[str],
+        runnable_by: list[str],
+        stamp: Callable[[int], dict[str, Any]],
+        attempts: int = 5,
+    ) -> ServableRow:
+        """Insert the next version in one transaction (retried if a concurrent publisher took it)."""
+        for _ in range(attempts):
+            with self._sessions() as s:
+                current = s.scalar(select(func.max(ServableRow.version)).where(ServableRow.id == servable_id))
+            version = (current or 0) + 1
+            doc = stamp(version)
+            now = utcnow()
+            row = ServableRow(
+                id=servable_id,
+                version=version,
+                name=name,
+                owner=owner,
+                type=type,
+                status=PUBLISHED,
+                title=title,
+                artifact_sha=artifact_sha,
+                artifact_size=artifact_size,
+                document=doc,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                with self._sessions.begin() as s:
+                    s.add(row)
+                    s.flush()
+                    acl = [
+                        ServableACL(servable_id=servable_id, version=version, right=SEE, principal=p)
+                        for p in visible_to
+                    ] + [
+                        ServableACL(servable_id=servable_id, version=version, right=RUN, principal=p)
+                        for p in runnable_by
+                    ]
+                    s.add_all(acl)
+                return row
+            except sa_exc.IntegrityError:
+                continue
+        raise ConflictError(f"could not allocate a version of {servable_id!r} after {attempts} attempts")
+
+    def versions(self, servable_id: str, principal: Principal | None = None) -> list[ServableRow]:
+        """Every version of ``servable_id`` (those ``principal`` may see, when given), oldest first."""
+        q = select(ServableRow).where(ServableRow.id == servable_id).order_by(ServableRow.version)
+        if principal is not None:
+            q = q.where(_right_clause(principal, SEE))
+        with self._sessions() as s:
+            return list(s.scalars(q))
+
+    def ids(self) -> list[str]:
+        with self._sessions() as s:
+            return list(s.scalars(select(ServableRow.id).distinct().order_by(ServableRow.id)))
+
+    def visible(self, principal: Principal, *, all_versions: bool = False) -> list[ServableRow]:
+        q = (
+            select(ServableRow)
+            .where(_right_clause(principal, SEE))
+            .order_by(ServableRow.id, ServableRow.version)
+        )
+        with self._sessions() as s:
+            rows = list(s.scalars(q))
+        if all_versions:
+            return rows
+        latest: dict[str, ServableRow] = {}
+        for r in rows:
+            prev = latest.get(r.id)
+            if prev is None or r.status != DEPRECATED or prev.status == DEPRECATED:
+                latest[r.id] = r
+        return list(latest.values())
+
+    def resolve_key(self, principal: Principal, ref: str) -> tuple[str, int, str]:
+        """(id, version, status) of the version ``ref`` names: ``owner/name@version``,
+        ``owner/name`` (the latest not deprecated, else the latest) or ``name``.
+
+        Reads three columns only (no document): runs call this every time.
+        """
+        ident, version = split_ref(ref)
+        by_name, by_id = self._statements(principal)
+        with self._engine.connect() as conn:
+            if "/" not in ident:
+                owners = list(conn.scalars(by_name, {"name": ident}))
+                if len(owners) > 1:
+                    raise NotFoundError(
+                        f"{ident!r} is ambiguous: say which one of {', '.join(sorted(owners))}"
+                    )
+                if owners:
+                    ident = owners[0]
+            rows = list(conn.execute(by_id, {"ident": ident}))
+        if version is not None:
+            rows = [r for r in rows if r.version == version]
+        if not rows:
+            raise NotFoundError(
+                f"no servable {ref!r} that {principal.name} may see; `hub.servables()` lists the ones you can"
+            )
+        live = [r for r in rows if r.status != DEPRECATED]
+        sid, v, status = (live or rows)[-1]
+        return sid, v, status
+
+    def _statements(self, principal: Principal) -> tuple[Any, Any]:
+        """The two lookups of :meth:`resolve_key` for ``principal``, built once (runs are hot)."""
+        key = (principal.is_admin, principal.user, tuple(principal.tokens()))
+        cached = self._lookup.get(key)
+        if cached is None:
+            clause = _right_clause(principal, SEE)
+            by_name = select(ServableRow.id).where(ServableRow.name == bindparam("name"), clause).distinct()
+            by_id = (
+                select(ServableRow.id, ServableRow.version, ServableRow.status)
+                .where(ServableRow.id == bindparam("ident"), clause)
+                .order_by(ServableRow.version)
+            )
+            cached = self._lookup[key] = (by_name, by_id)
+            while len(self._lookup) > 64:
+                self._lookup.pop(next(iter(self._lookup)))
+        return cached
+
+    def row(self, servable_id: str, version: int) -> ServableRow:
+        with self._sessions() as s:
+            row = s.get(ServableRow, (servable_id, version))
+        if row is None:
+            raise NotFoundError(f"no servable {servable_id}@{version}")
+        return row
+
+    def resolve(self, principal: Principal, ref: str) -> ServableRow:
+        """The version ``ref`` names (see :meth:`resolve_key`), with its document."""
+        return self.row(*self.resolve_key(principal, ref)[:2])
+
+    def may_run(self, principal: Principal, row: ServableRow) -> bool:
+        if principal.is_admin or (principal.user is not None and row.owner == principal.user):
+            return True
+        with self._sessions() as s:
+            found = s.scalar(
+                select(func.count())
+                .select_from(ServableACL)
+                .where(
+                    ServableACL.servable_id == row.id,
+                    ServableACL.version == row.version,
+                    ServableACL.right == RUN,
+                    ServableACL.principal.in_(principal.tokens()),
+                )
+            )
+        return bool(found)
+
+    def set_status(self, servable_id: str, version: int, status: str) -> ServableRow:
+        with self._sessions.begin() as s:
+            row = s.get(ServableRow, (servable_id, version))
+            if row is None:
+                raise NotFoundError(f"no servable {servable_id}@{version}")
+            row.status = status
+            row.updated_at = utcnow()
+            row.document = {**row.document, "dlhub": {**row.document["dlhub"], "status": status}}
+            return row
+
+    def delete(self, servable_id: str, version: int) -> None:
+        with self._sessions.begin() as s:
+            s.execute(
+                delete(ServableACL).where(
+                    ServableACL.servable_id == servable_id, ServableACL.version == version
+                )
+            )
+            s.execute(
+                delete(ServableCacheRow).where(
+                    ServableCacheRow.servable_id == servable_id, ServableCacheRow.version == version
+                )
+            )
+            s.execute(
+                delete(ServableRow).where(ServableRow.id == servable_id, ServableRow.version == version)
+            )
+
+    # -- tasks ------------------------------------------------------------------------
+
+    def add_task(self, row: ServableTaskRow) -> None:
+        with self._sessions.begin() as s:
+            s.add(row)
+
+    def update_task(self, task_id: str, **values: Any) -> None:
+        values["updated_at"] = utcnow()
+        with self._sessions.begin() as s:
+            s.execute(update(ServableTaskRow).where(ServableTaskRow.id == task_id).values(**values))
+
+    def task(self, task_id: str, principal: Principal) -> ServableTaskRow:
+        with self._sessions() as s:
+            row = s.get(ServableTaskRow, task_id)
+        if row is None or not (principal.is_admin or row.owner == principal.name):
+            raise NotFoundError(f"no task {task_id!r} that {principal.name} may see")
+        return row
+
+    def unfinished_tasks(self) -> list[ServableTaskRow]:
+        with self._sessions() as s:
+            return list(
+                s.scalars(select(ServableTaskRow).where(ServableTaskRow.status.in_(("pending", "running"))))
+            )
+
+    # -- memoized outputs --------------------------------------------------------------
+
+    def cached(self, key: str) -> str | None:
+        with self._sessions() as s:
+            return s.scalar(select(ServableCacheRow.result_sha).where(ServableCacheRow.key == key))
+
+    def remember(self, key: str, servable_id: str, version: int, result_sha: str) -> None:
+        try:
+            with self._sessions.begin() as s:
+                s.add(
+                    ServableCacheRow(key=key, servable_id=servable_id, version=version, result_sha=result_sha)
+                )
+        except sa_exc.IntegrityError:
+            pass  # a concurrent run remembered it first
+
+    @staticmethod
+    def now() -> _dt.datetime:
+        return utcnow()

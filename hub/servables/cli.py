@@ -1,0 +1,366 @@
+"""The servable commands of ``matterhub``: ``servable publish|show|deprecate|delete|types``,
+``servables [QUERY]``, ``run NAME --input FILE``, ``task ID``; each with ``--json``.
+
+Register them on the main group::
+
+    from hub.servables.cli import servable, servables_command, run_command, task_command
+    for command in (servable, servables_command, run_command, task_command):
+        main.add_command(command)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from hub.exceptions import ValidationError
+
+
+def _service(ctx: click.Context) -> Any:
+    from hub.cli import _hub
+    from hub.servables.service import service_for
+
+    return service_for(_hub(ctx))
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(text)
+
+
+def _show_value(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        body = np.array2string(value, threshold=40, edgeitems=3, precision=5)
+        return f"ndarray {value.shape} {value.dtype}\n{body}"
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        return "\n".join(f"[{i}] {_show_value(v)}" for i, v in enumerate(value))
+    return repr(value)
+
+
+# -- servable publish / show / deprecate / delete / types ---------------------------------
+
+
+@click.group("servable")
+def servable() -> None:
+    """Publish and manage servables (models and functions that run on the hub)."""
+
+
+def _load_callable(spec: str) -> Any:
+    """``path/to/file.py:function`` or ``package.module:function``."""
+    target, _, attr = spec.rpartition(":")
+    if target.endswith(".py"):
+        path = Path(target).resolve()
+        taken = path.stem in sys.modules or importlib.util.find_spec(path.stem) is not None
+        mod_name = f"_matterhub_publish_{path.stem}" if taken else path.stem
+        loader_spec = importlib.util.spec_from_file_location(mod_name, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise click.BadParameter(f"cannot import {path}")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[mod_name] = module
+        loader_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise click.BadParameter(f"{target} has no {attr!r}") from None
+
+
+def _folder_spec(folder: Path) -> tuple[Any, dict[str, Any]]:
+    for name in ("servable.yaml", "servable.yml", "servable.json"):
+        f = folder / name
+        if f.exists():
+            if f.suffix == ".json":
+                meta = json.loads(f.read_text())
+            else:
+                import yaml
+
+                meta = yaml.safe_load(f.read_text())
+            break
+    else:
+        raise click.BadParameter(f"{folder} has no servable.yaml or servable.json naming its model")
+    model = meta.pop("model", None)
+    if not model:
+        raise click.BadParameter(
+            f"{f} must say which file is the model: model: FILE or model: file.py:function"
+        )
+    for key in ("code", "files"):
+        meta[key] = [str(folder / p) for p in meta.get(key, [])]
+    if ":" in model and not (folder / model).exists():
+        file_part, _, attr = model.rpartition(":")
+        spec = f"{folder / file_part}:{attr}" if file_part.endswith(".py") else model
+        return _load_callable(spec), meta
+    return str(folder / model), meta
+
+
+@servable.command("publish")
+@click.argument("path")
+@click.option("--name", default=None, help="Short name (default: from the model or file).")
+@click.option("--title", default=None)
+@click.option("--author", "authors", multiple=True, help='An author, "Family, Given" (repeatable).')
+@click.option("--affiliation", "affiliations", multiple=True)
+@click.option("--description", default=None)
+@click.option("--domain", "domains", multiple=True, help="A scientific domain (repeatable).")
+@click.option("--paper-doi", default=None, help="DOI of the paper describing the model.")
+@click.option("--training-data", multiple=True, help="Hub id or DOI of a training dataset (repeatable).")
+@click.option(
+    "--visible-to", multiple=True, help="Who may see it: public, user:NAME, group:NAME (repeatable)."
+)
+@click.option("--runnable-by", multiple=True, help="Who may run it (default: who may see it).")
+@click.option("--method", default=None, help="Method to call (scikit-learn: predict, predict_proba, ...).")
+@click.option("--type", "type_", default=None, help="Force a servable type (see `servable types`).")
+@click.option("--code", multiple=True, help="A source file to package with it (repeatable).")
+@click.option("--file", "files", multiple=True, help="A data file to package with it (repeatable).")
+@click.option("--metadata", "metadata_file", default=None, help="JSON/YAML file of more describe() fields.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def servable_publish(
+    ctx: click.Context,
+    path: str,
+    name: str | None,
+    title: str | None,
+    authors: tuple[str, ...],
+    affiliations: tuple[str, ...],
+    description: str | None,
+    domains: tuple[str, ...],
+    paper_doi: str | None,
+    training_data: tuple[str, ...],
+    visible_to: tuple[str, ...],
+    runnable_by: tuple[str, ...],
+    method: str | None,
+    type_: str | None,
+    code: tuple[str, ...],
+    files: tuple[str, ...],
+    metadata_file: str | None,
+    as_json: bool,
+) -> None:
+    """Publish PATH: a model file (.keras, .h5, .joblib, .pkl), a DLHub document (.json),
+    FILE.py:FUNCTION, or a folder with a servable.yaml naming its model."""
+    meta: dict[str, Any] = {}
+    p = Path(path)
+    target: Any = path
+    if p.is_dir():
+        target, meta = _folder_spec(p)
+    elif ":" in path and not p.exists():
+        target = _load_callable(path)
+    if metadata_file:
+        text = Path(metadata_file).read_text()
+        if metadata_file.endswith(".json"):
+            extra = json.loads(text)
+        else:
+            import yaml
+
+            extra = yaml.safe_load(text)
+        if not isinstance(extra, dict):
+            raise ValidationError(f"{metadata_file} must hold a mapping of describe() fields")
+        meta.update(extra)
+    given = {
+        "name": name,
+        "title": title,
+        "authors": list(authors) or None,
+        "affiliations": list(affiliations) or None,
+        "description": description,
+        "domains": list(domains) or None,
+        "paper_doi": paper_doi,
+        "training_data": list(training_data) or None,
+        "visible_to": list(visible_to) or None,
+        "runnable_by": list(runnable_by) or None,
+        "method": method,
+        "type": type_,
+        "code": [*meta.get("code", []), *code] or None,
+        "files": [*meta.get("files", []), *files] or None,
+    }
+    meta.update({k: v for k, v in given.items() if v is not None})
+    svc = _service(ctx)
+    sv = svc.describe(target, **meta)
+    servable_id = svc.publish(sv)
+    info = svc.servable(servable_id)
+    _emit(
+        {"id": info.id, "version": info.version, "type": info.type, "schema": info.json_schema()},
+        as_json,
+        f"published {info.id}@{info.version} ({info.type}: {info.document['servable'].get('model_type', '')})",
+    )
+
+
+@servable.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Show a servable's metadata and schema (NAME, owner/NAME or owner/NAME@VERSION)."""
+    info = _service(ctx).servable(name)
+    m = info.method
+    dc = info.document.get("datacite", {})
+    text = "\n".join(
+        [
+            f"{info.id}@{info.version} ({info.type}, {info.status}); versions {info.versions}",
+            f"  title:   {dc.get('titles', [{}])[0].get('title', '')}",
+            f"  authors: {'; '.join(c.get('name', '') for c in dc.get('creators', []))}",
+            f"  model:   {info.document['servable'].get('model_type', '')}",
+            f"  input:   {m.input.describe()}",
+            f"  output:  {m.output.describe()}",
+            f"  params:  {', '.join(m.parameters) or 'none'}",
+            f"  needs:   {' '.join(info.document['dlhub'].get('requirements', []))}",
+        ]
+    )
+    _emit(info.to_dict(), as_json, text)
+
+
+@servable.command("deprecate")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def servable_deprecate(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Deprecate a version (NAME@VERSION)."""
+    info = _service(ctx).deprecate(name)
+    _emit(info.to_dict(), as_json, f"deprecated {info.id}@{info.version}")
+
+
+@servable.command("delete")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def servable_delete(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Delete a version (NAME@VERSION)."""
+    _service(ctx).delete(name)
+    _emit({"deleted": name}, as_json, f"deleted {name}")
+
+
+@servable.command("types")
+@click.option("--json", "as_json", is_flag=True)
+def servable_types_command(as_json: bool) -> None:
+    """The installed servable types (plugins)."""
+    from hub.servables.registry import servable_types
+
+    infos = [cls.info() for cls in servable_types().values()]
+    text = "\n".join(
+        f"{i['name']:<14} {'ok' if i['available'] else 'missing ' + ','.join(i['imports']):<10} {i['description']}"
+        for i in infos
+    )
+    _emit(infos, as_json, text)
+
+
+# -- servables / run / task -----------------------------------------------------------------
+
+
+@click.command("servables")
+@click.argument("query", required=False, default="*")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def servables_command(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
+    """Search servables (e.g. 'servable.type:keras AND dlhub.domains:materials')."""
+    res = _service(ctx).servables(query, limit=limit)
+    lines = [f"{res.total} servable(s)"]
+    for h in res.hits:
+        d = h.document
+        lines.append(
+            f"  {h.id}@{d['dlhub'].get('version')}  [{d['servable'].get('type')}]  "
+            f"{d['datacite']['titles'][0]['title']}"
+        )
+    _emit(res.to_dict(), as_json, "\n".join(lines))
+
+
+def _read_input(path: str | None, value: str | None) -> Any:
+    if value is not None:
+        return json.loads(value)
+    if path is None:
+        raise click.UsageError("give the input with --input FILE.json|FILE.npy or --value JSON")
+    if path == "-":
+        return json.loads(sys.stdin.read())
+    p = Path(path)
+    if p.suffix.lower() == ".npy":
+        return np.load(p, allow_pickle=False)
+    if p.suffix.lower() == ".json":
+        return json.loads(p.read_text())
+    raise click.BadParameter(f"{path}: give a .json or .npy file (or - for JSON on stdin)")
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"--param {item!r}: write NAME=VALUE")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+@click.command("run")
+@click.argument("name")
+@click.option(
+    "--input", "input_path", default=None, help="Input as a .json or .npy file (- for JSON on stdin)."
+)
+@click.option("--value", default=None, help="Input as a JSON value.")
+@click.option("--param", "params", multiple=True, help="A parameter NAME=VALUE (JSON value; repeatable).")
+@click.option("--batch", is_flag=True, help="The input is a list of inputs.")
+@click.option("--async", "asynchronous", is_flag=True, help="Return a task id at once.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    name: str,
+    input_path: str | None,
+    value: str | None,
+    params: tuple[str, ...],
+    batch: bool,
+    asynchronous: bool,
+    as_json: bool,
+) -> None:
+    """Run servable NAME on an input."""
+    from hub.servables.codec import to_json
+
+    svc = _service(ctx)
+    inputs = _read_input(input_path, value)
+    out = svc.run(name, inputs, _parse_params(params) or None, asynchronous, batch=True if batch else None)
+    if asynchronous:
+        _emit(out.to_dict(), as_json, f"task {out.id} {out.status}")
+        return
+    _emit({"servable": name, "outputs": to_json(out, arrays="lists")}, as_json, _show_value(out))
+
+
+@click.command("task")
+@click.argument("task_id")
+@click.option(
+    "--wait", "wait_s", type=float, default=None, help="Wait up to this many seconds for it to finish."
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def task_command(ctx: click.Context, task_id: str, wait_s: float | None, as_json: bool) -> None:
+    """Show a task's status, result, timings, output and error."""
+    task = _service(ctx).task(task_id)
+    if wait_s:
+        try:
+            task.wait(wait_s)
+        except Exception:
+            pass
+    lines = [f"task {task.id}: {task.servable}@{task.version} {task.status}"]
+    t = task.timings
+    if t.get("total_ms") is not None:
+        lines.append(
+            f"  queued {t.get('queue_ms', 0):.1f} ms, load {t.get('load_ms') or 0:.1f} ms, "
+            f"run {t.get('run_ms') or 0:.1f} ms, total {t['total_ms']:.1f} ms"
+        )
+    if task.status == "completed":
+        lines.append("  result: " + _show_value(task.result).replace("\n", "\n  "))
+    if task.error:
+        lines.append(f"  error: {task.error.get('message')}")
+    for stream in ("stdout", "stderr"):
+        text = getattr(task, stream)
+        if text:
+            lines.append(f"  {stream}:\n    " + text.rstrip().replace("\n", "\n    "))
+    _emit(task.to_dict(), as_json, "\n".join(lines))
+
+
+COMMANDS = (servable, servables_command, run_command, task_command)

@@ -1,0 +1,377 @@
+"""The local executor: a pool of worker processes that keep servables loaded.
+
+Workers are fresh interpreters (``python -m hub.servables.worker``, a spawn),
+or multiprocessing's ``spawn``/``forkserver`` processes on request; never a
+fork of the hub, and nothing runs in the hub's process.  Each has a pipe to
+the hub; a run sends only the load spec (a few hundred bytes), the inputs
+and the parameters, never the model.  Large arrays travel through shared
+memory (:mod:`hub.servables.codec`).
+
+The calling thread waits on its worker's pipe with the run's timeout:
+
+- the servable raises: the reply carries the error; the worker goes on;
+- it allocates past its memory limit: a MemoryError in the worker, which is
+  then replaced (its state is not trusted any more);
+- it crashes (segfault, abort, killed): the pipe closes; the exit signal is
+  reported and the worker replaced;
+- it hangs past the timeout: the worker is killed and replaced.
+
+Runs go to an idle worker that already holds the servable when there is one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from hub.servables import codec
+from hub.servables.worker import LoadSpec, WorkerConfig, worker_main
+
+DEFAULT_TIMEOUT_S = float(os.environ.get("MATTERHUB_RUN_TIMEOUT", "300"))
+DEFAULT_MEMORY_MB = int(os.environ.get("MATTERHUB_RUN_MEMORY_MB", "4096"))
+START_TIMEOUT_S = 120.0
+
+
+def default_size() -> int:
+    value = os.environ.get("MATTERHUB_WORKERS")
+    if value:
+        return max(1, int(value))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _context(start_method: str) -> Any:
+    if start_method == "fork":
+        raise ValueError(
+            "servable workers are never forked from the hub: use 'subprocess', 'forkserver' or 'spawn'"
+        )
+    ctx = mp.get_context(start_method)
+    if start_method == "forkserver":
+        ctx.set_forkserver_preload(["hub.servables.worker"])
+    return ctx
+
+
+def signal_name(code: int | None) -> str:
+    if code is None:
+        return "an unknown cause"
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding the ``hub`` package
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env.setdefault("KERAS_BACKEND", "jax")
+    return env
+
+
+class _Worker:
+    """One worker process and the hub's end of its pipe.
+
+    ``subprocess`` (the default) starts a fresh interpreter running
+    ``python -m hub.servables.worker`` with a socket pair as the pipe: a spawn
+    that does not re-run the caller's ``__main__`` (multiprocessing's spawn and
+    forkserver import the caller's script again in every worker, which costs
+    seconds when it imports heavy libraries, and runs its top-level code).
+    ``spawn`` and ``forkserver`` use multiprocessing's start methods.
+    """
+
+    def __init__(self, method: str, ctx: Any, config: WorkerConfig, slot: int) -> None:
+        self.slot = slot
+        self._proc: Any = None
+        self._sub: subprocess.Popen[bytes] | None = None
+        if method == "subprocess":
+            ours, theirs = socket.socketpair()
+            fd = theirs.fileno()
+            try:
+                self._sub = subprocess.Popen(
+                    [sys.executable, "-m", "hub.servables.worker", str(fd), json.dumps(asdict(config))],
+                    pass_fds=(fd,),
+                    stdin=subprocess.DEVNULL,
+                    env=_worker_env(),
+                    start_new_session=True,  # Ctrl-C in a terminal reaches the hub only
+                )
+            finally:
+                theirs.close()
+            self.conn = Connection(ours.detach())
+        else:
+            self.conn, child = ctx.Pipe(duplex=True)
+            self._proc = ctx.Process(
+                target=worker_main,
+                args=(child, config),
+                name=f"matterhub-servable-worker-{slot}",
+                daemon=False,
+            )
+            self._proc.start()
+            child.close()
+        self.ready = False
+        #: The servables this worker holds (key -> type), as the worker's own LRU has them.
+        self.loaded: OrderedDict[str, str] = OrderedDict()
+        self.last_used = 0.0
+        self.runs = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._sub.pid if self._sub is not None else self._proc.pid
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._sub.poll() if self._sub is not None else self._proc.exitcode
+
+    def is_alive(self) -> bool:
+        return self._sub.poll() is None if self._sub is not None else bool(self._proc.is_alive())
+
+    def join(self, timeout: float) -> None:
+        if self._sub is not None:
+            try:
+                self._sub.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            self._proc.join(timeout)
+
+    def kill(self) -> None:
+        if self._sub is not None:
+            self._sub.kill()
+        else:
+            self._proc.kill()
+
+    def wait_ready(self, timeout: float) -> None:
+        if self.ready:
+            return
+        if not self.conn.poll(timeout):
+            raise TimeoutError(f"worker {self.slot} did not start within {timeout:.0f} s")
+        if self.conn.recv_bytes() != b"ready":
+            raise RuntimeError(f"worker {self.slot} sent an unexpected greeting")
+        self.ready = True
+
+    def stop(self, graceful: bool = False) -> None:
+        if graceful and self.is_alive():
+            try:
+                self.conn.send_bytes(codec.dumps(None))
+                self.join(2)
+            except (OSError, ValueError):
+                pass
+        if self.is_alive():
+            self.kill()
+        self.join(5)
+        self.conn.close()
+
+
+_POOLS: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for pool in list(_POOLS):
+        pool.close()
+
+
+class WorkerPool:
+    """``size`` worker processes (default ``$MATTERHUB_WORKERS`` or min(4, cores)).
+
+    Parameters
+    ----------
+    size
+        Number of worker processes.
+    max_loaded
+        Servables each worker keeps loaded (least recently used dropped first).
+    max_memory_mb
+        A hard address-space cap for each worker process, or None.
+    start_method
+        ``subprocess`` (default: a fresh interpreter per worker), or
+        multiprocessing's ``spawn`` or ``forkserver``; never ``fork``.
+    """
+
+    def __init__(
+        self,
+        size: int | None = None,
+        *,
+        max_loaded: int = 8,
+        max_memory_mb: int | None = None,
+        start_method: str | None = None,
+    ) -> None:
+        self.size = size or default_size()
+        self.config = WorkerConfig(max_loaded=max_loaded, max_memory_mb=max_memory_mb)
+        self.start_method = start_method or "subprocess"
+        self._ctx = None if self.start_method == "subprocess" else _context(self.start_method)
+        self._cond = threading.Condition()
+        self._workers: list[_Worker | None] = [None] * self.size
+        self._busy = [False] * self.size
+        self._closed = False
+        #: Worker processes started so far (replacements included): tests count these.
+        self.started = 0
+        #: Workers replaced after a timeout, crash or memory error.
+        self.replaced = 0
+        _POOLS.add(self)
+
+    # -- workers ----------------------------------------------------------------------
+
+    def _start(self, slot: int) -> _Worker:
+        w = _Worker(self.start_method, self._ctx, self.config, slot)
+        self._workers[slot] = w
+        self.started += 1
+        return w
+
+    def start(self) -> None:
+        """Start every worker now (otherwise the first run does)."""
+        with self._cond:
+            for slot, w in enumerate(self._workers):
+                if w is None:
+                    self._start(slot)
+
+    def _acquire(self, key: str, kind: str) -> _Worker:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            if any(w is None for w in self._workers):
+                for slot, w in enumerate(self._workers):
+                    if w is None:
+                        self._start(slot)
+            while True:
+                idle = [w for w in self._workers if w is not None and not self._busy[w.slot]]
+                if idle:
+                    # one that holds it, else one whose libraries are warm (same type), else the emptiest
+                    chosen = (
+                        next((w for w in idle if key in w.loaded), None)
+                        or next((w for w in idle if kind in w.loaded.values()), None)
+                        or min(idle, key=lambda w: (len(w.loaded), w.last_used))
+                    )
+                    self._busy[chosen.slot] = True
+                    return chosen
+                self._cond.wait()
+
+    def _release(self, w: _Worker) -> None:
+        with self._cond:
+            w.last_used = time.monotonic()
+            self._busy[w.slot] = False
+            self._cond.notify()
+
+    def _replace(self, w: _Worker) -> _Worker:
+        w.stop()
+        with self._cond:
+            self.replaced += 1
+            if self._closed:
+                return w
+            return self._start(w.slot)
+
+    @property
+    def pids(self) -> list[int]:
+        return [w.pid for w in self._workers if w is not None and w.pid is not None]
+
+    # -- runs -------------------------------------------------------------------------
+
+    def run(
+        self,
+        spec: LoadSpec,
+        inputs: Any,
+        params: dict[str, Any],
+        *,
+        batch: bool = False,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> dict[str, Any]:
+        """Run one request on a worker; the reply's ``status`` is ok, error, memory, timeout or crash."""
+        timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
+        memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
+        message = codec.dumps(("run", spec, inputs, params, batch, memory_mb))
+        w = self._acquire(spec.key, spec.type)
+        try:
+            return self._run_on(w, spec, message, timeout, memory_mb)
+        except BaseException:
+            codec.discard(message)
+            raise
+
+    def _run_on(
+        self, w: _Worker, spec: LoadSpec, message: bytes, timeout: float, memory_mb: int
+    ) -> dict[str, Any]:
+        current = w
+        try:
+            for attempt in (1, 2):
+                try:
+                    current.wait_ready(START_TIMEOUT_S)
+                    current.conn.send_bytes(message)
+                    break
+                except (OSError, EOFError, TimeoutError, RuntimeError) as exc:
+                    # the worker died while idle (or never started): not this run's fault; try a fresh one
+                    current = self._replace(current)
+                    if attempt == 2:
+                        codec.discard(message)
+                        return {"status": "crash", "message": f"no worker could take the run: {exc}"}
+            t0 = time.perf_counter()
+            if not current.conn.poll(timeout):
+                current = self._replace(current)
+                codec.discard(message)
+                return {
+                    "status": "timeout",
+                    "message": f"the run took longer than its timeout of {timeout:g} s; its worker was stopped and replaced",
+                    "run_ms": (time.perf_counter() - t0) * 1000,
+                }
+            try:
+                data = current.conn.recv_bytes()
+            except (EOFError, OSError):
+                current.join(5)
+                cause = signal_name(current.exitcode)
+                current = self._replace(current)
+                codec.discard(message)
+                hint = ""
+                if cause in ("signal SIGABRT", "signal SIGKILL", "signal SIGBUS"):
+                    hint = f" (a run over its memory limit of {memory_mb} MB can end this way)"
+                return {
+                    "status": "crash",
+                    "message": f"the servable's worker process died ({cause}){hint}; the worker was replaced",
+                    "exc_type": cause,
+                    "run_ms": (time.perf_counter() - t0) * 1000,
+                }
+            reply: dict[str, Any] = codec.safe_loads(data)
+            current.runs += 1
+            current.loaded[spec.key] = spec.type
+            current.loaded.move_to_end(spec.key)
+            while len(current.loaded) > self.config.max_loaded:
+                current.loaded.popitem(last=False)
+            if reply.get("recycle"):
+                current.join(5)
+                current = self._replace(current)
+            return reply
+        except BaseException:
+            # interrupted (Ctrl-C) or a bug here: the worker's state is unknown
+            current = self._replace(current)
+            raise
+        finally:
+            self._release(current)
+
+    def close(self) -> None:
+        """Stop every worker (running ones are killed)."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            workers = [w for w in self._workers if w is not None]
+            busy = list(self._busy)
+        for w in workers:
+            w.stop(graceful=not busy[w.slot])
+        _POOLS.discard(self)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

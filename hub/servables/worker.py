@@ -1,0 +1,320 @@
+"""What runs inside a worker process: load servables (LRU), run them, report.
+
+The same :func:`execute` serves the local pool's worker processes
+(:func:`worker_main`) and Dask workers (:func:`run_on_dask`).  Each run:
+
+- loads the servable if this process does not hold it yet (the artifact is
+  unpacked once per machine, the model once per process; the least recently
+  used model is dropped past ``max_loaded``);
+- lowers the soft address-space limit (``RLIMIT_AS``) to what the process uses
+  now plus the run's ``memory_mb``, so a run that allocates past it gets a
+  MemoryError, not the machine's memory; the limit goes back up afterwards;
+- captures what the servable prints (Python-level ``sys.stdout``/``sys.stderr``);
+- returns plain data only (:func:`hub.servables.codec.to_safe`).
+
+Only the hub's own requests are read here; the hub reads the replies with
+:func:`hub.servables.codec.safe_loads`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import os
+import signal
+import sys
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hub.servables import codec
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
+
+#: Captured output kept per stream (the end of it).
+MAX_CAPTURE = 256 * 1024
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """Everything a worker needs to load one servable version (sent with every run: a few hundred bytes)."""
+
+    key: str
+    type: str
+    artifact_sha: str
+    store_url: str
+    cache_dir: str
+    files: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    requirements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    max_loaded: int = 8
+    #: A hard address-space cap for the whole worker (MB), or None.
+    max_memory_mb: int | None = None
+
+
+class Loaded:
+    """The servables a process holds, least recently used first."""
+
+    def __init__(self, max_loaded: int) -> None:
+        self.max_loaded = max(1, max_loaded)
+        self.items: OrderedDict[str, Any] = OrderedDict()
+
+    def get(self, spec: LoadSpec, stderr: Any) -> tuple[Any, float]:
+        runner = self.items.get(spec.key)
+        if runner is not None:
+            self.items.move_to_end(spec.key)
+            return runner, 0.0
+        t0 = time.perf_counter()
+        from hub.servables.package import unpacked
+        from hub.servables.registry import get_type
+        from hub.servables.requirements import mismatches
+
+        root = unpacked(spec.store_url, spec.artifact_sha, spec.cache_dir)
+        code = root / "code"
+        if code.is_dir() and str(code) not in sys.path:
+            sys.path.append(str(code))
+        for line in mismatches(spec.requirements):
+            print(f"matterhub: {spec.key}: {line}", file=stderr)
+        runner = get_type(spec.type).load(root / "model", _relative(spec.files), spec.options)
+        self.items[spec.key] = runner
+        while len(self.items) > self.max_loaded:
+            self.items.popitem(last=False)
+            gc.collect()
+        return runner, (time.perf_counter() - t0) * 1000
+
+    def drop_all(self) -> None:
+        self.items.clear()
+        gc.collect()
+
+
+def _relative(files: dict[str, Any]) -> dict[str, Any]:
+    """Plugin files are relative to ``model/``."""
+    out = {}
+    for k, v in files.items():
+        out[k] = v.split("/", 1)[1] if isinstance(v, str) and v.startswith("model/") else v
+    return out
+
+
+# -- memory limits ------------------------------------------------------------------------
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def address_space() -> int | None:
+    """Bytes of address space this process uses now (Linux), else None."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * _PAGE
+    except OSError:
+        return None
+
+
+def _set_soft_limit(memory_mb: int | None) -> bool:
+    if resource is None or memory_mb is None:
+        return False
+    used = address_space()
+    if used is None:
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    target = used + memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        target = min(target, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (target, hard))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _restore_limit() -> None:
+    if resource is None:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+# -- one run ------------------------------------------------------------------------------
+
+
+def _stackable(inputs: list[Any]) -> bool:
+    if not inputs or not all(isinstance(x, np.ndarray) and x.ndim >= 1 for x in inputs):
+        return False
+    first = inputs[0]
+    return all(x.shape[1:] == first.shape[1:] and x.dtype == first.dtype for x in inputs)
+
+
+def run_batch(runner: Any, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
+    """Run a list of inputs: one stacked call when the runner and inputs allow it, else one call each."""
+    if getattr(runner, "batchable", False) and _stackable(inputs):
+        lengths = [len(x) for x in inputs]
+        out = runner(np.concatenate(inputs), params)
+        if isinstance(out, np.ndarray) and out.ndim >= 1 and out.shape[0] == sum(lengths):
+            return [part.copy() for part in np.split(out, np.cumsum(lengths)[:-1])]
+    return [runner(x, params) for x in inputs]
+
+
+def _tail(text: str) -> str:
+    return text if len(text) <= MAX_CAPTURE else "[... output cut ...]\n" + text[-MAX_CAPTURE:]
+
+
+def execute(
+    loaded: Loaded,
+    spec: LoadSpec,
+    inputs: Any,
+    params: dict[str, Any],
+    batch: bool,
+    memory_mb: int | None,
+) -> dict[str, Any]:
+    """Load (if needed) and run one servable; the reply is plain data."""
+    out, err = io.StringIO(), io.StringIO()
+    reply: dict[str, Any] = {"pid": os.getpid(), "load_ms": 0.0, "run_ms": 0.0}
+    limited = _set_soft_limit(memory_mb)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            runner, reply["load_ms"] = loaded.get(spec, err)
+            t0 = time.perf_counter()
+            value = run_batch(runner, inputs, params) if batch else runner(inputs, params)
+            reply["run_ms"] = (time.perf_counter() - t0) * 1000
+        value = codec.to_safe(value)
+        reply.update(status="ok", value=value)
+    except MemoryError:
+        loaded.drop_all()
+        reply.update(
+            status="memory",
+            exc_type="MemoryError",
+            message=f"the run tried to allocate more than its memory limit of {memory_mb} MB",
+            traceback=traceback.format_exc(limit=-8),
+            recycle=True,
+        )
+    except BaseException as exc:  # the servable's own error, whatever it is
+        reply.update(
+            status="error",
+            exc_type=f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+            message=str(exc),
+            traceback=traceback.format_exc(),
+        )
+        if isinstance(exc, SystemExit | KeyboardInterrupt):
+            reply["recycle"] = True
+    finally:
+        if limited:
+            _restore_limit()
+    reply["stdout"] = _tail(out.getvalue())
+    reply["stderr"] = _tail(err.getvalue())
+    return reply
+
+
+# -- the local pool's worker process --------------------------------------------------------
+
+
+def worker_main(conn: Any, config: WorkerConfig) -> None:
+    """The loop of a pool worker: read a request, run it, answer; stop at EOF or ``None``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the hub, which stops us itself
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    if resource is not None and config.max_memory_mb:
+        cap = config.max_memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    loaded = Loaded(config.max_loaded)
+    conn.send_bytes(b"ready")
+    while True:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        request = codec.loads(data)
+        if request is None:
+            return
+        _, spec, inputs, params, batch, memory_mb = request
+        reply = execute(loaded, spec, inputs, params, batch, memory_mb)
+        try:
+            message = codec.dumps(reply)
+        except BaseException as exc:
+            reply = {
+                **{k: reply.get(k) for k in ("pid", "load_ms", "run_ms", "stdout", "stderr")},
+                "status": "error",
+                "exc_type": type(exc).__name__,
+                "message": f"the outputs could not be sent back: {exc}",
+                "traceback": traceback.format_exc(),
+            }
+            message = codec.dumps(reply)
+        try:
+            conn.send_bytes(message)
+        except (BrokenPipeError, OSError):
+            codec.discard(message)
+            return
+        if reply.get("recycle"):
+            return
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m hub.servables.worker FD CONFIG_JSON``: a pool worker on an inherited socket."""
+    import json
+    from multiprocessing.connection import Connection
+
+    args = sys.argv[1:] if argv is None else argv
+    worker_main(Connection(int(args[0])), WorkerConfig(**json.loads(args[1])))
+
+
+# -- Dask ---------------------------------------------------------------------------------
+
+_DASK_LOADED: Loaded | None = None
+
+
+def run_on_dask(spec: LoadSpec, payload: bytes, memory_mb: int | None = None) -> bytes:
+    """The task a Dask worker runs: the same :func:`execute`, one LRU per worker process.
+
+    Takes and returns bytes, so the hub reads the reply with its safe loader
+    (a Dask result would otherwise be unpickled as is).
+    """
+    global _DASK_LOADED
+    if _DASK_LOADED is None:
+        _DASK_LOADED = Loaded(int(os.environ.get("MATTERHUB_MAX_LOADED", "8")))
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    inputs, params, batch = codec.loads(payload)
+    spec = _local_cache(spec)
+    reply = execute(_DASK_LOADED, spec, inputs, params, batch, None)
+    reply.pop("recycle", None)
+    try:
+        return codec.dumps(reply, shm_threshold=sys.maxsize)
+    except BaseException as exc:
+        reply.update(
+            value=None,
+            status="error",
+            exc_type=type(exc).__name__,
+            message=f"the outputs could not be sent back: {exc}",
+        )
+        return codec.dumps(reply, shm_threshold=sys.maxsize)
+
+
+def _local_cache(spec: LoadSpec) -> LoadSpec:
+    """The spec with a cache folder this (possibly remote) worker can write."""
+    try:
+        Path(spec.cache_dir).mkdir(parents=True, exist_ok=True)
+        if os.access(spec.cache_dir, os.W_OK):
+            return spec
+    except OSError:
+        pass
+    import dataclasses
+    import tempfile
+
+    return dataclasses.replace(spec, cache_dir=str(Path(tempfile.gettempdir()) / "matterhub-servables"))
+
+
+if __name__ == "__main__":
+    from hub.servables.worker import main as _main  # the importable module, not this __main__ copy
+
+    _main()

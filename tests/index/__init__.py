@@ -1,0 +1,1 @@
+"""Tests of hub.index (Discover): query language, engine, access control."""
