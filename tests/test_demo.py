@@ -29,3 +29,16 @@ def test_demo_with_the_real_data_mirror(tmp_path, shared_data):
     assert by_query["custom.band_gap:>5"] > 0
     assert by_query["electron_microscopy.beam_energy:>=100"] > 0
     assert report["errors"] == 1  # the POSCAR without a species line
+
+
+def test_demo_loads_through_intake_and_runs_a_servable(tmp_path):
+    hub = Hub(tmp_path / "hub", progress=False)
+    try:
+        report = build_demo(hub, data_dir=tmp_path / "no-mirror", echo=None)
+        assert report["intake"]["element_table"] == [86, 5]
+        predictions = report["servable"]["predictions"]
+        assert set(predictions) == {"CH4", "H2O", "NH3", "C2H6"}
+        # a fitted additive model lands within 15% of experiment for these small molecules
+        assert 15 < predictions["CH4"] < 21 and 8 < predictions["H2O"] < 12
+    finally:
+        hub.close()
