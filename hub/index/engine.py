@@ -34,7 +34,8 @@ from hub.index.results import Hit, SearchResult
 from hub.index.schema import SCHEMA_VERSION, build_schema
 
 Q = tantivy.Query
-WRITER_HEAP = 64 * 1024 * 1024
+WRITER_HEAP = 128 * 1024 * 1024
+WRITER_THREADS = 2
 LOCK_WAIT_S = 120.0
 MAX_LIMIT = 10_000
 SCROLL_BATCH = 1_000
@@ -97,6 +98,7 @@ class SearchIndex:
             self.needs_rebuild = True
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._fields_file = self.path / "fields.json"
+        self._seen_commit: tuple[int, int] | None = None
 
     def mark_stale(self, reason: str) -> None:
         """Note that the index missed a change; the next open rebuilds it."""
@@ -110,7 +112,7 @@ class SearchIndex:
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
-                writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+                writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=WRITER_THREADS)
                 break
             except ValueError as exc:
                 if "Lock" not in str(exc) or time.monotonic() > deadline:
@@ -189,7 +191,16 @@ class SearchIndex:
     # -- reading -------------------------------------------------------------------
 
     def searcher(self) -> tantivy.Searcher:
-        self.index.reload()  # see commits made by other processes
+        """A searcher on the latest commit, this process's or another's (reloaded only when
+        the index's ``meta.json`` changed)."""
+        try:
+            st = (self.path / "meta.json").stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = (-1, -1)
+        if stamp != self._seen_commit:
+            self.index.reload()
+            self._seen_commit = stamp
         return self.index.searcher()
 
     def count(self) -> int:
@@ -274,10 +285,8 @@ class SearchIndex:
             else:
                 total = _count(searcher, q)
                 hits = self._sorted_hits(searcher, q, sort_keys, limit, offset)
-        facet_results = {}
-        for spec in specs:
-            with _engine_errors(query, f"facet {spec.field!r} ({spec.type}): "):
-                facet_results[_facet_name(spec, specs)] = self._facet(searcher, q, spec)
+        with _engine_errors(query, "facets: "):
+            facet_results = self._facets(searcher, q, specs)
         return SearchResult(
             query=query, total=total, hits=hits, facets=facet_results, offset=offset, limit=limit
         )
@@ -433,10 +442,48 @@ class SearchIndex:
             rows.sort(key=key, reverse=not ascending)
         return [r[0] for r in rows[offset : offset + limit]]
 
-    def _facet(self, searcher: tantivy.Searcher, q: tantivy.Query, spec: FacetSpec) -> dict[str, Any]:
-        path = f"kw.{spec.field}"
+    def _facets(
+        self, searcher: tantivy.Searcher, q: tantivy.Query, specs: Sequence[FacetSpec]
+    ) -> dict[str, Any]:
+        """Every facet in at most two passes over the matches: terms facets, histograms with
+        an interval and the min/max of the others in one aggregation, then those histograms."""
+        if not specs:
+            return {}
+        first: dict[str, Any] = {}
+        for i, spec in enumerate(specs):
+            path = f"kw.{spec.field}"
+            if spec.type == "terms":
+                first[f"f{i}"] = {"terms": {"field": path, "size": spec.size}}
+            elif spec.interval:
+                first[f"f{i}"] = _histogram_request(spec, path, spec.interval)
+            else:
+                first[f"s{i}"] = {"stats": {"field": path}}
+        res = searcher.aggregate(q, first)
+        second: dict[str, Any] = {}
+        intervals: dict[int, float | str] = {}
+        for i, spec in enumerate(specs):
+            stats = res.get(f"s{i}")
+            if stats is None or not stats.get("count"):
+                continue
+            lo, hi = float(stats["min"]), float(stats["max"])
+            if spec.type == "histogram":
+                intervals[i] = _nice_interval(lo, hi, spec.buckets or 10)
+            else:
+                span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
+                intervals[i] = f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
+            second[f"f{i}"] = _histogram_request(spec, f"kw.{spec.field}", intervals[i])
+        if second:
+            res.update(searcher.aggregate(q, second))
+        out = {}
+        for i, spec in enumerate(specs):
+            out[_facet_name(spec, specs)] = self._facet_result(spec, res.get(f"f{i}"), intervals.get(i))
+        return out
+
+    def _facet_result(
+        self, spec: FacetSpec, res: dict[str, Any] | None, interval: float | str | None
+    ) -> dict[str, Any]:
         if spec.type == "terms":
-            res = searcher.aggregate(q, {"f": {"terms": {"field": path, "size": spec.size}}})["f"]
+            assert res is not None
             boolean = self.field_type(spec.field) == "boolean"
             return {
                 "type": "terms",
@@ -446,32 +493,29 @@ class SearchIndex:
                 ],
                 "other": int(res.get("sum_other_doc_count", 0)),
             }
-        stats = searcher.aggregate(q, {"s": {"stats": {"field": path}}})["s"]
-        if not stats.get("count"):
-            return {"type": spec.type, "buckets": [], "interval": spec.interval}
-        lo, hi = float(stats["min"]), float(stats["max"])
+        interval = spec.interval if spec.interval else interval
+        if res is None:
+            return {"type": spec.type, "buckets": [], "interval": interval}
         if spec.type == "histogram":
-            interval = float(spec.interval) if spec.interval else _nice_interval(lo, hi, spec.buckets or 10)
-            res = searcher.aggregate(q, {"f": {"histogram": {"field": path, "interval": interval}}})["f"]
             return {
                 "type": "histogram",
-                "interval": interval,
+                "interval": float(interval) if interval is not None else None,
                 "buckets": [{"value": float(b["key"]), "count": int(b["doc_count"])} for b in res["buckets"]],
             }
-        if spec.interval:
-            fixed = str(spec.interval)
-        else:
-            span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
-            fixed = f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
-        res = searcher.aggregate(q, {"f": {"date_histogram": {"field": path, "fixed_interval": fixed}}})["f"]
         return {
             "type": "date_histogram",
-            "interval": fixed,
+            "interval": str(interval),
             "buckets": [
                 {"value": b.get("key_as_string") or _ms_to_iso(b["key"]), "count": int(b["doc_count"])}
                 for b in res["buckets"]
             ],
         }
+
+
+def _histogram_request(spec: FacetSpec, path: str, interval: float | str) -> dict[str, Any]:
+    if spec.type == "histogram":
+        return {"histogram": {"field": path, "interval": float(interval)}}
+    return {"date_histogram": {"field": path, "fixed_interval": str(interval)}}
 
 
 @contextmanager

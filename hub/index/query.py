@@ -445,7 +445,7 @@ class Compiler:
                 sides.append(f"{prefix}.{field}:{'<=' if incl_high else '<'}{hi.text}")
             if len(sides) == 1:
                 return self.index.parse_query(sides[0])
-            if lo.kind == "number":
+            if lo.kind == "number" and float(lo.text).is_integer() != float(hi.text).is_integer():
                 # two one-sided ranges: tantivy panics on a range whose bounds it types
                 # differently (2.0 is read as an integer, 2.5 as a float)
                 return Q.boolean_query([(Occur.Must, self.index.parse_query(side)) for side in sides])
