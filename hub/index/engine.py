@@ -99,6 +99,10 @@ class SearchIndex:
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._fields_file = self.path / "fields.json"
         self._seen_commit: tuple[int, int] | None = None
+        self._fields_cache: tuple[tuple[int, int], dict[str, dict[str, int]]] | None = None
+        self._types_cache: dict[str, str] | None = None
+        self._type_sets_cache: dict[str, frozenset[str]] | None = None
+        self._range_cache: dict[tuple[Any, ...], tuple[float, float] | None] = {}
 
     def mark_stale(self, reason: str) -> None:
         """Note that the index missed a change; the next open rebuilds it."""
@@ -168,10 +172,17 @@ class SearchIndex:
         self.needs_rebuild = False
 
     def _read_fields(self) -> dict[str, dict[str, int]]:
-        if not self._fields_file.exists():
+        """The field registry (cached in memory until the file changes)."""
+        try:
+            st = self._fields_file.stat()
+        except FileNotFoundError:
             return {}
-        data: dict[str, dict[str, int]] = json.loads(self._fields_file.read_text())
-        return data
+        stamp = (st.st_mtime_ns, st.st_size)
+        if self._fields_cache is None or self._fields_cache[0] != stamp:
+            self._fields_cache = (stamp, json.loads(self._fields_file.read_text()))
+            self._types_cache = None
+            self._type_sets_cache = None
+        return self._fields_cache[1]
 
     def _write_fields(self, data: dict[str, dict[str, int]]) -> None:
         tmp = self._fields_file.with_suffix(".tmp")
@@ -218,10 +229,19 @@ class SearchIndex:
                 out[path][typ] += n
         return dict(sorted(out.items()))
 
+    def field_type_sets(self) -> dict[str, frozenset[str]]:
+        """Every indexed path and the value types it holds (cached until the registry changes)."""
+        self._read_fields()
+        if self._type_sets_cache is None:
+            self._type_sets_cache = {p: frozenset(t) for p, t in self.fields().items()}
+        return self._type_sets_cache
+
     def field_type(self, path: str) -> str | None:
         """The type most documents give ``path`` (number, date, keyword, boolean)."""
-        types = self.fields().get(path)
-        return max(types, key=lambda t: types[t]) if types else None
+        self._read_fields()
+        if self._types_cache is None:
+            self._types_cache = {p: max(t, key=lambda k: t[k]) for p, t in self.fields().items()}
+        return self._types_cache.get(path)
 
     def filter_query(
         self, principal: Principal, kinds: Sequence[str] | None = None
@@ -242,10 +262,13 @@ class SearchIndex:
         kinds: Sequence[str] | None = None,
     ) -> tantivy.Query:
         """The user's query, its facet filters and the access filter, as one query."""
-        clauses = [(Occur.Must, compile_query(query, self.schema, self.index))]
+        types = self.field_type_sets()
+        clauses = [(Occur.Must, compile_query(query, self.schema, self.index, types=types))]
         for path, values in (filters or {}).items():
             values = values if isinstance(values, list | tuple | set) else [values]
-            alternatives = [compile_query(f"{path}:{_quote(v)}", self.schema, self.index) for v in values]
+            alternatives = [
+                compile_query(f"{path}:{_quote(v)}", self.schema, self.index, types=types) for v in values
+            ]
             if alternatives:
                 clauses.append((Occur.Must, Q.boolean_query([(Occur.Should, q) for q in alternatives])))
         clauses += self.filter_query(principal, kinds)
@@ -286,7 +309,7 @@ class SearchIndex:
                 total = _count(searcher, q)
                 hits = self._sorted_hits(searcher, q, sort_keys, limit, offset)
         with _engine_errors(query, "facets: "):
-            facet_results = self._facets(searcher, q, specs)
+            facet_results = self._facets(searcher, q, specs, principal)
         return SearchResult(
             query=query, total=total, hits=hits, facets=facet_results, offset=offset, limit=limit
         )
@@ -443,41 +466,53 @@ class SearchIndex:
         return [r[0] for r in rows[offset : offset + limit]]
 
     def _facets(
-        self, searcher: tantivy.Searcher, q: tantivy.Query, specs: Sequence[FacetSpec]
+        self, searcher: tantivy.Searcher, q: tantivy.Query, specs: Sequence[FacetSpec], principal: Principal
     ) -> dict[str, Any]:
-        """Every facet in at most two passes over the matches: terms facets, histograms with
-        an interval and the min/max of the others in one aggregation, then those histograms."""
+        """Every facet in one aggregation pass over the matches.
+
+        A histogram without an interval takes its bins from the range of the field
+        over everything the principal may see (cached until the next commit), so
+        bins stay put while the user drills down.
+        """
         if not specs:
             return {}
-        first: dict[str, Any] = {}
+        request: dict[str, Any] = {}
+        intervals: dict[int, float | str | None] = {}
         for i, spec in enumerate(specs):
             path = f"kw.{spec.field}"
             if spec.type == "terms":
-                first[f"f{i}"] = {"terms": {"field": path, "size": spec.size}}
-            elif spec.interval:
-                first[f"f{i}"] = _histogram_request(spec, path, spec.interval)
-            else:
-                first[f"s{i}"] = {"stats": {"field": path}}
-        res = searcher.aggregate(q, first)
-        second: dict[str, Any] = {}
-        intervals: dict[int, float | str] = {}
-        for i, spec in enumerate(specs):
-            stats = res.get(f"s{i}")
-            if stats is None or not stats.get("count"):
+                request[f"f{i}"] = {"terms": {"field": path, "size": spec.size}}
                 continue
-            lo, hi = float(stats["min"]), float(stats["max"])
-            if spec.type == "histogram":
-                intervals[i] = _nice_interval(lo, hi, spec.buckets or 10)
-            else:
-                span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
-                intervals[i] = f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
-            second[f"f{i}"] = _histogram_request(spec, f"kw.{spec.field}", intervals[i])
-        if second:
-            res.update(searcher.aggregate(q, second))
-        out = {}
-        for i, spec in enumerate(specs):
-            out[_facet_name(spec, specs)] = self._facet_result(spec, res.get(f"f{i}"), intervals.get(i))
-        return out
+            interval = spec.interval or self._auto_interval(searcher, spec, principal)
+            intervals[i] = interval
+            if interval is not None:
+                request[f"f{i}"] = _histogram_request(spec, path, interval)
+        res = searcher.aggregate(q, request) if request else {}
+        return {
+            _facet_name(spec, specs): self._facet_result(spec, res.get(f"f{i}"), intervals.get(i))
+            for i, spec in enumerate(specs)
+        }
+
+    def _auto_interval(
+        self, searcher: tantivy.Searcher, spec: FacetSpec, principal: Principal
+    ) -> float | str | None:
+        who = ("*",) if principal.is_admin else tuple(principal.tokens())
+        key = (self._seen_commit, who, spec.field)
+        if key not in self._range_cache:
+            visible = Q.boolean_query([(Occur.Must, Q.all_query()), *self.filter_query(principal)])
+            stats = searcher.aggregate(visible, {"s": {"stats": {"field": f"kw.{spec.field}"}}})["s"]
+            found = (float(stats["min"]), float(stats["max"])) if stats.get("count") else None
+            if len(self._range_cache) > 1024:
+                self._range_cache.clear()
+            self._range_cache[key] = found
+        bounds = self._range_cache[key]
+        if bounds is None:
+            return None
+        lo, hi = bounds
+        if spec.type == "histogram":
+            return _nice_interval(lo, hi, spec.buckets or 10)
+        span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
+        return f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
 
     def _facet_result(
         self, spec: FacetSpec, res: dict[str, Any] | None, interval: float | str | None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -48,6 +49,7 @@ ALIASES = {
     "dc.publisher": "dc.publisher",
 }
 EXISTS = "_exists_"
+ALL_TYPES = frozenset({"keyword", "number", "boolean", "date"})
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _RUST_META = set("\\.+*?()|[]{}^$#&-~")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -151,6 +153,9 @@ class Compiler:
     default_and: bool = True
     #: where :func:`_parse` inserted characters (node positions are mapped back)
     inserted: tuple[int, ...] = ()
+    #: the value types each indexed path holds (``{"dft.converged": {"boolean"}}``); a path
+    #: missing here may hold anything.  Lets ``field:value`` skip alternatives that cannot match.
+    types: Mapping[str, frozenset[str]] | None = None
 
     # -- entry ---------------------------------------------------------------------
 
@@ -307,22 +312,28 @@ class Compiler:
             return self._wildcard(node.value, field)
         if field is None:
             return self._text(text, "all", 0) or Q.empty_query()
-        words = self._text(text, f"tx.{field}", 0)
-        return self._any(self._values(field, text) + ([words] if words else []))
+        types = self._types(field)
+        words = self._text(text, f"tx.{field}", 0) if "keyword" in types else None
+        return self._any(self._values(field, text, types) + ([words] if words else []))
 
-    def _values(self, field: str, text: str) -> list[tantivy.Query]:
+    def _types(self, field: str) -> frozenset[str]:
+        known = self.types.get(field) if self.types is not None else None
+        return known if known else ALL_TYPES
+
+    def _values(self, field: str, text: str, types: frozenset[str] = frozenset()) -> list[tantivy.Query]:
         """``text`` as an exact value of ``field``: a keyword, and a number, a
-        boolean or a date when it reads as one."""
+        boolean or a date when it reads as one (only the types the field holds)."""
+        types = types or self._types(field)
         kw = f"kw.{field}"
-        queries = [Q.term_query(self.schema, kw, text)]
-        if _NUMBER.match(text):
+        queries = [Q.term_query(self.schema, kw, text)] if "keyword" in types else []
+        if "number" in types and _NUMBER.match(text):
             queries.append(Q.term_query(self.schema, kw, float(text)))
-        if text.lower() in ("true", "false"):
+        if "boolean" in types and text.lower() in ("true", "false"):
             queries.append(Q.term_query(self.schema, kw, text.lower() == "true"))
-        date = parse_date(text)
+        date = parse_date(text) if "date" in types else None
         if date is not None:
             queries.append(self._date_term(field, text, date))
-        return queries
+        return queries or [Q.empty_query()]
 
     def _text(self, text: str, target: str, slop: int) -> tantivy.Query | None:
         """The words of ``text`` in the analyzed field ``target``: a term or a phrase."""
@@ -503,13 +514,17 @@ class _Bound:
 
 
 def compile_query(
-    query: str, schema: tantivy.Schema, index: tantivy.Index, default_and: bool = True
+    query: str,
+    schema: tantivy.Schema,
+    index: tantivy.Index,
+    default_and: bool = True,
+    types: Mapping[str, frozenset[str]] | None = None,
 ) -> tantivy.Query:
     """Parse and compile ``query``; ``*`` (or an empty string) matches everything."""
     if query.strip() in ("", "*", "*:*"):
         return Q.all_query()
     tree_, inserted = _parse(query)
     try:
-        return Compiler(schema, index, query, default_and, tuple(inserted)).compile(tree_)
+        return Compiler(schema, index, query, default_and, tuple(inserted), types).compile(tree_)
     except RecursionError:
         raise _too_deep(query) from None
