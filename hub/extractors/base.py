@@ -20,13 +20,12 @@ the files of one calculation become one record rather than one record each.
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hub.exceptions import MissingDependencyError
+from hub.plugins import missing_imports, require_imports
 
 #: What ``extract`` returns: one record part, or several records (a mapped table).
 Extracted = dict[str, Any] | list[dict[str, Any]]
@@ -76,20 +75,12 @@ class Extractor:
     @classmethod
     def available(cls) -> bool:
         """Whether every module in ``imports`` can be imported."""
-        return all(importlib.util.find_spec(m.split(".")[0]) is not None for m in cls.imports)
+        return not missing_imports(cls.imports)
 
     @classmethod
     def require(cls) -> None:
         """Raise :class:`MissingDependencyError` naming the extra when something is missing."""
-        missing = [m for m in cls.imports if importlib.util.find_spec(m.split(".")[0]) is None]
-        if missing:
-            hint = (
-                f"pip install 'matterhub[{cls.extra}]'" if cls.extra else f"pip install {' '.join(missing)}"
-            )
-            raise MissingDependencyError(
-                f"The {cls.name!r} extractor needs {', '.join(missing)}, which is not installed. "
-                f"Please run {hint} to install it."
-            )
+        require_imports(cls.imports, cls.extra, f"The {cls.name!r} extractor")
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -13,13 +13,12 @@ what a type does without importing its library.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hub.exceptions import MissingDependencyError
+from hub.plugins import missing_imports, require_imports
 from hub.servables.schema import ArgSpec
 
 
@@ -84,20 +83,13 @@ class ServableType:
 
     @classmethod
     def available(cls) -> bool:
-        return all(importlib.util.find_spec(m.split(".")[0]) is not None for m in cls.imports)
+        """Whether every module in ``imports`` can be imported."""
+        return not missing_imports(cls.imports)
 
     @classmethod
     def require(cls) -> None:
-        """Raise :class:`MissingDependencyError` naming the extra when a module is missing."""
-        missing = [m for m in cls.imports if importlib.util.find_spec(m.split(".")[0]) is None]
-        if missing:
-            hint = (
-                f"pip install 'matterhub[{cls.extra}]'" if cls.extra else f"pip install {' '.join(missing)}"
-            )
-            raise MissingDependencyError(
-                f"The {cls.name!r} servable type needs {', '.join(missing)}, which is not installed. "
-                f"Please run {hint} to install it."
-            )
+        """Raise :class:`MissingDependencyError` naming the extra when something is missing."""
+        require_imports(cls.imports, cls.extra, f"The {cls.name!r} servable type")
 
     @classmethod
     def info(cls) -> dict[str, Any]:

@@ -4,11 +4,10 @@ A plugin that fails to load becomes a warning naming it, not a crash."""
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
-from importlib.metadata import entry_points
 
 from hub.exceptions import NotFoundError
+from hub.plugins import load_group
 from hub.servables.base import ServableType
 
 GROUP = "matterhub.servables"
@@ -17,25 +16,7 @@ GROUP = "matterhub.servables"
 @lru_cache(maxsize=1)
 def servable_types() -> dict[str, type[ServableType]]:
     """Every registered servable type class by name, in describe order (cached)."""
-    found: dict[str, type[ServableType]] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        try:
-            cls = ep.load()
-        except Exception as exc:  # a broken plugin must not break the hub
-            warnings.warn(
-                f"Servable type plugin {ep.name!r} ({ep.value}) failed to load and is skipped: {exc!r}",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, ServableType)):
-            warnings.warn(
-                f"Servable type plugin {ep.name!r} ({ep.value}) is not a ServableType subclass; skipped.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            continue
-        found[ep.name] = cls
+    found = load_group(GROUP, ServableType, "Servable type")
     return dict(sorted(found.items(), key=lambda kv: (kv[1].priority, kv[0])))
 
 

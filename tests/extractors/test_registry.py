@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import plugins
 from hub.exceptions import MissingDependencyError, NotFoundError
 from hub.extractors import ExtractionContext, Extractor, extractor_classes, get_extractor, registry
 from hub.records.record import BLOCKS
@@ -48,7 +49,7 @@ def test_third_party_extractor_and_broken_plugin(monkeypatch, tmp_path):
     good = EntryPoint("thirdparty", "tests.extractors.plugin_example:UpperExtractor", registry.GROUP)
     broken = EntryPoint("broken", "no_such_module_anywhere:Thing", registry.GROUP)
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
-    monkeypatch.setattr(registry, "entry_points", lambda group: [good, broken])
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [good, broken])
     registry.extractor_classes.cache_clear()
     try:
         with pytest.warns(RuntimeWarning, match="'broken'.*failed to load"):

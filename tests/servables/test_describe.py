@@ -171,7 +171,7 @@ def test_a_broken_plugin_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
         name = "fine"
 
     fake = [EP("fine", Fine), EP("missing", None), EP("notatype", _Broken)]
-    monkeypatch.setattr("hub.servables.registry.entry_points", lambda group: fake)
+    monkeypatch.setattr("hub.plugins.entry_points", lambda group: fake)
     servable_types.cache_clear()
     try:
         with warnings.catch_warnings(record=True) as caught:
