@@ -27,6 +27,7 @@ import math
 import mmap
 import os
 import pickle
+import re
 import struct
 import tempfile
 import uuid
@@ -105,12 +106,39 @@ def dumps(obj: Any, shm_threshold: int = SHM_THRESHOLD) -> bytes:
     return b"\x01" + struct.pack("<Q", len(head)) + head + body
 
 
+_SEGMENT_NAME = re.compile(r"^matterhub-\d+-[0-9a-f]{32}$")
+
+
 def _parts(data: bytes) -> tuple[memoryview, list[tuple[int, Any]]]:
+    """The body and the out-of-band parts of a message.
+
+    The header comes from another process (a worker, which may run anyone's code),
+    so it is read with the restricted unpickler and checked: inline bytes, or a
+    segment file of this codec's own naming in its own folder, nothing else.
+    """
     view = memoryview(data)
     if view[0] == 0:
         return view[1:], []
     (n,) = struct.unpack("<Q", view[1:9])
-    return view[9 + n :], pickle.loads(view[9 : 9 + n])
+    parts = _SafeUnpickler(io.BytesIO(view[9 : 9 + n])).load()
+    if not isinstance(parts, list):
+        raise pickle.UnpicklingError("a message header must be a list of parts")
+    for part in parts:
+        kind, value = part if isinstance(part, tuple) and len(part) == 2 else (None, None)
+        if kind == _INLINE and isinstance(value, bytes):
+            continue
+        if (
+            kind == _SHM
+            and isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and isinstance(value[1], int)
+            and os.path.dirname(value[0]) == _SEGMENTS
+            and _SEGMENT_NAME.match(os.path.basename(value[0]))
+        ):
+            continue
+        raise pickle.UnpicklingError(f"a message header names a part this codec does not make: {part!r}")
+    return view[9 + n :], parts
 
 
 def _buffers(data: bytes) -> tuple[memoryview, list[Any]]:
