@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["Hub", "__version__"]
+__all__ = ["Hub", "__version__", "record"]
 
 
 def __getattr__(name: str):  # lazy, so ``import hub`` stays cheap for extractor workers
@@ -12,4 +12,8 @@ def __getattr__(name: str):  # lazy, so ``import hub`` stays cheap for extractor
         from hub.client import Hub
 
         return Hub
+    if name == "record":
+        from hub.notebooks.record import record
+
+        return record
     raise AttributeError(f"module 'hub' has no attribute {name!r}")

@@ -415,9 +415,10 @@ def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2, default=str))
 
 
+from hub.notebooks.cli import COMMANDS as _NOTEBOOK_COMMANDS  # noqa: E402
 from hub.servables.cli import COMMANDS as _SERVABLE_COMMANDS  # noqa: E402
 
-for _command in _SERVABLE_COMMANDS:
+for _command in [*_SERVABLE_COMMANDS, *_NOTEBOOK_COMMANDS]:
     main.add_command(_command)
 
 

@@ -88,7 +88,9 @@ class Loaded:
             sys.path.append(str(code))
         for line in mismatches(spec.requirements):
             print(f"matterhub: {spec.key}: {line}", file=stderr)
-        runner = get_type(spec.type).load(root / "model", _relative(spec.files), spec.options)
+        # the hub's blob store travels with the options (a notebook stores its executed copy there)
+        options = {**spec.options, "store_url": spec.store_url}
+        runner = get_type(spec.type).load(root / "model", _relative(spec.files), options)
         self.items[spec.key] = runner
         while len(self.items) > self.max_loaded:
             self.items.popitem(last=False)
