@@ -130,8 +130,10 @@ def atoms_to_record(atoms: Atoms) -> dict[str, Any]:
     if not symbols:
         raise ExtractionError("The structure holds no atoms, so there is nothing to describe.")
     pbc = [bool(p) for p in atoms.pbc]
+    # a crystal's composition is its reduced formula (Al2O3); a molecule's is its
+    # molecular formula (C6H6O3, not the empirical C2H2O)
     material = {
-        "composition": str(atoms.get_chemical_formula(mode="hill", empirical=True)),
+        "composition": str(atoms.get_chemical_formula(mode="hill", empirical=any(pbc))),
         "elements": sorted(set(symbols)),
     }
     structure: dict[str, Any] = {
