@@ -18,7 +18,7 @@ CONDA_NAMES = {"psycopg": "psycopg", "pyyaml": "pyyaml", "pillow": "pillow", "sq
 #: packages conda-forge does not carry (or not under that name): installed by pip.
 PIP_ONLY = frozenset({"tantivy"})
 #: extras Binder and the conda environment install besides the core.
-EXTRAS = ("microscopy",)
+EXTRAS = ("microscopy", "models", "notebooks")
 DEV_EXTRAS = ("dev",)
 
 
@@ -64,7 +64,7 @@ def render(name: str, extras: tuple[str, ...], pip_line: str | None) -> str:
 
 def outputs() -> dict[Path, str]:
     return {
-        ROOT / "environment.yml": render("matterhub-dev", EXTRAS + DEV_EXTRAS, "-e .[microscopy,dev]"),
+        ROOT / "environment.yml": render("matterhub-dev", EXTRAS + DEV_EXTRAS, "-e .[microscopy,models,notebooks,dev]"),
         ROOT / "binder" / "environment.yml": render("matterhub", EXTRAS, None),
     }
 

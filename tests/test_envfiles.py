@@ -25,7 +25,7 @@ def test_environment_files_match_pyproject():
 def test_every_core_dependency_is_in_the_binder_environment():
     derive = _derive()
     binder = (ROOT / "binder" / "environment.yml").read_text()
-    for req in derive.requirements(("microscopy",)):
+    for req in derive.requirements(derive.EXTRAS):
         name = derive._name(req)
         if name in derive.PIP_ONLY:
             assert f"      - {req}" in binder
