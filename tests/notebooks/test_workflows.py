@@ -63,7 +63,9 @@ def test_workflows_as_servables(mirror, tmp_path):
             )
             out = hub.run(full, {"seed": 2, "data_dir": str(mirror)}, timeout=240)
             assert out["outputs"] and len(out["notebook_sha256"]) == 64
-        model = hub.run(f"{hub.principal.name}/bandgap_model", {"data_dir": str(mirror)}, timeout=240)["outputs"]
+        model = hub.run(f"{hub.principal.name}/bandgap_model", {"data_dir": str(mirror)}, timeout=240)[
+            "outputs"
+        ]
         assert 0 < model["mae"] < 2 and model["r2"] > 0.3  # a real fit of the dielectric band gaps
     finally:
         hub.close()
