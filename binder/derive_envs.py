@@ -64,7 +64,9 @@ def render(name: str, extras: tuple[str, ...], pip_line: str | None) -> str:
 
 def outputs() -> dict[Path, str]:
     return {
-        ROOT / "environment.yml": render("matterhub-dev", EXTRAS + DEV_EXTRAS, "-e .[microscopy,models,notebooks,dev]"),
+        ROOT / "environment.yml": render(
+            "matterhub-dev", EXTRAS + DEV_EXTRAS, "-e .[microscopy,models,notebooks,dev]"
+        ),
         ROOT / "binder" / "environment.yml": render("matterhub", EXTRAS, None),
     }
 
