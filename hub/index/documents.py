@@ -47,9 +47,28 @@ def numeric_strings(doc: Any) -> Any:
     return None
 
 
+#: Paths kept in the stored document but not indexed: bulk per-site data nobody
+#: searches by value (it would make each structure record hundreds of terms).
+NOT_INDEXED: dict[str, frozenset[str]] = {
+    "crystal_structure": frozenset({"cartesian_site_positions", "species_at_sites"}),
+}
+
+
+def searchable(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` without the :data:`NOT_INDEXED` paths (a shallow copy where needed)."""
+    out = doc
+    for block, keys in NOT_INDEXED.items():
+        inner = doc.get(block)
+        if isinstance(inner, dict) and keys & inner.keys():
+            if out is doc:
+                out = dict(doc)
+            out[block] = {k: v for k, v in inner.items() if k not in keys}
+    return out
+
+
 def field_types(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
-    """(path, type) pairs present in a document, each counted once."""
-    return Counter({(path, t): 1 for path, v in leaves(doc) if (t := value_type(v))})
+    """(path, type) pairs present in a document's searchable part, each counted once."""
+    return Counter({(path, t): 1 for path, v in leaves(searchable(doc)) if (t := value_type(v))})
 
 
 def index_document(
@@ -62,6 +81,7 @@ def index_document(
     for principal in acl:
         d.add_text("acl", principal)
     d.add_integer("seq", seq_of(doc_id))
+    stored, doc = doc, searchable(doc)
     d.add_json("kw", normalize(doc))
     numbers = numeric_strings(doc)
     if numbers:
@@ -90,5 +110,5 @@ def index_document(
     # (tantivy leaves a position gap between the values of a field)
     for value in words:
         d.add_text("all", value)
-    d.add_text("src", json.dumps(doc, separators=(",", ":")))
+    d.add_text("src", json.dumps(stored, separators=(",", ":")))
     return d

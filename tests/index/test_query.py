@@ -148,3 +148,24 @@ def test_a_date_tantivy_cannot_hold_does_not_break_the_hub(tmp_path):
     assert hub.search('custom.when:"0001-01-01T00:00:00+05:00"').total == 1
     hub.close()
     assert Hub(tmp_path / "hub", progress=False).rebuild_index() == 3
+
+
+def test_per_site_data_is_stored_but_not_indexed(tmp_path):
+    from hub.access import Principal
+    from hub.index.engine import IndexDoc, SearchIndex
+
+    index = SearchIndex(tmp_path / "ix")
+    doc = {
+        "mdf": {"source_name": "s", "source_id": "s_v1", "resource_type": "record"},
+        "crystal_structure": {
+            "number_of_atoms": 2,
+            "species_at_sites": ["Zq", "Zq"],
+            "cartesian_site_positions": [[0.0, 0.0, 0.0], [1.25, 1.25, 1.25]],
+        },
+    }
+    index.replace_sources([], [IndexDoc("s_v1.1", "record", "s_v1", ["public"], doc)])
+    anyone = Principal(None)
+    assert index.search("crystal_structure.number_of_atoms:2", anyone).hits[0].document == doc  # stored whole
+    assert index.search("crystal_structure.species_at_sites:Zq", anyone).total == 0
+    assert index.search("Zq", anyone).total == 0
+    assert "crystal_structure.cartesian_site_positions" not in index.fields()
