@@ -6,7 +6,7 @@ Over N generated MDF record documents (full run 1,000,000; ``--quick`` 100,000):
    fed a stream of ``IndexDoc`` (one commit at the end), in records/s (the time
    spent generating the synthetic documents is measured and left out), and the
    index size on disk per record.  A sample also times the hub's Python document
-   preparation alone (``index_document`` + ``field_types``), to show its share.
+   preparation alone (``prepare_document``), to show its share.
 2. Six query shapes through the hub, ``SearchIndex.search(q, principal, facets=...,
    limit=10)`` as a non-admin principal (so the ACL filter applies): term, boolean,
    range, fuzzy, wildcard, and a query with three facets (terms on
@@ -64,7 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hub.access import Principal, index_acl  # noqa: E402
-from hub.index.documents import field_types, index_document  # noqa: E402
+from hub.index.documents import prepare_document  # noqa: E402
 from hub.index.engine import IndexDoc, SearchIndex  # noqa: E402
 
 SEED = 1234
@@ -460,20 +460,14 @@ def build(path: Path, n: int, root: Path | None) -> dict[str, Any]:
 
 
 def prep_cost(root: Path | None, n: int = 5_000) -> dict[str, float]:
-    """The hub's Python side of indexing alone: index_document + field_types per record."""
+    """The hub's Python side of indexing alone: prepare_document (one walk) per record."""
     docs, _ = generate(n, root)
     sample = list(docs)
     t0 = time.perf_counter()
     for d in sample:
-        index_document(d.id, d.kind, d.source, d.acl, d.doc)
+        prepare_document(d.id, d.kind, d.source, d.acl, d.doc)
     t1 = time.perf_counter()
-    for d in sample:
-        field_types(d.doc)
-    t2 = time.perf_counter()
-    return {
-        "index_document_us": round((t1 - t0) / n * 1e6, 1),
-        "field_types_us": round((t2 - t1) / n * 1e6, 1),
-    }
+    return {"prepare_document_us": round((t1 - t0) / n * 1e6, 1)}
 
 
 class _Counting:
@@ -670,7 +664,7 @@ def main() -> None:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    prep_share = (prep["index_document_us"] + prep["field_types_us"]) * 1e-6 * built["build_records_per_s"]
+    prep_share = (prep["prepare_document_us"]) * 1e-6 * built["build_records_per_s"]
     print(
         f"Discover benchmark: {n:,} synthetic MDF records (numpy default_rng({SEED}); {N_DATASETS} datasets; "
         f"compositions from {built['elements_from']}); nproc {os.cpu_count()}; "
@@ -683,8 +677,8 @@ def main() -> None:
         f"({built['index_bytes'] / 1e6:,.1f} MB, {built['segments']} segments)"
     )
     print(
-        f"  hub Python prep per record: index_document {prep['index_document_us']} us + field_types "
-        f"{prep['field_types_us']} us = {prep_share:.0%} of the build time"
+        f"  hub Python prep per record: prepare_document {prep['prepare_document_us']} us "
+        f"= {prep_share:.0%} of the build time"
     )
     print(
         f"  queries as {PRINCIPAL.user} (groups {sorted(PRINCIPAL.groups)}): ACL filter on, "
@@ -735,7 +729,7 @@ def main() -> None:
         "gen_s": built["gen_s"],
         "segments": built["segments"],
         "index_mb": round(built["index_bytes"] / 1e6, 1),
-        "prep_us_per_record": round(prep["index_document_us"] + prep["field_types_us"], 1),
+        "prep_us_per_record": round(prep["prepare_document_us"], 1),
         "visible_records": visible,
         "mismatches": len(check["mismatches"]),
         "peak_rss_mb": round(rss_mb(), 1),

@@ -97,26 +97,3 @@ def leaves(doc: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield from leaves(item, prefix)
     elif doc is not None:
         yield prefix, doc
-
-
-def normalize(doc: Any) -> Any:
-    """The document as indexed in the keyword JSON field: numbers as floats (so a
-    range or a term matches ints and floats alike), dates as RFC 3339 (which
-    tantivy indexes as dates), non-finite numbers dropped."""
-    if isinstance(doc, dict):
-        out = {}
-        for k, v in doc.items():
-            n = normalize(v)
-            if n is not None and n != [] and n != {}:
-                out[k] = n
-        return out
-    if isinstance(doc, list):
-        return [n for n in (normalize(v) for v in doc) if n is not None]
-    if isinstance(doc, bool):
-        return doc
-    if isinstance(doc, int | float):
-        return float(doc) if math.isfinite(doc) else None
-    if isinstance(doc, str):
-        date = parse_date(doc)
-        return rfc3339(date) if date else doc
-    return doc

@@ -28,7 +28,7 @@ import tantivy
 
 from hub.access import Principal
 from hub.exceptions import ConfigurationError, QueryError
-from hub.index.documents import field_types, index_document
+from hub.index.documents import prepare_document
 from hub.index.query import _PATH, Occur, compile_query
 from hub.index.results import Hit, SearchResult
 from hub.index.schema import SCHEMA_VERSION, build_schema
@@ -149,8 +149,9 @@ class SearchIndex:
             for source in remove:
                 w.delete_documents_by_term("source", source)
             for d in docs:
-                w.add_document(index_document(d.id, d.kind, d.source, d.acl, d.doc))
-                types.setdefault(d.source, Counter()).update(field_types(d.doc))
+                document, doc_types = prepare_document(d.id, d.kind, d.source, d.acl, d.doc)
+                w.add_document(document)
+                types.setdefault(d.source, Counter()).update(doc_types)
                 n += 1
             w.commit()
             w.wait_merging_threads()

@@ -10,7 +10,8 @@ import tantivy
 
 from hub import Hub
 from hub.exceptions import QueryError
-from hub.index.analysis import normalize, parse_date, tokenize, value_type
+from hub.index.analysis import parse_date, tokenize, value_type
+from hub.index.documents import _prepare
 
 from .conftest import ADMIN, hit_ids, index_of, write_rows
 
@@ -72,7 +73,8 @@ def test_an_escaped_star_is_a_star(search):
 def test_dates_tantivy_cannot_hold_are_keywords(search):
     assert parse_date("0001-01-01T00:00:00+05:00") is None and parse_date("2262-04-12") is None
     assert value_type("9999-12-31") == "keyword" and value_type("2262-04-11") == "date"
-    assert normalize({"d": "0001-01-01T00:00:00+05:00"}) == {"d": "0001-01-01T00:00:00+05:00"}
+    kw, _, _ = _prepare({"d": "0001-01-01T00:00:00+05:00"}, "", [], set())
+    assert kw == {"d": "0001-01-01T00:00:00+05:00"}
     assert search('d:"0001-01-01T00:00:00+05:00"') == {"old"}
     assert search("e:9999-12-31") == {"old"}
     assert search("e:2262-04-11") == {"neg"}
