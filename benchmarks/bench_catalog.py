@@ -40,42 +40,10 @@ import fsspec
 import numpy as np
 import pandas as pd
 import xarray as xr
-from fsspec.implementations.local import LocalFileOpener, LocalFileSystem
 
+from hub.catalog.counting import register
 
-class _CountingFile(LocalFileOpener):
-    def read(self, length: int = -1) -> bytes:
-        data = super().read(length)
-        Counting.bytes_read += len(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        if self.f is None:
-            self._open()
-        n = self.f.readinto(buffer)
-        Counting.bytes_read += n or 0
-        return int(n or 0)
-
-
-class Counting(LocalFileSystem):
-    """The local filesystem as ``counting://``, counting the bytes read."""
-
-    protocol = ("counting",)
-    bytes_read = 0
-
-    def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
-        path = self._strip_protocol(path)
-        if "r" in mode:
-            return _CountingFile(path, mode, fs=self, **kwargs)
-        return super()._open(path, mode, block_size, **kwargs)
-
-    def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
-        data = super().cat_file(path, start, end, **kwargs)
-        Counting.bytes_read += len(data)
-        return data
-
-
-fsspec.register_implementation("counting", Counting, clobber=True)
+Counting = register()
 
 
 # -- inputs ---------------------------------------------------------------------------------

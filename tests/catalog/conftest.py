@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import pytest
 from catalog_testdata import CHUNKS, synthetic_dataset
-from fsspec.implementations.local import LocalFileOpener, LocalFileSystem
+
+from hub.catalog.counting import CountingFileSystem, register
 
 
 @pytest.fixture(autouse=True)
@@ -36,43 +36,9 @@ def mirror(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # -- counting bytes through fsspec -------------------------------------------------------
 
 
-class _CountingFile(LocalFileOpener):
-    def read(self, length: int = -1) -> bytes:
-        data = super().read(length)
-        CountingFileSystem.bytes_read += len(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        if self.f is None:
-            self._open()
-        n = self.f.readinto(buffer)
-        CountingFileSystem.bytes_read += n or 0
-        return n
-
-
-class CountingFileSystem(LocalFileSystem):
-    """The local filesystem under the protocol ``counting://``, counting every byte read."""
-
-    protocol = ("counting",)
-    bytes_read = 0
-
-    def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
-        path = self._strip_protocol(path)
-        if "r" in mode:
-            return _CountingFile(path, mode, fs=self, **kwargs)
-        return super()._open(path, mode, block_size, **kwargs)
-
-    def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
-        data = super().cat_file(path, start, end, **kwargs)
-        CountingFileSystem.bytes_read += len(data)
-        return data
-
-
 @pytest.fixture()
 def counting() -> Iterator[type[CountingFileSystem]]:
-    fsspec.register_implementation("counting", CountingFileSystem, clobber=True)
-    CountingFileSystem.bytes_read = 0
-    yield CountingFileSystem
+    yield register()
 
 
 @pytest.fixture(scope="session")
