@@ -17,9 +17,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[all,dev]"
 	touch $(STAMP)
 
-## Debian packages the tests need (none yet beyond Python; browsers and databases join here).
+## Debian packages the tests need: chromium (Playwright browser tests) and PostgreSQL (the
+## shared-deployment catalog). Installed with apt-get when missing; skipped where apt-get is absent
+## (those tests then skip with a message).
 system-deps:
-	@true
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    echo "installing Debian packages:$$missing"; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "apt-get not found: install$$missing yourself for the browser and PostgreSQL tests"; fi; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/matterhub --hub $(DEMO_HUB) -q demo

@@ -9,6 +9,7 @@ administers it.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import socket
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable, ServableService
     from hub.servables.tasks import Task
+    from hub.users import Users
 
 
 class Hub:
@@ -85,6 +87,7 @@ class Hub:
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
         self._servable_service: ServableService | None = None
+        self._root: Hub = self
         self._recover_interrupted()
         if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
             self.rebuild_index()
@@ -95,7 +98,28 @@ class Hub:
     def home(self) -> Path:
         return self.config.home
 
+    def acting_as(self, principal: Principal) -> Hub:
+        """This hub seen by ``principal``: shares the catalog, store, index and workers.
+
+        Cheap (no database is opened): the hub service makes one per request.
+        Closing a view does nothing; close the hub it came from.
+        """
+        view = copy.copy(self)
+        view.principal = principal
+        view._servable_service = None
+        view._root = self._root
+        return view
+
+    @property
+    def users(self) -> Users:
+        """Users, groups and tokens (used by the hub service; admins manage them)."""
+        from hub.users import Users
+
+        return Users(self._catalog)
+
     def close(self) -> None:
+        if self._root is not self:
+            return
         if self._servable_service is not None:
             self._servable_service.close()
         self._catalog.close()
@@ -499,9 +523,12 @@ class Hub:
     def _servables(self) -> ServableService:
         """Created on first use: no worker starts before the first run."""
         if self._servable_service is None:
-            from hub.servables.service import ServableService
+            if self._root is not self:
+                self._servable_service = self._root._servables.acting_as(self.principal)
+            else:
+                from hub.servables.service import ServableService
 
-            self._servable_service = ServableService.from_hub(self)
+                self._servable_service = ServableService.from_hub(self)
         return self._servable_service
 
     def describe(self, model: Any, **metadata: Any) -> ServableDescription:

@@ -59,6 +59,13 @@ class AccessDeniedError(HubError, PermissionError):
     title = "Forbidden"
 
 
+class AuthenticationError(HubError):
+    """A missing, unknown, revoked or expired bearer token (HTTP 401)."""
+
+    status_code = 401
+    title = "Not authenticated"
+
+
 class ConflictError(HubError):
     status_code = 409
     title = "Conflict"

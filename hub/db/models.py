@@ -194,3 +194,30 @@ class ServableCacheRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     result_sha: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- users, groups and tokens (the hub service) --------------------------------------
+
+
+class UserRow(Base):
+    """A user of a shared hub and the groups they belong to (``admin``, ``curators``, any lab)."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    groups: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TokenRow(Base):
+    """A bearer token: only its sha256 is stored, never the token itself."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200), ForeignKey("users.name", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -18,6 +18,7 @@ principal; :class:`~hub.client.Hub` exposes it as ``hub.describe``,
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import tempfile
@@ -185,6 +186,14 @@ class ServableService:
     def from_hub(cls, hub: Hub, **options: Any) -> ServableService:
         """The service over an open :class:`~hub.client.Hub` (its catalog, store, index and principal)."""
         return cls(hub._catalog, hub._store, hub._index, hub.principal, hub.home, **options)
+
+    def acting_as(self, principal: Principal) -> ServableService:
+        """This service seen by ``principal``, sharing its executor, task threads and caches."""
+        _ = self.executor
+        self._pool()
+        view = copy.copy(self)
+        view.principal = principal
+        return view
 
     # -- lifecycle --------------------------------------------------------------------
 

@@ -1,0 +1,245 @@
+"""Users, groups and bearer tokens of a shared hub.
+
+A token is 32 random bytes shown once, when it is made; the catalog keeps only
+its sha256, so a copy of the database gives no one a way in.  A token resolves to
+a :class:`~hub.access.Principal` (the user and their groups), and from there the
+rules of :mod:`hub.access` apply exactly as in the embedded hub.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from hub.access import Principal
+from hub.db.catalog import Catalog
+from hub.db.models import TokenRow, UserRow, utcnow
+from hub.exceptions import (
+    AccessDeniedError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+
+#: Tokens start with this prefix so that they are easy to spot in logs and secret scanners.
+TOKEN_PREFIX = "mh_"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    groups: tuple[str, ...]
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "groups": list(self.groups), "created_at": self.created_at}
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    user: str
+    label: str
+    created_at: str
+    expires_at: str | None
+    last_used_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _iso(t: _dt.datetime | None) -> str | None:
+    if t is None:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=_dt.UTC)
+    return t.isoformat()
+
+
+def _user(row: UserRow) -> User:
+    return User(row.name, tuple(row.groups or ()), _iso(row.created_at) or "")
+
+
+def _token(row: TokenRow) -> TokenInfo:
+    return TokenInfo(
+        row.id, row.user, row.label, _iso(row.created_at) or "", _iso(row.expires_at), _iso(row.last_used_at)
+    )
+
+
+def _check_name(kind: str, name: str) -> str:
+    if not _NAME.match(name or ""):
+        raise ValidationError(
+            f"{kind} name {name!r} is not allowed: use letters, digits and . _ @ - (up to 200), "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+class Users:
+    """The user directory over a :class:`~hub.db.catalog.Catalog`.
+
+    Every method that changes something takes the acting principal and requires
+    an admin (except :meth:`create_token` and :meth:`revoke_token` on one's own
+    tokens).
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    # -- users and groups -----------------------------------------------------------
+
+    def create_user(self, actor: Principal, name: str, groups: Iterable[str] = ()) -> User:
+        _require_admin(actor)
+        _check_name("user", name)
+        gs = sorted({_check_name("group", g) for g in groups})
+        with self._catalog._sessions.begin() as s:
+            if s.get(UserRow, name) is not None:
+                raise ConflictError(f"user {name!r} exists already")
+            row = UserRow(name=name, groups=gs, created_at=utcnow())
+            s.add(row)
+        return _user(row)
+
+    def ensure_user(self, name: str, groups: Iterable[str] = ()) -> User:
+        """Create ``name`` if missing, adding ``groups`` to theirs (bootstrap of a new service)."""
+        _check_name("user", name)
+        with self._catalog._sessions.begin() as s:
+            row = s.get(UserRow, name)
+            if row is None:
+                row = UserRow(name=name, groups=sorted(set(groups)), created_at=utcnow())
+                s.add(row)
+            else:
+                row.groups = sorted(set(row.groups or ()) | set(groups))
+        return _user(row)
+
+    def user(self, actor: Principal, name: str) -> User:
+        if not (actor.is_admin or actor.user == name):
+            raise AccessDeniedError(f"{actor.name} may not read user {name!r}")
+        with self._catalog.session() as s:
+            row = s.get(UserRow, name)
+        if row is None:
+            raise NotFoundError(f"no user {name!r}")
+        return _user(row)
+
+    def users(self, actor: Principal) -> list[User]:
+        _require_admin(actor)
+        with self._catalog.session() as s:
+            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def set_groups(self, actor: Principal, name: str, groups: Iterable[str]) -> User:
+        _require_admin(actor)
+        gs = sorted({_check_name("group", g) for g in groups})
+        with self._catalog._sessions.begin() as s:
+            row = s.get(UserRow, name)
+            if row is None:
+                raise NotFoundError(f"no user {name!r}")
+            row.groups = gs
+        return _user(row)
+
+    def delete_user(self, actor: Principal, name: str) -> None:
+        _require_admin(actor)
+        with self._catalog._sessions.begin() as s:
+            s.execute(delete(TokenRow).where(TokenRow.user == name))
+            n = s.execute(delete(UserRow).where(UserRow.name == name)).rowcount
+        if not n:
+            raise NotFoundError(f"no user {name!r}")
+
+    def groups(self, actor: Principal) -> dict[str, list[str]]:
+        """``{group: [members]}`` over every user."""
+        out: dict[str, list[str]] = {}
+        for u in self.users(actor):
+            for g in u.groups:
+                out.setdefault(g, []).append(u.name)
+        return dict(sorted(out.items()))
+
+    # -- tokens ---------------------------------------------------------------------
+
+    def create_token(
+        self,
+        actor: Principal,
+        user: str | None = None,
+        label: str = "",
+        expires_in: _dt.timedelta | None = None,
+    ) -> tuple[str, TokenInfo]:
+        """A new token for ``user`` (default: the actor); returns ``(token, info)``.
+
+        The token itself is returned only here; the hub keeps its sha256.
+        """
+        user = user or actor.user
+        if not user:
+            raise AuthenticationError("anonymous callers cannot make tokens")
+        if user != actor.user:
+            _require_admin(actor)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = utcnow()
+        with self._catalog._sessions.begin() as s:
+            if s.get(UserRow, user) is None:
+                raise NotFoundError(f"no user {user!r}; an admin creates users first")
+            row = TokenRow(
+                id=secrets.token_hex(8),
+                user=user,
+                label=label[:200],
+                token_sha256=hash_token(token),
+                created_at=now,
+                expires_at=now + expires_in if expires_in else None,
+            )
+            s.add(row)
+        return token, _token(row)
+
+    def tokens(self, actor: Principal, user: str | None = None) -> list[TokenInfo]:
+        user = user or actor.user
+        if user != actor.user:
+            _require_admin(actor)
+        with self._catalog.session() as s:
+            rows = s.scalars(select(TokenRow).where(TokenRow.user == user).order_by(TokenRow.created_at))
+            return [_token(r) for r in rows]
+
+    def revoke_token(self, actor: Principal, token_id: str) -> None:
+        with self._catalog._sessions.begin() as s:
+            row = s.get(TokenRow, token_id)
+            if row is None or not (actor.is_admin or row.user == actor.user):
+                raise NotFoundError(f"no token {token_id!r} that you may revoke")
+            s.delete(row)
+
+    def authenticate(self, token: str | None) -> Principal:
+        """The principal a bearer token stands for; no token is the anonymous principal."""
+        if not token:
+            return Principal(None)
+        digest = hash_token(token)
+        now = utcnow()
+        with self._catalog._sessions.begin() as s:
+            row = s.scalars(select(TokenRow).where(TokenRow.token_sha256 == digest)).first()
+            if row is None:
+                raise AuthenticationError("unknown or revoked token")
+            expires = row.expires_at
+            if expires is not None and expires.tzinfo is None:
+                expires = expires.replace(tzinfo=_dt.UTC)
+            if expires is not None and expires <= now:
+                raise AuthenticationError("this token has expired; make a new one")
+            user = s.get(UserRow, row.user)
+            if user is None:
+                raise AuthenticationError("the user of this token no longer exists")
+            # last use, at most once a minute per token (keeps reads from turning into writes)
+            last = row.last_used_at
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=_dt.UTC)
+            if last is None or now - last > _dt.timedelta(minutes=1):
+                s.execute(update(TokenRow).where(TokenRow.id == row.id).values(last_used_at=now))
+            return Principal(user.name, frozenset(user.groups or ()))
+
+
+def _require_admin(actor: Principal) -> None:
+    if not actor.is_admin:
+        raise AccessDeniedError(f"{actor.name} is not an admin of this hub")
