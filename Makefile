@@ -46,13 +46,13 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub tests benchmarks binder servables
-	$(BIN)/ruff format --check hub tests benchmarks binder servables
+	$(BIN)/ruff check hub widgets tests benchmarks binder servables
+	$(BIN)/ruff format --check hub widgets tests benchmarks binder servables
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format hub tests benchmarks binder servables
-	$(BIN)/ruff check --fix hub tests benchmarks binder servables
+	$(BIN)/ruff format hub widgets tests benchmarks binder servables
+	$(BIN)/ruff check --fix hub widgets tests benchmarks binder servables
 
 envfiles: $(STAMP)
 	$(BIN)/python binder/derive_envs.py
