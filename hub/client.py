@@ -199,6 +199,54 @@ class Hub:
         sub_id = pipeline.create(src, request)
         return self._indexed(pipeline.run(sub_id, src, request))
 
+    def enqueue(
+        self,
+        source: str | os.PathLike[str],
+        title: str,
+        authors: Sequence[str | dict[str, Any]],
+        *,
+        mapping: dict[str, str] | None = None,
+        visible_to: list[str] | None = None,
+        curate: bool = False,
+        source_name: str | None = None,
+        **metadata: Any,
+    ) -> Submission:
+        """Record a submission as ``queued`` without running it (the hub service's worker runs it
+        with :meth:`process`); the metadata is validated now, so a bad request fails at once."""
+        request = make_request(
+            title=title,
+            authors=authors,
+            mapping=mapping,
+            visible_to=visible_to,
+            curate=curate,
+            source_name=source_name,
+            **metadata,
+        )
+        sub_id = self._pipeline(False).create(os.fspath(source), request)
+        return self.submission(sub_id)
+
+    def requeue(self, submission_id: str) -> Submission:
+        """Put a failed or interrupted submission back in the queue (the service's retry)."""
+        row = self._catalog.submission(submission_id, self.principal)
+        if row.status not in ("failed", "interrupted"):
+            raise ConflictError(
+                f"submission {submission_id} is {row.status}; only failed or interrupted ones"
+            )
+        self._catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
+        return self.submission(submission_id)
+
+    def process(self, submission_id: str, progress: bool | None = None) -> Submission:
+        """Run a queued (or interrupted) submission, as its owner."""
+        row = self._catalog.submission(submission_id, self.principal)
+        if row.status not in ("queued", "interrupted"):
+            raise ConflictError(f"submission {submission_id} is {row.status}, not queued")
+        request = SubmissionRequest.model_validate(row.options)
+        if row.status == "interrupted":
+            self._catalog.update_submission(
+                row.id, status="queued", steps=new_steps(), errors=[], message=None
+            )
+        return self._indexed(self._pipeline(progress).run(row.id, row.source, request))
+
     def _indexed(self, sub: Submission) -> Submission:
         """Bring the search index up to date with a submission that reached the catalog."""
         if sub.ok:
@@ -385,11 +433,18 @@ class Hub:
     def record(self, record_id: str) -> dict[str, Any]:
         return self._catalog.record(self.principal, record_id)
 
-    def open(self, source_id: str, path: str) -> IO[bytes]:
-        """A file of a dataset as a binary file object; a full read verifies its sha256."""
+    def open(self, source_id: str, path: str, *, verify: bool = True) -> IO[bytes]:
+        """A file of a dataset as a binary file object; a full read verifies its sha256
+        (``verify=False``: a plain seekable file, for partial reads)."""
         ds = self._catalog.dataset(self.principal, source_id)
         f = self._catalog.file(self.principal, ds.source_id, path)
-        return self._store.open(f.sha256, length=f.length)
+        return self._store.open(f.sha256, length=f.length, verify=verify)
+
+    def file_info(self, source_id: str, path: str) -> dict[str, Any]:
+        """One file of a dataset version: path, filename, sha256, length, mime_type, data_type."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        f = self._catalog.file(self.principal, ds.source_id, path)
+        return {k: getattr(f, k) for k in ("path", "filename", "sha256", "length", "mime_type", "data_type")}
 
     def download(
         self,
@@ -508,6 +563,20 @@ class Hub:
         """Every hit of ``q`` you may see, in a stable order, with no cap."""
         return self._index.scroll(q, self.principal, filters=filters, kinds=kinds)
 
+    def scroll_page(
+        self,
+        q: str = "*",
+        *,
+        filters: dict[str, Any] | None = None,
+        kinds: Sequence[str] | None = None,
+        after: int | None = None,
+        size: int = 1000,
+    ) -> tuple[list[Hit], int | None]:
+        """One page of :meth:`scroll` and the cursor of the next (None after the last)."""
+        return self._index.scroll_page(
+            q, self.principal, filters=filters, kinds=kinds, after=after, size=size
+        )
+
     def fields(self) -> dict[str, dict[str, int]]:
         """Searchable fields of what you may see: ``{path: {type: documents}}``."""
         visible = {d.source_id for d in self.datasets(all_versions=True)}
@@ -539,6 +608,12 @@ class Hub:
     def publish_servable(self, servable: Any, **metadata: Any) -> str:
         """Publish a described servable (a new version if the name exists); returns ``owner/name``."""
         return self._servables.publish(servable, **metadata)
+
+    def publish_uploaded_servable(
+        self, document: dict[str, Any], artifact: str | os.PathLike[str] | None
+    ) -> str:
+        """Publish a servable packaged by a remote client (its document and artifact tar)."""
+        return self._servables.publish_uploaded(document, artifact)
 
     def servables(self, q: str = "*", **search: Any) -> SearchResult:
         """Search the servables you may see, with the query language of data."""

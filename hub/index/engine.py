@@ -338,6 +338,24 @@ class SearchIndex:
             if len(page) < batch:
                 return
 
+    def scroll_page(
+        self,
+        query: str,
+        principal: Principal,
+        *,
+        filters: dict[str, Any] | None = None,
+        kinds: Sequence[str] | None = None,
+        after: int | None = None,
+        size: int = SCROLL_BATCH,
+    ) -> tuple[list[Hit], int | None]:
+        """One page of :meth:`scroll`: the hits after cursor ``after`` and the next cursor
+        (None on the last page).  Cursors are stable across index updates (``seq`` only grows)."""
+        q = self.build_query(query, principal, filters=filters, kinds=kinds)
+        searcher = self.searcher()
+        page = self._scroll_page(searcher, q, query, after, size)
+        hits = [self._hit(searcher, addr, None) for _, addr in page]
+        return hits, (int(page[-1][0]) if len(page) == size else None)
+
     def _scroll_page(
         self, searcher: tantivy.Searcher, q: tantivy.Query, query: str, last: int | None, batch: int
     ) -> list[Any]:

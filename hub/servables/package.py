@@ -113,3 +113,28 @@ def unpacked(store: BlobStore | str, sha256: str, cache_dir: str | os.PathLike[s
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def check_artifact(path: Path, files: dict[str, Any]) -> None:
+    """Check an uploaded artifact tar without extracting it: regular files and folders only,
+    no absolute or ``..`` paths, ``servable.json`` present, and every file ``files`` names."""
+    names: set[str] = set()
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            for member in tar.getmembers():
+                name = member.name
+                if name.startswith("/") or ".." in Path(name).parts:
+                    raise ValidationError(f"the artifact holds an unsafe path {name!r}")
+                if not (member.isfile() or member.isdir()):
+                    raise ValidationError(f"the artifact holds {name!r}, which is not a plain file or folder")
+                names.add(name.removeprefix("./"))
+    except tarfile.TarError as exc:
+        raise ValidationError(f"the artifact is not a readable tar file: {exc}") from None
+    if "servable.json" not in names:
+        raise ValidationError("the artifact has no servable.json (build it with hub.servables.package.build)")
+    wanted: list[str] = []
+    for value in files.values():
+        wanted += value if isinstance(value, list) else [value]
+    missing = [w for w in wanted if isinstance(w, str) and w not in names]
+    if missing:
+        raise ValidationError(f"the artifact lacks files its document names: {', '.join(sorted(missing))}")

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError as PydanticValidationError
+
 from hub.access import PUBLISHED as DATASET_PUBLISHED
 from hub.access import Principal, index_acl
 from hub.db.catalog import Catalog
@@ -268,10 +270,7 @@ class ServableService:
             sv = self.describe(sv, **metadata)
         elif metadata:
             raise ValidationError("give metadata to describe(), or publish(model, **metadata); not both")
-        owner = self.principal.user
-        if owner is None:
-            raise AccessDeniedError("anonymous users cannot publish servables; open the hub as a user")
-        servable_id = f"{owner}/{sv.name}"
+        self._require_publisher()
         md = sv.metadata
         artifact_sha: str | None = None
         size = 0
@@ -283,6 +282,52 @@ class ServableService:
                 tar, files = package.build(sv, Path(tmp))
                 size = tar.stat().st_size
                 artifact_sha = self.store.put_file(tar)
+        servable_id, version = self._register(md, artifact_sha, size, files)
+        sv.metadata.dlhub.owner, sv.metadata.dlhub.id, sv.metadata.dlhub.version = (
+            self.principal.user,
+            servable_id,
+            version,
+        )
+        return servable_id
+
+    def publish_uploaded(self, document: dict[str, Any], artifact: str | os.PathLike[str] | None) -> str:
+        """Publish a servable packaged elsewhere (the remote client's upload): its document and
+        the artifact tar that :func:`hub.servables.package.build` wrote.  The tar is checked
+        (plain files only, ``servable.json`` present, the files the document names present)
+        but nothing in it is loaded or run here."""
+        self._require_publisher()
+        doc = dict(document)
+        dlhub = {
+            k: v
+            for k, v in (doc.get("dlhub") or {}).items()
+            if k not in ("owner", "id", "version", "status", "published", "artifact")
+        }
+        files = dict(dlhub.get("files") or {})
+        doc["dlhub"] = dlhub
+        try:
+            md = ServableMetadata.model_validate(doc)
+        except PydanticValidationError as exc:
+            raise ValidationError(f"the servable document is not valid: {exc}") from None
+        if md.servable.runnable and artifact is None:
+            raise ValidationError(f"servable {md.dlhub.name!r} is runnable but no artifact was uploaded")
+        artifact_sha: str | None = None
+        size = 0
+        if artifact is not None:
+            package.check_artifact(Path(artifact), files)
+            size = Path(artifact).stat().st_size
+            artifact_sha = self.store.put_file(artifact)
+        return self._register(md, artifact_sha, size, files)[0]
+
+    def _require_publisher(self) -> None:
+        if self.principal.user is None:
+            raise AccessDeniedError("anonymous users cannot publish servables; open the hub as a user")
+
+    def _register(
+        self, md: ServableMetadata, artifact_sha: str | None, size: int, files: dict[str, Any]
+    ) -> tuple[str, int]:
+        owner = self.principal.user
+        assert owner is not None
+        servable_id = f"{owner}/{md.dlhub.name}"
 
         def stamp(version: int) -> dict[str, Any]:
             doc = md.to_document()
@@ -300,7 +345,7 @@ class ServableService:
 
         row = self._db.publish(
             servable_id=servable_id,
-            name=sv.name,
+            name=md.dlhub.name,
             owner=owner,
             type=md.servable.type,
             title=md.datacite.titles[0].title,
@@ -310,13 +355,8 @@ class ServableService:
             runnable_by=md.dlhub.may_run,
             stamp=stamp,
         )
-        sv.metadata.dlhub.owner, sv.metadata.dlhub.id, sv.metadata.dlhub.version = (
-            owner,
-            servable_id,
-            row.version,
-        )
         self._sync_index(servable_id)
-        return servable_id
+        return servable_id, row.version
 
     # -- discover -----------------------------------------------------------------------
 

@@ -1,0 +1,95 @@
+"""The FastAPI application over one open hub."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+
+from hub import __version__
+from hub.client import Hub
+from hub.service.deps import Caller
+from hub.service.errors import ERROR_RESPONSES, install_error_handlers
+from hub.service.routes import datasets, search, servables, submissions, users
+from hub.service.settings import ServiceSettings
+from hub.service.worker import SubmissionWorker
+
+API_PREFIX = "/api"
+
+#: Routers of other APIs the service speaks, mounted when their module is installed:
+#: (module, attribute, prefix).
+EXTRA_ROUTERS: list[tuple[str, str, str]] = [
+    ("hub.service.globus", "router", "/globus-search"),
+    ("hub.service.optimade", "router", "/optimade"),
+]
+
+info_router = APIRouter(tags=["info"])
+
+
+@info_router.get("/info", summary="What this hub is and holds (counts you may see)")
+def info(request: Request, principal: Caller) -> dict[str, Any]:
+    hub: Hub = request.app.state.hub
+    view = hub.acting_as(principal)
+    return {
+        "name": "MatterHub",
+        "version": __version__,
+        "api": API_PREFIX,
+        "datasets": len(view.datasets()),
+        "user": principal.user,
+    }
+
+
+def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worker: bool = True) -> FastAPI:
+    """The REST API over ``hub`` (opened as its admin: each request acts as its caller).
+
+    ``start_worker``: run queued submissions in a background thread (the service does;
+    a test of the API alone may not want to).
+    """
+    settings = settings or ServiceSettings()
+    worker = SubmissionWorker(hub, settings.submission_threads)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start_worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            worker.stop(timeout=60)
+
+    app = FastAPI(
+        title="MatterHub",
+        version=__version__,
+        description=(
+            "A materials data and model hub: Connect, Publish and Discover datasets (MDF) and "
+            "describe, publish, discover and run servables (DLHub). Send `Authorization: Bearer "
+            "<token>`; without a token you see public things only."
+        ),
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.hub = hub
+    app.state.settings = settings
+    app.state.worker = worker
+    install_error_handlers(app)
+    for module in (
+        info_router,
+        datasets.router,
+        search.router,
+        submissions.router,
+        servables.router,
+        users.router,
+    ):
+        app.include_router(module, prefix=API_PREFIX)
+    for module_name, attr, prefix in EXTRA_ROUTERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        app.include_router(getattr(module, attr), prefix=prefix)
+    return app

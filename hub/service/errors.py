@@ -1,0 +1,74 @@
+"""Error responses: every :class:`~hub.exceptions.HubError` becomes its HTTP status with a
+JSON body ``{"status", "title", "detail", ...}``; malformed requests are 400s that say
+which field is wrong; nothing the caller sent turns into a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub.exceptions import AuthenticationError, HubError
+
+log = logging.getLogger("matterhub.service")
+
+#: The error body, for the OpenAPI schema.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer"},
+        "title": {"type": "string"},
+        "detail": {"type": "string"},
+    },
+    "required": ["status", "title", "detail"],
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": title, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+    for code, title in [
+        (400, "Bad request"),
+        (401, "Not authenticated"),
+        (403, "Access denied"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (422, "Unprocessable"),
+    ]
+}
+
+
+def error_body(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"status": status, "title": title, "detail": detail, **extra}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubError)
+    async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
+        status = exc.status_code
+        if status >= 500:
+            log.error("%s %s: %s", request.method, request.url.path, exc.message)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
+        return JSONResponse(jsonable_encoder(exc.to_dict()), status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return JSONResponse(
+            error_body(400, "Bad request", f"the request does not fit the API: {where}", errors=errors),
+            status_code=400,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.status_code, str(exc.detail), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

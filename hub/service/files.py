@@ -1,0 +1,93 @@
+"""Serving a dataset file: streamed in chunks, HTTP Range (one range), ``ETag`` = the
+file's sha256, ``If-None-Match`` answered with 304.  A full read is verified
+against the sha256 as it streams (a corrupt blob ends the response early rather
+than passing for the real file)."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import IO
+
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+
+from hub.client import Hub
+from hub.exceptions import HubError
+
+CHUNK = 1 << 20
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(HubError):
+    status_code = 416
+    title = "Range not satisfiable"
+
+
+def _chunks(f: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+    try:
+        if start:
+            f.seek(start)
+        left = length
+        while left > 0:
+            block = f.read(min(CHUNK, left))
+            if not block:
+                break
+            left -= len(block)
+            yield block
+    finally:
+        f.close()
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """``(start, end_inclusive)`` of a single ``bytes=`` range, None to send everything."""
+    m = _RANGE.match(header.strip())
+    if not m:
+        return None  # multiple or malformed ranges: RFC 9110 lets us ignore the header
+    first, last = m.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix: the last N bytes
+        n = int(last)
+        if n == 0:
+            raise RangeNotSatisfiable(f"an empty suffix range of a {size}-byte file")
+        return max(0, size - n), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable(f"range {header!r} is outside the file ({size} bytes)")
+    return start, end
+
+
+def file_response(hub: Hub, ident: str, path: str, request: Request) -> Response:
+    ds = hub.dataset(ident)
+    info = hub.file_info(ds.source_id, path)
+    etag = f'"{info["sha256"]}"'
+    mime = info.get("mime_type") or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    name = PurePosixPath(path).name.replace('"', "")
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": f'inline; filename="{name}"',
+        "Digest": f"sha-256={info['sha256']}",
+        "Cache-Control": "private, max-age=0, must-revalidate",
+    }
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    size = int(info["length"])
+    wanted = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    rng = parse_range(wanted, size) if wanted and (not if_range or if_range == etag) and size else None
+    if rng is None:
+        f = hub.open(ds.source_id, path)
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(_chunks(f, 0, size), media_type=mime, headers=headers)
+    start, end = rng
+    f = hub.open(ds.source_id, path, verify=False)
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    return StreamingResponse(
+        _chunks(f, start, end - start + 1), status_code=206, media_type=mime, headers=headers
+    )

@@ -1,0 +1,84 @@
+"""Search (GET for links, POST for structured requests), scroll with a cursor, fields."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.service.deps import CallerHub
+
+router = APIRouter(tags=["search"])
+
+#: The most hits one page may hold (MDF's and Globus Search's limit).
+MAX_LIMIT = 10_000
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field("*", description="Lucene-style query: `material.elements:Co AND dft.converged:true`")
+    facets: list[str | dict[str, Any]] = Field(
+        default_factory=list,
+        description="Field paths (terms) or {field, type: histogram|date_histogram, interval|buckets}",
+    )
+    filters: dict[str, Any] | None = Field(
+        None, description="Drill-down: {field: [values]} or {field: {gte, lte}}"
+    )
+    limit: int = Field(10, ge=0, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0)
+    sort: str | list[str] | None = Field(None, description="A field path, `-path` for descending")
+    kinds: list[Literal["record", "dataset"]] | None = None
+
+
+class ScrollRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = "*"
+    filters: dict[str, Any] | None = None
+    kinds: list[Literal["record", "dataset"]] | None = None
+    size: int = Field(1000, ge=1, le=MAX_LIMIT)
+    after: int | None = Field(None, description="The cursor of the previous page (`next`)")
+
+
+@router.get("/search", summary="Search datasets and records you may see")
+def search_get(
+    hub: CallerHub,
+    q: str = "*",
+    limit: int = Query(10, ge=0, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+    sort: str | None = None,
+    facets: list[str] = Query(default=[]),  # noqa: B008
+    kinds: list[Literal["record", "dataset"]] | None = Query(default=None),  # noqa: B008
+) -> dict[str, Any]:
+    return hub.search(q, facets=facets, limit=limit, offset=offset, sort=sort, kinds=kinds).to_dict()
+
+
+@router.post("/search", summary="Search with facets, filters and sorting")
+def search_post(body: SearchRequest, hub: CallerHub) -> dict[str, Any]:
+    return hub.search(
+        body.q,
+        facets=body.facets,
+        filters=body.filters,
+        limit=body.limit,
+        offset=body.offset,
+        sort=body.sort,
+        kinds=body.kinds,
+    ).to_dict()
+
+
+@router.post("/search/scroll", summary="Every hit, a page at a time, in a stable order (no cap)")
+def search_scroll(body: ScrollRequest, hub: CallerHub) -> dict[str, Any]:
+    hits, cursor = hub.scroll_page(
+        body.q, filters=body.filters, kinds=body.kinds, after=body.after, size=body.size
+    )
+    return {
+        "hits": [{"id": h.id, "kind": h.kind, "document": h.document} for h in hits],
+        "next": cursor,
+    }
+
+
+@router.get("/fields", summary="Searchable fields of what you may see: {path: {type: documents}}")
+def fields(hub: CallerHub) -> dict[str, dict[str, int]]:
+    return hub.fields()

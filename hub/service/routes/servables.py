@@ -1,0 +1,113 @@
+"""Servables (DLHub): discover, describe, publish by upload, run (sync or as a task), tasks.
+
+Inputs and outputs travel as JSON; numpy arrays as ``{"__ndarray__": {"dtype", "shape",
+"data": base64}}`` (exact; :func:`hub.servables.codec.to_json`), which the remote client
+does for you.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.exceptions import ValidationError
+from hub.servables.codec import from_json, to_json
+from hub.service.deps import CallerHub
+
+router = APIRouter(tags=["servables"])
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: Any = Field(..., description="The servable's input (arrays as {__ndarray__: ...})")
+    parameters: dict[str, Any] | None = None
+    asynchronous: bool = Field(False, description="Return a task at once instead of the output")
+    batch: bool | None = Field(
+        None, description="`inputs` is a list of inputs, one output each (default: decided from the schema)"
+    )
+
+
+@router.get("/servables", summary="Search the servables you may see")
+def list_servables(
+    hub: CallerHub,
+    q: str = "*",
+    limit: int = Query(10, ge=0, le=10_000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    return hub.servables(q, limit=limit, offset=offset).to_dict()
+
+
+def _servable_body(sv: Any) -> dict[str, Any]:
+    return {**sv.to_dict(), "schema": sv.json_schema()}
+
+
+@router.get("/servables/{owner}/{name}", summary="A servable (latest version, or name@version)")
+def get_servable(owner: str, name: str, hub: CallerHub) -> dict[str, Any]:
+    return _servable_body(hub.servable(f"{owner}/{name}"))
+
+
+@router.post(
+    "/servables",
+    status_code=201,
+    summary="Publish a servable: its metadata document and its packaged artifact (tar)",
+)
+def publish_servable(
+    request: Request,
+    hub: CallerHub,
+    metadata: str = Form(..., description="The servable document (ServableDescription.to_dict()) as JSON"),
+    artifact: UploadFile | None = File(None),  # noqa: B008
+) -> dict[str, Any]:
+    try:
+        doc = json.loads(metadata)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"metadata is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValidationError("metadata must be a JSON object (the servable document)")
+    limit = request.app.state.settings.max_upload_bytes
+    with tempfile.TemporaryDirectory(prefix="upload-", dir=hub.home) as tmp:
+        tar = None
+        if artifact is not None:
+            tar = f"{tmp}/artifact.tar"
+            with open(tar, "wb") as out:
+                copied = 0
+                while block := artifact.file.read(1 << 20):
+                    copied += len(block)
+                    if copied > limit:
+                        raise ValidationError(
+                            f"the artifact is larger than this service accepts ({limit} bytes)"
+                        )
+                    out.write(block)
+        servable_id = hub.publish_uploaded_servable(doc, tar)
+    return _servable_body(hub.servable(servable_id))
+
+
+@router.post("/servables/{owner}/{name}/run", summary="Run a servable (validated inputs; worker processes)")
+def run_servable(owner: str, name: str, body: RunRequest, hub: CallerHub) -> dict[str, Any]:
+    inputs = from_json(body.inputs)
+    out = hub.run(f"{owner}/{name}", inputs, body.parameters, body.asynchronous, batch=body.batch)
+    if body.asynchronous:
+        return {"task": out.to_dict()}
+    return {"output": to_json(out)}
+
+
+@router.post("/servables/{owner}/{name}/deprecate", summary="Mark a servable deprecated (owner/admin)")
+def deprecate_servable(owner: str, name: str, hub: CallerHub, version: int | None = None) -> dict[str, Any]:
+    return _servable_body(hub.deprecate_servable(f"{owner}/{name}", version))
+
+
+@router.delete("/servables/{owner}/{name}", status_code=204, summary="Delete a servable (owner/admin)")
+def delete_servable(owner: str, name: str, hub: CallerHub, version: int | None = None) -> None:
+    hub.delete_servable(f"{owner}/{name}", version)
+
+
+@router.get("/tasks/{task_id}", summary="A task's status, result (arrays exact) and error")
+def get_task(task_id: str, hub: CallerHub) -> dict[str, Any]:
+    task = hub.task(task_id)
+    body = task.to_dict()
+    body["result"] = to_json(task.result)
+    return body

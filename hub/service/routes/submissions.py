@@ -1,0 +1,153 @@
+"""Submissions: upload an archive or a file, or name a URL; the background worker runs
+them (a request only queues); status, retry, curation."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.exceptions import AccessDeniedError, ValidationError
+from hub.service.deps import CallerHub
+from hub.service.worker import SubmissionWorker
+
+router = APIRouter(tags=["submissions"])
+
+
+class SubmissionMetadata(BaseModel):
+    """What :meth:`Hub.submit` takes besides the source."""
+
+    model_config = ConfigDict(extra="allow")
+
+    title: str = Field(..., min_length=1)
+    authors: list[str | dict[str, Any]] = Field(..., min_length=1)
+    mapping: dict[str, str] | None = None
+    visible_to: list[str] | None = None
+    curate: bool = False
+    source_name: str | None = None
+
+
+class URLSubmission(SubmissionMetadata):
+    source: str = Field(..., description="An http(s), s3, gs, ... URL the service can read")
+
+
+def _worker(request: Request) -> SubmissionWorker:
+    worker: SubmissionWorker = request.app.state.worker
+    return worker
+
+
+def _check_url(url: str, request: Request) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("", "file", "local") or len(scheme) == 1:  # "C:" is a drive letter
+        raise AccessDeniedError(
+            "the service reads submissions from URLs or uploads only, not from its own disk; "
+            "upload the file or folder (POST /api/submissions/upload)"
+        )
+    settings = request.app.state.settings
+    settings.check_source_url(url)
+
+
+def _queue(hub: Any, request: Request, source: str, meta: SubmissionMetadata) -> dict[str, Any]:
+    fields = meta.model_dump(exclude_none=True)
+    fields.pop("source", None)
+    title, authors = fields.pop("title"), fields.pop("authors")
+    sub = hub.enqueue(source, title, authors, **fields)
+    _worker(request).put(sub.id)
+    return sub.to_dict()  # type: ignore[no-any-return]
+
+
+@router.post("/submissions", status_code=202, summary="Submit a dataset from a URL (queued; poll its status)")
+def submit_url(body: URLSubmission, request: Request, hub: CallerHub) -> dict[str, Any]:
+    if hub.principal.user is None:
+        raise AccessDeniedError("anonymous callers cannot submit; send a token")
+    _check_url(body.source, request)
+    return _queue(hub, request, body.source, body)
+
+
+@router.post(
+    "/submissions/upload",
+    status_code=202,
+    summary="Submit an uploaded file or archive (zip/tar; unpacked safely) with its metadata",
+)
+def submit_upload(
+    request: Request,
+    hub: CallerHub,
+    file: UploadFile = File(...),  # noqa: B008
+    metadata: str = Form(..., description="The submission metadata as JSON (title, authors, ...)"),
+) -> dict[str, Any]:
+    if hub.principal.user is None:
+        raise AccessDeniedError("anonymous callers cannot submit; send a token")
+    try:
+        meta = SubmissionMetadata.model_validate(json.loads(metadata))
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"metadata is not JSON: {exc}") from None
+    except Exception as exc:
+        raise ValidationError(f"metadata: {exc}") from None
+    name = PurePath(file.filename or "upload").name or "upload"
+    if name in (".", ".."):
+        name = "upload"
+    folder = _worker(request).uploads / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    target = folder / name
+    limit = request.app.state.settings.max_upload_bytes
+    written = 0
+    try:
+        with open(target, "wb") as out:
+            while block := file.file.read(1 << 20):
+                written += len(block)
+                if written > limit:
+                    raise ValidationError(
+                        f"the upload is larger than this service accepts ({limit} bytes); "
+                        "submit a URL the service can read instead"
+                    )
+                out.write(block)
+        return _queue(hub, request, os.fspath(target), meta)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+@router.get("/submissions", summary="Your submissions (curators: everyone's)")
+def list_submissions(hub: CallerHub, status: str | None = None) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in hub.submissions(status=status)]
+
+
+@router.get("/submissions/{submission_id}", summary="A submission's status, steps and per-file errors")
+def get_submission(submission_id: str, hub: CallerHub) -> dict[str, Any]:
+    return hub.submission(submission_id).to_dict()
+
+
+@router.post("/submissions/{submission_id}/retry", status_code=202, summary="Queue a failed submission again")
+def retry_submission(submission_id: str, request: Request, hub: CallerHub) -> dict[str, Any]:
+    sub = hub.submission(submission_id)
+    if sub.status not in ("failed", "interrupted"):
+        from hub.exceptions import ConflictError
+
+        raise ConflictError(f"submission {submission_id} is {sub.status}; only failed or interrupted ones")
+    if Path(sub.source).is_absolute() and not Path(sub.source).exists():
+        raise ValidationError("the uploaded file of this submission is gone; upload it again")
+    hub.requeue(submission_id)
+    _worker(request).put(submission_id)
+    return hub.submission(submission_id).to_dict()
+
+
+class CurationDecision(BaseModel):
+    accept: bool
+    reason: str = ""
+
+
+@router.get("/curation", summary="Submissions waiting for a curator (curators only)")
+def pending_curation(hub: CallerHub) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in hub.pending_curation()]
+
+
+@router.post("/submissions/{submission_id}/curate", summary="Accept or reject a submission (curators)")
+def curate(submission_id: str, body: CurationDecision, hub: CallerHub) -> dict[str, Any]:
+    return hub.curate(submission_id, body.accept, body.reason).to_dict()

@@ -1,0 +1,70 @@
+"""The service's settings (command-line options of ``matterhub serve``, or environment
+variables ``MATTERHUB_SERVICE_<NAME>``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from hub.exceptions import AccessDeniedError
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(f"MATTERHUB_SERVICE_{name}")
+    return default if value is None else value.lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(f"MATTERHUB_SERVICE_{name}")
+    return default if value is None else int(value)
+
+
+@dataclass
+class ServiceSettings:
+    #: The largest upload accepted (bytes).
+    max_upload_bytes: int = 0
+    #: Let URL submissions read loopback, private and link-local addresses (off: SSRF guard).
+    allow_private_urls: bool = False
+    #: Threads running submissions.
+    submission_threads: int = 1
+    #: Admin user created at first start, whose token is printed once (``matterhub serve``).
+    admin: str = "admin"
+
+    def __post_init__(self) -> None:
+        if not self.max_upload_bytes:
+            self.max_upload_bytes = _env_int("MAX_UPLOAD_BYTES", 10 * 1024**3)
+        self.allow_private_urls = self.allow_private_urls or _env_bool("ALLOW_PRIVATE_URLS", False)
+
+    def check_source_url(self, url: str) -> None:
+        """Refuse URLs whose host resolves to a loopback, private, link-local or reserved
+        address, unless :attr:`allow_private_urls`."""
+        if self.allow_private_urls:
+            return
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https", "ftp", "s3", "gs", "gcs", "az", "abfs"):
+            raise AccessDeniedError(f"the service does not read {parts.scheme!r} URLs")
+        host = parts.hostname
+        if not host:
+            raise AccessDeniedError(f"{url!r} names no host")
+        if parts.scheme.lower() in ("s3", "gs", "gcs", "az", "abfs"):
+            return  # bucket names, resolved by the object store's own endpoint
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            raise AccessDeniedError(f"cannot resolve {host!r}: {exc}") from None
+        for info in infos:
+            addr = ipaddress.ip_address(info[4][0])
+            if (
+                addr.is_loopback
+                or addr.is_private
+                or addr.is_link_local
+                or addr.is_reserved
+                or addr.is_multicast
+            ):
+                raise AccessDeniedError(
+                    f"{host} resolves to {addr}, a loopback/private address: URL submissions may not "
+                    "reach the service's own network (an admin can allow it with --allow-private-urls)"
+                )

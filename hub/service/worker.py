@@ -1,0 +1,95 @@
+"""The background worker that runs submissions: requests only queue them.
+
+Submissions run one at a time per worker thread, as their owner, in the service
+process (Connect runs only the hub's own extractors; published code never runs
+here).  On start the worker picks up every submission left ``queued`` or
+``interrupted`` (the service stopped or was killed while it ran), so a restart
+resumes unfinished work.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+from pathlib import Path
+
+from hub.access import Principal
+from hub.client import Hub
+
+log = logging.getLogger("matterhub.service.worker")
+
+UPLOADS = "uploads"
+
+
+class SubmissionWorker:
+    def __init__(self, hub: Hub, threads: int = 1) -> None:
+        self.hub = hub
+        self.threads = max(1, threads)
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy = 0
+
+    @property
+    def uploads(self) -> Path:
+        return self.hub.home / UPLOADS
+
+    def start(self) -> None:
+        for status in ("interrupted", "queued"):
+            for sub in self.hub.submissions(status=status):
+                self.put(sub.id)
+        for i in range(self.threads):
+            t = threading.Thread(target=self._loop, name=f"matterhub-submissions-{i}", daemon=True)
+            t.start()
+            self._workers.append(t)
+
+    def put(self, sub_id: str) -> None:
+        with self._lock:
+            if sub_id in self._queued:
+                return
+            self._queued.add(sub_id)
+        self._queue.put(sub_id)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop taking work; a submission being processed finishes first."""
+        for _ in self._workers:
+            self._queue.put(None)
+        for t in self._workers:
+            t.join(timeout)
+        self._workers.clear()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is queued or running (tests and shutdown)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._queued and not self._busy, timeout)
+
+    def _loop(self) -> None:
+        while True:
+            sub_id = self._queue.get()
+            if sub_id is None:
+                return
+            with self._lock:
+                self._busy += 1
+            try:
+                self._process(sub_id)
+            except Exception:  # one bad submission must not stop the worker
+                log.exception("submission %s failed in the worker", sub_id)
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._queued.discard(sub_id)
+                    self._idle.notify_all()
+
+    def _process(self, sub_id: str) -> None:
+        row = self.hub.submission(sub_id)
+        if row.status not in ("queued", "interrupted"):
+            return
+        owner = self.hub.acting_as(Principal(row.owner))
+        sub = owner.process(sub_id, progress=False)
+        upload = Path(sub.source)
+        if sub.ok and upload.is_relative_to(self.uploads):
+            shutil.rmtree(upload.parent, ignore_errors=True)
