@@ -55,12 +55,24 @@ class Hub:
         The hub folder (default ``$MATTERHUB_HOME`` or ``~/.matterhub``).
     user, groups
         The principal to act as.  Without ``user``, the local owner (an admin).
+    token
+        Act as the user a token of this hub stands for (what the hub service does).
+        ``Hub("http://host:port", token=...)`` opens the remote client instead, with this API.
     progress
         Show tqdm progress bars for long work.
     catalog, store
         Override the catalog URL (e.g. ``postgresql+psycopg://...``) and the blob
         store URL (any fsspec URL); saved in the hub's ``config.json``.
     """
+
+    def __new__(cls, location: Any = None, **kw: Any) -> Any:
+        """``Hub("http://...")`` is the remote client (:class:`hub.remote.RemoteHub`), with
+        this same API; anything else is an embedded hub."""
+        from hub.remote import RemoteHub, is_remote
+
+        if cls is Hub and is_remote(location):
+            return RemoteHub(location, **kw)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -74,15 +86,14 @@ class Hub:
         store: str | None = None,
         archive_limits: ArchiveLimits | None = None,
     ) -> None:
-        if location is not None and str(location).startswith(("http://", "https://")):
-            raise HubError(
-                f"{location} is a remote hub; this version of MatterHub opens embedded hubs only "
-                "(a folder). The remote client arrives with the hub service."
-            )
         self.config = HubConfig.load(location, catalog=catalog, store=store)
         self.principal = Principal(user, frozenset(groups or ())) if user else Principal.local()
         self.progress = progress
         self._catalog = Catalog(self.config.catalog)
+        if token is not None:
+            from hub.users import Users
+
+            self.principal = Users(self._catalog).authenticate(token)
         self._store = BlobStore(self.config.store)
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
@@ -134,6 +145,8 @@ class Hub:
         return f"<Hub {self.home} as {self.principal.name}>"
 
     def _pipeline(self, progress: bool | None = None) -> Pipeline:
+        if self.principal.user is None:
+            raise AccessDeniedError("anonymous callers cannot submit datasets; open the hub as a user")
         return Pipeline(
             self._catalog,
             self._store,

@@ -62,7 +62,7 @@ class Catalog:
         return row
 
     def submissions(self, principal: Principal, status: str | None = None) -> list[SubmissionRow]:
-        q = select(SubmissionRow).order_by(SubmissionRow.created_at)
+        q = select(SubmissionRow).order_by(SubmissionRow.created_at, SubmissionRow.id)
         if not principal.is_curator:
             q = q.where(SubmissionRow.owner == (principal.user or ""))
         if status:
@@ -72,7 +72,13 @@ class Catalog:
 
     def running_submissions(self) -> list[SubmissionRow]:
         with self.session() as s:
-            return list(s.scalars(select(SubmissionRow).where(SubmissionRow.status == "running")))
+            return list(
+                s.scalars(
+                    select(SubmissionRow)
+                    .where(SubmissionRow.status == "running")
+                    .order_by(SubmissionRow.created_at, SubmissionRow.id)
+                )
+            )
 
     # -- publishing -----------------------------------------------------------
 
@@ -94,7 +100,7 @@ class Catalog:
         stamp: Stamp,
         submission_id: str | None,
         submission_values: dict[str, Any] | None = None,
-        attempts: int = 5,
+        attempts: int = 20,
     ) -> str:
         """Insert a new version in one transaction; returns its source_id.
 
@@ -149,9 +155,16 @@ class Catalog:
                             .values(source_id=source_id, updated_at=utcnow(), **(submission_values or {}))
                         )
                 return source_id
-            except sa_exc.IntegrityError:
-                continue  # a concurrent publisher took this version: stamp the next one
-        raise ConflictError(f"could not allocate a version of {source_name!r} after {attempts} attempts")
+            except sa_exc.IntegrityError as exc:
+                if self.next_version(source_name) > version:
+                    continue  # a concurrent publisher took this version: stamp the next one
+                raise ConflictError(
+                    f"could not publish {source_id!r}: the catalog refused it ({_first_line(exc.orig)})"
+                ) from exc
+        raise ConflictError(
+            f"could not allocate a version of {source_name!r}: {attempts} concurrent publishers took "
+            "the next one first; submit again"
+        )
 
     def set_status(self, source_id: str, status: str) -> None:
         with self._sessions.begin() as s:
@@ -284,7 +297,13 @@ class Catalog:
 
     def pending_curation(self) -> list[DatasetRow]:
         with self.session() as s:
-            return list(s.scalars(select(DatasetRow).where(DatasetRow.status == PENDING_CURATION)))
+            return list(
+                s.scalars(
+                    select(DatasetRow)
+                    .where(DatasetRow.status == PENDING_CURATION)
+                    .order_by(DatasetRow.created_at, DatasetRow.source_id)
+                )
+            )
 
     def counts(self) -> dict[str, int]:
         with self.session() as s:
@@ -297,3 +316,7 @@ class Catalog:
     @staticmethod
     def now() -> _dt.datetime:
         return utcnow()
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else "integrity error"

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,6 +32,32 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 def utcnow() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[_dt.datetime]):
+    """A point in time, read back as an aware UTC datetime on every backend.
+
+    Stored as ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL (which returns it in the
+    session's time zone) and as text on SQLite (which keeps no zone); a naive
+    value is taken to be UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: _dt.datetime | None, dialect: Any) -> _dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=_dt.UTC)
+        return value.astimezone(_dt.UTC)
+
+    def process_result_value(self, value: _dt.datetime | None, dialect: Any) -> _dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=_dt.UTC)
+        return value.astimezone(_dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -54,7 +81,7 @@ class DatasetRow(Base):
     n_files: Mapped[int] = mapped_column(Integer)
     n_records: Mapped[int] = mapped_column(Integer)
     submission_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (UniqueConstraint("source_name", "version", name="uq_dataset_version"),)
 
@@ -114,8 +141,8 @@ class SubmissionRow(Base):
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     host: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 # -- servables ------------------------------------------------------------------
@@ -138,8 +165,8 @@ class ServableRow(Base):
     artifact_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
     artifact_size: Mapped[int] = mapped_column(BigInteger, default=0)
     document: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ServableACL(Base):
@@ -180,8 +207,8 @@ class ServableTaskRow(Base):
     cached: Mapped[bool] = mapped_column(Boolean, default=False)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     host: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ServableCacheRow(Base):
@@ -193,7 +220,7 @@ class ServableCacheRow(Base):
     servable_id: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int] = mapped_column(Integer)
     result_sha: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 # -- users, groups and tokens (the hub service) --------------------------------------
@@ -206,7 +233,7 @@ class UserRow(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     groups: Mapped[list[Any]] = mapped_column(JSONType, default=list)
-    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class TokenRow(Base):
@@ -218,6 +245,6 @@ class TokenRow(Base):
     user: Mapped[str] = mapped_column(String(200), ForeignKey("users.name", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(200), default="")
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_used_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -9,6 +9,7 @@ when one of their tokens (``public``, ``user:x``, ``group:y``) is listed.
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +58,7 @@ class ServableCatalog:
         self.catalog = catalog
         self._engine = catalog.engine
         self._lookup: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._lookup_lock = threading.Lock()  # the service runs many threads over one catalog
         self._sessions = session_factory(catalog.engine)
 
     # -- versions ---------------------------------------------------------------------
@@ -74,7 +76,7 @@ class ServableCatalog:
         visible_to: list[str],
         runnable_by: list[str],
         stamp: Callable[[int], dict[str, Any]],
-        attempts: int = 5,
+        attempts: int = 20,
     ) -> ServableRow:
         """Insert the next version in one transaction (retried if a concurrent publisher took it)."""
         for _ in range(attempts):
@@ -110,9 +112,19 @@ class ServableCatalog:
                     ]
                     s.add_all(acl)
                 return row
-            except sa_exc.IntegrityError:
-                continue
-        raise ConflictError(f"could not allocate a version of {servable_id!r} after {attempts} attempts")
+            except sa_exc.IntegrityError as exc:
+                with self._sessions() as s:
+                    taken = s.get(ServableRow, (servable_id, version)) is not None
+                if taken:
+                    continue  # a concurrent publisher took this version: stamp the next one
+                raise ConflictError(
+                    f"could not publish {servable_id}@{version}: the catalog refused it "
+                    f"({str(exc.orig).strip().splitlines()[0] if exc.orig else exc})"
+                ) from exc
+        raise ConflictError(
+            f"could not allocate a version of {servable_id!r}: {attempts} concurrent publishers took "
+            "the next one first; publish again"
+        )
 
     def versions(self, servable_id: str, principal: Principal | None = None) -> list[ServableRow]:
         """Every version of ``servable_id`` (those ``principal`` may see, when given), oldest first."""
@@ -183,9 +195,11 @@ class ServableCatalog:
                 .where(ServableRow.id == bindparam("ident"), clause)
                 .order_by(ServableRow.version)
             )
-            cached = self._lookup[key] = (by_name, by_id)
-            while len(self._lookup) > 64:
-                self._lookup.pop(next(iter(self._lookup)))
+            cached = (by_name, by_id)
+            with self._lookup_lock:
+                self._lookup[key] = cached
+                while len(self._lookup) > 64:
+                    self._lookup.pop(next(iter(self._lookup)))
         return cached
 
     def row(self, servable_id: str, version: int) -> ServableRow:
@@ -262,7 +276,11 @@ class ServableCatalog:
     def unfinished_tasks(self) -> list[ServableTaskRow]:
         with self._sessions() as s:
             return list(
-                s.scalars(select(ServableTaskRow).where(ServableTaskRow.status.in_(("pending", "running"))))
+                s.scalars(
+                    select(ServableTaskRow)
+                    .where(ServableTaskRow.status.in_(("pending", "running")))
+                    .order_by(ServableTaskRow.created_at, ServableTaskRow.id)
+                )
             )
 
     # -- memoized outputs --------------------------------------------------------------

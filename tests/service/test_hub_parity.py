@@ -1,0 +1,221 @@
+"""One suite, two hubs: every test runs against the embedded hub and against the remote
+client of a live service over the same data, and must see the same things."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from hub.exceptions import (
+    AccessDeniedError,
+    AuthenticationError,
+    InputValidationError,
+    NotFoundError,
+    QueryError,
+)
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture(scope="module")
+def data(service: Any, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two datasets from real files: a public one (by alice, over the service) and one only
+    alice's lab may see (embedded)."""
+    src = tmp_path_factory.mktemp("src")
+    shutil.copytree(shared_data / "materialsio" / "crystal_structure", src / "crystals")
+    shutil.copytree(shared_data / "materialsio" / "gaussian", src / "gaussian")
+    remote_alice = service.open("remote", "alice")
+    public = remote_alice.submit(
+        src / "crystals", title="Four crystals", authors=["Ward, Logan"], visible_to=["public"]
+    )
+    assert public.status == "complete", public.message
+    lab = service.open("embedded", "alice").submit(
+        src / "gaussian", title="Lab Gaussian runs", authors=["Ward, Logan"], visible_to=["group:lab"]
+    )
+    assert lab.status == "complete", lab.message
+    return {"public": public.source_id, "lab": lab.source_id, "src": src}
+
+
+def test_visibility_is_the_same_through_both(as_user: Any, data: dict[str, Any]) -> None:
+    seen = {name: {d.source_id for d in as_user(name).datasets()} for name in ("alice", "bob", None)}
+    assert seen["alice"] == {data["public"], data["lab"]}
+    assert seen["bob"] == {data["public"]}
+    assert seen[None] == {data["public"]}
+    with pytest.raises(NotFoundError):
+        as_user("bob").dataset(data["lab"])
+    with pytest.raises(NotFoundError):
+        as_user(None).dataset(data["lab"])
+
+
+def test_search_totals_facets_and_hits(as_user: Any, data: dict[str, Any]) -> None:
+    bob = as_user("bob").search(
+        "*", facets=["mdf.source_id", "material.elements"], limit=100, kinds=["record"]
+    )
+    alice = as_user("alice").search("*", facets=["mdf.source_id"], limit=100, kinds=["record"])
+    public_records = as_user("alice").dataset(data["public"]).n_records
+    lab_records = as_user("alice").dataset(data["lab"]).n_records
+    assert bob.total == public_records
+    assert alice.total == public_records + lab_records
+    assert {b["value"] for b in bob.facets["mdf.source_id"]["buckets"]} == {data["public"]}
+    # the crystals' elements, read from the CIF files themselves
+    import ase.io
+
+    elements = set()
+    for cif in (data["src"] / "crystals").glob("*.cif"):
+        elements |= set(ase.io.read(cif).get_chemical_symbols())
+    assert {b["value"] for b in bob.facets["material.elements"]["buckets"]} == elements
+    assert {h.document["mdf"]["source_id"] for h in bob.hits} == {data["public"]}
+
+
+def test_filters_sort_paging_and_scroll(as_user: Any, data: dict[str, Any]) -> None:
+    hub = as_user("alice")
+    al = hub.search("*", filters={"material.elements": ["Al"]}, kinds=["record"])
+    assert al.total == 1 and "Al" in al.hits[0].document["material"]["elements"]
+    everything = hub.search("*", limit=1000)
+    pages = [h.id for off in range(0, everything.total, 3) for h in hub.search("*", limit=3, offset=off).hits]
+    assert sorted(pages) == sorted(h.id for h in everything.hits)
+    scrolled = [h.id for h in hub.scroll("*")]
+    assert len(scrolled) == len(set(scrolled)) == everything.total
+    ordered = hub.search("*", sort="-crystal_structure.volume", kinds=["record"], limit=50).hits
+    volumes = [
+        v for h in ordered if (v := (h.document.get("crystal_structure") or {}).get("volume")) is not None
+    ]
+    assert volumes == sorted(volumes, reverse=True) and len(volumes) >= 3
+
+
+def test_bad_query_is_a_query_error_with_position(as_user: Any, data: dict[str, Any]) -> None:
+    with pytest.raises(QueryError) as err:
+        as_user("bob").search("material.elements:(Co AND")
+    assert err.value.position is not None
+
+
+def test_files_stream_with_verified_sha256(as_user: Any, data: dict[str, Any], tmp_path: Path) -> None:
+    hub = as_user("bob")
+    ds = hub.dataset(data["public"])
+    files = {f["path"]: f for f in ds.files()}
+    assert len(files) == 4
+    for path, f in files.items():
+        with hub.open(ds.source_id, path) as fh:
+            body = fh.read()
+        assert hashlib.sha256(body).hexdigest() == f["sha256"]
+        assert body == (data["src"] / "crystals" / path).read_bytes()
+    written = hub.download(ds.source_id, tmp_path / "dl")
+    assert sorted(p.relative_to(tmp_path / "dl").as_posix() for p in written) == sorted(files)
+
+
+def test_records_and_record(as_user: Any, data: dict[str, Any]) -> None:
+    hub = as_user("alice")
+    records = hub.dataset(data["lab"]).records()
+    assert records and all(r["mdf"]["source_id"] == data["lab"] for r in records)
+    assert hub.record(records[0]["mdf"]["record_id"]) == records[0]
+    with pytest.raises(NotFoundError):
+        as_user("bob").record(records[0]["mdf"]["record_id"])
+
+
+def test_update_metadata_makes_a_new_version(service: Any, kind: str, data: dict[str, Any]) -> None:
+    hub = service.open(kind, "alice")
+    before = hub.dataset(data["lab"]).source_name
+    ds = hub.update_metadata(before, description=f"updated through the {kind} hub")
+    assert ds.version >= 2 and ds.source_name == before
+    assert len(ds.versions()) == ds.version
+    with pytest.raises(AccessDeniedError):
+        service.open(kind, "carol").update_metadata(data["public"], description="not mine")
+
+
+def test_anonymous_cannot_submit_and_bad_tokens_are_refused(service: Any, kind: str, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises((AccessDeniedError, AuthenticationError)):
+        service.open(kind, None).submit(tmp_path, title="nope", authors=["A, B"])
+    if kind == "remote":
+        from hub import Hub
+
+        with pytest.raises(AuthenticationError):
+            Hub(service.url, token="mh_not-a-token", progress=False)
+
+
+def _scale(x: list[float], factor: float = 2.0) -> list[float]:
+    """Multiply every value by a factor."""
+    return [v * factor for v in x]
+
+
+def test_servable_publish_run_and_tasks(service: Any, kind: str) -> None:
+    hub = service.open(kind, "alice")
+    sv = hub.describe(_scale, name=f"scale-{kind}", title="Scale", visible_to=["public"])
+    name = hub.publish_servable(sv)
+    assert name == f"alice/scale-{kind}"
+    bob = service.open(kind, "bob")
+    assert bob.run(name, [1.0, 2.5]) == [2.0, 5.0]
+    assert bob.run(name, [1.0], parameters={"factor": 3.0}) == [3.0]
+    task = bob.run(name, [4.0], asynchronous=True)
+    assert task.wait(60).status == "completed" and task.result == [8.0]
+    assert bob.task(task.id).result == [8.0]
+    with pytest.raises(InputValidationError):
+        bob.run(name, "not a list")
+    found = bob.servables(f"scale-{kind}")
+    assert name in [h.id for h in found.hits]
+    assert bob.servable(name).owner == "alice"
+
+
+def _mean(x: np.ndarray) -> float:
+    """The mean of an array."""
+    return float(np.asarray(x).mean())
+
+
+def test_arrays_travel_exactly(service: Any, kind: str) -> None:
+    hub = service.open(kind, "alice")
+    name = hub.publish_servable(hub.describe(_mean, name=f"mean-{kind}", title="Mean"))
+    x = np.random.default_rng(0).normal(size=(64, 64))
+    assert hub.run(name, x) == pytest.approx(float(x.mean()), rel=1e-12)
+
+
+def test_file_endpoint_ranges_and_etag(service: Any, data: dict[str, Any]) -> None:
+    hub = service.open("embedded", "bob")
+    f = hub.dataset(data["public"]).files()[0]
+    url = f"{service.url}/api/datasets/{data['public']}/files/{f['path']}"
+    full = httpx.get(url)
+    assert full.status_code == 200 and full.headers["etag"] == f'"{f["sha256"]}"'
+    part = httpx.get(url, headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == full.content[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{f['length']}"
+    tail = httpx.get(url, headers={"Range": "bytes=-5"})
+    assert tail.content == full.content[-5:]
+    assert httpx.get(url, headers={"Range": f"bytes={f['length'] + 5}-"}).status_code == 416
+    assert httpx.get(url, headers={"If-None-Match": full.headers["etag"]}).status_code == 304
+    lab = service.open("embedded", "alice").dataset(data["lab"]).files()[0]
+    hidden = f"{service.url}/api/datasets/{data['lab']}/files/{lab['path']}"
+    assert httpx.get(hidden).status_code == 404
+    ok = httpx.get(hidden, headers={"Authorization": f"Bearer {service.tokens['alice']}"})
+    assert ok.status_code == 200 and hashlib.sha256(ok.content).hexdigest() == lab["sha256"]
+
+
+def test_submissions_are_queued_and_run_by_the_worker(service: Any, shared_data: Path) -> None:
+    token = service.tokens["bob"]
+    body = {
+        "title": "refused",
+        "authors": ["B, Bob"],
+        "source": f"{service.url}/api/info",  # loopback: the SSRF guard refuses it
+    }
+    r = httpx.post(f"{service.url}/api/submissions", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403 and "loopback" in r.json()["detail"]
+    local = {**body, "source": str(shared_data / "materialsio" / "yaml")}
+    r = httpx.post(f"{service.url}/api/submissions", json=local, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403  # the service never reads its own disk for a caller
+    with open(shared_data / "materialsio" / "image" / "dog2.jpeg", "rb") as f:
+        r = httpx.post(
+            f"{service.url}/api/submissions/upload",
+            files={"file": ("dog2.jpeg", f)},
+            data={"metadata": '{"title": "A dog", "authors": ["B, Bob"], "visible_to": ["user:bob"]}'},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    service.wait_idle()
+    sub = service.open("remote", "bob").submission(r.json()["id"])
+    assert sub.status == "complete"
+    assert sub.source_id in {d.source_id for d in service.open("remote", "bob").datasets()}
+    assert sub.source_id not in {d.source_id for d in service.open("remote", "alice").datasets()}
