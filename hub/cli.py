@@ -20,12 +20,12 @@ def _hub(ctx: click.Context) -> Any:
 
     opts = ctx.obj
     if "hub" not in opts:
-        opts["hub"] = Hub(
-            opts["location"],
-            user=opts["user"],
-            groups=list(opts["groups"]) or None,
-            progress=not opts["quiet"],
-        )
+        kw: dict[str, Any] = {"progress": not opts["quiet"]}
+        if opts.get("token"):
+            kw["token"] = opts["token"]
+        if opts["user"] or opts["groups"]:
+            kw.update(user=opts["user"], groups=list(opts["groups"]) or None)
+        opts["hub"] = Hub(opts["location"], **kw)
     return opts["hub"]
 
 
@@ -57,15 +57,27 @@ class _Group(click.Group):
 )
 @click.option("--user", default=None, help="Act as this user (default: the hub's local owner).")
 @click.option("--group", "groups", multiple=True, help="A group of the user (repeatable).")
+@click.option(
+    "--token",
+    envvar="MATTERHUB_TOKEN",
+    default=None,
+    help="Bearer token: act as its user (for --hub http://..., the remote service).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.version_option(package_name="matterhub")
 @click.pass_context
 def main(
-    ctx: click.Context, location: str | None, user: str | None, groups: tuple[str, ...], quiet: bool
+    ctx: click.Context,
+    location: str | None,
+    user: str | None,
+    groups: tuple[str, ...],
+    token: str | None,
+    quiet: bool,
 ) -> None:
-    """MatterHub: a data and model hub for materials science."""
+    """MatterHub: a data and model hub for materials science.  ``--hub`` is a folder (the
+    embedded hub) or the URL of a hub service."""
     ctx.ensure_object(dict)
-    ctx.obj.update(location=location, user=user, groups=groups, quiet=quiet)
+    ctx.obj.update(location=location, user=user, groups=groups, token=token, quiet=quiet)
 
 
 @main.command()
@@ -417,8 +429,9 @@ def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
 
 from hub.notebooks.cli import COMMANDS as _NOTEBOOK_COMMANDS  # noqa: E402
 from hub.servables.cli import COMMANDS as _SERVABLE_COMMANDS  # noqa: E402
+from hub.service.cli import COMMANDS as _SERVICE_COMMANDS  # noqa: E402
 
-for _command in [*_SERVABLE_COMMANDS, *_NOTEBOOK_COMMANDS]:
+for _command in [*_SERVABLE_COMMANDS, *_NOTEBOOK_COMMANDS, *_SERVICE_COMMANDS]:
     main.add_command(_command)
 
 

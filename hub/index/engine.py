@@ -38,6 +38,9 @@ WRITER_HEAP = 128 * 1024 * 1024
 WRITER_THREADS = 2
 LOCK_WAIT_S = 120.0
 MAX_LIMIT = 10_000
+#: The deepest page ``offset + limit`` may reach (the engine allocates that many slots;
+#: past it, page with scroll, whose cost does not grow with depth).
+MAX_WINDOW = 1_000_000
 SCROLL_BATCH = 1_000
 
 
@@ -297,6 +300,11 @@ class SearchIndex:
             raise QueryError(
                 f"Max allowed limit is {MAX_LIMIT}, you requested {limit}; use hub.scroll() for more"
             )
+        if offset + limit > MAX_WINDOW:
+            raise QueryError(
+                f"offset + limit may reach {MAX_WINDOW} at most (got offset={offset}, limit={limit}); "
+                "page deeper with hub.scroll()"
+            )
         q = self.build_query(query, principal, filters=filters, kinds=kinds)
         specs = [FacetSpec.of(f) for f in facets]
         sort_keys = _sort_keys(sort)
@@ -350,6 +358,10 @@ class SearchIndex:
     ) -> tuple[list[Hit], int | None]:
         """One page of :meth:`scroll`: the hits after cursor ``after`` and the next cursor
         (None on the last page).  Cursors are stable across index updates (``seq`` only grows)."""
+        if not 1 <= size <= MAX_LIMIT:
+            raise QueryError(f"a scroll page holds 1 to {MAX_LIMIT} hits; got {size}")
+        if after is not None and not 0 <= after < 2**63:
+            raise QueryError(f"{after!r} is not a scroll cursor")
         q = self.build_query(query, principal, filters=filters, kinds=kinds)
         searcher = self.searcher()
         page = self._scroll_page(searcher, q, query, after, size)

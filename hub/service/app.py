@@ -92,4 +92,23 @@ def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worke
                 raise
             continue
         app.include_router(getattr(module, attr), prefix=prefix)
+    _optional_auth(app)
     return app
+
+
+def _optional_auth(app: FastAPI) -> None:
+    """Mark the bearer token optional in the OpenAPI schema (``security: [{HTTPBearer: []}, {}]``):
+    anonymous callers are welcome and see public things."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for ops in schema.get("paths", {}).values():
+                for op in ops.values():
+                    if isinstance(op, dict) and op.get("security") and {} not in op["security"]:
+                        op["security"].append({})
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

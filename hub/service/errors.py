@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.exceptions import AuthenticationError, HubError
+from hub.exceptions import AccessDeniedError, HubError
 
 log = logging.getLogger("matterhub.service")
 
@@ -48,10 +48,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
         status = exc.status_code
+        body = exc.to_dict()
+        principal = getattr(request.state, "principal", None)
+        if isinstance(exc, AccessDeniedError) and principal is not None and principal.user is None:
+            # an anonymous caller refused: authenticating may help, so 401 (RFC 9110 15.5.2)
+            status = 401
+            body.update(status=401, title="Not authenticated")
         if status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc.message)
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
-        return JSONResponse(jsonable_encoder(exc.to_dict()), status_code=status, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

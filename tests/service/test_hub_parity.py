@@ -203,6 +203,8 @@ def test_submissions_are_queued_and_run_by_the_worker(service: Any, shared_data:
     }
     r = httpx.post(f"{service.url}/api/submissions", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403 and "loopback" in r.json()["detail"]
+    anonymous = httpx.post(f"{service.url}/api/submissions", json=body)
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
     local = {**body, "source": str(shared_data / "materialsio" / "yaml")}
     r = httpx.post(f"{service.url}/api/submissions", json=local, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403  # the service never reads its own disk for a caller

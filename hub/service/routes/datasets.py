@@ -50,7 +50,7 @@ def dataset_files(ident: str, hub: CallerHub) -> list[dict[str, Any]]:
 def dataset_records(
     ident: str,
     hub: CallerHub,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**62),
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> list[dict[str, Any]]:
     return hub.dataset(ident).records(offset=offset, limit=limit)

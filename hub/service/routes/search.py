@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.index.engine import MAX_WINDOW
 from hub.service.deps import CallerHub
 
 router = APIRouter(tags=["search"])
@@ -27,7 +28,7 @@ class SearchRequest(BaseModel):
         None, description="Drill-down: {field: [values]} or {field: {gte, lte}}"
     )
     limit: int = Field(10, ge=0, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_WINDOW)
     sort: str | list[str] | None = Field(None, description="A field path, `-path` for descending")
     kinds: list[Literal["record", "dataset"]] | None = None
 
@@ -39,7 +40,9 @@ class ScrollRequest(BaseModel):
     filters: dict[str, Any] | None = None
     kinds: list[Literal["record", "dataset"]] | None = None
     size: int = Field(1000, ge=1, le=MAX_LIMIT)
-    after: int | None = Field(None, description="The cursor of the previous page (`next`)")
+    after: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="The cursor of the previous page (`next`)"
+    )
 
 
 @router.get("/search", summary="Search datasets and records you may see")
@@ -47,7 +50,7 @@ def search_get(
     hub: CallerHub,
     q: str = "*",
     limit: int = Query(10, ge=0, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_WINDOW),
     sort: str | None = None,
     facets: list[str] = Query(default=[]),  # noqa: B008
     kinds: list[Literal["record", "dataset"]] | None = Query(default=None),  # noqa: B008

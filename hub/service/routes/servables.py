@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.exceptions import ValidationError
+from hub.index.engine import MAX_WINDOW
 from hub.servables.codec import from_json, to_json
 from hub.service.deps import CallerHub
 
@@ -37,7 +38,7 @@ def list_servables(
     hub: CallerHub,
     q: str = "*",
     limit: int = Query(10, ge=0, le=10_000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_WINDOW),
 ) -> dict[str, Any]:
     return hub.servables(q, limit=limit, offset=offset).to_dict()
 

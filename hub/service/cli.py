@@ -1,0 +1,201 @@
+"""``matterhub serve``, ``matterhub user ...``, ``matterhub token ...`` and
+``matterhub openapi``: running and administering the hub service."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _hub(ctx: click.Context) -> Any:
+    from hub.cli import _hub as open_hub
+
+    return open_hub(ctx)
+
+
+def _users(ctx: click.Context) -> tuple[Any, Any]:
+    hub = _hub(ctx)
+    if not hasattr(hub, "users"):
+        raise click.UsageError("manage users on the service's own hub folder (or through its REST API)")
+    return hub.users, hub.principal
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8750, show_default=True, type=int)
+@click.option("--catalog", default=None, help="Catalog URL, e.g. postgresql+psycopg://user@host/db (saved).")
+@click.option(
+    "--store", default=None, help="Blob store: a folder or any fsspec URL such as s3://bucket/hub (saved)."
+)
+@click.option("--admin", default="admin", show_default=True, help="The admin user created at first start.")
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a new admin token here (mode 600) instead of printing it.",
+)
+@click.option(
+    "--allow-private-urls", is_flag=True, help="Let URL submissions read loopback/private addresses."
+)
+@click.option("--max-upload-mb", type=int, default=None, help="Largest upload accepted (default 10 GiB).")
+@click.option("--submission-threads", type=int, default=1, show_default=True)
+@click.option("--log-level", default="info", show_default=True)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    catalog: str | None,
+    store: str | None,
+    admin: str,
+    token_file: str | None,
+    allow_private_urls: bool,
+    max_upload_mb: int | None,
+    submission_threads: int,
+    log_level: str,
+) -> None:
+    """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE."""
+    import uvicorn
+
+    from hub.client import Hub
+    from hub.service import create_app
+    from hub.service.settings import ServiceSettings
+
+    opts = ctx.obj
+    hub = Hub(opts["location"], progress=False, catalog=catalog, store=store)
+    hub.users.ensure_user(admin, ["admin"])
+    if not hub.users.tokens(hub.principal, admin) or token_file:
+        token, _ = hub.users.create_token(hub.principal, admin, label="created by matterhub serve")
+        if token_file:
+            path = Path(token_file)
+            path.write_text(token + "\n")
+            os.chmod(path, 0o600)
+            click.echo(f"admin token for {admin!r} written to {path}")
+        else:
+            click.echo(f"admin token for {admin!r} (shown once; the hub keeps only its hash):\n  {token}")
+    settings = ServiceSettings(
+        max_upload_bytes=(max_upload_mb or 0) * 1024 * 1024,
+        allow_private_urls=allow_private_urls,
+        submission_threads=submission_threads,
+        admin=admin,
+    )
+    app = create_app(hub, settings)
+    click.echo(f"MatterHub {hub.home} serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+    finally:
+        hub.close()
+
+
+@click.group()
+def user() -> None:
+    """Users and their groups of a shared hub (admins)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--group", "groups", multiple=True, help="A group (repeatable): admin, curators, any lab.")
+@click.pass_context
+def user_add(ctx: click.Context, name: str, groups: tuple[str, ...]) -> None:
+    users, me = _users(ctx)
+    click.echo(json.dumps(users.create_user(me, name, groups).to_dict()))
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    users, me = _users(ctx)
+    for u in users.users(me):
+        click.echo(f"{u.name}\t{','.join(u.groups)}")
+
+
+@user.command("groups")
+@click.argument("name")
+@click.argument("groups", nargs=-1)
+@click.pass_context
+def user_groups(ctx: click.Context, name: str, groups: tuple[str, ...]) -> None:
+    """Set NAME's groups to GROUPS."""
+    users, me = _users(ctx)
+    click.echo(json.dumps(users.set_groups(me, name, groups).to_dict()))
+
+
+@user.command("delete")
+@click.argument("name")
+@click.pass_context
+def user_delete(ctx: click.Context, name: str) -> None:
+    users, me = _users(ctx)
+    users.delete_user(me, name)
+    click.echo(f"deleted {name}")
+
+
+@click.group()
+def token() -> None:
+    """Bearer tokens (stored hashed; a new token is shown once)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="")
+@click.option("--days", type=float, default=None, help="Expire after this many days.")
+@click.pass_context
+def token_create(ctx: click.Context, name: str, label: str, days: float | None) -> None:
+    users, me = _users(ctx)
+    expires = _dt.timedelta(days=days) if days else None
+    tok, info = users.create_token(me, name, label, expires)
+    click.echo(tok)
+    click.echo(f"(token {info.id} for {name}; shown once)", err=True)
+
+
+@token.command("list")
+@click.argument("name")
+@click.pass_context
+def token_list(ctx: click.Context, name: str) -> None:
+    users, me = _users(ctx)
+    for t in users.tokens(me, name):
+        click.echo(json.dumps(t.to_dict()))
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: str) -> None:
+    users, me = _users(ctx)
+    users.revoke_token(me, token_id)
+    click.echo(f"revoked {token_id}")
+
+
+def openapi_schema() -> dict[str, Any]:
+    """The service's OpenAPI schema (what ``openapi.json`` at the repository root holds)."""
+    import tempfile
+
+    from hub.client import Hub
+    from hub.service import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = Hub(tmp, progress=False)
+        try:
+            schema: dict[str, Any] = create_app(hub, start_worker=False).openapi()
+        finally:
+            hub.close()
+    return schema
+
+
+@click.command()
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write here (default stdout)."
+)
+def openapi(output: str | None) -> None:
+    """Print (or write) the service's OpenAPI schema."""
+    text = json.dumps(openapi_schema(), indent=2, sort_keys=True) + "\n"
+    if output:
+        Path(output).write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
+COMMANDS = [serve, user, token, openapi]
