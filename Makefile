@@ -7,7 +7,7 @@ DEMO_HUB ?= .demo-hub
 SERVE  ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint format envfiles schemas clean system-deps
+.PHONY: demo test bench lint format envfiles schemas openapi clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ envfiles: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m hub.records.schema
+
+## The REST API's schema, committed; a test fails when the served one differs.
+openapi: $(STAMP)
+	$(BIN)/matterhub openapi -o openapi.json
 
 clean:
 	rm -rf $(DEMO_HUB) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

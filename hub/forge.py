@@ -58,6 +58,7 @@ from hub.client import Hub
 from hub.exceptions import HubError, IntegrityError, ValidationError
 from hub.index.analysis import parse_date
 from hub.index.results import Hit, SearchResult
+from hub.remote import RemoteHub
 
 #: Most results one :meth:`Forge.search` returns (the search engine's page limit).
 SEARCH_LIMIT = 10_000
@@ -242,11 +243,11 @@ class Forge:
             hub = Hub()
         elif isinstance(hub, str | os.PathLike):
             hub = Hub(hub)
-        elif not isinstance(hub, Hub):
+        elif not isinstance(hub, Hub | RemoteHub):
             raise ValidationError(
                 f"Forge needs a Hub, a hub folder or None (the default hub); got {type(hub).__name__}"
             )
-        self.hub: Hub = hub
+        self.hub: Hub = hub  # type: ignore[assignment]  (a RemoteHub has the same API)
         self._groups: list[_Group] = []
 
     def __repr__(self) -> str:

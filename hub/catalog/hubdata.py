@@ -80,8 +80,12 @@ def hub_of(data: Any) -> Hub:
             hub = _opened.get(key)
         if hub is None:
             from hub.client import Hub
+            from hub.remote import is_remote
 
-            hub = Hub(data.hub, user=data.user, groups=list(data.groups) or None, progress=False)
+            if is_remote(data.hub):  # the token comes from $MATTERHUB_TOKEN in a new process
+                hub = Hub(data.hub, progress=False)
+            else:
+                hub = Hub(data.hub, user=data.user, groups=list(data.groups) or None, progress=False)
             _opened[key] = hub
     return hub
 
@@ -242,13 +246,24 @@ def add(cat: Catalog, name: str, reader: BaseReader, **metadata: Any) -> str:
     return token
 
 
-def _heads(hub: Hub, files: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
+def _heads(hub: Hub, source_id: str, files: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
     out = {}
     for f in files:
         if str(f["path"]).lower().endswith(".nc"):
-            with hub._store.open(f["sha256"], verify=False) as fh:
+            with hub.open(source_id, f["path"], verify=False) as fh:
                 out[f["sha256"]] = fh.read(8)
     return out
+
+
+def file_location(hub: Hub, source_id: str, f: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """Where a reader reads a dataset file: the blob in an embedded hub's store, or the
+    service's file URL for a remote hub (with the caller's token as a header)."""
+    from hub.remote import RemoteHub
+
+    if isinstance(hub, RemoteHub):
+        headers = hub.auth_headers
+        return hub.file_url(source_id, f["path"]), ({"headers": headers} if headers else None)
+    return hub._store.url_of(f["sha256"]), None
 
 
 def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalog:
@@ -282,28 +297,34 @@ def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalo
         if group:
             group_counts[group] = group_counts.get(group, 0) + 1
     cat = Catalog(metadata=_dataset_metadata(ds, hub))
-    heads = _heads(hub, files)
+    heads = _heads(hub, ds.source_id, files)
     stores: dict[str, list[Mapping[str, Any]]] = {}
     for f in files:
         store = zarr_store_of(f["path"])
         if store is not None:
             stores.setdefault(store, []).append(f)
             continue
+        url, options = file_location(hub, ds.source_id, f)
         reader = file_reader(
             f["path"],
-            hub._store.url_of(f["sha256"]),
+            url,
             sha256=f["sha256"],
             record=by_path.get(f["path"]),
             head=heads.get(f["sha256"]),
             metadata={"length": f["length"], "mime_type": f.get("mime_type")},
+            storage_options=options,
         )
         if reader is not None:
             add(cat, f["path"], reader)
     for store, members in sorted(stores.items()):
-        refs = {m["path"][len(store) + 1 :]: [hub._store.url_of(m["sha256"])] for m in members}
+        refs = {m["path"][len(store) + 1 :]: [file_location(hub, ds.source_id, m)[0]] for m in members}
+        ref_options: dict[str, Any] = {"fo": refs}
+        remote_options = file_location(hub, ds.source_id, members[0])[1]
+        if remote_options:
+            ref_options.update(remote_protocol="http", remote_options=remote_options)
         data = datatypes.Zarr(
             url="reference://",
-            storage_options={"fo": refs},
+            storage_options=ref_options,
             metadata={"path": store, "filename": PurePosixPath(store).name},
         )
         add(cat, store, ArrayReader(data), length=sum(int(m["length"]) for m in members))

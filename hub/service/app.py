@@ -21,10 +21,10 @@ API_PREFIX = "/api"
 
 #: Routers of other APIs the service speaks, mounted when their module is installed:
 #: (module, attribute, prefix).
-EXTRA_ROUTERS: list[tuple[str, str, str]] = [
-    ("hub.service.globus", "router", "/globus-search"),
-    ("hub.service.optimade", "router", "/optimade"),
-]
+EXTRA_ROUTERS: dict[str, tuple[str, str, str]] = {
+    "globus": ("hub.service.globus", "router", "/globus-search"),
+    "optimade": ("hub.service.optimade", "router", "/optimade"),
+}
 
 info_router = APIRouter(tags=["info"])
 
@@ -84,7 +84,9 @@ def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worke
         users.router,
     ):
         app.include_router(module, prefix=API_PREFIX)
-    for module_name, attr, prefix in EXTRA_ROUTERS:
+    for api, (module_name, attr, prefix) in EXTRA_ROUTERS.items():
+        if api not in settings.apis:
+            continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -32,11 +32,16 @@ class ServiceSettings:
     submission_threads: int = 1
     #: Admin user created at first start, whose token is printed once (``matterhub serve``).
     admin: str = "admin"
+    #: The other APIs to serve besides MatterHub's own (``MATTERHUB_SERVICE_APIS=globus,optimade``).
+    apis: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.max_upload_bytes:
             self.max_upload_bytes = _env_int("MAX_UPLOAD_BYTES", 10 * 1024**3)
         self.allow_private_urls = self.allow_private_urls or _env_bool("ALLOW_PRIVATE_URLS", False)
+        if not self.apis:
+            value = os.environ.get("MATTERHUB_SERVICE_APIS", "globus,optimade")
+            self.apis = tuple(a.strip() for a in value.split(",") if a.strip())
 
     def check_source_url(self, url: str) -> None:
         """Refuse URLs whose host resolves to a loopback, private, link-local or reserved

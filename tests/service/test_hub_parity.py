@@ -221,3 +221,29 @@ def test_submissions_are_queued_and_run_by_the_worker(service: Any, shared_data:
     assert sub.status == "complete"
     assert sub.source_id in {d.source_id for d in service.open("remote", "bob").datasets()}
     assert sub.source_id not in {d.source_id for d in service.open("remote", "alice").datasets()}
+
+
+def test_intake_catalogs_read_the_same_data(as_user: Any, data: dict[str, Any]) -> None:
+    hub = as_user("alice")
+    cat = hub.catalog()
+    assert set(cat) == {data["public"], data["lab"]}
+    crystals = cat[data["public"]].read()
+    frame = crystals["structures"].read()
+    assert len(frame) == 4
+    structure_files = [name for name in crystals if name.endswith(".cif")]
+    frame = crystals[structure_files[0]].read()
+    import ase.io
+
+    truth = ase.io.read(data["src"] / "crystals" / structure_files[0])
+    assert frame.atoms[0].get_chemical_formula() == truth.get_chemical_formula()
+    hits = hub.search("material.elements:Al", kinds=["record"]).to_catalog()
+    assert data["public"] in list(hits)
+
+
+def test_forge_helpers_work_on_both(as_user: Any, data: dict[str, Any]) -> None:
+    from hub.forge import Forge
+
+    forge = Forge(as_user("bob"))
+    found = forge.match_elements(["Al", "O"]).search(limit=10)
+    assert len(found) == 1
+    assert "Al" in found[0]["material"]["elements"]
