@@ -229,6 +229,18 @@ class ServableCatalog:
             )
         return bool(found)
 
+    def run_acl(self, row: ServableRow) -> frozenset[str]:
+        """The principals a version runs for (its ``run`` ACL rows; they never change)."""
+        with self._sessions() as s:
+            found = s.scalars(
+                select(ServableACL.principal).where(
+                    ServableACL.servable_id == row.id,
+                    ServableACL.version == row.version,
+                    ServableACL.right == RUN,
+                )
+            )
+            return frozenset(found)
+
     def set_status(self, servable_id: str, version: int, status: str) -> ServableRow:
         with self._sessions.begin() as s:
             row = s.get(ServableRow, (servable_id, version))

@@ -134,8 +134,15 @@ class _Resolved:
     timeout_s: float | None
     memory_mb: int | None
     may_run: list[str]
-    #: Whether this service's principal may run it (ACL rows of a version never change).
-    runnable_here: bool = False
+    #: The principals the version runs for (ACL rows of a version never change).  The cache
+    #: of resolved versions is shared by every principal's view, so it keeps the ACL, never
+    #: an answer for one principal.
+    run_acl: frozenset[str] = frozenset()
+
+    def runnable_by(self, principal: Principal) -> bool:
+        if principal.is_admin or (principal.user is not None and self.row.owner == principal.user):
+            return True
+        return not self.run_acl.isdisjoint(principal.tokens())
 
 
 class ServableService:
@@ -494,7 +501,7 @@ class ServableService:
             )
         resolved = _Resolved(
             row=row,
-            runnable_here=self._db.may_run(self.principal, row),
+            run_acl=self._db.run_acl(row),
             method=md.servable.run,
             spec=spec,
             cache=md.dlhub.cache,
@@ -583,7 +590,7 @@ class ServableService:
                     else ""
                 )
             )
-        if not r.runnable_here:
+        if not r.runnable_by(self.principal):
             raise AccessDeniedError(
                 f"{self.principal.name} may see {row.id}@{row.version} but not run it; "
                 f"it runs for {', '.join(r.may_run)} (ask its owner, {row.owner})"

@@ -226,7 +226,8 @@ def test_submissions_are_queued_and_run_by_the_worker(service: Any, shared_data:
 def test_intake_catalogs_read_the_same_data(as_user: Any, data: dict[str, Any]) -> None:
     hub = as_user("alice")
     cat = hub.catalog()
-    assert set(cat) == {data["public"], data["lab"]}
+    assert set(cat) == {d.source_id for d in hub.datasets()}
+    assert data["public"] in set(cat) and len(cat) == 2
     crystals = cat[data["public"]].read()
     frame = crystals["structures"].read()
     assert len(frame) == 4
@@ -247,3 +248,24 @@ def test_forge_helpers_work_on_both(as_user: Any, data: dict[str, Any]) -> None:
     found = forge.match_elements(["Al", "O"]).search(limit=10)
     assert len(found) == 1
     assert "Al" in found[0]["material"]["elements"]
+
+
+def test_who_may_run_is_checked_per_caller(service: Any, kind: str) -> None:
+    """Views of one hub share a cache of resolved servables: it must never carry one
+    caller's right to run into another caller's request."""
+    alice = service.open(kind, "alice")
+    name = alice.publish_servable(
+        alice.describe(
+            _scale,
+            name=f"lab-only-{kind}",
+            title="Lab only",
+            visible_to=["public"],
+            runnable_by=["group:lab"],
+        )
+    )
+    assert alice.run(name, [1.0]) == [2.0]  # resolved and cached by alice's run
+    with pytest.raises(AccessDeniedError):
+        service.open(kind, "bob").run(name, [1.0])
+    with pytest.raises((AccessDeniedError, AuthenticationError)):
+        service.open(kind, None).run(name, [1.0])
+    assert service.open(kind, "bob").servable(name).owner == "alice"  # bob may see it

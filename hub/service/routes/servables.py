@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +28,9 @@ class RunRequest(BaseModel):
     inputs: Any = Field(..., description="The servable's input (arrays as {__ndarray__: ...})")
     parameters: dict[str, Any] | None = None
     asynchronous: bool = Field(False, description="Return a task at once instead of the output")
+    arrays: Literal["base64", "lists"] = Field(
+        "base64", description="Output arrays as exact base64 ({__ndarray__: ...}) or as nested lists"
+    )
     batch: bool | None = Field(
         None, description="`inputs` is a list of inputs, one output each (default: decided from the schema)"
     )
@@ -93,7 +96,7 @@ def run_servable(owner: str, name: str, body: RunRequest, hub: CallerHub) -> dic
     out = hub.run(f"{owner}/{name}", inputs, body.parameters, body.asynchronous, batch=body.batch)
     if body.asynchronous:
         return {"task": out.to_dict()}
-    return {"output": to_json(out)}
+    return {"output": to_json(out, arrays=body.arrays)}
 
 
 @router.post("/servables/{owner}/{name}/deprecate", summary="Mark a servable deprecated (owner/admin)")
