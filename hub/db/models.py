@@ -205,6 +205,8 @@ class ServableTaskRow(Base):
     stderr: Mapped[str] = mapped_column(Text, default="")
     timings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The run's inputs, parameters and limits (a blob), so a restart can run it again.
+    inputs_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     host: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

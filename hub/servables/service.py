@@ -42,6 +42,7 @@ from hub.db.models import ServableRow, ServableTaskRow
 from hub.exceptions import (
     AccessDeniedError,
     InputValidationError,
+    NotFoundError,
     NotRunnableError,
     ValidationError,
 )
@@ -248,17 +249,47 @@ class ServableService:
         self.close()
 
     def _recover_interrupted(self) -> None:
+        """Tasks left pending or running by a process of this host that died (a restart, a
+        SIGKILL) run again from their saved inputs; those without saved inputs fail clearly."""
         host = socket.gethostname()
         for row in self._db.unfinished_tasks():
             if row.host == host and row.pid and not _pid_alive(row.pid):
-                self._db.update_task(
-                    row.id,
-                    status=FAILED,
-                    error={
-                        "kind": "error",
-                        "message": "the process that ran this task stopped before it finished; run it again",
-                    },
-                )
+                try:
+                    self._resume(row)
+                except Exception as exc:
+                    self._db.update_task(
+                        row.id,
+                        status=FAILED,
+                        error={
+                            "kind": "error",
+                            "message": "the process that ran this task stopped before it finished, and the "
+                            f"task could not be resumed ({exc}); run it again",
+                        },
+                    )
+
+    def _resume(self, row: ServableTaskRow) -> None:
+        if not row.inputs_sha:
+            raise NotFoundError("its inputs were not saved")
+        saved = codec.safe_loads(self.store.get_bytes(row.inputs_sha))
+        owner = Principal(row.owner) if row.owner != "anonymous" else Principal(None)
+        view = self.acting_as(owner)
+        r = view._resolve(f"{row.servable_id}@{row.version}")
+        if not r.runnable_by(owner) or r.spec is None:
+            raise AccessDeniedError(f"{row.owner} may no longer run {row.servable_id}@{row.version}")
+        now = self._db.now()
+        timings = {**dict(row.timings or {}), "resumed_at": now.isoformat()}
+        self._db.update_task(row.id, status=PENDING, pid=os.getpid(), timings=timings)
+        self._start_job(
+            row.id,
+            r,
+            saved["values"],
+            saved["params"],
+            saved["batch"],
+            saved["key"],
+            saved["limits"],
+            now,
+            True,
+        )
 
     # -- describe and publish ---------------------------------------------------------------
 
@@ -646,6 +677,8 @@ class ServableService:
     ) -> Task:
         task_id = uuid.uuid4().hex
         now = self._db.now()
+        saved = {"values": values, "params": params, "batch": is_batch, "key": key, "limits": limits}
+        inputs_sha = self.store.put_bytes(codec.dumps(saved, shm_threshold=1 << 62))
         self._db.add_task(
             ServableTaskRow(
                 id=task_id,
@@ -656,13 +689,31 @@ class ServableService:
                 batch=is_batch,
                 n_inputs=len(values) if is_batch else 1,
                 timings={"queued_at": now.isoformat()},
+                inputs_sha=inputs_sha,
                 pid=os.getpid(),
                 host=socket.gethostname(),
                 created_at=now,
                 updated_at=now,
             )
         )
-        fut = self._pool().submit(self._job, task_id, r, values, params, is_batch, key, limits, now)
+        self._start_job(task_id, r, values, params, is_batch, key, limits, now)
+        return self.task(task_id)
+
+    def _start_job(
+        self,
+        task_id: str,
+        r: _Resolved,
+        values: Any,
+        params: dict[str, Any],
+        is_batch: bool,
+        key: str | None,
+        limits: dict[str, Any],
+        queued: Any,
+        resumed: bool = False,
+    ) -> None:
+        fut = self._pool().submit(
+            self._job, task_id, r, values, params, is_batch, key, limits, queued, resumed
+        )
         with self._lock:
             self._futures[task_id] = fut
 
@@ -671,7 +722,6 @@ class ServableService:
                 self._futures.pop(t, None)
 
         fut.add_done_callback(forget)
-        return self.task(task_id)
 
     def _job(
         self,
@@ -683,6 +733,7 @@ class ServableService:
         key: str | None,
         limits: dict[str, Any],
         queued: Any,
+        resumed: bool = False,
     ) -> None:
         started = self._db.now()
         timings: dict[str, Any] = {
@@ -690,6 +741,8 @@ class ServableService:
             "started_at": started.isoformat(),
             "queue_ms": (started - queued).total_seconds() * 1000,
         }
+        if resumed:
+            timings["resumed_at"] = queued.isoformat()
         self._db.update_task(task_id, status=RUNNING, timings=timings)
         try:
             sha = self._db.cached(key) if key is not None else None

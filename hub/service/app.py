@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,6 +56,8 @@ def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worke
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if start_worker:
             worker.start()
+            # the servable service resumes tasks a previous process left unfinished
+            await asyncio.to_thread(lambda: hub._servables)
         try:
             yield
         finally:
