@@ -32,6 +32,7 @@ from hub.db.models import SubmissionRow
 from hub.exceptions import AccessDeniedError, ConflictError, HubError, NotFoundError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
+from hub.index.journal import IndexJournal
 from hub.index.results import Hit, SearchResult
 from hub.index.sync import rebuild, sync_name
 from hub.records.dataset import source_id_of
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
     from hub.servables.service import PublishedServable, ServableService
     from hub.servables.tasks import Task
     from hub.users import Users
+
+
+#: What :meth:`Hub.search` and :meth:`Hub.scroll` find unless told otherwise (servables are
+#: searched with :meth:`Hub.servables`).
+DATA_KINDS = ("dataset", "record")
 
 
 class Hub:
@@ -97,11 +103,14 @@ class Hub:
         self._store = BlobStore(self.config.store)
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
+        self._journal = IndexJournal(self.config.index)
         self._servable_service: ServableService | None = None
         self._root: Hub = self
         self._recover_interrupted()
         if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
             self.rebuild_index()
+        # changes a killed process committed to the catalog but not to the index
+        self._journal.recover(self._sync_index)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -210,6 +219,7 @@ class Hub:
         pipeline = self._pipeline(progress)
         src = os.fspath(source)
         sub_id = pipeline.create(src, request)
+        self._journal.begin(request.name)
         return self._indexed(pipeline.run(sub_id, src, request))
 
     def enqueue(
@@ -258,12 +268,15 @@ class Hub:
             self._catalog.update_submission(
                 row.id, status="queued", steps=new_steps(), errors=[], message=None
             )
+        self._journal.begin(row.source_name)
         return self._indexed(self._pipeline(progress).run(row.id, row.source, request))
 
     def _indexed(self, sub: Submission) -> Submission:
         """Bring the search index up to date with a submission that reached the catalog."""
         if sub.ok:
             self._sync_index(sub.source_name)
+        else:
+            self._journal.end(sub.source_name)
         return sub
 
     def _sync_index(self, source_name: str) -> None:
@@ -277,6 +290,8 @@ class Hub:
                 RuntimeWarning,
                 stacklevel=3,
             )
+        finally:
+            self._journal.end(source_name)
 
     def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
         """Run a failed or interrupted submission again, with the same source and metadata."""
@@ -287,6 +302,7 @@ class Hub:
             )
         request = SubmissionRequest.model_validate(row.options)
         self._catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
+        self._journal.begin(row.source_name)
         return self._indexed(self._pipeline(progress).run(row.id, row.source, request))
 
     def submission(self, submission_id: str) -> Submission:
@@ -310,6 +326,7 @@ class Hub:
         verdict = "accepted" if accept else "rejected"
         note = f"{verdict} by {self.principal.name}" + (f": {reason}" if reason else "")
         steps = [{**s, "status": "done", "detail": note} if s["name"] == "curate" else s for s in row.steps]
+        self._journal.begin(row.source_name)
         if accept:
             self._catalog.set_status(row.source_id, PUBLISHED)
             self._catalog.update_submission(row.id, status="complete", steps=steps, message=note)
@@ -417,6 +434,7 @@ class Hub:
             ]
             return doc, records
 
+        self._journal.begin(prev.source_name)
         self._catalog.publish(
             source_name=prev.source_name,
             owner=prev.owner,
@@ -554,7 +572,7 @@ class Hub:
             limit=limit,
             offset=offset,
             sort=sort,
-            kinds=kinds,
+            kinds=kinds or DATA_KINDS,
         )
         result.hub = self
         return result
@@ -574,7 +592,7 @@ class Hub:
         self, q: str = "*", *, filters: dict[str, Any] | None = None, kinds: Sequence[str] | None = None
     ) -> Iterator[Hit]:
         """Every hit of ``q`` you may see, in a stable order, with no cap."""
-        return self._index.scroll(q, self.principal, filters=filters, kinds=kinds)
+        return self._index.scroll(q, self.principal, filters=filters, kinds=kinds or DATA_KINDS)
 
     def scroll_page(
         self,
@@ -587,7 +605,7 @@ class Hub:
     ) -> tuple[list[Hit], int | None]:
         """One page of :meth:`scroll` and the cursor of the next (None after the last)."""
         return self._index.scroll_page(
-            q, self.principal, filters=filters, kinds=kinds, after=after, size=size
+            q, self.principal, filters=filters, kinds=kinds or DATA_KINDS, after=after, size=size
         )
 
     def fields(self) -> dict[str, dict[str, int]]:

@@ -247,7 +247,7 @@ class Forge:
             raise ValidationError(
                 f"Forge needs a Hub, a hub folder or None (the default hub); got {type(hub).__name__}"
             )
-        self.hub: Hub = hub  # type: ignore[assignment]  (a RemoteHub has the same API)
+        self.hub: Hub = hub  # a RemoteHub has the same API
         self._groups: list[_Group] = []
 
     def __repr__(self) -> str:

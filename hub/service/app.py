@@ -50,7 +50,7 @@ def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worke
     a test of the API alone may not want to).
     """
     settings = settings or ServiceSettings()
-    worker = SubmissionWorker(hub, settings.submission_threads)
+    worker = SubmissionWorker(hub, settings.submission_threads, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,12 +91,12 @@ def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worke
         if api not in settings.apis:
             continue
         try:
-            module = importlib.import_module(module_name)
+            extra = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
             continue
-        app.include_router(getattr(module, attr), prefix=prefix)
+        app.include_router(getattr(extra, attr), prefix=prefix)
     _optional_auth(app)
     return app
 

@@ -27,7 +27,7 @@ def caller(
     """The principal of the request's bearer token; anonymous without a token."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     token = credentials.credentials if credentials is not None else None
     if token is None:
         header = request.headers.get("authorization", "")

@@ -36,7 +36,6 @@ RESULT_SCHEMA: dict[str, Any] = {
     },
     "required": ["gmeta", "total", "count", "has_next_page"],
 }
-OBJECT: dict[str, Any] = {"type": "object"}
 
 
 def _ok(schema: dict[str, Any], description: str) -> dict[int | str, dict[str, Any]]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.index.engine import MAX_WINDOW
 from hub.service.deps import CallerHub
+from hub.service.lanes import in_search_lane
 
 router = APIRouter(tags=["search"])
 
@@ -46,7 +47,7 @@ class ScrollRequest(BaseModel):
 
 
 @router.get("/search", summary="Search datasets and records you may see")
-def search_get(
+async def search_get(
     hub: CallerHub,
     q: str = "*",
     limit: int = Query(10, ge=0, le=MAX_LIMIT),
@@ -55,26 +56,32 @@ def search_get(
     facets: list[str] = Query(default=[]),  # noqa: B008
     kinds: list[Literal["record", "dataset"]] | None = Query(default=None),  # noqa: B008
 ) -> dict[str, Any]:
-    return hub.search(q, facets=facets, limit=limit, offset=offset, sort=sort, kinds=kinds).to_dict()
+    return await in_search_lane(
+        lambda: hub.search(q, facets=facets, limit=limit, offset=offset, sort=sort, kinds=kinds).to_dict()
+    )
 
 
 @router.post("/search", summary="Search with facets, filters and sorting")
-def search_post(body: SearchRequest, hub: CallerHub) -> dict[str, Any]:
-    return hub.search(
-        body.q,
-        facets=body.facets,
-        filters=body.filters,
-        limit=body.limit,
-        offset=body.offset,
-        sort=body.sort,
-        kinds=body.kinds,
-    ).to_dict()
+async def search_post(body: SearchRequest, hub: CallerHub) -> dict[str, Any]:
+    return await in_search_lane(
+        lambda: hub.search(
+            body.q,
+            facets=body.facets,
+            filters=body.filters,
+            limit=body.limit,
+            offset=body.offset,
+            sort=body.sort,
+            kinds=body.kinds,
+        ).to_dict()
+    )
 
 
 @router.post("/search/scroll", summary="Every hit, a page at a time, in a stable order (no cap)")
-def search_scroll(body: ScrollRequest, hub: CallerHub) -> dict[str, Any]:
-    hits, cursor = hub.scroll_page(
-        body.q, filters=body.filters, kinds=body.kinds, after=body.after, size=body.size
+async def search_scroll(body: ScrollRequest, hub: CallerHub) -> dict[str, Any]:
+    hits, cursor = await in_search_lane(
+        lambda: hub.scroll_page(
+            body.q, filters=body.filters, kinds=body.kinds, after=body.after, size=body.size
+        )
     )
     return {
         "hits": [{"id": h.id, "kind": h.kind, "document": h.document} for h in hits],

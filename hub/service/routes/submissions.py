@@ -60,7 +60,7 @@ def _queue(hub: Any, request: Request, source: str, meta: SubmissionMetadata) ->
     title, authors = fields.pop("title"), fields.pop("authors")
     sub = hub.enqueue(source, title, authors, **fields)
     _worker(request).put(sub.id)
-    return sub.to_dict()  # type: ignore[no-any-return]
+    return sub.to_dict()
 
 
 @router.post("/submissions", status_code=202, summary="Submit a dataset from a URL (queued; poll its status)")
