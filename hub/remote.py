@@ -717,6 +717,70 @@ class RemoteHub:
     def stats(self) -> dict[str, Any]:
         return self.info()
 
+    @property
+    def users(self) -> RemoteUsers:
+        """Users, groups and tokens (admins manage users; everyone their own tokens)."""
+        return RemoteUsers(self)
+
+
+class RemoteUsers:
+    """Users, groups and tokens of a hub service: the twin of :class:`hub.users.Users`
+    (same methods; ``actor`` is accepted for symmetry; the service acts as the token's user)."""
+
+    def __init__(self, hub: RemoteHub) -> None:
+        self._hub = hub
+
+    def create_user(self, actor: Any, name: str, groups: Iterable[str] = ()) -> Any:
+        from hub.users import User
+
+        b = self._hub._post("/users", json={"name": name, "groups": list(groups)})
+        return User(b["name"], tuple(b["groups"]), b["created_at"])
+
+    def user(self, actor: Any, name: str) -> Any:
+        from hub.users import User
+
+        b = self._hub._get(f"/users/{quote(name, safe='')}")
+        return User(b["name"], tuple(b["groups"]), b["created_at"])
+
+    def users(self, actor: Any) -> list[Any]:
+        from hub.users import User
+
+        return [User(b["name"], tuple(b["groups"]), b["created_at"]) for b in self._hub._get("/users")]
+
+    def set_groups(self, actor: Any, name: str, groups: Iterable[str]) -> Any:
+        from hub.users import User
+
+        b = self._hub._request("PUT", f"/users/{quote(name, safe='')}/groups", json={"groups": list(groups)})
+        return User(b["name"], tuple(b["groups"]), b["created_at"])
+
+    def delete_user(self, actor: Any, name: str) -> None:
+        self._hub._request("DELETE", f"/users/{quote(name, safe='')}")
+
+    def groups(self, actor: Any) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = self._hub._get("/groups")
+        return out
+
+    def create_token(
+        self, actor: Any, user: str | None = None, label: str = "", expires_in: _dt.timedelta | None = None
+    ) -> tuple[str, Any]:
+        from hub.users import TokenInfo
+
+        body: dict[str, Any] = {"user": user, "label": label}
+        if expires_in is not None:
+            body["expires_in_days"] = expires_in.total_seconds() / 86400
+        b = self._hub._post("/tokens", json=body)
+        token = b.pop("token")
+        return token, TokenInfo(**b)
+
+    def tokens(self, actor: Any, user: str | None = None) -> list[Any]:
+        from hub.users import TokenInfo
+
+        params = {"user": user} if user else {}
+        return [TokenInfo(**b) for b in self._hub._get("/tokens", params=params)]
+
+    def revoke_token(self, actor: Any, token_id: str) -> None:
+        self._hub._request("DELETE", f"/tokens/{quote(token_id, safe='')}")
+
 
 class _ProgressReader:
     """A file whose reads advance a tqdm bar (an upload's progress)."""

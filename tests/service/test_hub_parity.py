@@ -269,3 +269,26 @@ def test_who_may_run_is_checked_per_caller(service: Any, kind: str) -> None:
     with pytest.raises((AccessDeniedError, AuthenticationError)):
         service.open(kind, None).run(name, [1.0])
     assert service.open(kind, "bob").servable(name).owner == "alice"  # bob may see it
+
+
+def test_users_and_tokens_through_both(service: Any, kind: str) -> None:
+    root = service.open(kind, "root")
+    me = root.principal
+    name = f"dave-{kind}"
+    root.users.create_user(me, name, ["lab"])
+    assert name in [u.name for u in root.users.users(me)]
+    token, info = root.users.create_token(me, name, label="parity")
+    assert token.startswith("mh_") and info.user == name
+    from hub import Hub
+
+    dave = Hub(service.url, token=token, progress=False)
+    assert dave.principal.user == name and "lab" in dave.principal.groups
+    assert [t.id for t in dave.users.tokens(dave.principal)] == [info.id]
+    with pytest.raises(AccessDeniedError):
+        dave.users.users(dave.principal)  # not an admin
+    dave.users.revoke_token(dave.principal, info.id)
+    with pytest.raises(AuthenticationError):
+        dave.datasets()
+    dave.close()
+    root.users.delete_user(me, name)
+    assert name not in [u.name for u in root.users.users(me)]
