@@ -15,6 +15,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[all,dev]"
+	$(BIN)/python -m hub.widgets.jupyterlab.build --develop
 	touch $(STAMP)
 
 ## Debian packages the tests need: chromium (Playwright browser tests) and PostgreSQL (the
@@ -66,3 +67,4 @@ openapi: $(STAMP)
 
 clean:
 	rm -rf $(DEMO_HUB) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf widgets/labextension/lib widgets/labextension/tsconfig.tsbuildinfo widgets/jupyterlab/labextensions
