@@ -1,0 +1,145 @@
+"""CDI study benchmark (see ../shared/design/BENCHMARKS.md).
+
+Diffraction patterns per second inverted into structure and phase: a pair of
+networks (structure, then phase) through ``hub.run`` (schema check, access
+check, the worker pool keeping the models loaded) side by side with the same
+two Keras files called directly in this process (the limit).  A and B alternate
+(A B A B ...) after a warm-up; medians and min-max spreads.
+
+Pairs: MatterHub's stand-in (``servables/cdi_nn/standin``, always) and the
+authors' networks of Cherukara et al. (2018) (when ``../shared/data/cdi_nn`` or
+``$MATTERHUB_MIRROR`` has them).  Inputs: patterns from the project's CDI
+simulator (``servables/cdi_nn/cdi_simulate.py``, fixed seed), 32x32, as the
+networks take them.  Also: the simulator's own patterns/s.
+
+Sizes: --quick batches 1 and 64, 5 rounds; full batches 1, 64 and 512, 15 rounds.
+
+Usage: python benchmarks/bench_cdi.py [--quick]
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "servables" / "cdi_nn"))
+
+import cdi_simulate as simulate  # noqa: E402
+import cdi_study as study  # noqa: E402
+
+from hub import Hub  # noqa: E402
+from hub.servables.keras import load_model  # noqa: E402
+
+
+def alternate(
+    a: Callable[[], Any], b: Callable[[], Any], rounds: int, warmup: int = 2
+) -> tuple[list[float], list[float]]:
+    """Seconds of ``a`` and ``b``, called A B A B ... after ``warmup`` of each."""
+    for _ in range(warmup):
+        a()
+        b()
+    ta, tb = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        a()
+        t1 = time.perf_counter()
+        b()
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+    return ta, tb
+
+
+def ms(xs: list[float]) -> str:
+    return f"{statistics.median(xs) * 1e3:9.2f} ms [{min(xs) * 1e3:.2f}-{max(xs) * 1e3:.2f}]"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute on 2 cores")
+    args = parser.parse_args()
+    quick = args.quick
+    batches = (1, 64) if quick else (1, 64, 512)
+    rounds = 5 if quick else 15
+    t_start = time.perf_counter()
+    out: dict[str, Any] = {"bench": "cdi", "quick": quick, "cores": os.cpu_count(), "rounds": rounds}
+
+    t0 = time.perf_counter()
+    batch = simulate.simulate(max(batches), seed=0)
+    out["simulated_patterns_per_s"] = round(len(batch) / (time.perf_counter() - t0), 1)
+    x_all = simulate.model_input(batch.intensity)
+    print(
+        f"CDI benchmark ({'quick' if quick else 'full'}); {os.cpu_count()} cores; "
+        f"{len(batch)} simulated patterns (seed 0, 32x32): {out['simulated_patterns_per_s']:,.0f} patterns/s simulated"
+    )
+
+    root = study.find_data_root()
+    with tempfile.TemporaryDirectory() as tmp, Hub(tmp, user="bench", progress=False) as hub:
+        names = study.publish_servables(hub, root)
+        files = {
+            "standin": (study.STANDIN_DIR / "structure.keras", study.STANDIN_DIR / "phase.keras"),
+        }
+        if root is not None:
+            files["authors"] = (
+                root / "cdi_nn" / "structure_weights.hdf5",
+                root / "cdi_nn" / "phase_weights.hdf5",
+            )
+        else:
+            print("the authors' networks (../shared/data/cdi_nn) are not here: the stand-in only")
+        keys = {"standin": ("standin_structure", "standin_phase"), "authors": ("structure", "phase")}
+        print(
+            f"\n{'pair':<8} {'batch':>5}   {'hub.run (structure + phase)':<34} {'keras predict, in process':<34} ratio"
+        )
+        for pair, (s_file, p_file) in files.items():
+            direct_s, direct_p = load_model(s_file), load_model(p_file)
+            s_name, p_name = (names[k] for k in keys[pair])
+            for size in batches:
+                x = x_all[:size]
+
+                def via_hub(x: np.ndarray = x, s: str = s_name, p: str = p_name) -> Any:
+                    return hub.run(s, x), hub.run(p, x)
+
+                def direct(x: np.ndarray = x, s: Any = direct_s, p: Any = direct_p) -> Any:
+                    return s.predict(x, verbose=0), p.predict(x, verbose=0)
+
+                np.testing.assert_allclose(via_hub()[0], direct()[0], rtol=1e-4, atol=1e-5)
+                th, td = alternate(via_hub, direct, rounds)
+                ratio = statistics.median(th) / statistics.median(td)
+                print(f"{pair:<8} {size:>5}   {ms(th):<34} {ms(td):<34} {ratio:.3f}")
+                out[f"{pair}_batch{size}_hub_ms"] = round(statistics.median(th) * 1e3, 3)
+                out[f"{pair}_batch{size}_direct_ms"] = round(statistics.median(td) * 1e3, 3)
+                out[f"{pair}_ratio_batch{size}"] = round(ratio, 3)
+        headline = "authors" if "authors" in files else "standin"
+        big = max(batches)
+        out["headline_pair"] = headline
+        out["patterns_per_s_hub"] = round(big / (out[f"{headline}_batch{big}_hub_ms"] / 1e3), 1)
+        out["patterns_per_s_direct"] = round(big / (out[f"{headline}_batch{big}_direct_ms"] / 1e3), 1)
+        out["ratio_batch64"] = out[f"{headline}_ratio_batch64"]
+        out["ratio_batch1"] = out[f"{headline}_ratio_batch1"]
+    out["seconds"] = round(time.perf_counter() - t_start, 1)
+    print(
+        f"\n{headline} pair, batch {big}: {out['patterns_per_s_hub']:,.0f} patterns/s through hub.run, "
+        f"{out['patterns_per_s_direct']:,.0f} patterns/s with Keras in process (ratio at batch 64: "
+        f"{out['ratio_batch64']}; goal of bench_servables: <= 1.05 for large batches)"
+    )
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

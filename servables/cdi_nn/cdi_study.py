@@ -1,0 +1,365 @@
+"""The coherent diffraction imaging study of the MDF/DLHub paper, end to end.
+
+Cherukara, Nashed & Harder (Sci. Rep. 8, 16520, 2018) invert a 32x32 coherent
+diffraction pattern into the object's structure and phase with two networks.
+:func:`publish_study` puts that use case into a hub:
+
+1. a simulated batch (:mod:`simulate`) published as an MDF dataset
+   ``cdi_nn_simulated``: one NetCDF file with the intensities, the network
+   inputs and the true amplitudes and phases, and ``samples.csv`` mapped to one
+   searchable record per sample (``custom.shape``, ``custom.strain``, ...);
+2. the servables: the authors' two networks (when their files are in the data
+   mirror) and MatterHub's stand-in pair trained on the simulator
+   (``standin/``, always, labelled as such);
+3. each pair run through ``hub.run`` on the batch, scored with :mod:`metrics`.
+
+Running it again reuses what the hub already holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import cdi_metrics as metrics  # noqa: E402
+import cdi_simulate as simulate  # noqa: E402
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from hub.client import Hub
+
+#: The dataset's source_name in the hub.
+SOURCE_NAME = "cdi_nn_simulated"
+#: The NetCDF file of the dataset and its per-sample table.
+ARRAYS_FILE = "cdi_simulated.nc"
+SAMPLES_FILE = "samples.csv"
+#: Samples and seed of the published batch (the stand-in never saw this seed).
+N_SAMPLES = 64
+SEED = 2018
+#: Columns of samples.csv -> record fields (one record per sample).
+MAPPING = {
+    "custom.sample": "sample",
+    "custom.shape": "shape",
+    "custom.facets": "facets",
+    "custom.extent_px": "extent_px",
+    "custom.strain": "strain",
+    "custom.max_phase_rad": "max_phase",
+    "custom.support_px": "support_px",
+}
+#: The stand-in's files.
+STANDIN_DIR = HERE / "standin"
+
+Echo = Callable[[str], None] | None
+
+
+def find_data_root(given: str | os.PathLike[str] | None = None) -> Path | None:
+    """The folder holding ``cdi_nn/`` with the authors' files (``given``, ``$MATTERHUB_MIRROR``
+    or ``../shared/data``), or None: then only the stand-in is published."""
+    for cand in (given, os.environ.get("MATTERHUB_MIRROR"), REPO.parent / "shared" / "data"):
+        if cand and (Path(cand) / "cdi_nn" / "structure_weights.hdf5").is_file():
+            return Path(cand)
+    return None
+
+
+# -- the dataset --------------------------------------------------------------------------------
+
+
+def to_xarray(batch: simulate.CDIBatch, seed: int | None = None) -> xr.Dataset:
+    """The batch as an xarray Dataset: ``intensity``, ``model_input`` (sample, qy, qx);
+    ``amplitude``, ``phase`` (sample, y, x); the drawn parameters per sample."""
+    import xarray as xr
+
+    n = len(batch)
+    q = np.arange(simulate.SIZE) - simulate.SIZE // 2
+    params = {k: [p[k] for p in batch.params] for k in batch.params[0]}
+    data = {
+        "intensity": (
+            ("sample", "qy", "qx"),
+            batch.intensity.astype(np.float32),
+            {"long_name": "far-field intensity |FFT(object)|^2", "units": "1"},
+        ),
+        "model_input": (
+            ("sample", "qy", "qx"),
+            simulate.model_input(batch.intensity)[..., 0],
+            {
+                "long_name": "network input: scale * sqrt(intensity)",
+                "scale": simulate.MODEL_INPUT_SCALE,
+            },
+        ),
+        "amplitude": (
+            ("sample", "y", "x"),
+            batch.amplitude.astype(np.float32),
+            {"long_name": "object amplitude (structure)", "units": "1"},
+        ),
+        "phase": (
+            ("sample", "y", "x"),
+            batch.phase.astype(np.float32),
+            {"long_name": "object phase g.u (strain)", "units": "rad"},
+        ),
+        "shape": (("sample",), np.array(params["shape"], dtype=str)),
+        "strain": (("sample",), np.array(params["strain"], dtype=str)),
+        "facets": (("sample",), np.array(params["facets"], dtype=np.int32)),
+        "extent_px": (("sample",), np.array(params["extent_px"], dtype=np.float32)),
+        "max_phase": (("sample",), np.array(params["max_phase"], dtype=np.float32), {"units": "rad"}),
+        "support_px": (("sample",), np.array(params["support_px"], dtype=np.int32)),
+    }
+    coords = {"sample": np.arange(n), "qy": q, "qx": q, "y": q, "x": q}
+    attrs = {
+        "title": "Simulated coherent diffraction patterns of strained 2D crystals",
+        "simulator": "servables/cdi_nn/cdi_simulate.py (MatterHub)",
+        "seed": -1 if seed is None else int(seed),
+        "grid": f"{simulate.SIZE}x{simulate.SIZE}; q = 0 (the Bragg peak) and r = 0 at index {simulate.SIZE // 2}",
+        "reference": "Cherukara, Nashed & Harder, Sci. Rep. 8, 16520 (2018), doi:10.1038/s41598-018-34525-1",
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def from_xarray(ds: xr.Dataset) -> simulate.CDIBatch:
+    """A batch back from :func:`to_xarray`'s Dataset (e.g. read from the hub through Intake)."""
+    keys = ("shape", "facets", "extent_px", "strain", "max_phase", "support_px")
+    columns = {k: np.asarray(ds[k].values).tolist() for k in keys}
+    params = [{k: columns[k][i] for k in keys} for i in range(ds.sizes["sample"])]
+    return simulate.CDIBatch(
+        intensity=np.asarray(ds["intensity"].values, dtype=np.float64),
+        amplitude=np.asarray(ds["amplitude"].values, dtype=np.float64),
+        phase=np.asarray(ds["phase"].values, dtype=np.float64),
+        params=params,
+    )
+
+
+def write_dataset(batch: simulate.CDIBatch, folder: Path, seed: int | None = None) -> Path:
+    """Write the batch as ``folder/cdi_simulated.nc`` and ``folder/samples.csv``; returns ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    to_xarray(batch, seed).to_netcdf(folder / ARRAYS_FILE, engine="h5netcdf")
+    with open(folder / SAMPLES_FILE, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sample", *batch.params[0]])
+        for i, p in enumerate(batch.params):
+            w.writerow([i, *p.values()])
+    return folder
+
+
+def publish_dataset(hub: Hub, folder: Path, seed: int) -> str:
+    """Submit the folder as the ``cdi_nn_simulated`` dataset; returns its source_id."""
+    sub = hub.submit(
+        folder,
+        title="Simulated coherent diffraction patterns of strained 2D crystals (CDI NN study)",
+        authors=[{"name": "MatterHub developers", "nameType": "Organizational"}],
+        source_name=SOURCE_NAME,
+        description=(
+            "Faceted 2D crystals with strain-induced phases and their 32x32 far-field intensities "
+            f"|FFT|^2, simulated with seed {seed} as the training data of Cherukara, Nashed & Harder "
+            "(Sci. Rep. 8, 16520, 2018) were made; with the true amplitude and phase of each object. "
+            f"{ARRAYS_FILE} holds the arrays; each row of {SAMPLES_FILE} is one sample's record."
+        ),
+        mapping=MAPPING,
+        visible_to=["public"],
+        related_dois=["10.1038/s41598-018-34525-1"],
+        tags=["coherent diffraction imaging", "simulation", "phase retrieval"],
+        progress=False,
+    )
+    if not sub.ok:
+        raise RuntimeError(f"the {SOURCE_NAME} submission failed: {sub.message} {sub.errors}")
+    return str(sub.source_id)
+
+
+# -- the servables ------------------------------------------------------------------------------
+
+
+def _load_yaml() -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load((HERE / "metadata.yaml").read_text())
+    return data
+
+
+def describe_standin(hub: Hub, folder: Path | None = None) -> dict[str, Any]:
+    """``{"structure": ServableDescription, "phase": ...}`` of the stand-in in ``folder``
+    (default :data:`STANDIN_DIR`), with its held-out errors from ``training.json`` as metrics."""
+    from hub.servables.schema import ArgSpec
+
+    folder = folder or STANDIN_DIR
+
+    meta = _load_yaml()
+    common, models = meta["standin"]["common"], meta["standin"]["models"]
+    report = json.loads((folder / "training.json").read_text())
+    val = report["validation"]
+    figures = {
+        "sim_amplitude_error": round(val["amplitude_error_mean"], 4),
+        "sim_phase_error_rad": round(val["phase_error_mean"], 4),
+        "sim_support_iou": round(val["support_iou_mean"], 4),
+    }
+    out = {}
+    for key, m in models.items():
+        out[key] = hub.describe(
+            folder / m["file"],
+            name=m["name"],
+            title=m["title"],
+            description=" ".join(m["description"].split()),
+            authors=common["authors"],
+            dois=[meta["common"]["paper_doi"]],
+            domains=meta["common"]["domains"],
+            visible_to=common["visible_to"],
+            inputs=ArgSpec.ndarray([None, 32, 32, 1], "float", dtype="float32", description=m["input"]),
+            outputs=ArgSpec.ndarray([None, 32, 32, 1], "float", dtype="float32", description=m["output"]),
+            metrics=figures,
+            stand_in=True,
+            trained_on="MatterHub CDI simulator (servables/cdi_nn/cdi_simulate.py)",
+            training=json.dumps({k: report[k] for k in ("n_train", "epochs", "seed", "parameters")}),
+        )
+    return out
+
+
+def authors_publish_script() -> Any:
+    """``servables/cdi_nn/publish.py`` (the authors' networks), imported by path: the
+    servable folders are not packages, and each has its own ``publish.py``."""
+    import importlib.util
+
+    name = "_servable_cdi_nn_publish"  # the name servables/conftest.py gives it
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "publish.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _published(hub: Hub, name: str) -> str | None:
+    owner = hub.principal.name
+    hits = hub.servables(f"dlhub.name:{name}", limit=1)
+    return f"{owner}/{name}" if hits.total else None
+
+
+def publish_servables(hub: Hub, data_root: Path | None) -> dict[str, str]:
+    """Publish (or find) the stand-in pair and, with ``data_root``, the authors' pair.
+
+    Returns ``{"standin_structure", "standin_phase"[, "structure", "phase"]}`` -> ``owner/name``.
+    """
+    names: dict[str, str] = {}
+    meta = _load_yaml()
+    wanted = {f"standin_{k}": m["name"] for k, m in meta["standin"]["models"].items()}
+    if data_root is not None:
+        wanted.update({k: m["name"] for k, m in meta["models"].items()})
+    for key, name in wanted.items():
+        found = _published(hub, name)
+        if found:
+            names[key] = found
+    if not all(k in names for k in ("standin_structure", "standin_phase")):
+        for key, sv in describe_standin(hub).items():
+            names[f"standin_{key}"] = hub.publish_servable(sv)
+    if data_root is not None and not all(k in names for k in ("structure", "phase")):
+        for key, sv in authors_publish_script().describe_models(hub, data_root).items():
+            names[key] = hub.publish_servable(sv)
+    return names
+
+
+# -- running and scoring --------------------------------------------------------------------------
+
+
+def predict(hub: Hub, structure: str, phase: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run a structure/phase servable pair through the hub: ``(amplitude, phase in radians)``, each ``(n, 32, 32)``."""
+    amp = np.asarray(hub.run(structure, x))[..., 0]
+    ph = metrics.phase_from_unit(np.asarray(hub.run(phase, x))[..., 0])
+    return amp, ph
+
+
+def score(hub: Hub, names: dict[str, str], batch: simulate.CDIBatch) -> dict[str, dict[str, float]]:
+    """Batch errors of each published pair: ``{"authors": {...}, "standin": {...}}``."""
+    x = simulate.model_input(batch.intensity)
+    pairs = {"standin": ("standin_structure", "standin_phase"), "authors": ("structure", "phase")}
+    out = {}
+    for label, (s, p) in pairs.items():
+        if s in names and p in names:
+            amp, ph = predict(hub, names[s], names[p], x)
+            errors = metrics.reconstruction_errors(amp, ph, batch.amplitude, batch.phase)
+            out[label] = metrics.summarize(errors)
+    return out
+
+
+def publish_study(
+    hub: Hub,
+    data_root: str | os.PathLike[str] | None = None,
+    *,
+    n: int = N_SAMPLES,
+    seed: int = SEED,
+    authors_models: bool = True,
+    workdir: Path | None = None,
+    echo: Echo = None,
+) -> dict[str, Any]:
+    """Publish the CDI study's dataset and servables into ``hub`` and score the servables.
+
+    Parameters
+    ----------
+    hub
+        The hub (the demo hub, a notebook's, a test's).
+    data_root
+        The folder holding ``cdi_nn/`` with the authors' networks (default: the
+        mirror, ``$MATTERHUB_MIRROR`` or ``../shared/data``).  Without it only
+        the stand-in is published.
+    n, seed
+        Size and seed of the simulated batch (a batch already in the hub is reused).
+    authors_models
+        Publish the authors' networks when their files are found (False: the stand-in only).
+    workdir
+        Where the dataset's files are written (default ``hub.home/demo-sources/cdi_nn_simulated``).
+
+    Returns
+    -------
+    dict
+        ``dataset`` (source_id), ``servables`` (``{"standin_structure": "owner/name", ...}``),
+        ``authors_models`` (bool), ``errors`` (batch summaries per pair, see
+        :func:`metrics.summarize`), ``samples``.
+    """
+    say = echo or (lambda _s: None)
+    root = find_data_root(data_root) if authors_models else None
+    existing = hub.datasets(source_name=SOURCE_NAME)
+    if existing:
+        source_id = existing[0].source_id
+        say(f"= {SOURCE_NAME}: already in the hub ({source_id})")
+        batch = load_batch(hub, source_id)
+    else:
+        batch = simulate.simulate(n, seed=seed)
+        folder = write_dataset(batch, workdir or hub.home / "demo-sources" / SOURCE_NAME, seed)
+        source_id = publish_dataset(hub, folder, seed)
+        say(f"+ {SOURCE_NAME}: {len(batch)} simulated CDI samples -> {source_id}")
+    names = publish_servables(hub, root)
+    if root is None:
+        why = "not asked for" if not authors_models else "not found (give data_root or set MATTERHUB_MIRROR)"
+        say(
+            f"the authors' CDI_NN networks were {why}: MatterHub's stand-in, trained on the simulator, stands in"
+        )
+    say("servables: " + ", ".join(names.values()))
+    errors = score(hub, names, batch)
+    for label, e in errors.items():
+        say(
+            f"  {label:<8} amplitude error {e['amplitude_error_mean']:.3f}  support IoU {e['support_iou_mean']:.3f}  "
+            f"phase error {e['phase_error_mean']:.3f} rad (flat guess {e['phase_rms_truth_mean']:.3f})"
+        )
+    return {
+        "dataset": source_id,
+        "servables": names,
+        "authors_models": root is not None,
+        "errors": errors,
+        "samples": len(batch),
+    }
+
+
+def load_batch(hub: Hub, source_id: str | None = None) -> simulate.CDIBatch:
+    """The published batch, read through the dataset's Intake catalog (lazily, then loaded)."""
+    sid = source_id or hub.dataset(SOURCE_NAME).source_id
+    files = hub.catalog(f"mdf.source_id:{sid}")[sid].read()
+    return from_xarray(files[ARRAYS_FILE].read().load())
