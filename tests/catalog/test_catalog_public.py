@@ -41,6 +41,8 @@ def test_entries_name_pinned_public_urls_and_mirror_paths(path: Path):
 @pytest.mark.parametrize(("catalog", "name"), ENTRIES)
 def test_every_entry_reads_from_the_mirror(catalog: str, name: str, mirror: Path):
     reader = public_catalog(catalog)[name]
+    if reader.metadata.get("mirrored") is False:
+        pytest.skip(f"{catalog}/{name} is not in the CI mirror; it reads from its public home")
     out = reader.read()
     if reader.output_instance == "pandas:DataFrame":
         assert isinstance(out, pd.DataFrame) and len(out) > 0

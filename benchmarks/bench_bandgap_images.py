@@ -1,0 +1,192 @@
+"""Band-gap-from-images benchmark (see ../shared/design/BENCHMARKS.md).
+
+Measures, side by side in one run (A B A B ... after a warm-up; medians and
+min-max spreads):
+
+a. Generating the stand-in (servables/bandgap_images): images/s of the whole
+   rendering (film parameters, thickness texture, per-pixel CIE colour, camera
+   noise, the spectrum of the same spot) against the limit, the bare physics
+   (the per-pixel transmittance and colour integral alone, in the same numpy
+   calls); ``ratio_generate_to_physics`` = A / B time.  Then writing the files
+   and submitting them to a hub (one record per image): ``publish_images_per_s``.
+b. The three servables through ``hub.run`` (schema check, worker process)
+   against the same model called in this process: the onset estimator on
+   spectra, the colour-cluster model and the autoencoder on images.
+   ``ratio_*_hub`` = hub time / in-process time for one batch.
+
+Compounds and band gaps are the real Materials Project dielectric set (from
+``$MATTERHUB_MIRROR`` or ``../shared/data``); film parameters are drawn with a
+fixed seed.  The autoencoder is timed with untrained weights (throughput does
+not depend on them).  Sizes: full 1,000 images of 32x32 px, batches of 200;
+``--quick`` 80 images, batches of 40.
+
+Usage: python benchmarks/bench_bandgap_images.py [--quick]
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "servables" / "bandgap_images"))
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import cie_colour  # noqa: E402
+import colour_clusters  # noqa: E402
+import film_optics  # noqa: E402
+import image_autoencoder  # noqa: E402
+import onset_estimator  # noqa: E402
+import standin_data  # noqa: E402
+
+from hub import Hub  # noqa: E402
+
+
+def alternate(a: Callable[[], Any], b: Callable[[], Any], repeats: int) -> tuple[list[float], list[float]]:
+    """Times of ``a`` and ``b`` run alternately ``repeats`` times each, after one warm-up of each."""
+    a()
+    b()
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(repeats):
+        for fn, out in ((a, ta), (b, tb)):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return ta, tb
+
+
+def spread(times: list[float]) -> str:
+    return f"{statistics.median(times):.3f} s ({min(times):.3f}-{max(times):.3f})"
+
+
+def bare_physics(plan: Any, size: int) -> None:
+    """The limit of (a): transmittance and colour of every pixel, nothing else."""
+    weights = cie_colour.xyz_weights()
+    energies = film_optics.energy_of(cie_colour.WAVELENGTHS_NM)
+    for row in plan.to_dict("records"):
+        film = standin_data.film_of(row)
+        d = np.full((size * size, 1), film.thickness_nm)
+        cie_colour.transmitted_colour(film.transmittance(energies, d), weights)
+        film.transmittance(film_optics.ENERGY_GRID_EV, d).mean(axis=0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (under 60 s on 2 cores)")
+    args = parser.parse_args()
+    n_images, batch, repeats, size = (80, 40, 3, 32) if args.quick else (1000, 200, 5, 32)
+    compounds = standin_data.load_compounds(standin_data.dielectric_csv())
+    print(f"band gap from images: {n_images} stand-in images of {size}x{size} px, batches of {batch}")
+    print(f"(real compositions and band gaps of {len(compounds)} Materials Project compounds; seed 0)")
+
+    # a. generation
+    plan = standin_data.plan_samples(compounds, n_images, seed=0)
+    ta, tb = alternate(
+        lambda: standin_data.generate(compounds, n_images, size=size, seed=0),
+        lambda: bare_physics(plan, size),
+        repeats,
+    )
+    gen = statistics.median(ta)
+    print("\na. stand-in generation")
+    print(f"   render images + spectra   {spread(ta)} = {n_images / gen:,.0f} images/s")
+    print(f"   bare physics (the limit)  {spread(tb)}")
+    ratio_gen = gen / statistics.median(tb)
+    print(f"   ratio {ratio_gen:.2f}")
+    standin = standin_data.generate(compounds, n_images, size=size, seed=0)
+    out: dict[str, Any] = {"bench": "bandgap_images", "images": n_images, "size": size, "batch": batch}
+    out.update(generate_images_per_s=n_images / gen, ratio_generate_to_physics=ratio_gen)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        folder = standin_data.write_standin(standin, Path(tmp) / "standin")
+        t_write = time.perf_counter() - t
+        with Hub(Path(tmp) / "hub", user="bench", progress=False) as hub:
+            t = time.perf_counter()
+            sub = hub.submit(
+                folder,
+                title="bench stand-in",
+                authors=["MatterHub developers"],
+                mapping=standin_data.RECORD_MAPPING,
+                extractors=["mapping"],
+                source_name="bench_bandgap_images",
+            )
+            t_submit = time.perf_counter() - t
+            assert sub.status == "complete", sub.message
+            print(
+                f"   write files {t_write:.2f} s, submit {t_submit:.2f} s "
+                f"({n_images} records) = {n_images / (t_write + t_submit):,.0f} images/s published"
+            )
+            out["publish_images_per_s"] = n_images / (t_write + t_submit)
+
+            # b. servables
+            gaps = standin.band_gaps
+            colour = colour_clusters.make_model(12, seed=0).fit(standin.images, gaps)
+            _, served = image_autoencoder.build(size, 8)
+            names = {
+                "onset": hub.publish_servable(
+                    hub.describe(onset_estimator.estimate_band_gaps, name="bench-onset")
+                ),
+                "colour": hub.publish_servable(
+                    hub.describe(
+                        colour,
+                        name="bench-colour",
+                        code=[
+                            REPO / "servables" / "bandgap_images" / f
+                            for f in ("cie_colour.py", "colour_clusters.py")
+                        ],
+                    )
+                ),
+                "autoencoder": hub.publish_servable(hub.describe(served, name="bench-autoencoder")),
+            }
+            spectra = {"energy_eV": standin.energy_ev, "absorbance": standin.absorbance[:batch]}
+            images = standin.images[:batch]
+            floats = images.astype("float32")
+            cases = {
+                "onset": (
+                    lambda: hub.run(names["onset"], spectra),
+                    lambda: onset_estimator.estimate_band_gaps(**spectra),
+                    "spectra",
+                ),
+                "colour": (
+                    lambda: hub.run(names["colour"], images),
+                    lambda: colour.predict(images),
+                    "images",
+                ),
+                "autoencoder": (
+                    lambda: hub.run(names["autoencoder"], floats),
+                    lambda: served.predict(floats, verbose=0),
+                    "images",
+                ),
+            }
+            print(f"\nb. servables, one batch of {batch}: hub.run vs the model in this process")
+            for key, (hub_call, local_call, unit) in cases.items():
+                th, tl = alternate(hub_call, local_call, repeats)
+                ratio = statistics.median(th) / statistics.median(tl)
+                rate = batch / statistics.median(th)
+                print(
+                    f"   {key:<12} hub {spread(th)} = {rate:,.0f} {unit}/s   here {spread(tl)}   ratio {ratio:.2f}"
+                )
+                out[f"{key}_{unit}_per_s_hub"] = rate
+                out[f"ratio_{key}_hub"] = ratio
+    print()
+    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
