@@ -18,7 +18,7 @@ CONDA_NAMES = {"psycopg": "psycopg", "pyyaml": "pyyaml", "pillow": "pillow", "sq
 #: packages conda-forge does not carry (or not under that name): installed by pip.
 PIP_ONLY = frozenset({"tantivy"})
 #: extras Binder and the conda environment install besides the core.
-EXTRAS = ("microscopy", "models", "notebooks")
+EXTRAS = ("microscopy", "models", "notebooks", "service", "widgets", "lab", "mdf")
 DEV_EXTRAS = ("dev",)
 
 
@@ -65,7 +65,7 @@ def render(name: str, extras: tuple[str, ...], pip_line: str | None) -> str:
 def outputs() -> dict[Path, str]:
     return {
         ROOT / "environment.yml": render(
-            "matterhub-dev", EXTRAS + DEV_EXTRAS, "-e .[microscopy,models,notebooks,dev]"
+            "matterhub-dev", EXTRAS + DEV_EXTRAS, "-e .[microscopy,models,notebooks,service,widgets,lab,mdf,dev]"
         ),
         ROOT / "binder" / "environment.yml": render("matterhub", EXTRAS, None),
     }
