@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_HUB ?= .demo-hub
 SERVE  ?=
+PORT   ?= 8866
+LAB_PORT ?= 8888
 PYTEST_ARGS ?=
 
 .PHONY: demo test bench lint format envfiles schemas openapi clean system-deps
@@ -37,11 +39,16 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/matterhub --hub $(DEMO_HUB) -q demo
 ifeq ($(SERVE),1)
-	@echo "make demo SERVE=1: the dashboards are not built yet (they arrive with the Jupyter front); nothing to serve."
+	$(BIN)/python -m hub.widgets.serve --hub $(DEMO_HUB) --port $(PORT)
+endif
+ifeq ($(SERVE),lab)
+	$(BIN)/python -m hub.widgets.jupyterlab.demo --hub $(DEMO_HUB) --port $(LAB_PORT)
 endif
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	@echo "== the service, catalog and servable suites again with every hub's catalog on PostgreSQL"
+	MATTERHUB_TEST_CATALOG=postgresql $(BIN)/pytest -q -p no:cacheprovider tests/service tests/connect/test_submit_backends.py tests/servables/test_servable_backends.py tests/test_discover_client.py
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done

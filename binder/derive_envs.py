@@ -65,7 +65,9 @@ def render(name: str, extras: tuple[str, ...], pip_line: str | None) -> str:
 def outputs() -> dict[Path, str]:
     return {
         ROOT / "environment.yml": render(
-            "matterhub-dev", EXTRAS + DEV_EXTRAS, "-e .[microscopy,models,notebooks,service,widgets,lab,mdf,dev]"
+            "matterhub-dev",
+            EXTRAS + DEV_EXTRAS,
+            "-e .[microscopy,models,notebooks,service,widgets,lab,mdf,dev]",
         ),
         ROOT / "binder" / "environment.yml": render("matterhub", EXTRAS, None),
     }

@@ -24,12 +24,18 @@ ADMIN_GROUP = "admin"
 CURATOR_GROUP = "curators"
 PUBLISHED = "published"
 PENDING_CURATION = "pending_curation"
+#: The longest user name or ACL entry the catalog holds (its columns are VARCHAR(200)).
+MAX_PRINCIPAL = 200
 
 
 def normalize_principal(entry: str) -> str:
     entry = entry.strip()
     if not entry:
         raise ValidationError("visible_to entries must not be empty")
+    if len(entry) > MAX_PRINCIPAL:
+        raise ValidationError(
+            f"visible_to entry {entry[:40]!r}... is {len(entry)} characters long; at most {MAX_PRINCIPAL}"
+        )
     if entry == PUBLIC or entry.startswith(("user:", "group:")):
         return entry
     if ":" in entry:
@@ -56,6 +62,13 @@ class Principal:
 
     user: str | None
     groups: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if self.user is not None and len(self.user) > MAX_PRINCIPAL:
+            raise ValidationError(
+                f"user name {self.user[:40]!r}... is {len(self.user)} characters long; "
+                f"at most {MAX_PRINCIPAL}"
+            )
 
     @classmethod
     def local(cls) -> Principal:

@@ -427,11 +427,39 @@ def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2, default=str))
 
 
+@main.command()
+@click.option("--port", default=8866, show_default=True, help="Loopback port of the Voila server.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the search dashboard in a browser.")
+@click.pass_context
+def dashboards(ctx: click.Context, port: int, open_browser: bool) -> None:
+    """Serve the Voila dashboards (search, publish, servables) over this hub until Ctrl-C."""
+    try:
+        from hub.widgets.serve import serve_dashboards
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the dashboards need the widgets extra: pip install 'matterhub[widgets]' ({exc})"
+        ) from None
+    from hub.config import default_home
+
+    o = ctx.obj
+    sys.exit(
+        serve_dashboards(
+            o["location"] or str(default_home()),
+            port,
+            open_browser,
+            token=o["token"],
+            user=o["user"],
+            groups=list(o["groups"]),
+        )
+    )
+
+
+from hub.db.cli import COMMANDS as _DB_COMMANDS  # noqa: E402
 from hub.notebooks.cli import COMMANDS as _NOTEBOOK_COMMANDS  # noqa: E402
 from hub.servables.cli import COMMANDS as _SERVABLE_COMMANDS  # noqa: E402
 from hub.service.cli import COMMANDS as _SERVICE_COMMANDS  # noqa: E402
 
-for _command in [*_SERVABLE_COMMANDS, *_NOTEBOOK_COMMANDS, *_SERVICE_COMMANDS]:
+for _command in [*_SERVABLE_COMMANDS, *_NOTEBOOK_COMMANDS, *_SERVICE_COMMANDS, *_DB_COMMANDS]:
     main.add_command(_command)
 
 

@@ -14,7 +14,7 @@ import os
 import shutil
 import socket
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable, ServableService
     from hub.servables.tasks import Task
+    from hub.service.optimade.results import StructureResults
     from hub.users import Users
 
 
@@ -153,7 +154,7 @@ class Hub:
     def __repr__(self) -> str:
         return f"<Hub {self.home} as {self.principal.name}>"
 
-    def _pipeline(self, progress: bool | None = None) -> Pipeline:
+    def _pipeline(self, progress: bool | Callable[[Submission], None] | None = None) -> Pipeline:
         if self.principal.user is None:
             raise AccessDeniedError("anonymous callers cannot submit datasets; open the hub as a user")
         return Pipeline(
@@ -192,7 +193,7 @@ class Hub:
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
-        progress: bool | None = None,
+        progress: bool | Callable[[Submission], None] | None = None,
         **metadata: Any,
     ) -> Submission:
         """Collect, extract, merge, validate, (curate) and publish a dataset.
@@ -202,6 +203,9 @@ class Hub:
         ``affiliations``, ``license``, ``related_dois``, ``subjects``, ``tags``,
         ``organizations``, ``custom`` (up to 10 searchable fields), ``extractors``
         (names to use), or any DataCite field (``publicationYear``, ...).
+
+        ``progress``: show tqdm bars, or a callable given the submission each time a step
+        is saved (a widget's progress bar).
 
         Returns when the submission has finished; ``sub.status`` is
         ``complete`` (published), ``pending_curation``, or ``failed`` with
@@ -606,6 +610,26 @@ class Hub:
         """One page of :meth:`scroll` and the cursor of the next (None after the last)."""
         return self._index.scroll_page(
             q, self.principal, filters=filters, kinds=kinds or DATA_KINDS, after=after, size=size
+        )
+
+    def optimade_search(
+        self,
+        filter: str = "",
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str | None = None,
+        response_fields: str | Sequence[str] | None = None,
+    ) -> StructureResults:
+        """Structures matching an OPTIMADE filter (``elements HAS ALL "Co","O" AND nsites<20``),
+        as OPTIMADE resources: what ``/optimade/v1/structures`` answers, with the same access
+        rules.  ``sort``: a property, ``-nsites`` for descending; ``response_fields``: the
+        attributes to return (all when None).  ``res.total``, ``res.structures``, ``res.ids``,
+        ``res.more``, ``res.to_atoms()``.  Needs the ``service`` extra (the optimade package)."""
+        from hub.service.optimade.search import search_structures
+
+        return search_structures(
+            self, filter, limit=limit, offset=offset, sort=sort, response_fields=response_fields
         )
 
     def fields(self) -> dict[str, dict[str, int]]:

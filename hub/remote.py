@@ -580,6 +580,25 @@ class RemoteHub:
         )
         return [Hit(h["id"], h["kind"], None, h["document"]) for h in body["hits"]], body["next"]
 
+    def optimade_search(
+        self,
+        filter: str = "",
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str | None = None,
+        response_fields: str | Sequence[str] | None = None,
+    ) -> Any:
+        """See :meth:`hub.client.Hub.optimade_search` (the service translates the filter)."""
+        from hub.service.optimade.results import StructureResults, raise_for_optimade, structure_params
+
+        params = structure_params(
+            filter, limit=limit, offset=offset, sort=sort, response_fields=response_fields
+        )
+        response = self._http.get(f"{self.url}/optimade/v1/structures", params=params)
+        raise_for_optimade(response)
+        return StructureResults.from_response(response.json(), filter, offset, limit)
+
     def fields(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = self._get("/fields")
         return out

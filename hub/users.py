@@ -14,9 +14,10 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import exc as sa_exc
 
 from hub.access import Principal
 from hub.db.catalog import Catalog
@@ -105,24 +106,37 @@ class Users:
         _require_admin(actor)
         _check_name("user", name)
         gs = sorted({_check_name("group", g) for g in groups})
-        with self._catalog._sessions.begin() as s:
-            if s.get(UserRow, name) is not None:
-                raise ConflictError(f"user {name!r} exists already")
-            row = UserRow(name=name, groups=gs, created_at=utcnow())
-            s.add(row)
+        try:
+            with self._catalog.transaction() as s:
+                if s.get(UserRow, name) is not None:
+                    raise ConflictError(f"user {name!r} exists already")
+                row = UserRow(name=name, groups=gs, created_at=utcnow())
+                s.add(row)
+        except sa_exc.IntegrityError:  # made at the same moment by someone else
+            raise ConflictError(f"user {name!r} exists already") from None
         return _user(row)
 
     def ensure_user(self, name: str, groups: Iterable[str] = ()) -> User:
-        """Create ``name`` if missing, adding ``groups`` to theirs (bootstrap of a new service)."""
+        """Create ``name`` if missing, adding ``groups`` to theirs (bootstrap of a new service).
+
+        Safe when several processes bootstrap at once: the row is locked (touched by an
+        UPDATE, which both SQLite and PostgreSQL serialize) before its groups are read."""
         _check_name("user", name)
-        with self._catalog._sessions.begin() as s:
-            row = s.get(UserRow, name)
-            if row is None:
-                row = UserRow(name=name, groups=sorted(set(groups)), created_at=utcnow())
-                s.add(row)
-            else:
-                row.groups = sorted(set(row.groups or ()) | set(groups))
-        return _user(row)
+        for attempt in range(3):
+            try:
+                with self._catalog.transaction() as s:
+                    s.execute(update(UserRow).where(UserRow.name == name).values(groups=UserRow.groups))
+                    row = s.get(UserRow, name)
+                    if row is None:
+                        row = UserRow(name=name, groups=sorted(set(groups)), created_at=utcnow())
+                        s.add(row)
+                    else:
+                        row.groups = sorted(set(row.groups or ()) | set(groups))
+                return _user(row)
+            except sa_exc.IntegrityError:  # created concurrently: now it exists, merge into it
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def user(self, actor: Principal, name: str) -> User:
         if not (actor.is_admin or actor.user == name):
@@ -141,7 +155,7 @@ class Users:
     def set_groups(self, actor: Principal, name: str, groups: Iterable[str]) -> User:
         _require_admin(actor)
         gs = sorted({_check_name("group", g) for g in groups})
-        with self._catalog._sessions.begin() as s:
+        with self._catalog.transaction() as s:
             row = s.get(UserRow, name)
             if row is None:
                 raise NotFoundError(f"no user {name!r}")
@@ -150,9 +164,10 @@ class Users:
 
     def delete_user(self, actor: Principal, name: str) -> None:
         _require_admin(actor)
-        with self._catalog._sessions.begin() as s:
+        with self._catalog.transaction() as s:
             s.execute(delete(TokenRow).where(TokenRow.user == name))
-            n = s.execute(delete(UserRow).where(UserRow.name == name)).rowcount
+            result = cast("CursorResult[Any]", s.execute(delete(UserRow).where(UserRow.name == name)))
+            n = result.rowcount
         if not n:
             raise NotFoundError(f"no user {name!r}")
 
@@ -184,7 +199,7 @@ class Users:
             _require_admin(actor)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = utcnow()
-        with self._catalog._sessions.begin() as s:
+        with self._catalog.transaction() as s:
             if s.get(UserRow, user) is None:
                 raise NotFoundError(f"no user {user!r}; an admin creates users first")
             row = TokenRow(
@@ -207,7 +222,7 @@ class Users:
             return [_token(r) for r in rows]
 
     def revoke_token(self, actor: Principal, token_id: str) -> None:
-        with self._catalog._sessions.begin() as s:
+        with self._catalog.transaction() as s:
             row = s.get(TokenRow, token_id)
             if row is None or not (actor.is_admin or row.user == actor.user):
                 raise NotFoundError(f"no token {token_id!r} that you may revoke")
@@ -219,7 +234,7 @@ class Users:
             return Principal(None)
         digest = hash_token(token)
         now = utcnow()
-        with self._catalog._sessions.begin() as s:
+        with self._catalog.transaction() as s:
             row = s.scalars(select(TokenRow).where(TokenRow.token_sha256 == digest)).first()
             if row is None:
                 raise AuthenticationError("unknown or revoked token")

@@ -18,6 +18,7 @@ from typing import Any
 from fsspec.core import url_to_fs
 
 from hub.connect.archives import ArchiveLimits, extract_archive, is_archive
+from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in
 from hub.exceptions import SourceError
 
 #: Names that are never data (OS and VCS litter).
@@ -67,12 +68,16 @@ def collect(source: str | os.PathLike[str], staging: Path, limits: ArchiveLimits
 
 
 def _download(url: str, dest: Path, limits: ArchiveLimits) -> Path:
+    check_before_fetch(url)  # under the service: no private address, checked again now
     try:
-        fs, path = url_to_fs(url)
+        fs, path = url_to_fs(url, **guarded_storage_options(url.split("://", 1)[0].lower()))
         info = fs.info(path)
-    except FileNotFoundError:
-        raise SourceError(f"source {url!r} does not exist") from None
     except Exception as exc:
+        refused = refusal_in(exc)
+        if refused:
+            raise SourceError(f"source {url!r} was not read: {refused}") from None
+        if isinstance(exc, FileNotFoundError):
+            raise SourceError(f"source {url!r} does not exist") from None
         raise SourceError(f"source {url!r} cannot be reached: {exc}") from exc
     dest.mkdir(parents=True, exist_ok=True)
     if info.get("type") == "directory":
@@ -90,6 +95,9 @@ def _download(url: str, dest: Path, limits: ArchiveLimits) -> Path:
     try:
         fs.get_file(path, str(target))
     except Exception as exc:
+        refused = refusal_in(exc)
+        if refused:
+            raise SourceError(f"source {url!r} was not read: {refused}") from None
         raise SourceError(f"source {url!r} could not be downloaded: {exc}") from exc
     return target
 

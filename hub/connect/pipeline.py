@@ -17,7 +17,8 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,14 +62,17 @@ class Pipeline:
         principal: Principal,
         *,
         limits: ArchiveLimits | None = None,
-        progress: bool = True,
+        progress: bool | Callable[[Submission], None] = True,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.staging_root = staging_root
         self.principal = principal
         self.limits = limits or ArchiveLimits()
-        self.progress = progress
+        # a callable gets a snapshot of the submission each time its steps are saved
+        # (a widget's progress bar) instead of the tqdm bars
+        self.on_update: Callable[[Submission], None] | None = progress if callable(progress) else None
+        self.progress = bool(progress) and self.on_update is None
 
     # -- entry points -------------------------------------------------------
 
@@ -125,6 +129,26 @@ class _Run:
     def save(self, **extra: Any) -> None:
         self.p.catalog.update_submission(
             self.id, status=self.status, steps=self.steps, errors=self.errors, **extra
+        )
+        if self.p.on_update is not None:
+            try:
+                self.p.on_update(self.snapshot())
+            except Exception as exc:  # a broken progress display must not fail the submission
+                warnings.warn(
+                    f"the submission's progress callback failed: {exc!r}", RuntimeWarning, stacklevel=2
+                )
+
+    def snapshot(self) -> Submission:
+        """The submission as saved so far (copies: the callback may keep it)."""
+        return Submission(
+            id=self.id,
+            status=self.status,
+            source=self.source,
+            source_name=self.request.name,
+            source_id=None,
+            owner=self.p.principal.name,
+            steps=[dict(s) for s in self.steps],
+            errors=[dict(e) for e in self.errors],
         )
 
     @contextmanager

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from hub.access import PENDING_CURATION, PUBLISHED, Principal, visible_clause
-from hub.db.engine import open_engine, session_factory
+from hub.db.bulk import insert_many
+from hub.db.engine import open_engine, read_engine, session_factory
 from hub.db.models import DatasetACL, DatasetRow, FileRow, RecordRow, SubmissionRow, utcnow
 from hub.exceptions import ConflictError, NotFoundError
 
@@ -26,17 +27,38 @@ Stamp = Callable[[int], tuple[dict[str, Any], list[dict[str, Any]]]]
 
 
 class Catalog:
+    """The catalog at ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``), its
+    schema brought to the current revision on open.
+
+    Thread-safe: every method takes its own session from the engine's pool
+    (:data:`hub.db.engine.POOL_SIZE` connections, more under load), so one Catalog
+    serves the many threads of the hub service.
+    """
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = open_engine(url)
+        #: the same pool, for reads (one round trip each on PostgreSQL: autocommit)
+        self.read_engine: Engine = read_engine(self.engine)
         self._sessions = session_factory(self.engine)
+        self._reads = session_factory(self.read_engine)
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as s:
+        """A session for reads: each statement sees what is committed when it runs.
+
+        Write in :meth:`transaction` (on PostgreSQL a read session commits each
+        statement by itself, so a write there would not be atomic)."""
+        with self._reads() as s:
+            yield s
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction, committed at the end (rolled back on error)."""
+        with self._sessions.begin() as s:
             yield s
 
     # -- submissions ----------------------------------------------------------
@@ -130,24 +152,26 @@ class Catalog:
                         )
                     )
                     s.flush()
-                    s.execute(
-                        insert(DatasetACL), [{"source_id": source_id, "principal": p} for p in visible_to]
+                    conn = s.connection()
+                    insert_many(
+                        conn,
+                        DatasetACL,
+                        [{"source_id": source_id, "principal": p} for p in visible_to],
                     )
-                    if files:
-                        s.execute(insert(FileRow), [{**f, "source_id": source_id} for f in files])
-                    if records:
-                        s.execute(
-                            insert(RecordRow),
-                            [
-                                {
-                                    "record_id": r["mdf"]["record_id"],
-                                    "source_id": source_id,
-                                    "scroll_id": r["mdf"]["scroll_id"],
-                                    "document": r,
-                                }
-                                for r in records
-                            ],
-                        )
+                    insert_many(conn, FileRow, [{**f, "source_id": source_id} for f in files])
+                    insert_many(
+                        conn,
+                        RecordRow,
+                        [
+                            {
+                                "record_id": r["mdf"]["record_id"],
+                                "source_id": source_id,
+                                "scroll_id": r["mdf"]["scroll_id"],
+                                "document": r,
+                            }
+                            for r in records
+                        ],
+                    )
                     if submission_id is not None:
                         s.execute(
                             update(SubmissionRow)
@@ -205,15 +229,20 @@ class Catalog:
 
     def dataset(self, principal: Principal, ident: str) -> DatasetRow:
         """A version by source_id, or the latest visible published version by source_name."""
-        with self.session() as s:
-            row = s.scalar(select(DatasetRow).where(DatasetRow.source_id == ident, visible_clause(principal)))
-            if row is None:
-                row = s.scalar(
-                    select(DatasetRow)
-                    .where(DatasetRow.source_name == ident, visible_clause(principal))
-                    .order_by((DatasetRow.status == PUBLISHED).desc(), DatasetRow.version.desc())
-                    .limit(1)
+        with self.session() as s:  # one query: the exact version first, else the name's best
+            row = s.scalar(
+                select(DatasetRow)
+                .where(
+                    or_(DatasetRow.source_id == ident, DatasetRow.source_name == ident),
+                    visible_clause(principal),
                 )
+                .order_by(
+                    (DatasetRow.source_id == ident).desc(),
+                    (DatasetRow.status == PUBLISHED).desc(),
+                    DatasetRow.version.desc(),
+                )
+                .limit(1)
+            )
         if row is None:
             raise NotFoundError(
                 f"no dataset {ident!r} that {principal.name} may see; `hub.datasets()` lists the ones you can"
@@ -221,11 +250,17 @@ class Catalog:
         return row
 
     def files(self, principal: Principal, source_id: str) -> list[FileRow]:
-        self.dataset(principal, source_id)
+        q = (
+            select(FileRow)
+            .join(DatasetRow, DatasetRow.source_id == FileRow.source_id)
+            .where(FileRow.source_id == source_id, visible_clause(principal))
+            .order_by(FileRow.path)
+        )
         with self.session() as s:
-            return list(
-                s.scalars(select(FileRow).where(FileRow.source_id == source_id).order_by(FileRow.path))
-            )
+            rows = list(s.scalars(q))
+        if not rows:
+            self.dataset(principal, source_id)  # not visible (or no such version): say so
+        return rows
 
     def file(self, principal: Principal, source_id: str, path: str) -> FileRow:
         self.dataset(principal, source_id)
@@ -238,17 +273,20 @@ class Catalog:
     def records(
         self, principal: Principal, source_id: str, *, offset: int = 0, limit: int | None = None
     ) -> list[dict[str, Any]]:
-        self.dataset(principal, source_id)
         q = (
             select(RecordRow.document)
-            .where(RecordRow.source_id == source_id)
+            .join(DatasetRow, DatasetRow.source_id == RecordRow.source_id)
+            .where(RecordRow.source_id == source_id, visible_clause(principal))
             .order_by(RecordRow.scroll_id)
             .offset(offset)
         )
         if limit is not None:
             q = q.limit(limit)
-        with self.session() as s:
-            return list(s.scalars(q))
+        with self.session() as s:  # one query; the access check is part of it
+            docs = list(s.scalars(q))
+        if not docs:
+            self.dataset(principal, source_id)  # not visible (or no such version): say so
+        return docs
 
     def record(self, principal: Principal, record_id: str) -> dict[str, Any]:
         with self.session() as s:

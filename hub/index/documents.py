@@ -11,6 +11,7 @@ from typing import Any
 import tantivy
 
 from hub.index.analysis import parse_date, rfc3339, tokenize
+from hub.optimade_fields import with_optimade_fields
 
 #: Longest string value kept whole in ``pv`` (longer ones are still in ``tx``/``all``).
 MAX_KEYWORD = 256
@@ -106,7 +107,7 @@ def prepare_document(
     d.add_integer("seq", seq_of(doc_id))
     strings: list[tuple[str, str]] = []
     types: set[tuple[str, str]] = set()
-    kw, nm, tx = _prepare(searchable(doc), "", strings, types)
+    kw, nm, tx = _prepare(searchable(with_optimade_fields(doc)), "", strings, types)
     d.add_json("kw", kw)
     if nm:
         d.add_json("nm", nm)

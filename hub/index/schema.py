@@ -25,7 +25,7 @@ from __future__ import annotations
 import tantivy
 
 FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "nm", "tx", "all", "pv", "pt", "src")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def build_schema() -> tantivy.Schema:

@@ -56,10 +56,11 @@ class ServableCatalog:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._engine = catalog.engine
+        self._engine = catalog.read_engine  # lookups only (autocommit reads on PostgreSQL)
         self._lookup: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._lookup_lock = threading.Lock()  # the service runs many threads over one catalog
-        self._sessions = session_factory(catalog.engine)
+        self._sessions = session_factory(catalog.engine)  # writes, in transactions
+        self._reads = session_factory(catalog.read_engine)
 
     # -- versions ---------------------------------------------------------------------
 
@@ -80,7 +81,7 @@ class ServableCatalog:
     ) -> ServableRow:
         """Insert the next version in one transaction (retried if a concurrent publisher took it)."""
         for _ in range(attempts):
-            with self._sessions() as s:
+            with self._reads() as s:
                 current = s.scalar(select(func.max(ServableRow.version)).where(ServableRow.id == servable_id))
             version = (current or 0) + 1
             doc = stamp(version)
@@ -113,7 +114,7 @@ class ServableCatalog:
                     s.add_all(acl)
                 return row
             except sa_exc.IntegrityError as exc:
-                with self._sessions() as s:
+                with self._reads() as s:
                     taken = s.get(ServableRow, (servable_id, version)) is not None
                 if taken:
                     continue  # a concurrent publisher took this version: stamp the next one
@@ -131,11 +132,11 @@ class ServableCatalog:
         q = select(ServableRow).where(ServableRow.id == servable_id).order_by(ServableRow.version)
         if principal is not None:
             q = q.where(_right_clause(principal, SEE))
-        with self._sessions() as s:
+        with self._reads() as s:
             return list(s.scalars(q))
 
     def ids(self) -> list[str]:
-        with self._sessions() as s:
+        with self._reads() as s:
             return list(s.scalars(select(ServableRow.id).distinct().order_by(ServableRow.id)))
 
     def visible(self, principal: Principal, *, all_versions: bool = False) -> list[ServableRow]:
@@ -144,7 +145,7 @@ class ServableCatalog:
             .where(_right_clause(principal, SEE))
             .order_by(ServableRow.id, ServableRow.version)
         )
-        with self._sessions() as s:
+        with self._reads() as s:
             rows = list(s.scalars(q))
         if all_versions:
             return rows
@@ -203,7 +204,7 @@ class ServableCatalog:
         return cached
 
     def row(self, servable_id: str, version: int) -> ServableRow:
-        with self._sessions() as s:
+        with self._reads() as s:
             row = s.get(ServableRow, (servable_id, version))
         if row is None:
             raise NotFoundError(f"no servable {servable_id}@{version}")
@@ -216,7 +217,7 @@ class ServableCatalog:
     def may_run(self, principal: Principal, row: ServableRow) -> bool:
         if principal.is_admin or (principal.user is not None and row.owner == principal.user):
             return True
-        with self._sessions() as s:
+        with self._reads() as s:
             found = s.scalar(
                 select(func.count())
                 .select_from(ServableACL)
@@ -231,7 +232,7 @@ class ServableCatalog:
 
     def run_acl(self, row: ServableRow) -> frozenset[str]:
         """The principals a version runs for (its ``run`` ACL rows; they never change)."""
-        with self._sessions() as s:
+        with self._reads() as s:
             found = s.scalars(
                 select(ServableACL.principal).where(
                     ServableACL.servable_id == row.id,
@@ -279,14 +280,14 @@ class ServableCatalog:
             s.execute(update(ServableTaskRow).where(ServableTaskRow.id == task_id).values(**values))
 
     def task(self, task_id: str, principal: Principal) -> ServableTaskRow:
-        with self._sessions() as s:
+        with self._reads() as s:
             row = s.get(ServableTaskRow, task_id)
         if row is None or not (principal.is_admin or row.owner == principal.name):
             raise NotFoundError(f"no task {task_id!r} that {principal.name} may see")
         return row
 
     def unfinished_tasks(self) -> list[ServableTaskRow]:
-        with self._sessions() as s:
+        with self._reads() as s:
             return list(
                 s.scalars(
                     select(ServableTaskRow)
@@ -298,7 +299,7 @@ class ServableCatalog:
     # -- memoized outputs --------------------------------------------------------------
 
     def cached(self, key: str) -> str | None:
-        with self._sessions() as s:
+        with self._reads() as s:
             return s.scalar(select(ServableCacheRow.result_sha).where(ServableCacheRow.key == key))
 
     def remember(self, key: str, servable_id: str, version: int, result_sha: str) -> None:

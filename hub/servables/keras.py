@@ -88,12 +88,14 @@ def load_model(path: Path) -> Any:
 
     names = _initializer_names(_model_config(path))
     custom = {n: _SkipInit for n in names}
+    # safe_mode=True (explicit: it also holds after code in this worker called
+    # keras.config.enable_unsafe_deserialization()): no Lambda bytecode is ever loaded
     try:
-        return keras.saving.load_model(path, compile=False, custom_objects=custom)
+        return keras.saving.load_model(path, compile=False, custom_objects=custom, safe_mode=True)
     except Exception:
         if not custom:
             raise
-        return keras.saving.load_model(path, compile=False)  # the plain way, slower
+        return keras.saving.load_model(path, compile=False, safe_mode=True)  # the plain way, slower
 
 
 def _spec(tensors: list[Any], what: str) -> ArgSpec:

@@ -25,10 +25,12 @@ import atexit
 import json
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -38,7 +40,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from hub.servables import codec
+from hub.servables import codec, sandbox
+from hub.servables.sandbox import sandbox_default
 from hub.servables.worker import LoadSpec, WorkerConfig, worker_main
 
 DEFAULT_TIMEOUT_S = float(os.environ.get("MATTERHUB_RUN_TIMEOUT", "300"))
@@ -149,6 +152,9 @@ class _Worker:
             self._proc.join(timeout)
 
     def kill(self) -> None:
+        pid = self.pid
+        if pid is not None and self.is_alive():
+            sandbox.kill_tree(pid)  # what the run started goes with its worker
         if self._sub is not None:
             self._sub.kill()
         else:
@@ -199,6 +205,10 @@ class WorkerPool:
     start_method
         ``subprocess`` (default: a fresh interpreter per worker), or
         multiprocessing's ``spawn`` or ``forkserver``; never ``fork``.
+    sandbox
+        Let workers write only in their run folders (Landlock); default ``$MATTERHUB_SANDBOX``.
+    max_procs
+        Processes a run may have alive at once (default ``$MATTERHUB_RUN_MAX_PROCS`` or 64).
     """
 
     def __init__(
@@ -208,9 +218,18 @@ class WorkerPool:
         max_loaded: int = 8,
         max_memory_mb: int | None = None,
         start_method: str | None = None,
+        sandbox: bool | None = None,
+        max_procs: int | None = None,
     ) -> None:
         self.size = size or default_size()
-        self.config = WorkerConfig(max_loaded=max_loaded, max_memory_mb=max_memory_mb)
+        self.work_root = tempfile.mkdtemp(prefix="matterhub-runs-")
+        self.max_procs = max_procs
+        self.config = WorkerConfig(
+            max_loaded=max_loaded,
+            max_memory_mb=max_memory_mb,
+            work_root=self.work_root,
+            sandbox=sandbox_default() if sandbox is None else sandbox,
+        )
         self.start_method = start_method or "subprocess"
         self._ctx = None if self.start_method == "subprocess" else _context(self.start_method)
         self._cond = threading.Condition()
@@ -292,6 +311,10 @@ class WorkerPool:
         """Run one request on a worker; the reply's ``status`` is ok, error, memory, timeout or crash."""
         timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
         memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
+        if self.config.sandbox:  # sandboxed workers cannot write the artifact cache: unpack it here
+            from hub.servables.package import unpacked
+
+            unpacked(spec.store_url, spec.artifact_sha, spec.cache_dir)
         message = codec.dumps(("run", spec, inputs, params, batch, memory_mb))
         w = self._acquire(spec.key, spec.type)
         try:
@@ -317,12 +340,19 @@ class WorkerPool:
                         codec.discard(message)
                         return {"status": "crash", "message": f"no worker could take the run: {exc}"}
             t0 = time.perf_counter()
-            if not current.conn.poll(timeout):
+            watchdog = sandbox.Watchdog(current.pid, memory_mb, self.max_procs)
+            verdict = watchdog.wait(current.conn, timeout)
+            if verdict is not None:
                 current = self._replace(current)
                 codec.discard(message)
+                if verdict == "timeout":
+                    text = f"the run took longer than its timeout of {timeout:g} s"
+                else:
+                    text = f"the run was stopped: {watchdog.detail}"
                 return {
-                    "status": "timeout",
-                    "message": f"the run took longer than its timeout of {timeout:g} s; its worker was stopped and replaced",
+                    "status": {"procs": "crash"}.get(verdict, verdict),  # procs: a crash, clearly told
+                    "message": f"{text}; its worker was stopped and replaced",
+                    "exc_type": {"procs": "TooManyProcesses", "memory": "MemoryError"}.get(verdict),
                     "run_ms": (time.perf_counter() - t0) * 1000,
                 }
             try:
@@ -368,6 +398,7 @@ class WorkerPool:
             busy = list(self._busy)
         for w in workers:
             w.stop(graceful=not busy[w.slot])
+        shutil.rmtree(self.work_root, ignore_errors=True)
         _POOLS.discard(self)
 
     def __enter__(self) -> WorkerPool:

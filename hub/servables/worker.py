@@ -24,6 +24,7 @@ import io
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections import OrderedDict
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from hub.servables import codec
+from hub.servables import codec, sandbox
 
 try:
     import resource
@@ -63,6 +64,12 @@ class WorkerConfig:
     max_loaded: int = 8
     #: A hard address-space cap for the whole worker (MB), or None.
     max_memory_mb: int | None = None
+    #: Each run gets a fresh working folder under ``work_root/w<pid>`` (None: runs stay in the cwd).
+    work_root: str | None = None
+    #: Let the worker write only in its work folder (Landlock; :mod:`hub.servables.sandbox`).
+    sandbox: bool = False
+    #: More paths the sandboxed worker may write below.
+    writable: tuple[str, ...] = ()
 
 
 class Loaded:
@@ -185,8 +192,13 @@ def execute(
     out, err = io.StringIO(), io.StringIO()
     reply: dict[str, Any] = {"pid": os.getpid(), "load_ms": 0.0, "run_ms": 0.0}
     limited = _set_soft_limit(memory_mb)
+    before = _children_before()
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (
+            sandbox.run_folder(_RUN_ROOT),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             runner, reply["load_ms"] = loaded.get(spec, err)
             t0 = time.perf_counter()
             value = run_batch(runner, inputs, params) if batch else runner(inputs, params)
@@ -214,9 +226,78 @@ def execute(
     finally:
         if limited:
             _restore_limit()
+    if before is not None and spec.type not in sandbox.KEEPS_PROCESSES and _has_children():
+        stopped = sandbox.stop_leftovers(before)
+        if stopped:
+            print(f"matterhub: stopped {stopped} process(es) the run left running", file=err)
     reply["stdout"] = _tail(out.getvalue())
     reply["stderr"] = _tail(err.getvalue())
     return reply
+
+
+# -- containment (hub.servables.sandbox) ----------------------------------------------------
+
+#: The folder runs get their working folders in (set by :func:`worker_main`; None under Dask).
+_RUN_ROOT: Path | None = None
+
+
+def _has_children() -> bool:
+    """Whether this process has any child (running or exited), without reaping one."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
+
+
+def _children_before() -> set[int] | None:
+    """The processes below this worker before a run (None: not a contained pool worker)."""
+    if _RUN_ROOT is None:
+        return None
+    return set(sandbox.descendants(os.getpid())) if _has_children() else set()
+
+
+def _exit_with_parent(poll: float = 1.0) -> None:
+    """Stop this worker (and what its run started) once the hub that started it is gone: a
+    killed hub must not leave a servable running forever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        sandbox.kill_tree(os.getpid(), include_root=False)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="matterhub-parent-watch", daemon=True).start()
+
+
+def _contain(config: WorkerConfig) -> None:
+    """Set up a pool worker's containment: subreaper, work folder, and the write sandbox."""
+    global _RUN_ROOT
+    sandbox.become_subreaper()
+    _exit_with_parent()
+    if config.work_root is None:
+        return
+    root = Path(config.work_root) / f"w{os.getpid()}"
+    root.mkdir(parents=True, exist_ok=True)
+    os.chdir(root)
+    _RUN_ROOT = root
+    if config.sandbox:
+        # kernels and libraries that write runtime files find them in the work folder
+        for var, sub in (("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython")):
+            os.environ[var] = str(root / sub)
+        os.environ.setdefault("MPLCONFIGDIR", str(root / "matplotlib"))
+        try:
+            applied = sandbox.restrict_writes([*sandbox.default_writable(root), *config.writable])
+        except OSError as exc:
+            applied = False
+            print(f"matterhub worker: the write sandbox could not be applied: {exc}", file=sys.stderr)
+        if not applied:
+            print(
+                "matterhub worker: MATTERHUB_SANDBOX is on but this kernel has no Landlock (Linux 5.13+); "
+                "servables may write wherever this user can",
+                file=sys.stderr,
+            )
 
 
 # -- the local pool's worker process --------------------------------------------------------
@@ -230,6 +311,7 @@ def worker_main(conn: Any, config: WorkerConfig) -> None:
         cap = config.max_memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    _contain(config)
     loaded = Loaded(config.max_loaded)
     conn.send_bytes(b"ready")
     while True:

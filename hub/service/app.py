@@ -24,7 +24,9 @@ API_PREFIX = "/api"
 #: (module, attribute, prefix).
 EXTRA_ROUTERS: dict[str, tuple[str, str, str]] = {
     "globus": ("hub.service.globus", "router", "/globus-search"),
-    "optimade": ("hub.service.optimade", "router", "/optimade"),
+    # the submodule itself: once imported, ``hub.service.optimade.router`` (the package attribute)
+    # is that submodule, not its APIRouter, and a second app would mount the module
+    "optimade": ("hub.service.optimade.router", "router", "/optimade"),
 }
 
 info_router = APIRouter(tags=["info"])

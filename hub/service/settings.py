@@ -3,12 +3,12 @@ variables ``MATTERHUB_SERVICE_<NAME>``)."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from hub.connect.urlguard import refused_address
 from hub.exceptions import AccessDeniedError
 
 
@@ -61,15 +61,13 @@ class ServiceSettings:
         except OSError as exc:
             raise AccessDeniedError(f"cannot resolve {host!r}: {exc}") from None
         for info in infos:
-            addr = ipaddress.ip_address(info[4][0])
-            if (
-                addr.is_loopback
-                or addr.is_private
-                or addr.is_link_local
-                or addr.is_reserved
-                or addr.is_multicast
-            ):
-                raise AccessDeniedError(
-                    f"{host} resolves to {addr}, a loopback/private address: URL submissions may not "
-                    "reach the service's own network (an admin can allow it with --allow-private-urls)"
-                )
+            self.check_address(host, str(info[4][0]))
+
+    def check_address(self, host: str, address: str) -> None:
+        """Refuse one address ``host`` resolved to (also called at download time, against DNS
+        rebinding and redirects: :mod:`hub.connect.urlguard`)."""
+        if not self.allow_private_urls and refused_address(address):
+            raise AccessDeniedError(
+                f"{host} resolves to {address}, a loopback/private address: URL submissions may not "
+                "reach the service's own network (an admin can allow it with --allow-private-urls)"
+            )

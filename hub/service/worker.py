@@ -17,6 +17,8 @@ from pathlib import Path
 
 from hub.access import Principal
 from hub.client import Hub
+from hub.connect.urlguard import ADDRESS_GUARD
+from hub.service.settings import ServiceSettings
 
 log = logging.getLogger("matterhub.service.worker")
 
@@ -24,8 +26,10 @@ UPLOADS = "uploads"
 
 
 class SubmissionWorker:
-    def __init__(self, hub: Hub, threads: int = 1) -> None:
+    def __init__(self, hub: Hub, threads: int = 1, settings: ServiceSettings | None = None) -> None:
         self.hub = hub
+        #: URL sources are checked again as they are downloaded (private addresses refused)
+        self.settings = settings or ServiceSettings()
         self.threads = max(1, threads)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
@@ -89,7 +93,11 @@ class SubmissionWorker:
         if row.status not in ("queued", "interrupted"):
             return
         owner = self.hub.acting_as(Principal(row.owner))
-        sub = owner.process(sub_id, progress=False)
+        guard = ADDRESS_GUARD.set(self.settings.check_address)
+        try:
+            sub = owner.process(sub_id, progress=False)
+        finally:
+            ADDRESS_GUARD.reset(guard)
         upload = Path(sub.source)
         if sub.ok and upload.is_relative_to(self.uploads):
             shutil.rmtree(upload.parent, ignore_errors=True)

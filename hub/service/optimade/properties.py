@@ -53,6 +53,9 @@ class Property:
     constant
         ``(value,)`` for a property with the same value for every structure (``type``,
         ``structure_features``): filters on it are evaluated, not searched.
+    guarded
+        Whether a filter must also require ``known``: the field at ``path`` is known for
+        structures where this property is not (``species_at_sites`` reads ``elements``).
     """
 
     name: str
@@ -68,13 +71,14 @@ class Property:
     sortable: bool = False
     listed: bool = True
     constant: tuple[object] | None = None
+    guarded: bool = False
 
 
 def _o(name: str) -> str:
     return f"{BLOCK}.{name}"
 
 
-_SITES_KNOWN = f"_exists_:{_o('species')}"
+_SITES_KNOWN = f"{_o('sites')}:true"
 _DIMS_KNOWN = f"_exists_:{_o('nperiodic_dimensions')}"
 
 STANDARD: tuple[Property, ...] = (
@@ -109,8 +113,8 @@ STANDARD: tuple[Property, ...] = (
     Property("species", "list", "One species per element, named by its chemical symbol.",
              known=_SITES_KNOWN),
     Property("species_at_sites", "list", "The species name of each site, in the order of "
-             "`cartesian_site_positions`.", path=_o("species"), items="string", match="symbol",
-             length_path=_o("nsites"), known=_SITES_KNOWN),
+             "`cartesian_site_positions` (species are named by their element).", path=_o("elements"),
+             items="string", match="symbol", length_path=_o("nsites"), known=_SITES_KNOWN, guarded=True),
     Property("structure_features", "list", "Special features used by the structure: none (no disorder, "
              "assemblies, implicit atoms or site attachments).", items="string", constant=((),)),
     Property("space_group_it_number", "integer", "The space group number (spglib, symprec 1e-3 Å) of a "

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 
@@ -33,7 +33,12 @@ from hub.service.optimade.responses import (
     links_body,
     meta,
 )
-from hub.service.optimade.search import DEFAULT_PAGE_LIMIT, count_structures, get_structure, search_structures
+from hub.service.optimade.search import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
+    get_structure,
+    search_structures,
+)
 
 log = logging.getLogger("matterhub.service.optimade")
 VERSIONED = f"/v{MAJOR}"
@@ -103,47 +108,80 @@ class OptimadeRoute(APIRoute):
 router = APIRouter(route_class=OptimadeRoute, tags=["optimade"])
 
 
-# -- query parameters ------------------------------------------------------------------------
+# -- query parameters and the documented responses ------------------------------------------
+
+Filter = Annotated[
+    str,
+    Query(
+        alias="filter",
+        description='An OPTIMADE filter: `elements HAS ALL "Co","O" AND nsites<20`, `nelements=2`, '
+        '`chemical_formula_reduced="O2Si"` (see info/structures for the properties)',
+    ),
+]
+PageLimit = Annotated[int, Query(ge=0, description=f"At most this many structures (max {MAX_PAGE_LIMIT})")]
+PageOffset = Annotated[int, Query(ge=0, description="Skip this many structures")]
+PageNumber = Annotated[int | None, Query(ge=1, description="The page (1-based) of page_limit structures")]
+Sort = Annotated[str | None, Query(description="A sortable property (info/structures); -name for descending")]
+Fields = Annotated[str | None, Query(description="Comma-separated attributes to return (all when absent)")]
+Format = Annotated[str, Query(description="Only `json`")]
+Include = Annotated[
+    str | None, Query(description="Only `references` or empty: structures have no relationships")
+]
+Ignored = Annotated[str | None, Query(description="Accepted, not used")]
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "status": {"type": "string"},
+                    "title": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+                "required": ["detail"],
+            },
+        },
+        "meta": {"type": "object"},
+    },
+    "required": ["errors", "meta"],
+}
+_REASONS = {
+    400: "A malformed filter or request, or an unknown property",
+    401: "An unknown or revoked token",
+    403: "A page_limit above the maximum",
+    404: "No such endpoint or entry type",
+    501: "An OPTIONAL filter feature this hub does not implement",
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": f"{reason} (an OPTIMADE error document)",
+        "content": {MEDIA_TYPE: {"schema": _ERROR_SCHEMA}},
+    }
+    for code, reason in _REASONS.items()
+}
 
 
-def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise FilterError(f"{name} must be a whole number; got {raw!r}") from None
-
-
-def _check_format(request: Request) -> None:
-    """``response_format`` (json only) and ``include`` (structures have no relationships)."""
-    fmt = request.query_params.get("response_format") or "json"
-    if fmt not in _FORMATS:
-        raise FilterError(f"response_format {fmt!r} is not served; formats: {', '.join(_FORMATS)}")
-    include = request.query_params.get("include")
+def _check_format(response_format: str, include: str | None) -> None:
+    if response_format not in _FORMATS:
+        raise FilterError(
+            f"response_format {response_format!r} is not served; formats: {', '.join(_FORMATS)}"
+        )
     if include not in (None, "", "references"):
         raise FilterError(f"include={include!r}: structures here have no relationships to include")
-
-
-def _page(request: Request) -> tuple[int, int]:
-    """(page_limit, offset) from page_limit and page_offset or page_number (1-based)."""
-    limit = _int_param(request, "page_limit", DEFAULT_PAGE_LIMIT)
-    for name in ("page_cursor", "page_above", "page_below"):
-        if request.query_params.get(name):
-            raise NotImplementedFilter(f"{name} is not supported; page with page_offset or page_number")
-    if request.query_params.get("page_number"):
-        number = _int_param(request, "page_number", 1)
-        if number < 1:
-            raise FilterError(f"page_number starts at 1; got {number}")
-        return limit, (number - 1) * limit
-    return limit, _int_param(request, "page_offset", 0)
 
 
 # -- endpoints --------------------------------------------------------------------------------
 
 
-@router.get("/versions", summary="OPTIMADE: the major versions served (CSV)", response_class=Response)
+@router.get(
+    "/versions",
+    summary="OPTIMADE: the major versions served (CSV)",
+    response_class=Response,
+    responses={200: {"description": "One major version a line", "content": {"text/csv": {}}}},
+)
 def versions() -> Response:
     return Response(f"version\n{MAJOR}\n", media_type="text/csv; header=present")
 
@@ -164,25 +202,32 @@ def links(request: Request) -> Response:
     return OptimadeResponse(links_body(unversioned, str(request.base_url), _representation(request)))
 
 
-def structures(request: Request, hub: CallerHub) -> Response:
-    _check_format(request)
-    limit, offset = _page(request)
-    params = request.query_params
+def structures(
+    request: Request,
+    hub: CallerHub,
+    filter_: Filter = "",
+    page_limit: PageLimit = DEFAULT_PAGE_LIMIT,
+    page_offset: PageOffset = 0,
+    page_number: PageNumber = None,
+    sort: Sort = None,
+    response_fields: Fields = None,
+    response_format: Format = "json",
+    include: Include = None,
+    email_address: Ignored = None,
+    api_hint: Ignored = None,
+) -> Response:
+    _check_format(response_format, include)
+    for name in ("page_cursor", "page_above", "page_below"):
+        if request.query_params.get(name):
+            raise NotImplementedFilter(f"{name} is not supported; page with page_offset or page_number")
+    offset = (page_number - 1) * page_limit if page_number is not None else page_offset
     result = search_structures(
-        hub,
-        params.get("filter", ""),
-        limit=limit,
-        offset=offset,
-        sort=params.get("sort") or None,
-        response_fields=params.get("response_fields"),
+        hub, filter_, limit=page_limit, offset=offset, sort=sort or None, response_fields=response_fields
     )
     following = None
     if result.more:
-        following = str(
-            request.url.remove_query_params("page_number").include_query_params(
-                page_offset=offset + limit, page_limit=limit
-            )
-        )
+        url = request.url.remove_query_params("page_number")
+        following = str(url.include_query_params(page_offset=offset + page_limit, page_limit=page_limit))
     body = {
         "data": result.structures,
         "links": {"next": following},
@@ -190,16 +235,26 @@ def structures(request: Request, hub: CallerHub) -> Response:
             _representation(request),
             more=result.more,
             data_returned=result.total,
-            data_available=count_structures(hub),
+            # free without a filter (the same count); with one it would cost a second search
+            data_available=result.total if not filter_.strip() else None,
             warnings=result.warnings,
         ),
     }
     return OptimadeResponse(body)
 
 
-def structure(entry_id: str, request: Request, hub: CallerHub) -> Response:
-    _check_format(request)
-    resource = get_structure(hub, entry_id, request.query_params.get("response_fields"))
+def structure(
+    entry_id: str,
+    request: Request,
+    hub: CallerHub,
+    response_fields: Fields = None,
+    response_format: Format = "json",
+    include: Include = None,
+    email_address: Ignored = None,
+    api_hint: Ignored = None,
+) -> Response:
+    _check_format(response_format, include)
+    resource = get_structure(hub, entry_id, response_fields)
     body = {
         "data": resource,
         "links": {"next": None},
@@ -219,16 +274,23 @@ def landing(request: Request) -> Response:
 
 
 def _add(base: str, in_schema: bool) -> None:
-    routes: list[tuple[str, Callable[..., Response], str]] = [
-        ("/info", info, "OPTIMADE: this implementation"),
-        ("/info/{entry}", entry_info, "OPTIMADE: the properties of an entry type"),
-        ("/links", links, "OPTIMADE: related databases"),
-        ("/structures", structures, "OPTIMADE: the structures matching a filter"),
-        ("/structures/{entry_id}", structure, "OPTIMADE: one structure"),
-    ]
-    for path, endpoint, summary in routes:
+    routes: list[tuple[str, Callable[..., Response], str, list[int]]] = [
+        ("/info", info, "OPTIMADE: this implementation", []),
+        ("/info/{entry}", entry_info, "OPTIMADE: the properties of an entry type", [404]),
+        ("/links", links, "OPTIMADE: related databases", []),
+        ("/structures", structures, "OPTIMADE: the structures matching a filter", [400, 401, 403, 501]),
+        ("/structures/{entry_id}", structure, "OPTIMADE: one structure (data is null when there is none "
+         "you may see)", [400, 401]),
+    ]  # fmt: skip
+    for path, endpoint, summary, errors in routes:
         router.add_api_route(
-            base + path, endpoint, methods=["GET"], summary=summary, include_in_schema=in_schema
+            base + path,
+            endpoint,
+            methods=["GET"],
+            summary=summary,
+            include_in_schema=in_schema,
+            response_class=OptimadeResponse,
+            responses={code: ERRORS[code] for code in errors},
         )
     router.add_api_route(
         base or "/", landing, methods=["GET"], include_in_schema=False, response_class=HTMLResponse

@@ -95,7 +95,7 @@ def get_structure(
 
 
 def count_structures(hub: Any) -> int:
-    """How many structures the hub's principal may see (``meta.data_available``)."""
+    """How many structures the hub's principal may see (OPTIMADE's ``data_available``)."""
     return int(hub.search(STRUCTURE_QUERY, limit=0).total)
 
 

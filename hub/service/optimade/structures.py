@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from hub.optimade_fields import STRUCTURES, lattice_vectors, optimade_fields, site_positions
+from hub.optimade_fields import STRUCTURES, cell, structure_parts
 from hub.service.optimade.properties import ATTRIBUTES, DFT_KEYS, ENERGY_KEYS, FILE_KEYS, PREFIX
 
 if TYPE_CHECKING:
@@ -34,10 +34,8 @@ def _timestamp(value: str) -> str | None:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S" + (".%f" if stamp.microsecond else "") + "Z")
 
 
-def _subset(block: Any, keys: Iterable[str]) -> dict[str, Any] | None:
-    if not isinstance(block, dict):
-        return None
-    out = {k: block[k] for k in keys if k in block and block[k] is not None}
+def _subset(block: dict[str, Any], keys: Iterable[str]) -> dict[str, Any] | None:
+    out = {k: block[k] for k in keys if block.get(k) is not None}
     return out or None
 
 
@@ -46,32 +44,37 @@ DATASET, FILES, ENERGIES, DFT = (f"_{PREFIX}_{n}" for n in ("dataset", "files", 
 
 def structure_attributes(doc: dict[str, Any]) -> dict[str, Any] | None:
     """Every attribute of the structure of ``doc`` (None when it has no structure)."""
-    fields = optimade_fields(doc)
-    if fields is None:
+    parts = structure_parts(doc)
+    if parts is None:
         return None
+    fields, species_at_sites, positions = parts
     mdf = doc["mdf"]
     structure = doc["crystal_structure"]
-    sites = site_positions(doc)
-    if sites is not None:
-        species_at_sites, positions = sites
-        species = [{"name": e, "chemical_symbols": [e], "concentration": [1.0]} for e in fields["elements"]]
-    else:
-        species_at_sites = positions = species = None
+    elements = fields["elements"]
+    species = (
+        [{"name": e, "chemical_symbols": [e], "concentration": [1.0]} for e in elements]
+        if species_at_sites is not None
+        else None
+    )
     group = structure.get("space_group_number")
     stamp = mdf.get("ingest_date")
     files = doc.get("files")
     dft = doc.get("dft")
+    dims = fields.get("dimension_types")
+    lattice: list[list[float]] | list[list[None]] | None = cell(structure)
+    if lattice is None and dims == [0, 0, 0]:
+        lattice = [[None, None, None], [None, None, None], [None, None, None]]
     return {
         "last_modified": _timestamp(stamp) if isinstance(stamp, str) else None,
-        "elements": fields["elements"],
+        "elements": elements,
         "nelements": fields["nelements"],
         "elements_ratios": fields["elements_ratios"],
         "chemical_formula_descriptive": fields["chemical_formula_descriptive"],
         "chemical_formula_reduced": fields["chemical_formula_reduced"],
         "chemical_formula_anonymous": fields["chemical_formula_anonymous"],
-        "dimension_types": fields.get("dimension_types"),
+        "dimension_types": dims,
         "nperiodic_dimensions": fields.get("nperiodic_dimensions"),
-        "lattice_vectors": lattice_vectors(doc),
+        "lattice_vectors": lattice,
         "cartesian_site_positions": positions,
         "nsites": fields["nsites"],
         "species": species,
@@ -82,8 +85,8 @@ def structure_attributes(doc: dict[str, Any]) -> dict[str, Any] | None:
         FILES: [{k: f[k] for k in FILE_KEYS if k in f} for f in files if isinstance(f, dict)]
         if isinstance(files, list)
         else [],
-        ENERGIES: _subset(dft, ENERGY_KEYS),
-        DFT: _subset(dft, DFT_KEYS),
+        ENERGIES: _subset(dft, ENERGY_KEYS) if isinstance(dft, dict) else None,
+        DFT: _subset(dft, DFT_KEYS) if isinstance(dft, dict) else None,
     }
 
 

@@ -8,7 +8,7 @@ into a small boolean tree, which is simplified and written out as a hub query
 any other query.
 
     >>> translate('elements HAS ALL "Co","O" AND nelements=2').query
-    '(optimade.elements:"Co") AND (optimade.elements:"O") AND (optimade.nelements:2)'
+    'optimade.elements:Co AND optimade.elements:O AND optimade.nelements:2'
 
 Semantics (OPTIMADE 1.2, "API Filtering Format Specification"):
 
@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.exceptions import HubError, MissingDependencyError
-from hub.optimade_fields import BLOCK, STRUCTURES, chemical_symbols
+from hub.optimade_fields import BLOCK, chemical_symbols
 from hub.service.optimade.errors import FilterError, NotImplementedFilter
 from hub.service.optimade.properties import PREFIX, PROPERTIES, Property
 
@@ -67,11 +67,10 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "to install it."
     ) from exc
 
-#: Matches every structure record (every structure has an ``optimade`` block).
-STRUCTURE_QUERY = f'{BLOCK}.type:"{STRUCTURES}"'
+#: Matches every structure record (every structure has an ``optimade`` block, with nsites).
+STRUCTURE_QUERY = f"_exists_:{BLOCK}.nsites"
 #: A character that never occurs in a lower-cased index word.
 _OTHER = "[^a-z0-9]"
-_OPS = ("=", "!=", "<", "<=", ">", ">=")
 _REVERSED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 #: Values the hub reads as words in a range bound (letters, digits, _ . : + -), minus those
 #: it reads as something else (numbers, dates, true/false, inf/nan).
@@ -98,11 +97,12 @@ class Const(Node):
 
 @dataclass(frozen=True)
 class Leaf(Node):
-    """One clause of the hub's query language; ``structural`` when it can only match a
-    structure record (it tests a field of the ``optimade`` block)."""
+    """A hub query: one field clause (``simple``), or several; ``structural`` when it can
+    only match a structure record (it tests a field of the ``optimade`` block)."""
 
     text: str
     structural: bool = False
+    simple: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,15 +158,21 @@ def not_(item: Node) -> Node:
     return Not(item)
 
 
+def _atomic(node: Node) -> bool:
+    """Whether ``node`` renders as one term of a boolean expression (no parentheses needed)."""
+    return (isinstance(node, Leaf) and node.simple) or (isinstance(node, Not) and _atomic(node.item))
+
+
 def render(node: Node) -> str:
-    """The hub query of ``node`` (not a constant)."""
+    """The hub query of ``node`` (not a constant), with parentheses only where needed: the
+    hub parses every query, and each parenthesis costs it time."""
     if isinstance(node, Leaf):
         return node.text
     if isinstance(node, And | Or):
         joiner = " AND " if isinstance(node, And) else " OR "
-        return joiner.join(f"({render(i)})" for i in node.items)
+        return joiner.join(render(i) if _atomic(i) else f"({render(i)})" for i in node.items)
     if isinstance(node, Not):
-        return f"NOT ({render(node.item)})"
+        return f"NOT {render(node.item)}" if _atomic(node.item) else f"NOT ({render(node.item)})"
     raise ValueError(f"a constant has no query: {node!r}")
 
 
@@ -197,6 +203,7 @@ def _number(value: int | float) -> str:
 
 
 def _range(path: str, op: str, bound: str) -> Leaf:
+    """A range on ``path`` (``bound`` as the hub reads it: a number, or a quoted word or date)."""
     clause = {
         "<": f"[* TO {bound}}}",
         "<=": f"[* TO {bound}]",
@@ -205,6 +212,11 @@ def _range(path: str, op: str, bound: str) -> Leaf:
         "=": f"[{bound} TO {bound}]",
     }[op]
     return _leaf(path, clause)
+
+
+def _number_clause(path: str, op: str, value: int | float) -> Leaf:
+    """``path`` compared with a number: a term, or a one-sided range (``nsites:>10``)."""
+    return _leaf(path, _number(value) if op == "=" else f"{op}{_number(value)}")
 
 
 def _regex_literal(text: str) -> str:
@@ -480,11 +492,11 @@ class _Translator(BaseTransformer):
         return self._scalar(ref, prop, prop.type, prop.path, rhs.op, rhs.value)
 
     def _known(self, prop: Property) -> Node:
-        return (
-            TRUE
-            if prop.known is None
-            else Leaf(prop.known, structural=prop.known.startswith(f"_exists_:{BLOCK}."))
-        )
+        if prop.known is None:
+            return TRUE
+        simple = " " not in prop.known
+        structural = simple and prop.known.removeprefix("_exists_:").startswith(f"{BLOCK}.")
+        return Leaf(prop.known, structural=structural, simple=simple)
 
     # -- by type -------------------------------------------------------------------------
 
@@ -512,7 +524,7 @@ class _Translator(BaseTransformer):
         if op == "!=":
             return and_(known, not_(self._scalar(ref, prop, typ, path, "=", value)))
         if typ in ("integer", "float"):
-            return _leaf(path, _number(value)) if op == "=" else _range(path, op, _number(value))
+            return _number_clause(path, op, value)
         if typ == "timestamp":
             stamp = parse_timestamp(value).strftime('"%Y-%m-%dT%H:%M:%S.%fZ"')
             return _range(path, op, stamp)
@@ -531,8 +543,8 @@ class _Translator(BaseTransformer):
         return _range(path, op, f'"{value}"')
 
     def _string_equals(self, ref: Ref, prop: Property, path: str, value: str) -> Node:
-        if prop.match == "symbol":
-            return _leaf(path, f'"{value}"') if value in chemical_symbols() else FALSE
+        if prop.match == "symbol":  # a real symbol is a plain word, and its case is unique
+            return _leaf(path, value) if value in chemical_symbols() else FALSE
         if _range_word(value):
             return _range(path, "=", f'"{value}"')
         if _has_other(value):
@@ -567,6 +579,7 @@ class _Translator(BaseTransformer):
 
     def _list(self, ref: Ref, prop: Property, rhs: Rhs) -> Node:
         assert prop.path is not None and prop.items is not None
+        guard = self._known(prop) if prop.guarded else TRUE
         if rhs.kind == "length":
             return and_(self._known(prop), self._length(ref, prop, str(rhs.op), rhs.value))
         if rhs.kind != "has":
@@ -583,7 +596,7 @@ class _Translator(BaseTransformer):
             if op == "!=":
                 raise self._unsupported("HAS != (an item different from a value) is not supported", ref)
             clauses.append(self._scalar(ref, prop, items, path, op or "=", value))
-        return and_(*clauses) if rhs.op in ("ALL", "ONE") else or_(*clauses)
+        return and_(guard, and_(*clauses) if rhs.op in ("ALL", "ONE") else or_(*clauses))
 
     def _length(self, ref: Ref, prop: Property, op: str, n: int) -> Node:
         if prop.fixed_length is not None:
@@ -604,7 +617,7 @@ class _Translator(BaseTransformer):
             wanted.add(self._typed(ref, prop, "string", value))
         assert prop.path is not None
         others = sorted(chemical_symbols() - wanted)
-        return and_(self._known(prop), not_(or_(*(_leaf(prop.path, f'"{s}"') for s in others))))
+        return and_(self._known(prop), not_(or_(*(_leaf(prop.path, s) for s in others))))
 
     def _constant(self, ref: Ref, prop: Property, value: Any, rhs: Rhs) -> Node:
         """A comparison with a property that has the same value for every structure."""
@@ -704,10 +717,11 @@ def translate(text: str) -> Translation:
         return Translation(text, None, warnings)
     if node == TRUE:
         return Translation(text, STRUCTURE_QUERY, warnings)
-    query = render(node)
     if not structural(node):
-        query = f"{STRUCTURE_QUERY} AND ({query})"
-    return Translation(text, query, warnings)
+        node = And(
+            (Leaf(STRUCTURE_QUERY, structural=True), *(node.items if isinstance(node, And) else (node,)))
+        )
+    return Translation(text, render(node), warnings)
 
 
 __all__ = ["STRUCTURE_QUERY", "Translation", "parse_timestamp", "parser", "translate"]

@@ -1,0 +1,245 @@
+"""The OPTIMADE view of a structure record, computed from the record itself.
+
+Every record with a structure (a crystal from a CIF or POSCAR, a molecule from an XYZ
+file, the final structure of a VASP, Quantum ESPRESSO or Gaussian run) has a
+``material`` block and a ``crystal_structure`` block, whatever extractor or mapping
+wrote them.  :func:`optimade_fields` derives from them the properties the OPTIMADE
+standard names for a structure: ``elements`` (alphabetical), ``nelements``,
+``elements_ratios``, the reduced, anonymous and descriptive chemical formulas,
+``nsites``, ``dimension_types``, ``nperiodic_dimensions``, and ``sites`` (whether the
+record has per-site data: species and positions).
+
+The search index carries these as an ``optimade`` block of every structure record
+(:func:`with_optimade_fields`, called when a document is indexed): an OPTIMADE filter
+such as ``nelements=2 AND chemical_formula_reduced="O2Si"`` then becomes a plain
+field query (``optimade.nelements:2 ...``).  The block is derived data, rebuilt with the
+index, and kept small (each indexed string costs indexing time); the stored document
+stays the record.  The OPTIMADE endpoint builds its responses from the same function,
+so what a filter matches and what a response says always agree.
+
+This module depends on nothing beyond the standard library and ASE's table of
+element symbols: it runs in the core, without the ``service`` extra.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache, reduce
+from typing import Any
+
+from hub.extractors.crystal import anonymous_formula
+
+#: The name of the block in indexed documents.
+BLOCK = "optimade"
+#: The OPTIMADE entry type of every structure record.
+STRUCTURES = "structures"
+_FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*)+$")
+_FORMULA_PART = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+
+@lru_cache(maxsize=1)
+def chemical_symbols() -> frozenset[str]:
+    """The real element symbols (H to Og), from ASE's table."""
+    from ase.data import chemical_symbols as symbols
+
+    return frozenset(s for s in symbols[1:] if s)
+
+
+def parse_formula(formula: Any) -> Counter[str] | None:
+    """Element counts of a plain formula such as ``"C5H8O2"`` or ``"Al2O3"``; None when
+    ``formula`` is not one (parentheses, unknown symbols, zero counts)."""
+    if not isinstance(formula, str):
+        return None
+    parts = _formula_parts(formula)
+    return None if parts is None else Counter(dict(parts))
+
+
+@lru_cache(maxsize=4096)
+def _formula_parts(formula: str) -> tuple[tuple[str, int], ...] | None:
+    if not _FORMULA.match(formula):
+        return None
+    counts: Counter[str] = Counter()
+    for symbol, number in _FORMULA_PART.findall(formula):
+        if symbol not in chemical_symbols():
+            return None
+        n = int(number) if number else 1
+        if n <= 0:
+            return None
+        counts[symbol] += n
+    return tuple(counts.items())
+
+
+def reduced_formula(counts: dict[str, int]) -> str:
+    """OPTIMADE's ``chemical_formula_reduced``: elements in alphabetical order, counts
+    divided by their greatest common divisor, counts of 1 left out (``"O2Si"``)."""
+    divisor = reduce(math.gcd, counts.values())
+    return "".join(f"{e}{n // divisor if n // divisor != 1 else ''}" for e, n in sorted(counts.items()))
+
+
+def _site_species(structure: dict[str, Any]) -> list[str] | None:
+    """The per-site element symbols, when the record has them and they are all real elements."""
+    sites = structure.get("species_at_sites")
+    if not isinstance(sites, list) or not sites:
+        return None
+    try:
+        if not chemical_symbols().issuperset(sites):
+            return None
+    except TypeError:  # unhashable items
+        return None
+    return sites
+
+
+def _counts(
+    doc: dict[str, Any], structure: dict[str, Any]
+) -> tuple[Counter[str], int, list[str] | None, list[Any] | None] | None:
+    """(element counts, number of sites, species_at_sites and positions when both are
+    complete), or None."""
+    sites = _site_species(structure)
+    if sites is not None:
+        counts = Counter(sites)
+        positions = structure.get("cartesian_site_positions")
+        if type(positions) is list and len(positions) == len(sites):
+            return counts, len(sites), sites, positions
+        return counts, len(sites), None, None
+    material = doc.get("material")
+    formula = parse_formula(material.get("composition")) if isinstance(material, dict) else None
+    natoms = structure.get("number_of_atoms")
+    if formula is None or type(natoms) is not int or natoms <= 0:
+        return None
+    return formula, natoms, None, None
+
+
+def _dimension_types(structure: dict[str, Any]) -> list[int] | None:
+    """Periodic (1) or not (0) along each cell vector: ``dimension_types``, else ``pbc``;
+    a record with a lattice but neither is taken as a bulk crystal."""
+    for key in ("dimension_types", "pbc"):
+        value = structure.get(key)
+        if isinstance(value, list) and len(value) == 3:
+            try:
+                if {0, 1}.issuperset(value):
+                    return [1 if v else 0 for v in value]
+            except TypeError:  # unhashable items
+                pass
+    if cell(structure) is not None:
+        return [1, 1, 1]
+    return None
+
+
+def cell(structure: dict[str, Any]) -> list[list[float]] | None:
+    """A ``crystal_structure`` block's ``lattice`` as three rows of three floats, or None."""
+    lattice = structure.get("lattice")
+    if type(lattice) is not list or len(lattice) != 3:
+        return None
+    try:
+        rows = [[float(a), float(b), float(c)] for a, b, c in lattice]
+    except (TypeError, ValueError):  # not three rows of three numbers
+        return None
+    if not all(math.isfinite(x) for row in rows for x in row):
+        return None
+    return rows
+
+
+def site_positions(doc: dict[str, Any]) -> tuple[list[str], list[list[float]]] | None:
+    """(species_at_sites, cartesian_site_positions) when the record has both, one position
+    per site."""
+    parts = structure_parts(doc)
+    if parts is None or parts[1] is None or parts[2] is None:
+        return None
+    return parts[1], parts[2]
+
+
+def _descriptive(own: str | None, counts: dict[str, int]) -> str:
+    """The record's own formula (``material.composition``) when it is a plain formula with
+    the structure's proportions; otherwise the Hill formula of the counts."""
+    parsed = parse_formula(own)
+    if parsed is not None and set(parsed) == set(counts):
+        total, own_total = sum(counts.values()), sum(parsed.values())
+        if all(parsed[e] * total == counts[e] * own_total for e in counts):
+            return str(own)
+    order = sorted(counts)
+    if "C" in counts:
+        order = ["C", *(["H"] if "H" in counts else []), *(e for e in order if e not in ("C", "H"))]
+    return "".join(f"{e}{counts[e] if counts[e] != 1 else ''}" for e in order)
+
+
+@lru_cache(maxsize=8192)
+def _composition_fields(counts: tuple[tuple[str, int], ...], own: str | None) -> tuple[Any, ...]:
+    """(elements, ratios, reduced, anonymous, descriptive) of sorted element counts and the
+    record's own formula: the same few compositions recur across records."""
+    table = dict(counts)
+    elements = tuple(table)
+    total = sum(table.values())
+    return (
+        elements,
+        tuple(table[e] / total for e in elements),
+        reduced_formula(table),
+        anonymous_formula(table),
+        _descriptive(own, table),
+    )
+
+
+def optimade_fields(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The OPTIMADE properties of a structure record, or None when ``doc`` is not one.
+
+    A structure record is a record (``mdf.resource_type`` ``record``) with a
+    ``crystal_structure`` block whose composition is known: from its per-site
+    ``species_at_sites``, or from ``material.composition`` and
+    ``crystal_structure.number_of_atoms``.
+
+    Returns
+    -------
+    dict
+        ``elements``, ``nelements``, ``elements_ratios``, ``chemical_formula_reduced``,
+        ``chemical_formula_anonymous``, ``chemical_formula_descriptive``, ``nsites``;
+        ``dimension_types`` and ``nperiodic_dimensions`` when the periodicity is known;
+        ``sites`` (true) when the record has a species and a position for every site.
+        (``structure_features`` is always empty here: no disorder, no implicit atoms.)
+    """
+    parts = structure_parts(doc)
+    return None if parts is None else parts[0]
+
+
+def structure_parts(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str] | None, list[Any] | None] | None:
+    """:func:`optimade_fields`, and the record's ``species_at_sites`` and
+    ``cartesian_site_positions`` when both are complete (one pass over the record)."""
+    mdf = doc.get("mdf")
+    structure = doc.get("crystal_structure")
+    if not isinstance(mdf, dict) or mdf.get("resource_type") != "record" or not isinstance(structure, dict):
+        return None
+    found = _counts(doc, structure)
+    if found is None:
+        return None
+    counts, nsites, sites, positions = found
+    material = doc.get("material")
+    own = material.get("composition") if isinstance(material, dict) else None
+    elements, ratios, reduced, anonymous, descriptive = _composition_fields(
+        tuple(sorted(counts.items())), own if isinstance(own, str) else None
+    )
+    fields: dict[str, Any] = {
+        "elements": list(elements),
+        "nelements": len(elements),
+        "elements_ratios": list(ratios),
+        "chemical_formula_reduced": reduced,
+        "chemical_formula_anonymous": anonymous,
+        "chemical_formula_descriptive": descriptive,
+        "nsites": nsites,
+    }
+    dims = _dimension_types(structure)
+    if dims is not None:
+        fields["dimension_types"] = dims
+        fields["nperiodic_dimensions"] = sum(dims)
+    if sites is not None:
+        fields["sites"] = True
+    return fields, sites, positions
+
+
+def with_optimade_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with its :func:`optimade_fields` as an ``optimade`` block (a shallow copy),
+    or ``doc`` itself when it is not a structure record.  Used on the indexed view of a
+    document; the stored document is left as it is."""
+    fields = optimade_fields(doc)
+    if fields is None:
+        return doc
+    return {**doc, BLOCK: fields}

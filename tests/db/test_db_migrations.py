@@ -1,0 +1,222 @@
+"""Schema migrations (hub/db/migrate.py): new catalogs, catalogs made before
+migrations, concurrent openers, unknown revisions; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from hub.db import migrate
+from hub.db.engine import make_engine, open_engine
+from hub.db.models import Base
+from hub.exceptions import ConfigurationError
+
+#: The tables of the first release (before servables, users and tokens).
+FIRST_RELEASE = ["datasets", "dataset_acl", "files", "records", "submissions"]
+
+
+@pytest.fixture()
+def blank_url(catalog_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A catalog URL with nothing in it (``catalog_url``'s PostgreSQL databases are
+    copies of a template already at the head revision)."""
+    if catalog_url.startswith("sqlite"):
+        yield catalog_url
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)
+
+
+def tables_of(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def indexes_of(engine: sa.Engine) -> set[tuple[str, str]]:
+    insp = sa.inspect(engine)
+    return {(t, i["name"]) for t in insp.get_table_names() for i in insp.get_indexes(t)}
+
+
+def test_a_new_catalog_is_made_at_head_and_equals_the_models(blank_url: str) -> None:
+    engine = open_engine(blank_url)
+    try:
+        assert migrate.current(engine) == migrate.head()
+        assert tables_of(engine) == set(Base.metadata.tables) | {"alembic_version"}
+        assert migrate.differences(engine) == []
+        # every index the models declare, by name
+        declared = {(t.name, i.name) for t in Base.metadata.sorted_tables for i in t.indexes}
+        assert declared <= indexes_of(engine)
+        # and Alembic's own check agrees (no alembic.ini involved)
+        with engine.connect() as conn:
+            command.check(migrate.config(connection=conn))
+    finally:
+        engine.dispose()
+
+
+def test_the_check_sees_a_schema_that_differs(catalog_url: str) -> None:
+    """The comparison can fail: a dropped index and a missing table are reported."""
+    engine = open_engine(catalog_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX ix_files_sha256"))
+            conn.execute(sa.text("DROP TABLE servable_cache"))
+        found = {(d[0], d[1].name) for d in migrate.differences(engine)}
+        assert found == {
+            ("add_index", "ix_files_sha256"),
+            ("add_table", "servable_cache"),
+            ("add_index", "ix_servable_cache_servable_id"),
+        }
+    finally:
+        engine.dispose()
+
+
+def test_reopening_changes_nothing(catalog_url: str) -> None:
+    engine = open_engine(catalog_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO users (name, groups, created_at) VALUES ('ann', '[]', :t)"),
+            {"t": "2024-01-01 00:00:00"},
+        )
+    engine.dispose()
+    statements: list[str] = []
+    again = make_engine(catalog_url)
+    sa.event.listen(again, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert migrate.upgrade(again) == migrate.head()
+    assert not [s for s in statements if s.lstrip().upper().startswith(("CREATE", "ALTER", "DROP"))]
+    with again.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM users")).scalars().all() == ["ann"]
+    again.dispose()
+
+
+def test_a_catalog_made_by_create_all_is_stamped_and_kept(blank_url: str) -> None:
+    legacy = make_engine(blank_url)
+    Base.metadata.create_all(legacy)
+    with legacy.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO users (name, groups, created_at) VALUES ('bo', '[\"lab\"]', :t)"),
+            {"t": "2024-01-01 00:00:00"},
+        )
+    assert migrate.current(legacy) is None
+    legacy.dispose()
+
+    engine = open_engine(blank_url)
+    try:
+        assert migrate.current(engine) == migrate.head()
+        assert migrate.differences(engine) == []
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT name FROM users")).scalars().all() == ["bo"]
+    finally:
+        engine.dispose()
+
+
+def test_a_catalog_of_the_first_release_gets_the_tables_it_lacks(blank_url: str) -> None:
+    legacy = make_engine(blank_url)
+    Base.metadata.create_all(legacy, tables=[Base.metadata.tables[t] for t in FIRST_RELEASE])
+    with legacy.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO submissions (id, owner, source, source_name, status, steps, errors, options, "
+                "created_at, updated_at) VALUES ('s1', 'ann', '/x', 'x', 'complete', '[]', '[]', '{}', :t, :t)"
+            ),
+            {"t": "2024-01-01 00:00:00"},
+        )
+    legacy.dispose()
+
+    engine = open_engine(blank_url)
+    try:
+        assert tables_of(engine) == set(Base.metadata.tables) | {"alembic_version"}
+        assert migrate.current(engine) == migrate.head()
+        assert migrate.differences(engine) == []
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id FROM submissions")).scalars().all() == ["s1"]
+    finally:
+        engine.dispose()
+
+
+def test_a_catalog_from_a_newer_release_is_refused(catalog_url: str) -> None:
+    engine = open_engine(catalog_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(ConfigurationError, match=r"revision '9999'.*newer MatterHub"):
+        open_engine(catalog_url)
+
+
+def test_downgrade_to_base_and_up_again(catalog_url: str) -> None:
+    engine = open_engine(catalog_url)
+    try:
+        assert migrate.downgrade(engine, "base") is None
+        assert tables_of(engine) <= {"alembic_version"}
+        assert migrate.upgrade(engine) == migrate.head()
+        assert migrate.differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_hubs_opening_a_new_catalog_at_once_do_not_race(blank_url: str) -> None:
+    n = 6
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+    engines: list[sa.Engine] = []
+
+    def opener() -> None:
+        engine = make_engine(blank_url)
+        engines.append(engine)
+        barrier.wait()
+        try:
+            migrate.upgrade(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert migrate.current(engines[0]) == migrate.head()
+        with engines[0].connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        assert migrate.differences(engines[0]) == []
+    finally:
+        for e in engines:
+            e.dispose()
+
+
+def test_no_alembic_ini_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = migrate.config()
+    assert cfg.config_file_name is None
+    location = Path(cfg.get_main_option("script_location") or "")
+    assert (location / "env.py").is_file() and (location / "script.py.mako").is_file()
+    assert location.parent == Path(migrate.__file__).parent
+    engine = open_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    assert migrate.current(engine) == migrate.head()
+    engine.dispose()
+    assert not list(tmp_path.glob("*.ini"))
+
+
+def test_offline_sql_for_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
+    """``upgrade --sql`` writes the DDL a DBA can review: JSONB and time zones on PostgreSQL."""
+    command.upgrade(migrate.config("postgresql+psycopg://u@db.example/hub"), "head", sql=True)
+    out = capsys.readouterr().out
+    assert "CREATE TABLE datasets" in out and "JSONB" in out and "TIMESTAMP WITH TIME ZONE" in out
+    assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in out
+    assert f"UPDATE alembic_version SET version_num='{migrate.head()}'" in out or migrate.head() == "0001"
+
+
+def test_automatic_upgrades_can_be_turned_off(blank_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MATTERHUB_DB_AUTO_UPGRADE", "0")
+    with pytest.raises(ConfigurationError, match=r"revision \(none\).*matterhub db upgrade"):
+        open_engine(blank_url)
+    engine = make_engine(blank_url)
+    assert migrate.current(engine) is None, "nothing was made"
+    migrate.upgrade(engine)  # what `matterhub db upgrade` does
+    engine.dispose()
+    open_engine(blank_url).dispose()  # at head: opens
