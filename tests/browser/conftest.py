@@ -68,8 +68,10 @@ def dashboards(dashboard_home: Path, tmp_path_factory: pytest.TempPathFactory) -
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: only one sync Playwright may run in a thread at a time, and other
+    browser suites (tests/jupyterlab) start their own."""
     if not CHROMIUM.exists():
         pytest.skip(f"no chromium at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")

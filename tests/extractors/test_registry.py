@@ -46,9 +46,11 @@ def test_extractor_consistency(name, tmp_path):
 
 
 def test_third_party_extractor_and_broken_plugin(monkeypatch, tmp_path):
-    good = EntryPoint("thirdparty", "tests.extractors.plugin_example:UpperExtractor", registry.GROUP)
+    # by its own folder: installed packages (optimade, fair-research-login) ship a top-level
+    # ``tests`` package that would shadow this repository's
+    good = EntryPoint("thirdparty", "plugin_example:UpperExtractor", registry.GROUP)
     broken = EntryPoint("broken", "no_such_module_anywhere:Thing", registry.GROUP)
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
     monkeypatch.setattr(plugins, "entry_points", lambda group: [good, broken])
     registry.extractor_classes.cache_clear()
     try:
