@@ -12,6 +12,8 @@ import datetime as _dt
 import hashlib
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -122,19 +124,26 @@ class Users:
         Safe when several processes bootstrap at once: the row is locked (touched by an
         UPDATE, which both SQLite and PostgreSQL serialize) before its groups are read."""
         _check_name("user", name)
-        for attempt in range(3):
+        for attempt in range(10):
             try:
                 with self._catalog.transaction() as s:
-                    s.execute(update(UserRow).where(UserRow.name == name).values(groups=UserRow.groups))
+                    locked = cast(
+                        "CursorResult[Any]",
+                        s.execute(update(UserRow).where(UserRow.name == name).values(groups=UserRow.groups)),
+                    ).rowcount
                     row = s.get(UserRow, name)
                     if row is None:
                         row = UserRow(name=name, groups=sorted(set(groups)), created_at=utcnow())
                         s.add(row)
+                    elif not locked:
+                        # committed by another bootstrap after our UPDATE looked: it is not
+                        # locked, so merging now could lose that bootstrap's groups
+                        raise _Retry
                     else:
                         row.groups = sorted(set(row.groups or ()) | set(groups))
                 return _user(row)
-            except sa_exc.IntegrityError:  # created concurrently: now it exists, merge into it
-                if attempt == 2:
+            except (sa_exc.IntegrityError, _Retry):  # created concurrently: now it exists, merge into it
+                if attempt == 9:
                     raise
         raise AssertionError("unreachable")
 
@@ -160,6 +169,7 @@ class Users:
             if row is None:
                 raise NotFoundError(f"no user {name!r}")
             row.groups = gs
+        forget_authentications()
         return _user(row)
 
     def delete_user(self, actor: Principal, name: str) -> None:
@@ -168,6 +178,7 @@ class Users:
             s.execute(delete(TokenRow).where(TokenRow.user == name))
             result = cast("CursorResult[Any]", s.execute(delete(UserRow).where(UserRow.name == name)))
             n = result.rowcount
+        forget_authentications()
         if not n:
             raise NotFoundError(f"no user {name!r}")
 
@@ -227,11 +238,41 @@ class Users:
             if row is None or not (actor.is_admin or row.user == actor.user):
                 raise NotFoundError(f"no token {token_id!r} that you may revoke")
             s.delete(row)
+        forget_authentications()
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token this process checked in the last :data:`AUTH_CACHE_S`
+        seconds, or None (then :meth:`authenticate` asks the catalog)."""
+        key = (id(self._catalog), hash_token(token))
+        with _CACHE_LOCK:
+            hit = _AUTH_CACHE.get(key)
+        if hit is None or hit[1] <= time.monotonic():
+            return None
+        return hit[0]
 
     def authenticate(self, token: str | None) -> Principal:
-        """The principal a bearer token stands for; no token is the anonymous principal."""
+        """The principal a bearer token stands for; no token is the anonymous principal.
+
+        Answers are kept for :data:`AUTH_CACHE_S` seconds (never past the token's expiry);
+        revoking a token, deleting a user or changing their groups in this process
+        forgets them at once, and in other processes of a shared deployment within that time.
+        """
         if not token:
             return Principal(None)
+        hit = self.cached(token)
+        if hit is not None:
+            return hit
+        principal, expires = self._authenticate(token)
+        ttl = AUTH_CACHE_S
+        if expires is not None:
+            ttl = min(ttl, (expires - utcnow()).total_seconds())
+        with _CACHE_LOCK:
+            if len(_AUTH_CACHE) > 10_000:
+                _AUTH_CACHE.clear()
+            _AUTH_CACHE[(id(self._catalog), hash_token(token))] = (principal, time.monotonic() + ttl)
+        return principal
+
+    def _authenticate(self, token: str) -> tuple[Principal, _dt.datetime | None]:
         digest = hash_token(token)
         now = utcnow()
         with self._catalog.transaction() as s:
@@ -252,7 +293,23 @@ class Users:
                 last = last.replace(tzinfo=_dt.UTC)
             if last is None or now - last > _dt.timedelta(minutes=1):
                 s.execute(update(TokenRow).where(TokenRow.id == row.id).values(last_used_at=now))
-            return Principal(user.name, frozenset(user.groups or ()))
+            return Principal(user.name, frozenset(user.groups or ())), expires
+
+
+class _Retry(Exception):
+    """The row to update appeared unlocked: run the transaction again."""
+
+
+#: Seconds an authenticated token's principal is remembered in this process.
+AUTH_CACHE_S = 5.0
+_AUTH_CACHE: dict[tuple[int, str], tuple[Principal, float]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def forget_authentications() -> None:
+    """Drop every remembered token (after a revocation or a change of users or groups)."""
+    with _CACHE_LOCK:
+        _AUTH_CACHE.clear()
 
 
 def _require_admin(actor: Principal) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -20,11 +21,12 @@ def root_hub(request: Request) -> Hub:
     return hub
 
 
-def caller(
+async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> Principal:
-    """The principal of the request's bearer token; anonymous without a token."""
+    """The principal of the request's bearer token; anonymous without a token.  A token seen
+    in the last seconds is answered from memory; otherwise the catalog is asked in a thread."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -33,12 +35,15 @@ def caller(
         header = request.headers.get("authorization", "")
         if header and not header.lower().startswith("bearer "):
             raise AuthenticationError("use an 'Authorization: Bearer <token>' header")
-    principal = root_hub(request).users.authenticate(token)
+    users = root_hub(request).users
+    principal = users.cached(token) if token else Principal(None)
+    if principal is None:
+        principal = await anyio.to_thread.run_sync(users.authenticate, token)
     request.state.principal = principal
     return principal
 
 
-def caller_hub(request: Request, principal: Annotated[Principal, Depends(caller)]) -> Hub:
+async def caller_hub(request: Request, principal: Annotated[Principal, Depends(caller)]) -> Hub:
     """The hub as the caller sees it (every read and write goes through the access rules)."""
     return root_hub(request).acting_as(principal)
 
