@@ -9,7 +9,7 @@ PORT   ?= 8866
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint format envfiles schemas openapi clean system-deps
+.PHONY: demo test bench lint format envfiles schemas openapi reliability clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ envfiles: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m hub.records.schema
+
+## The long reliability runs (tests/reliability, MATTERHUB_RELIABILITY=1) and the 60 s load;
+## rewrites the figures in RELIABILITY.md (about 10 minutes). RELIABILITY_ARGS=--quick: short versions.
+reliability: $(STAMP) system-deps
+	$(BIN)/python tests/reliability/run_all.py $(RELIABILITY_ARGS)
 
 ## The REST API's schema, committed; a test fails when the served one differs.
 openapi: $(STAMP)

@@ -88,7 +88,7 @@ def build_hub(home: Path, n: int) -> dict[str, Any]:
 
 
 def start_hub(home: Path, port: int, token_file: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MATTERHUB_SERVICE_APIS": "none"}
+    env = {**os.environ, "MATTERHUB_SERVICE_APIS": "none", "MATTERHUB_SERVICE_RATE_LIMIT": "0"}
     cmd = [str(BIN / "matterhub"), "--hub", str(home), "-q", "serve", "--port", str(port)]
     cmd += ["--token-file", str(token_file), "--log-level", "warning"]
     proc = subprocess.Popen(

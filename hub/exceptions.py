@@ -180,9 +180,10 @@ class ServableTimeoutError(ServableRunError, TimeoutError):
 
 
 class ServableCrashedError(ServableRunError):
-    """A servable's worker process died (segfault, abort, killed); the worker was replaced."""
+    """A servable's worker process died (segfault, abort, killed); the worker was replaced.
+    (HTTP 502: the published code failed, not the hub.)"""
 
-    status_code = 500
+    status_code = 502
     title = "Servable crashed"
 
 

@@ -59,7 +59,7 @@ _ERRORS: dict[int, type[HubError]] = {
     404: NotFoundError,
     409: ConflictError,
     422: ServableRunError,
-    500: ServableCrashedError,
+    502: ServableCrashedError,
     504: ServableTimeoutError,
     507: ServableMemoryError,
 }

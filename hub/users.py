@@ -82,7 +82,13 @@ def _token(row: TokenRow) -> TokenInfo:
     )
 
 
+#: Names no user may take: "anonymous" is what callers without a token are called.
+RESERVED = frozenset({"anonymous"})
+
+
 def _check_name(kind: str, name: str) -> str:
+    if kind == "user" and name in RESERVED:
+        raise ValidationError(f"{name!r} is reserved (callers without a token are called so)")
     if not _NAME.match(name or ""):
         raise ValidationError(
             f"{kind} name {name!r} is not allowed: use letters, digits and . _ @ - (up to 200), "

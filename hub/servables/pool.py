@@ -22,6 +22,7 @@ Runs go to an idle worker that already holds the servable when there is one.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -179,6 +180,11 @@ class _Worker:
         if self.is_alive():
             self.kill()
         self.join(5)
+        if self._sub is not None:
+            # a worker that died by itself (a crash) left its children to init: those still in
+            # its process group (it leads its own session) go now
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._sub.pid, signal.SIGKILL)
         self.conn.close()
 
 

@@ -146,6 +146,8 @@ def kill_tree(
     """
     kept = set(keep)
     seen: set[int] = set()
+    if include_root:
+        _signal_all([root], signal.SIGSTOP)  # first: a running root would fork behind the walk
     for _ in range(rounds):
         tree = [p for p in descendants(root) if p not in seen and p not in kept]
         if not tree:
@@ -154,6 +156,7 @@ def kill_tree(
         seen.update(tree)
     if include_root:
         _signal_all([root], signal.SIGKILL)
+        _signal_all([root], signal.SIGCONT)
     _signal_all(seen, signal.SIGKILL)
     _signal_all(seen, signal.SIGCONT)  # a stopped process dies of SIGKILL anyway; harmless
     return sorted(seen)

@@ -267,11 +267,22 @@ class ServableService:
                         },
                     )
 
+    def _owner(self, name: str) -> Principal:
+        """A task owner with the groups the catalog gives them now (a run allowed through a
+        group must stay allowed when it resumes)."""
+        if name == "anonymous":
+            return Principal(None)
+        from hub.db.models import UserRow
+
+        with self._db.catalog.session() as s:
+            user = s.get(UserRow, name)
+        return Principal(name, frozenset(user.groups or ()) if user is not None else frozenset())
+
     def _resume(self, row: ServableTaskRow) -> None:
         if not row.inputs_sha:
             raise NotFoundError("its inputs were not saved")
         saved = codec.safe_loads(self.store.get_bytes(row.inputs_sha))
-        owner = Principal(row.owner) if row.owner != "anonymous" else Principal(None)
+        owner = self._owner(row.owner)
         view = self.acting_as(owner)
         r = view._resolve(f"{row.servable_id}@{row.version}")
         if not r.runnable_by(owner) or r.spec is None:

@@ -192,10 +192,13 @@ def execute(
     out, err = io.StringIO(), io.StringIO()
     reply: dict[str, Any] = {"pid": os.getpid(), "load_ms": 0.0, "run_ms": 0.0}
     limited = _set_soft_limit(memory_mb)
-    before = _children_before()
+    spec = _anchored(spec)
+    before = _children_before() if spec.type not in sandbox.KEEPS_PROCESSES else None
     try:
         with (
-            sandbox.run_folder(_RUN_ROOT),
+            # a type that keeps processes (a notebook's pooled kernels, started during one run
+            # and used by the next) runs in the worker's own folder, which outlives the run
+            sandbox.run_folder(_RUN_ROOT if spec.type not in sandbox.KEEPS_PROCESSES else None),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
         ):
@@ -226,7 +229,7 @@ def execute(
     finally:
         if limited:
             _restore_limit()
-    if before is not None and spec.type not in sandbox.KEEPS_PROCESSES and _has_children():
+    if before is not None and _has_children():
         stopped = sandbox.stop_leftovers(before)
         if stopped:
             print(f"matterhub: stopped {stopped} process(es) the run left running", file=err)
@@ -239,6 +242,24 @@ def execute(
 
 #: The folder runs get their working folders in (set by :func:`worker_main`; None under Dask).
 _RUN_ROOT: Path | None = None
+#: The working directory the worker started in (the hub's), against which relative paths resolve.
+_START_CWD = os.getcwd()
+
+
+def _anchored(spec: LoadSpec) -> LoadSpec:
+    """``spec`` with a relative store path and cache folder made absolute (runs change the cwd)."""
+    if _RUN_ROOT is None:
+        return spec
+    store, cache = spec.store_url, spec.cache_dir
+    if "://" not in store and not os.path.isabs(store):
+        store = os.path.join(_START_CWD, store)
+    if not os.path.isabs(cache):
+        cache = os.path.join(_START_CWD, cache)
+    if (store, cache) == (spec.store_url, spec.cache_dir):
+        return spec
+    import dataclasses
+
+    return dataclasses.replace(spec, store_url=store, cache_dir=cache)
 
 
 def _has_children() -> bool:

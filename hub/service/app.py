@@ -14,6 +14,7 @@ from hub import __version__
 from hub.client import Hub
 from hub.service.deps import Caller
 from hub.service.errors import ERROR_RESPONSES, install_error_handlers
+from hub.service.ratelimit import RateLimitMiddleware
 from hub.service.routes import datasets, search, servables, submissions, users
 from hub.service.settings import ServiceSettings
 from hub.service.worker import SubmissionWorker
@@ -45,11 +46,14 @@ def info(request: Request, principal: Caller) -> dict[str, Any]:
     }
 
 
-def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worker: bool = True) -> FastAPI:
+def create_app(
+    hub: Hub, settings: ServiceSettings | None = None, *, start_worker: bool = True, rate_limit: bool = False
+) -> FastAPI:
     """The REST API over ``hub`` (opened as its admin: each request acts as its caller).
 
     ``start_worker``: run queued submissions in a background thread (the service does;
-    a test of the API alone may not want to).
+    a test of the API alone may not want to).  ``rate_limit``: per-caller request and
+    upload rate limits (``matterhub serve`` turns them on; see :mod:`hub.service.ratelimit`).
     """
     settings = settings or ServiceSettings()
     worker = SubmissionWorker(hub, settings.submission_threads, settings)
@@ -80,6 +84,8 @@ def create_app(hub: Hub, settings: ServiceSettings | None = None, *, start_worke
     app.state.settings = settings
     app.state.worker = worker
     install_error_handlers(app)
+    if rate_limit:
+        app.add_middleware(RateLimitMiddleware)  # limits from MATTERHUB_SERVICE_RATE_* (0: off)
     for module in (
         info_router,
         datasets.router,

@@ -44,6 +44,11 @@ def _users(ctx: click.Context) -> tuple[Any, Any]:
 )
 @click.option("--max-upload-mb", type=int, default=None, help="Largest upload accepted (default 10 GiB).")
 @click.option("--submission-threads", type=int, default=1, show_default=True)
+@click.option(
+    "--no-rate-limit",
+    is_flag=True,
+    help="No per-caller rate limits (default: MATTERHUB_SERVICE_RATE_LIMIT requests/s, 100).",
+)
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def serve(
@@ -57,6 +62,7 @@ def serve(
     allow_private_urls: bool,
     max_upload_mb: int | None,
     submission_threads: int,
+    no_rate_limit: bool,
     log_level: str,
 ) -> None:
     """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE."""
@@ -84,7 +90,7 @@ def serve(
         submission_threads=submission_threads,
         admin=admin,
     )
-    app = create_app(hub, settings)
+    app = create_app(hub, settings, rate_limit=not no_rate_limit)
     click.echo(f"MatterHub {hub.home} serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)

@@ -149,3 +149,11 @@ def test_bootstraps_at_once_lose_no_group(users: Users) -> None:
 
     with ThreadPoolExecutor(n) as pool:
         assert sorted(pool.map(create, range(n))) == ["conflict"] * (n - 1) + ["made"]
+
+
+def test_anonymous_is_a_reserved_user_name(users: Users) -> None:
+    """Callers without a token are called "anonymous": a user of that name could read their tasks."""
+    with pytest.raises(ValidationError, match="reserved"):
+        users.create_user(ADMIN, "anonymous")
+    with pytest.raises(ValidationError, match="reserved"):
+        users.ensure_user("anonymous")

@@ -1,0 +1,249 @@
+"""Load benchmark (see ../shared/design/BENCHMARKS.md): 32 clients on loopback against one
+``matterhub serve`` (a real subprocess), for 60 seconds, mixing searches, downloads and
+servable runs.
+
+Setup: a hub holding 40 datasets submitted from generated files of realistic shapes (a
+crystal structure written by ASE, a 256 KB float64 array, a JSON metadata file; fixed
+seed), a public Python servable, and 32 users with a token each (one per client, as a
+team's notebooks would be).  Each client has its own keep-alive connection and a fixed
+random mix: 60 % faceted searches (a random element), 25 % downloads (a random file;
+a quarter of them by HTTP Range; the sha256 of whole files checked), 15 % runs.
+
+Reported: requests, errors (any status other than 200/206, a wrong checksum or a
+transport error), requests/s, p50/p99 overall and per kind, and the resident memory of
+the server process (and of its workers) sampled twice a second: after warm-up, peak,
+at the end, and the growth over the run (bounded memory: no growth with time).  The p99
+to p50 ratio is the figure to compare from run to run (absolute times vary on shared
+machines).
+
+Usage: python benchmarks/bench_load.py [--quick] [--clients N] [--seconds S]
+(--quick: 32 clients for 15 s; the whole script then finishes in under a minute).
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "reliability"))
+
+from reliability_server import ServerProcess  # noqa: E402
+
+from hub import Hub  # noqa: E402
+
+SEED = 11
+ELEMENTS = [("Cu", "fcc", 3.61), ("Al", "fcc", 4.05), ("Ni", "fcc", 3.52), ("Fe", "bcc", 2.87),
+            ("W", "bcc", 3.16), ("Si", "diamond", 5.43), ("C", "diamond", 3.57), ("Mo", "bcc", 3.15)]  # fmt: skip
+MIX = [("search", 0.60), ("download", 0.25), ("run", 0.15)]
+
+
+def score(x: float) -> float:
+    """The servable the clients run."""
+    return 2.0 * x + 1.0
+
+
+def pct(xs: list[float], p: float) -> float:
+    return round(float(np.percentile(np.asarray(xs), p)), 2) if xs else float("nan")
+
+
+def build(home: Path, src: Path, n_datasets: int) -> list[dict[str, Any]]:
+    """Submit the datasets (embedded, before the server starts); their files and sha256."""
+    from ase.build import bulk
+
+    rng = np.random.default_rng(SEED)
+    hub = Hub(home, user="owner", progress=False)
+    files: list[dict[str, Any]] = []
+    for i in range(n_datasets):
+        el, kind, a = ELEMENTS[i % len(ELEMENTS)]
+        folder = src / f"set{i:03d}"
+        folder.mkdir(parents=True)
+        bulk(el, kind, a=a * (1 + 0.002 * i)).write(folder / f"{el}.cif")
+        np.save(folder / "spectrum.npy", rng.normal(size=32768))  # 256 KB
+        (folder / "meta.json").write_text(json.dumps({"sample": i, "element": el}))
+        sub = hub.submit(folder, f"Load set {i}", ["Load, Bench"], visible_to=["public"])
+        assert sub.ok and not sub.errors, sub.report()
+        for f in hub.dataset(sub.source_id).files():
+            files.append(
+                {"source_id": sub.source_id, "path": f["path"], "sha256": f["sha256"], "length": f["length"]}
+            )
+    hub.close()
+    return files
+
+
+def client(i: int, url: str, token: str, files: list[dict[str, Any]], servable: str, deadline: float,
+           out: dict[str, list[float]], errors: list[str], lock: threading.Lock) -> None:  # fmt: skip
+    rng = random.Random(SEED * 1000 + i)
+    kinds = [k for k, _ in MIX]
+    weights = [w for _, w in MIX]
+    mine: dict[str, list[float]] = {k: [] for k in kinds}
+    bad: list[str] = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+        while time.monotonic() < deadline:
+            kind = rng.choices(kinds, weights)[0]
+            t0 = time.perf_counter()
+            try:
+                if kind == "search":
+                    el = rng.choice(ELEMENTS)[0]
+                    r = http.post(
+                        "/api/search",
+                        json={"q": f"material.elements:{el}", "facets": ["material.elements"], "limit": 10},
+                    )
+                    ok = r.status_code == 200 and r.json()["total"] > 0
+                elif kind == "download":
+                    f = rng.choice(files)
+                    path = f"/api/datasets/{f['source_id']}/files/{f['path']}"
+                    if rng.random() < 0.25 and f["length"] > 1024:
+                        start = rng.randrange(f["length"] - 1024)
+                        r = http.get(path, headers={"Range": f"bytes={start}-{start + 1023}"})
+                        ok = r.status_code == 206 and len(r.content) == 1024
+                    else:
+                        r = http.get(path)
+                        ok = r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == f["sha256"]
+                else:
+                    x = rng.random()
+                    r = http.post(f"/api/servables/{servable}/run", json={"inputs": x})
+                    ok = r.status_code == 200 and abs(r.json()["output"] - (2 * x + 1)) < 1e-12
+                if not ok:
+                    bad.append(f"{kind}: {r.status_code} {r.text[:200]}")
+            except httpx.HTTPError as exc:
+                bad.append(f"{kind}: {type(exc).__name__}: {exc}")
+            mine[kind].append((time.perf_counter() - t0) * 1000)
+    with lock:
+        for k, v in mine.items():
+            out[k] += v
+        errors += bad
+
+
+def sample_memory(
+    server: ServerProcess, stop: threading.Event, samples: list[tuple[float, int, int]]
+) -> None:
+    t0 = time.monotonic()
+    while not stop.is_set():
+        samples.append((time.monotonic() - t0, server.rss(), server.rss(with_workers=True)))
+        stop.wait(0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="32 clients for 15 s (under a minute in all)")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--datasets", type=int, default=None)
+    args = parser.parse_args()
+    seconds = args.seconds or (15.0 if args.quick else 60.0)
+    n_datasets = args.datasets or (12 if args.quick else 40)
+    warmup = 3.0 if args.quick else 5.0
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    files = build(tmp / "hub", tmp / "src", n_datasets)
+    server = ServerProcess(tmp / "hub", tmp / "server")
+    try:
+        server.start()
+        tokens = server.add_users({f"user{i:02d}": [] for i in range(args.clients)})
+        publisher = Hub(server.url, token=tokens["user00"], progress=False)
+        servable = publisher.publish_servable(publisher.describe(score, name="score"))
+        publisher.close()
+
+        out: dict[str, list[float]] = {k: [] for k, _ in MIX}
+        errors: list[str] = []
+        lock = threading.Lock()
+        # warm-up: every kind once per client, not measured
+        warm_deadline = time.monotonic() + warmup
+        warm = [threading.Thread(target=client, args=(i, server.url, tokens[f"user{i:02d}"], files, servable,
+                                                       warm_deadline, {k: [] for k, _ in MIX}, [], lock))
+                for i in range(args.clients)]  # fmt: skip
+        for t in warm:
+            t.start()
+        for t in warm:
+            t.join()
+
+        stop = threading.Event()
+        samples: list[tuple[float, int, int]] = []
+        sampler = threading.Thread(target=sample_memory, args=(server, stop, samples))
+        sampler.start()
+        deadline = time.monotonic() + seconds
+        threads = [threading.Thread(target=client, args=(i, server.url, tokens[f"user{i:02d}"], files, servable,
+                                                         deadline, out, errors, lock))
+                   for i in range(args.clients)]  # fmt: skip
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        stop.set()
+        sampler.join()
+        alive = server.proc is not None and server.proc.poll() is None
+    finally:
+        server.stop()
+
+    flat = [x for xs in out.values() for x in xs]
+    mb = 1024 * 1024
+    server_rss = [s[1] / mb for s in samples]
+    total_rss = [s[2] / mb for s in samples]
+    half = len(server_rss) // 2
+    result: dict[str, Any] = {
+        "bench": "load",
+        "clients": args.clients,
+        "seconds": seconds,
+        "datasets": n_datasets,
+        "files": len(files),
+        "requests": len(flat),
+        "errors": len(errors),
+        "server_alive": alive,
+        "rps": round(len(flat) / wall, 1),
+        "p50_ms": pct(flat, 50),
+        "p99_ms": pct(flat, 99),
+        "p99_to_p50": round(pct(flat, 99) / pct(flat, 50), 2) if flat else None,
+    }
+    for kind, xs in out.items():
+        result[f"{kind}_requests"] = len(xs)
+        result[f"{kind}_p50_ms"] = pct(xs, 50)
+        result[f"{kind}_p99_ms"] = pct(xs, 99)
+    result.update(
+        rss_start_mb=round(server_rss[0], 1) if server_rss else None,
+        rss_peak_mb=round(max(server_rss), 1) if server_rss else None,
+        rss_end_mb=round(server_rss[-1], 1) if server_rss else None,
+        rss_growth_mb=round(server_rss[-1] - server_rss[0], 1) if server_rss else None,
+        rss_peak_first_half_mb=round(max(server_rss[: half or 1]), 1) if server_rss else None,
+        rss_peak_second_half_mb=round(max(server_rss[half:] or server_rss), 1) if server_rss else None,
+        rss_with_workers_peak_mb=round(max(total_rss), 1) if total_rss else None,
+        memory_samples=len(samples),
+    )
+    print(f"load benchmark: {args.clients} clients x {seconds:.0f} s on loopback, one `matterhub serve`")
+    print(
+        f"  data: {n_datasets} datasets, {len(files)} files (ASE structures, 256 KB arrays, JSON; seed {SEED})"
+    )
+    print(f"  {'kind':<10} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for kind in out:
+        print(
+            f"  {kind:<10} {result[f'{kind}_requests']:>9} {result[f'{kind}_p50_ms']:>8} {result[f'{kind}_p99_ms']:>8}"
+        )
+    print(
+        f"  {'all':<10} {result['requests']:>9} {result['p50_ms']:>8} {result['p99_ms']:>8}   {result['rps']} req/s"
+    )
+    print(f"  errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
+    print(
+        f"  server RSS: {result['rss_start_mb']} MB at the start, peak {result['rss_peak_mb']} MB "
+        f"(first half {result['rss_peak_first_half_mb']}, second half {result['rss_peak_second_half_mb']}), "
+        f"{result['rss_end_mb']} MB at the end; with its workers peak {result['rss_with_workers_peak_mb']} MB"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
