@@ -28,7 +28,6 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -42,39 +41,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_servables import alternate, load_script, ms  # noqa: E402
+
 from hub import Hub  # noqa: E402
 
 #: The batch whose hub.run rate is the headline figure (goal: >= 2,000 molecules/s on 2 cores).
 HEADLINE_BATCH = 2000
-
-
-def load_study() -> Any:
-    path = REPO / "servables" / "atomization_delta" / "publish.py"
-    spec = importlib.util.spec_from_file_location("_bench_atomization_delta", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def alternate(
-    a: Callable[[], Any], b: Callable[[], Any], rounds: int, warmup: int = 2
-) -> tuple[list[float], list[float]]:
-    """Seconds of ``a`` and ``b``, called A B A B ... after ``warmup`` of each."""
-    for _ in range(warmup):
-        a()
-        b()
-    ta, tb = [], []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        a()
-        t1 = time.perf_counter()
-        b()
-        t2 = time.perf_counter()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-    return ta, tb
 
 
 def timed(fn: Callable[[], Any], rounds: int) -> list[float]:
@@ -87,10 +61,6 @@ def timed(fn: Callable[[], Any], rounds: int) -> list[float]:
     return out
 
 
-def ms(xs: list[float]) -> str:
-    return f"{statistics.median(xs) * 1e3:8.2f} ms [{min(xs) * 1e3:.2f}-{max(xs) * 1e3:.2f}]"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute on 2 cores")
@@ -100,7 +70,7 @@ def main() -> int:
     rounds = 5 if quick else 15
     out: dict[str, Any] = {"bench": "atomization", "quick": quick, "cores": os.cpu_count()}
     t_start = time.perf_counter()
-    study = load_study()
+    study = load_script("atomization_delta")
 
     with tempfile.TemporaryDirectory() as tmp:
         hub = Hub(tmp, user="bench", progress=False)

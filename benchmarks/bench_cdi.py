@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,35 +35,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "servables" / "cdi_nn"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 import cdi_simulate as simulate  # noqa: E402
 import cdi_study as study  # noqa: E402
+from bench_servables import alternate, ms  # noqa: E402
 
 from hub import Hub  # noqa: E402
 from hub.servables.keras import load_model  # noqa: E402
-
-
-def alternate(
-    a: Callable[[], Any], b: Callable[[], Any], rounds: int, warmup: int = 2
-) -> tuple[list[float], list[float]]:
-    """Seconds of ``a`` and ``b``, called A B A B ... after ``warmup`` of each."""
-    for _ in range(warmup):
-        a()
-        b()
-    ta, tb = [], []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        a()
-        t1 = time.perf_counter()
-        b()
-        t2 = time.perf_counter()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-    return ta, tb
-
-
-def ms(xs: list[float]) -> str:
-    return f"{statistics.median(xs) * 1e3:9.2f} ms [{min(xs) * 1e3:.2f}-{max(xs) * 1e3:.2f}]"
 
 
 def main() -> int:

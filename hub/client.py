@@ -33,7 +33,7 @@ from hub.exceptions import AccessDeniedError, ConflictError, HubError, NotFoundE
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
 from hub.index.journal import IndexJournal
-from hub.index.results import Hit, SearchResult
+from hub.index.results import Hit, SearchResult, files_by_dataset
 from hub.index.sync import rebuild, sync_name
 from hub.records.dataset import source_id_of
 from hub.records.validation import validate_dataset
@@ -496,15 +496,7 @@ class Hub:
         if isinstance(target, str):
             ds = self._catalog.dataset(self.principal, target)
             return self._copy_files(ds.source_id, dest, paths)
-        wanted: dict[str, set[str]] = {}
-        for item in target:
-            doc = item.document if isinstance(item, Hit) else item
-            mdf = doc.get("mdf") or {}
-            if mdf.get("resource_type") == "dataset":
-                wanted.setdefault(mdf["source_id"], set())
-                continue
-            for f in doc.get("files") or []:
-                wanted.setdefault(mdf["source_id"], set()).add(f["path"])
+        wanted = files_by_dataset(target)
         out = []
         for source_id, file_paths in sorted(wanted.items()):
             out += self._copy_files(source_id, Path(dest) / source_id, sorted(file_paths) or None)

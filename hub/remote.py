@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from hub.access import Principal
 from hub.connect.submission import Submission
+from hub.dataset import Dataset
 from hub.exceptions import (
     AccessDeniedError,
     AuthenticationError,
@@ -44,8 +45,7 @@ from hub.exceptions import (
     ServableTimeoutError,
     ValidationError,
 )
-from hub.index.results import Hit, SearchResult
-from hub.records.datacite import to_datacite_json
+from hub.index.results import Hit, SearchResult, files_by_dataset
 from hub.store.blobs import VerifyingReader
 
 ENV_TOKEN = "MATTERHUB_TOKEN"
@@ -139,11 +139,13 @@ def _search_result(body: dict[str, Any], hub: RemoteHub) -> SearchResult:
     )
 
 
-class RemoteDataset:
-    """A dataset version on a hub service (the twin of :class:`hub.dataset.Dataset`)."""
+class RemoteDataset(Dataset):
+    """A dataset version on a hub service: :class:`hub.dataset.Dataset` whose files, records
+    and manifest come over HTTP (opening, downloads, versions and DataCite are inherited)."""
 
     def __init__(self, hub: RemoteHub, body: dict[str, Any]) -> None:
-        self._hub = hub
+        self._hub = hub  # type: ignore[assignment]  # a RemoteHub has the Hub API
+        self._remote = hub
         self.source_id: str = body["source_id"]
         self.source_name: str = body["source_name"]
         self.version: int = body["version"]
@@ -160,7 +162,7 @@ class RemoteDataset:
         return f"/datasets/{quote(self.source_id, safe='')}{suffix}"
 
     def files(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = self._hub._get(self._path("/files"))
+        out: list[dict[str, Any]] = self._remote._get(self._path("/files"))
         return out
 
     def records(self, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
@@ -168,7 +170,7 @@ class RemoteDataset:
         page = 10_000
         while limit is None or len(out) < limit:
             size = page if limit is None else min(page, limit - len(out))
-            batch = self._hub._get(
+            batch = self._remote._get(
                 self._path("/records"), params={"offset": offset + len(out), "limit": size}
             )
             out += batch
@@ -176,45 +178,14 @@ class RemoteDataset:
                 break
         return out
 
-    def open(self, path: str) -> IO[bytes]:
-        return self._hub.open(self.source_id, path)
-
-    def download(self, dest: str | Path, paths: list[str] | None = None) -> list[Path]:
-        return self._hub.download(self.source_id, dest, paths=paths)
-
     def manifest(self) -> dict[str, Any]:
-        out: dict[str, Any] = self._hub._get(self._path("/manifest"))
+        out: dict[str, Any] = self._remote._get(self._path("/manifest"))
         return out
-
-    def datacite(self) -> dict[str, Any]:
-        body = to_datacite_json(self.metadata["dc"])
-        body.setdefault("version", str(self.version))
-        body.setdefault("identifiers", []).append(
-            {"identifier": self.source_id, "identifierType": "MatterHub"}
-        )
-        return body
-
-    def versions(self) -> list[RemoteDataset]:
-        return self._hub.datasets(all_versions=True, source_name=self.source_name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source_id": self.source_id,
-            "source_name": self.source_name,
-            "version": self.version,
-            "status": self.status,
-            "owner": self.owner,
-            "title": self.title,
-            "files": self.n_files,
-            "records": self.n_records,
-            "total_size": self.total_size,
-            "root_hash": self.root_hash,
-        }
 
     def __repr__(self) -> str:
         return (
             f"<Dataset {self.source_id} {self.title!r} files={self.n_files} records={self.n_records} "
-            f"{self.status} @ {self._hub.url}>"
+            f"{self.status} @ {self._remote.url}>"
         )
 
 
@@ -475,15 +446,7 @@ class RemoteHub:
         if isinstance(target, str):
             ds = self.dataset(target)
             return self._copy_files(ds.source_id, Path(dest), paths)
-        wanted: dict[str, set[str]] = {}
-        for item in target:
-            doc = item.document if isinstance(item, Hit) else item
-            mdf = doc.get("mdf") or {}
-            if mdf.get("resource_type") == "dataset":
-                wanted.setdefault(mdf["source_id"], set())
-                continue
-            for f in doc.get("files") or []:
-                wanted.setdefault(mdf["source_id"], set()).add(f["path"])
+        wanted = files_by_dataset(target)
         out: list[Path] = []
         for source_id, file_paths in sorted(wanted.items()):
             out += self._copy_files(source_id, Path(dest) / source_id, sorted(file_paths) or None)

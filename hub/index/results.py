@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +81,21 @@ class SearchResult:
 
     def __repr__(self) -> str:
         return f"<SearchResult {self.query!r}: {self.total} total, {len(self.hits)} hits, facets={list(self.facets)}>"
+
+
+def files_by_dataset(items: Iterable[Hit | dict[str, Any]]) -> dict[str, set[str]]:
+    """``{source_id: {paths}}`` of hits or records (a dataset hit stands for all its files:
+    an empty set)."""
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        doc = item.document if isinstance(item, Hit) else item
+        mdf = doc.get("mdf") or {}
+        if mdf.get("resource_type") == "dataset":
+            wanted.setdefault(mdf["source_id"], set())
+            continue
+        for f in doc.get("files") or []:
+            wanted.setdefault(mdf["source_id"], set()).add(f["path"])
+    return wanted
 
 
 def _flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
