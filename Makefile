@@ -8,17 +8,31 @@ SERVE  ?=
 PORT   ?= 8866
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
+## The environment is installed from the committed lock, uv.lock (every extra the two commands,
+## the benchmarks and the linters need), with uv; uv itself comes from PyPI through pip, at the
+## version the lock pins. `make lock` after changing pyproject.toml's dependencies.
+UV     := $(BIN)/uv
+UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+EXTRAS := --extra all --extra dev --extra bench
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test bench lint format envfiles schemas openapi reliability clean system-deps
+.PHONY: demo test bench lint format envfiles schemas openapi reliability clean system-deps lock
 
-$(BIN)/python:
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[all,dev]"
+## Exactly the lock (`--locked` refuses a lock older than pyproject.toml), the project editable.
+$(STAMP): uv.lock pyproject.toml setup.py | $(UV)
+	$(UV) sync --locked --quiet $(EXTRAS) --python $(BIN)/python
 	$(BIN)/python -m hub.widgets.jupyterlab.build --develop
 	touch $(STAMP)
+
+## Re-resolve the lock after a change to pyproject.toml's dependencies (keeps every other pin);
+## `make lock UPGRADE=1` moves every pin to the newest release the bounds allow (then run make test).
+lock: | $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade,)
 
 ## Debian packages the tests need: chromium (Playwright browser tests) and PostgreSQL (the
 ## shared-deployment catalog). Installed with apt-get when missing; skipped where apt-get is absent

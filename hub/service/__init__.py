@@ -6,6 +6,16 @@ stands for (anonymous without one), through :meth:`Hub.acting_as`, so the access
 rules are the embedded hub's own, enforced below every endpoint.
 """
 
-from hub.service.app import create_app
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:  # lazy: ``matterhub --help`` imports hub.service.cli without FastAPI
+    if name == "create_app":
+        from hub.service.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'hub.service' has no attribute {name!r}")
