@@ -68,8 +68,8 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub widgets tests benchmarks binder servables
-	$(BIN)/ruff format --check hub widgets tests benchmarks binder servables
+	$(BIN)/ruff check hub widgets tests benchmarks binder servables conftest.py
+	$(BIN)/ruff format --check hub widgets tests benchmarks binder servables conftest.py
 	$(BIN)/mypy
 
 format: $(STAMP)

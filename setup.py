@@ -30,6 +30,8 @@ LABEXTENSION_NAME = "matterhub-lab"
 LABEXTENSION_BUILD = Path("widgets", "jupyterlab", "labextensions", LABEXTENSION_NAME)
 LABEXTENSION_INSTALL_JSON = Path("widgets", "labextension", "install.json")
 SERVER_CONFIG = Path("jupyter-config", "jupyter_server_config.d", "matterhub.json")
+DASHBOARDS = HERE / "notebooks" / "dashboards"
+DASHBOARDS_INSTALL = "share/matterhub/dashboards"
 
 
 def _lab_build_module() -> ModuleType:
@@ -46,6 +48,8 @@ def _lab_build_module() -> ModuleType:
 def data_files() -> list[tuple[str, list[str]]]:
     """The server extension's config, and the built panel when it exists (relative paths)."""
     out: list[tuple[str, list[str]]] = [("etc/jupyter/jupyter_server_config.d", [SERVER_CONFIG.as_posix()])]
+    # the Voila dashboards, for `matterhub dashboards` outside a checkout (hub.widgets.serve finds them)
+    out.append((DASHBOARDS_INSTALL, sorted(p.relative_to(HERE).as_posix() for p in DASHBOARDS.glob("*.ipynb"))))
     root = HERE / LABEXTENSION_BUILD
     if (root / "package.json").is_file():
         dest = f"share/jupyter/labextensions/{LABEXTENSION_NAME}"

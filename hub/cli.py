@@ -45,6 +45,14 @@ class _Group(click.Group):
         except HubError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(1)
+        except ModuleNotFoundError as exc:  # a command of an extra that is not installed
+            from hub.plugins import missing_dependency
+
+            missing = missing_dependency(exc, f"matterhub {ctx.invoked_subcommand or ''}".rstrip())
+            if missing is None:
+                raise
+            click.echo(f"error: {missing.message}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=_Group)
@@ -433,13 +441,11 @@ def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
 @click.pass_context
 def dashboards(ctx: click.Context, port: int, open_browser: bool) -> None:
     """Serve the Voila dashboards (search, publish, servables) over this hub until Ctrl-C."""
-    try:
-        from hub.widgets.serve import serve_dashboards
-    except ImportError as exc:
-        raise click.ClickException(
-            f"the dashboards need the widgets extra: pip install 'matterhub[widgets]' ({exc})"
-        ) from None
+    from hub.plugins import require_imports
+
+    require_imports(["voila", "ipywidgets"], "widgets", "matterhub dashboards")
     from hub.config import default_home
+    from hub.widgets.serve import serve_dashboards
 
     o = ctx.obj
     sys.exit(

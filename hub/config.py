@@ -69,3 +69,20 @@ def mirror_root() -> Path | None:
     if value and Path(value).expanduser().is_dir():
         return Path(value).expanduser()
     return None
+
+
+#: The real-data mirror of a source checkout: ``shared/data`` beside the repository.
+CHECKOUT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def mirror_candidates(given: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where to look for a copy of the real data, in order: ``given``, then ``$MATTERHUB_MIRROR``
+    when it is set, else the checkout's ``../shared/data``.  A set ``$MATTERHUB_MIRROR`` is
+    final: set it to an empty string (or a missing folder) to say there is no mirror."""
+    out = [Path(given).expanduser()] if given else []
+    value = os.environ.get(ENV_MIRROR)
+    if value is None:
+        out.append(CHECKOUT_MIRROR)
+    elif value:
+        out.append(Path(value).expanduser())
+    return out

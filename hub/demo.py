@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.config import mirror_root
+from hub.config import mirror_candidates
 
 if TYPE_CHECKING:
     from hub.client import Hub
@@ -30,6 +30,8 @@ class DemoSource:
     description: str
     mapping: dict[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: (public catalog, data key) of a single-file dataset's public home, read when there is no mirror
+    public: tuple[str, str] | None = None
 
 
 def _generated_sources(workdir: Path) -> list[DemoSource]:
@@ -115,7 +117,7 @@ def _generated_sources(workdir: Path) -> list[DemoSource]:
     return sources
 
 
-def _mirror_sources(root: Path) -> list[DemoSource]:
+def _mirror_sources(root: Path, existing_only: bool = True) -> list[DemoSource]:
     """The real datasets of the mirror (see ../shared/data/README.md)."""
     candidates = [
         DemoSource(
@@ -157,6 +159,7 @@ def _mirror_sources(root: Path) -> list[DemoSource]:
                 "crystal_structure.volume": "volume",
             },
             extra={"related_dois": ["10.1038/sdata.2016.134"]},
+            public=("matminer", "dielectric_constant_data"),
         ),
         DemoSource(
             "rosettasciio_microscopy",
@@ -166,15 +169,38 @@ def _mirror_sources(root: Path) -> list[DemoSource]:
             "DigitalMicrograph, EMD and FEI/Olympus TIFF files with calibrated axes.",
         ),
     ]
-    return [c for c in candidates if c.path.exists()]
+    return [c for c in candidates if c.path.exists() or not existing_only]
+
+
+def _public_sources(say: Callable[[str], None]) -> list[DemoSource]:
+    """Without a mirror: the mirror's datasets that have a public home in a public catalog, read
+    from there (downloaded once, sha256-checked, cached in ``$MATTERHUB_CACHE``)."""
+    from hub.catalog.locate import public_mirror
+
+    out = []
+    for src in _mirror_sources(Path("/nonexistent"), existing_only=False):
+        if src.public is None:
+            continue
+        catalog, key = src.public
+        try:
+            root = public_mirror(catalog, [key])
+        except Exception as exc:  # offline, unreachable, or no catalogs beside the package
+            say(
+                f"- {src.source_name}: not in a mirror, and its public home is out of reach ({_first_line(exc)})"
+            )
+            continue
+        say(f"  {src.source_name}: read from its public home (catalogs/{catalog}.yaml), sha256 checked")
+        out += [s for s in _mirror_sources(root) if s.source_name == src.source_name]
+    return out
+
+
+def _first_line(exc: BaseException, limit: int = 400) -> str:
+    text = str(getattr(exc, "message", "") or exc) or type(exc).__name__
+    return text.splitlines()[0][:limit]
 
 
 def _default_mirror() -> Path | None:
-    found = mirror_root()
-    if found:
-        return found
-    here = Path(__file__).resolve().parents[2] / "shared" / "data"
-    return here if here.is_dir() else None
+    return next((c for c in mirror_candidates() if c.is_dir()), None)
 
 
 def build_demo(hub: Hub, data_dir: Path | None = None, echo: Echo = print) -> dict[str, Any]:
@@ -187,7 +213,11 @@ def build_demo(hub: Hub, data_dir: Path | None = None, echo: Echo = print) -> di
         sources += _mirror_sources(mirror)
         say(f"real-data mirror: {mirror}")
     else:
-        say("no real-data mirror found (set MATTERHUB_MIRROR); ingesting data that ships with ASE only")
+        say(
+            "no real-data mirror found (set MATTERHUB_MIRROR to a copy of the data, see catalogs/); "
+            "ingesting data that ships with ASE, and what is reachable at its public home:"
+        )
+        sources += _public_sources(say)
 
     have = {d.source_name for d in hub.datasets(all_versions=True)}
     submissions = []
@@ -224,25 +254,72 @@ def build_demo(hub: Hub, data_dir: Path | None = None, echo: Echo = print) -> di
     say(f"records per element (a facet over everything, top 20): {top}")
     say(f"per-file errors: {report['errors']}")
     say("")
-    say("searches:")
+    say("searches (each chosen for data this hub holds):")
     report["searches"] = []
-    for query, options in DEMO_SEARCHES:
-        res = hub.search(query, limit=3, **options)
+    present = {d.source_name for d in hub.datasets()}
+    for search in choose_searches(present):
+        res = hub.search(search.query, limit=3, **search.options)
         shown = ", ".join(_label(h.document) for h in res.hits)
-        say(f"  {query!r:<58} {res.total:>5} hits  e.g. {shown}")
+        say(f"  {search.query!r:<58} {res.total:>5} hits  e.g. {shown}")
         for name, facet in res.facets.items():
             say(
                 f"      facet {name}: "
                 + ", ".join(f"{b['value']} {b['count']}" for b in facet["buckets"][:8])
             )
-        report["searches"].append({"query": query, "total": res.total, "top": [h.id for h in res.hits]})
+        report["searches"].append(
+            {"query": search.query, "total": res.total, "top": [h.id for h in res.hits]}
+        )
     say("")
     report["intake"] = _demo_intake(hub, say)
     say("")
-    report["servable"] = _demo_servable(hub, say)
+    try:
+        report["servable"] = _demo_servable(hub, say)
+    except ModuleNotFoundError as exc:
+        from hub.plugins import missing_dependency
+
+        missing = missing_dependency(exc, "the demo's servable")
+        if missing is None:
+            raise
+        say(f"servable: not run: {missing.message}")
+        report["servable"] = {"not_run": missing.message}
     report["studies"] = _demo_studies(hub, mirror if mirror is not None and mirror.is_dir() else None, say)
     report["submissions"] = [s.to_dict() for s in submissions]
+    report["next"] = next_steps(hub.home)
+    say("")
+    say("next:")
+    for command, what in report["next"]:
+        say(f"  {command:<26} {what}" if len(command) <= 26 else f"  {command}\n  {'':<26} {what}")
     return report
+
+
+def next_steps(home: Path, cwd: Path | None = None) -> list[tuple[str, str]]:
+    """The commands a user types next: in a source checkout the Makefile's, else the installed ones."""
+    cwd = cwd or Path.cwd()
+    checkout = (cwd / "Makefile").is_file() and (cwd / "notebooks" / "tutorials").is_dir()
+    try:
+        shown = Path(home).resolve().relative_to(cwd.resolve())
+    except ValueError:
+        shown = Path(home)
+    if checkout:
+        return [
+            ("make demo SERVE=1", "the Voila dashboards over this hub: search, publish, run servables"),
+            (
+                "make demo SERVE=lab",
+                "JupyterLab with the MatterHub side panel; tutorials in notebooks/tutorials",
+            ),
+            (
+                f".venv/bin/matterhub --hub {shown} search 'material.elements:Co'",
+                "the same hub from the shell",
+            ),
+        ]
+    return [
+        (f"matterhub --hub {shown} dashboards", "the Voila dashboards (pip install 'matterhub[widgets]')"),
+        (
+            f"MATTERHUB_HOME={shown} jupyter lab",
+            "JupyterLab with the side panel (pip install 'matterhub[lab]')",
+        ),
+        (f"matterhub --hub {shown} search 'material.elements:Co'", "search from the shell"),
+    ]
 
 
 #: The three science use cases of the MDF/DLHub paper: (name, folder under servables/, module).
@@ -285,28 +362,56 @@ def _study_module(folder: str, module: str) -> Any | None:
 
 
 def _demo_studies(hub: Hub, mirror: Path | None, say: Callable[[str], None]) -> dict[str, Any]:
-    """Each study publishes its dataset and trained servables (a second run finds them there)."""
+    """Each study publishes its dataset and trained servables (a second run finds them there),
+    on the real data when the mirror holds it or its public home is reachable, else on data the
+    demo generates, or it says why it did not run and what would make it run."""
+    from hub.catalog.locate import RemoteDataError
+    from hub.plugins import missing_dependency
+
     out: dict[str, Any] = {}
     for title, folder, module_name in STUDIES:
         say("")
-        module = _study_module(folder, module_name)
-        if module is None or mirror is None:
-            say(f"study {title}: skipped (needs the checkout's servables/ and the real-data mirror)")
-            continue
         say(f"study: {title}")
-        if folder == "atomization_delta":
-            report = module.publish_study(hub, mirror)
-            m = report["metrics"]
+        try:
+            module = _study_module(folder, module_name)
+            if module is None:
+                raise FileNotFoundError(
+                    f"the studies live in a source checkout's servables/{folder}/ (not in the installed "
+                    "package): run `make demo` in a clone of the MatterHub repository"
+                )
+            if folder == "atomization_delta":
+                report = module.publish_study(hub, _holding(mirror, "g4mp2"))
+                m = report["metrics"]
+                say(f"  data: real, {report['data']}")
+                say(
+                    f"  {report['dataset']} ({report['molecules']} molecules) -> {report['servable']}; held-out "
+                    f"MAE {m['mae_random_delta_model_kcal_mol']:.2f} kcal/mol (random split), "
+                    f"{m['mae_largest_delta_model_kcal_mol']:.2f} (largest molecules); element-count baseline "
+                    f"{m['mae_random_baseline_counts_kcal_mol']:.2f} / {m['mae_largest_baseline_counts_kcal_mol']:.2f}"
+                )
+            else:
+                report = module.publish_study(hub, mirror, echo=lambda s: say(f"  {s}"))
+        except ModuleNotFoundError as exc:
+            missing = missing_dependency(exc, f"the {folder} study")
+            if missing is None:
+                raise
+            report = {"not_run": missing.message}
+        except (RemoteDataError, FileNotFoundError) as exc:
+            report = {"not_run": _first_line(exc)}
+        if "not_run" in report:
+            say(f"  not run: {report['not_run']}")
             say(
-                f"  {report['dataset']} ({report['molecules']} molecules) -> {report['servable']}; held-out MAE "
-                f"{m['mae_random_delta_model_kcal_mol']:.2f} kcal/mol (random split), "
-                f"{m['mae_largest_delta_model_kcal_mol']:.2f} (largest molecules); element-count baseline "
-                f"{m['mae_random_baseline_counts_kcal_mol']:.2f} / {m['mae_largest_baseline_counts_kcal_mol']:.2f}"
+                "  to run it: set MATTERHUB_MIRROR to a copy of the data (catalogs/*.yaml name each file "
+                "and where it belongs), or run where its public home is reachable (it is then downloaded "
+                "once, sha256-checked, into $MATTERHUB_CACHE)"
             )
-        else:
-            report = module.publish_study(hub, mirror, echo=lambda s: say(f"  {s}"))
         out[folder] = report
     return out
+
+
+def _holding(mirror: Path | None, folder: str) -> Path | None:
+    """``mirror`` when it holds ``folder``, else None (the study then looks for its data itself)."""
+    return mirror if mirror is not None and (mirror / folder).is_dir() else None
 
 
 def _demo_intake(hub: Hub, say: Callable[[str], None]) -> dict[str, Any]:
@@ -383,15 +488,79 @@ def _symbols(text: str) -> list[str]:
     return re.findall(r"[A-Z][a-z]?", text)
 
 
-#: What the demo searches for: (query, options).
-DEMO_SEARCHES: list[tuple[str, dict[str, Any]]] = [
-    ("material.elements:Co", {"facets": ["material.elements"]}),
-    ("dft.code:VASP AND dft.converged:true", {}),
-    ("custom.band_gap:>5", {"sort": "-custom.band_gap"}),
-    ("electron_microscopy.beam_energy:>=100", {"facets": ["electron_microscopy.acquisition_mode"]}),
-    ("dft.energy_method:G4MP2 AND material.elements:O", {"sort": "dft.total_energy"}),
-    ("dielectrik~1 OR microscopy", {"kinds": ["dataset"]}),
+@dataclass(frozen=True)
+class DemoSearch:
+    query: str
+    options: dict[str, Any] = field(default_factory=dict)
+    #: the datasets (source names) it finds things in: it is shown when the hub holds one of them
+    needs: tuple[str, ...] = ()
+
+
+#: What the demo searches for: one slot per line of its output, each a list of searches in order
+#: of preference; the first whose data the hub holds is shown (the real-data mirror's first, then
+#: the data every install has).
+DEMO_SEARCHES: list[list[DemoSearch]] = [
+    [DemoSearch("material.elements:Co", {"facets": ["material.elements"]})],
+    [
+        DemoSearch(
+            "dft.code:VASP AND dft.converged:true", needs=("ase_vasp_examples", "materialsio_examples")
+        ),
+        DemoSearch(
+            "crystal_structure.space_group_number:229",
+            {"facets": ["material.elements"]},
+            needs=("ase_dcdft_crystals",),
+        ),
+    ],
+    [
+        DemoSearch("custom.band_gap:>5", {"sort": "-custom.band_gap"}, needs=("mp_dielectric_constants",)),
+        DemoSearch(
+            "custom.covalent_radius:>=2", {"sort": "-custom.covalent_radius"}, needs=("element_properties",)
+        ),
+    ],
+    [
+        DemoSearch(
+            "electron_microscopy.beam_energy:>=100",
+            {"facets": ["electron_microscopy.acquisition_mode"]},
+            needs=("rosettasciio_microscopy", "materialsio_examples"),
+        ),
+        DemoSearch(
+            "crystal_structure.number_of_atoms:>=8",
+            {"facets": ["crystal_structure.space_group_number"]},
+            needs=("ase_minerals",),
+        ),
+    ],
+    [
+        DemoSearch(
+            "dft.energy_method:G4MP2 AND material.elements:O",
+            {"sort": "dft.total_energy"},
+            needs=("g4mp2_gdb_sugars",),
+        ),
+        DemoSearch(
+            "material.elements:N AND material.elements:O",
+            {"facets": ["material.elements"]},
+            needs=("ase_g2_molecules",),
+        ),
+    ],
+    [
+        DemoSearch(
+            "dielectrik~1 OR microscopy",
+            {"kinds": ["dataset"]},
+            needs=("mp_dielectric_constants", "rosettasciio_microscopy"),
+        ),
+        DemoSearch("moleculs~1 OR crystals", {"kinds": ["dataset"]}, needs=("ase_g2_molecules",)),
+    ],
 ]
+
+
+def choose_searches(present: set[str]) -> list[DemoSearch]:
+    """The search of each slot of :data:`DEMO_SEARCHES` whose data the hub holds."""
+    chosen = []
+    for slot in DEMO_SEARCHES:
+        for search in slot:
+            if not search.needs or present.intersection(search.needs):
+                chosen.append(search)
+                break
+    return chosen
 
 
 def _label(doc: dict[str, Any]) -> str:

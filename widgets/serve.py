@@ -26,8 +26,14 @@ import webbrowser
 from pathlib import Path
 from types import TracebackType
 
-#: The dashboards of a source checkout (widgets/ sits beside notebooks/).
-DASHBOARDS = Path(__file__).resolve().parents[1] / "notebooks" / "dashboards"
+#: The dashboards of a source checkout (widgets/ sits beside notebooks/), else those an install
+#: of the package put under ``<prefix>/share/matterhub/dashboards`` (setup.py's data files).
+_CHECKOUT_DASHBOARDS = Path(__file__).resolve().parents[1] / "notebooks" / "dashboards"
+DASHBOARDS = (
+    _CHECKOUT_DASHBOARDS
+    if (_CHECKOUT_DASHBOARDS / "search.ipynb").is_file()
+    else Path(sys.prefix) / "share" / "matterhub" / "dashboards"
+)
 NAMES = ("search", "publish", "servables")
 
 

@@ -470,3 +470,44 @@ def unpacked(archive: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
     return target
+
+
+def public_mirror(catalog: str, keys: Sequence[str], root: Path | None = None) -> Path:
+    """A folder laid out like ``$MATTERHUB_MIRROR`` holding the data entries ``keys`` of public
+    catalog ``catalog`` (``catalogs/<catalog>.yaml``), each file at its ``mirror`` path, read
+    with :func:`local_file`: from the mirror when it holds them, else downloaded once from
+    their public homes into the cache, sha256-checked where the catalog knows the hash.
+
+    For code that takes a data root (the studies): ``root`` defaults to
+    ``cache_dir() / "public"``, shared by every catalog.
+
+    Raises
+    ------
+    RemoteDataError
+        When a file can be neither found in the mirror nor fetched.
+    IntegrityError
+        When a file does not match its sha256.
+    """
+    from hub.catalog import public_catalog
+
+    root = root if root is not None else cache_dir() / "public"
+    cat = public_catalog(catalog)
+    for key in keys:
+        data = cat.data[key]
+        mirror = data.metadata.get("mirror")
+        urls = expand(data.kwargs["url"])
+        sha = data.metadata.get("sha256")
+        for url in urls:
+            rel = mirror_relpath(url, mirror) or basename(url)
+            target = root / rel
+            if target.is_file():
+                continue
+            path = local_file(
+                url,
+                storage_options=data.kwargs.get("storage_options"),
+                mirror=mirror,
+                sha256=sha if isinstance(sha, str) and len(urls) == 1 else None,
+            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    return root

@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from hub.config import mirror_candidates
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 if str(HERE) not in sys.path:
@@ -72,8 +74,8 @@ def data_folder(data_root: str | os.PathLike[str] | None = None) -> Path:
                 "github.com/globus-labs/g4mp2-atomization-energy); give the folder that holds g4mp2/"
             )
         return folder
-    for root in (os.environ.get("MATTERHUB_MIRROR"), REPO.parent / "shared" / "data"):
-        if root and (Path(root) / MIRROR_FOLDER).is_dir():
+    for root in mirror_candidates():
+        if (Path(root) / MIRROR_FOLDER).is_dir():
             return Path(root) / MIRROR_FOLDER
     from hub.catalog.locate import cache_dir
 
@@ -217,7 +219,12 @@ def publish_study(
     figures = metrics(results)
     model = train(frame)
     name = hub.publish_servable(describe_servable(hub, model, figures, dataset_id, len(frame)))
+    from hub.catalog.locate import cache_dir
+
+    fetched = folder.resolve().is_relative_to(cache_dir().resolve())
     return {
+        "data": f"Ward et al.'s G4MP2 molecules, {'downloaded from their public home to' if fetched else 'from'} "
+        f"{folder}",
         "dataset": dataset_id,
         "servable": name,
         "molecules": len(frame),

@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+
+from hub.config import mirror_candidates
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -34,7 +35,7 @@ from bandgap_features import CompositionFeaturizer  # noqa: E402
 
 
 def data_file(given: str | None = None) -> Path:
-    for cand in (given, os.environ.get("MATTERHUB_MIRROR"), REPO.parent / "shared" / "data"):
+    for cand in mirror_candidates(given):
         if cand and (Path(cand) / "matminer" / "dielectric_constant.csv").is_file():
             return Path(cand) / "matminer" / "dielectric_constant.csv"
     raise SystemExit("dielectric_constant.csv was not found: give --data DIR (the folder holding matminer/)")

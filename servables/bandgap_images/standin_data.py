@@ -38,6 +38,8 @@ import film_render
 import numpy as np
 import pandas as pd
 
+from hub.config import mirror_candidates
+
 #: The label every record and the dataset carry.
 STAND_IN_LABEL = (
     "synthetic stand-in for Stein et al. 2019: images and spectra rendered from Materials Project "
@@ -69,24 +71,30 @@ P_DIRECT = 0.5
 
 
 def dielectric_csv(data_root: str | Path | None = None) -> Path:
-    """``matminer/dielectric_constant.csv`` under ``data_root``, ``$MATTERHUB_MIRROR`` or ``../shared/data``."""
-    import os
+    """``matminer/dielectric_constant.csv`` under ``data_root``, ``$MATTERHUB_MIRROR`` or
+    ``../shared/data``, else downloaded once from its public home (``catalogs/matminer.yaml``,
+    sha256-checked) into the cache; a :class:`~hub.catalog.locate.RemoteDataError` when it is
+    out of reach too."""
 
-    repo = Path(__file__).resolve().parents[2]
+    from hub.catalog.locate import RemoteDataError, public_mirror
+
     tried = []
-    for cand in (data_root, os.environ.get("MATTERHUB_MIRROR"), repo.parent / "shared" / "data"):
+    for cand in mirror_candidates(data_root):
         if not cand:
             continue
         path = Path(cand) / "matminer" / "dielectric_constant.csv"
         tried.append(str(path))
         if path.is_file():
             return path
-    raise FileNotFoundError(
-        "the Materials Project dielectric dataset (matminer/dielectric_constant.csv) was not found; "
-        f"looked at {', '.join(tried) or 'nothing'}. Give data_root (the folder holding matminer/), "
-        "set MATTERHUB_MIRROR, or read it from its public home with "
-        "hub.catalog.public_catalog('matminer')['dielectric_constant'].read()."
-    )
+    try:
+        return (
+            public_mirror("matminer", ["dielectric_constant_data"]) / "matminer" / "dielectric_constant.csv"
+        )
+    except RemoteDataError as exc:
+        raise RemoteDataError(
+            "the Materials Project dielectric dataset (matminer/dielectric_constant.csv) was not found at "
+            f"{', '.join(tried) or 'no mirror'}, and its public home is out of reach ({exc.message})"
+        ) from exc
 
 
 def load_compounds(csv: str | Path) -> pd.DataFrame:

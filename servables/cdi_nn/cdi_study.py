@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hub.config import mirror_candidates
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 if str(HERE) not in sys.path:
@@ -67,11 +69,17 @@ Echo = Callable[[str], None] | None
 
 def find_data_root(given: str | os.PathLike[str] | None = None) -> Path | None:
     """The folder holding ``cdi_nn/`` with the authors' files (``given``, ``$MATTERHUB_MIRROR``
-    or ``../shared/data``), or None: then only the stand-in is published."""
-    for cand in (given, os.environ.get("MATTERHUB_MIRROR"), REPO.parent / "shared" / "data"):
+    or ``../shared/data``, else their public home through ``catalogs/cdi_nn.yaml``: downloaded
+    once, sha256-checked, into the cache), or None: then only the stand-in is published."""
+    from hub.catalog.locate import RemoteDataError, public_mirror
+
+    for cand in mirror_candidates(given):
         if cand and (Path(cand) / "cdi_nn" / "structure_weights.hdf5").is_file():
             return Path(cand)
-    return None
+    try:
+        return public_mirror("cdi_nn", ["structure_model_data", "phase_model_data"])
+    except (RemoteDataError, FileNotFoundError):
+        return None
 
 
 # -- the dataset --------------------------------------------------------------------------------

@@ -15,19 +15,20 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+from hub.config import mirror_candidates
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 
 
 def data_root(given: str | None = None) -> Path:
-    for cand in (given, os.environ.get("MATTERHUB_MIRROR"), REPO.parent / "shared" / "data"):
+    for cand in mirror_candidates(given):
         if cand and (Path(cand) / "cdi_nn").is_dir():
             return Path(cand)
     raise SystemExit("the CDI_NN files were not found: give --data DIR (the folder holding cdi_nn/)")

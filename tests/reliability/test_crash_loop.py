@@ -294,10 +294,16 @@ class Workload:
                 time.sleep(0.1)
 
     def run_until_killed(self, seconds: float) -> int:
+        """Load the server for ``seconds``, then until the state a kill must hit holds (an
+        acknowledged upload, an acknowledged task and a servable worker running below the
+        server; at most 120 s more, a loaded machine is slow to start one), then SIGKILL it."""
         threads = [threading.Thread(target=f, daemon=True) for f in (self.uploads, self.runs, self.watch)]
         for t in threads:
             t.start()
         time.sleep(seconds)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (self.acked and self.tasks and self.server.tree()):
+            time.sleep(0.05)
         pid = self.server.kill()
         self.stop.set()
         for t in threads:
