@@ -1,4 +1,4 @@
-"""Start JupyterLab with the MatterHub panel on a demo hub (``make demo SERVE=1``).
+"""Start JupyterLab with the MatterHub panel on a demo hub (``make demo SERVE=lab``).
 
 ``python -m hub.widgets.jupyterlab.demo --hub .demo-hub --port 8888`` fills the hub with the
 demo datasets when it is empty (:func:`hub.demo.build_demo`), then runs::
