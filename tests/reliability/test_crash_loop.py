@@ -293,6 +293,17 @@ class Workload:
                         self.seen_complete.update(s["id"] for s in r.json())
                 time.sleep(0.1)
 
+    def worker_running(self) -> bool:
+        """Whether a servable worker (not a short-lived helper process) runs below the server."""
+        for pid in self.server.tree():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"hub.servables.worker" in f.read():
+                        return True
+            except OSError:
+                continue
+        return False
+
     def run_until_killed(self, seconds: float) -> int:
         """Load the server for ``seconds``, then until the state a kill must hit holds (an
         acknowledged upload, an acknowledged task and a servable worker running below the
@@ -302,7 +313,7 @@ class Workload:
             t.start()
         time.sleep(seconds)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (self.acked and self.tasks and self.server.tree()):
+        while time.monotonic() < deadline and not (self.acked and self.tasks and self.worker_running()):
             time.sleep(0.05)
         pid = self.server.kill()
         self.stop.set()
