@@ -23,7 +23,6 @@ and it does not read whitespace-delimited ``.txt`` tables.
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -45,33 +44,18 @@ def molecule_name(path: str) -> str:
     return Path(str(path)).name.split(".")[0]
 
 
-def fetch_public_copy(dest: Path) -> Path:
-    """Copy the data set from its public home into ``dest`` (a folder to submit) and return it.
+def fetch_public_copy(root: Path | None = None) -> Path:
+    """The data set's folder, copied from its public home (and returned).
 
     The files are those of the public catalog ``catalogs/g4mp2.yaml`` (Ward et
-    al.'s repository at a pinned commit), read from ``$MATTERHUB_MIRROR`` when it
+    al.'s repository at a pinned commit), laid out under ``root`` (default: the
+    download cache) as in the mirror, read from ``$MATTERHUB_MIRROR`` when it
     holds a copy and downloaded (and cached, checksummed where the catalog knows
-    the sha256) otherwise.
+    the sha256) otherwise: see :func:`hub.catalog.locate.public_mirror`.
     """
-    from hub.catalog import locate, public_catalog
+    from hub.catalog.locate import public_mirror
 
-    cat = public_catalog("g4mp2")
-    dest.mkdir(parents=True, exist_ok=True)
-    for entry in ("molecules", "low_fidelity_energies"):
-        data = cat[entry].kwargs["data"]
-        urls = locate.expand(data.url)
-        sha = data.metadata.get("sha256")
-        for url in urls:
-            path = locate.local_file(
-                url,
-                storage_options=data.storage_options,
-                mirror=data.metadata.get("mirror"),
-                sha256=sha if isinstance(sha, str) and len(urls) == 1 else None,
-            )
-            target = dest / locate.basename(url)
-            if not target.is_file():
-                shutil.copyfile(path, target)
-    return dest
+    return public_mirror("g4mp2", ["molecules_data", "low_fidelity_energies_data"], root) / MIRROR_FOLDER
 
 
 def submit_dataset(hub: Any, folder: Path, meta: dict[str, Any]) -> str:

@@ -77,9 +77,7 @@ def data_folder(data_root: str | os.PathLike[str] | None = None) -> Path:
     for root in mirror_candidates():
         if (Path(root) / MIRROR_FOLDER).is_dir():
             return Path(root) / MIRROR_FOLDER
-    from hub.catalog.locate import cache_dir
-
-    return fetch_public_copy(cache_dir() / "atomization-delta" / MIRROR_FOLDER.name)
+    return fetch_public_copy()
 
 
 def metadata() -> dict[str, Any]:

@@ -200,7 +200,8 @@ def test_data_from_its_public_home_through_the_catalog_mirror(
 
     monkeypatch.setenv("MATTERHUB_MIRROR", str(shared_data))
     monkeypatch.setenv("MATTERHUB_OFFLINE", "1")  # the mirror must be enough: no network
-    copy = fetch_public_copy(tmp_path / "GDB_Sugar_Data")
+    copy = fetch_public_copy(tmp_path / "public")
+    assert copy == tmp_path / "public" / study.MIRROR_FOLDER  # laid out as in the mirror
     original = shared_data / study.MIRROR_FOLDER
     names = sorted(p.name for p in copy.iterdir())
     assert len(names) == 103 and "Energy_GDB_data.txt" in names
