@@ -241,6 +241,18 @@ def test_the_core_commands_work_without_extras(core_venv: Path, tmp_path: Path) 
     found = _core(core_venv, "--hub", home, "search", "material.elements:Si", "--json", cwd=tmp_path)
     assert '"total": 0' not in found.stdout
     assert list((tmp_path / "copy").rglob("*.cif")), "download wrote no file"
+    # a servable whose library the environment lacks says which extra would bring it
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+
+    from hub import Hub
+
+    with Hub(home, progress=False) as hub:  # published where scikit-learn is installed
+        model = LinearRegression().fit(np.arange(6.0).reshape(3, 2), [0.0, 1.0, 2.0])
+        name = hub.publish_servable(hub.describe(model, name="tiny-linear"))
+    ran = _core(core_venv, "--hub", home, "run", name, "--value", "[[1, 2]]", cwd=tmp_path)
+    assert ran.returncode != 0 and "Traceback" not in ran.stderr, ran.stderr
+    assert "pip install 'matterhub[models]'" in ran.stderr, ran.stderr
     # the commands of an extra say which extra to install
     for args, extra in ((["serve", "--port", "1"], "service"), (["dashboards"], "widgets")):
         done = _core(core_venv, "--hub", home, *args, cwd=tmp_path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -48,6 +49,7 @@ from hub.exceptions import (
 )
 from hub.index.engine import IndexDoc, SearchIndex
 from hub.index.results import SearchResult
+from hub.plugins import extra_providing
 from hub.servables import codec, package
 from hub.servables.catalog import ServableCatalog, split_ref
 from hub.servables.description import ServableDescription, describe
@@ -845,12 +847,22 @@ def _given(value: Any) -> str:
     return given_text(value)
 
 
+def _install_hint(reply: dict[str, Any]) -> str:
+    """For a servable that needs a package its worker's environment lacks: which to install."""
+    missing = re.search(r"No module named '([^']+)'", str(reply.get("message", "")))
+    if reply.get("exc_type") != "ModuleNotFoundError" or missing is None:
+        return ""
+    extra = extra_providing(missing[1])
+    what = f"'matterhub[{extra}]'" if extra else missing[1].split(".")[0]
+    return f" (the servable needs it: pip install {what} where the hub runs its servables)"
+
+
 def _error_record(reply: dict[str, Any], row: ServableRow) -> dict[str, Any]:
     kind = reply.get("status", "error")
     what = f"{row.id}@{row.version}"
     message = reply.get("message", "")
     if kind == "error":
-        text = f"{what} raised {reply.get('exc_type', 'an error')}: {message}"
+        text = f"{what} raised {reply.get('exc_type', 'an error')}: {message}{_install_hint(reply)}"
     elif kind == "memory":
         text = f"{what} ran out of memory: {message}"
     elif kind == "timeout":
