@@ -30,8 +30,6 @@ class DemoSource:
     description: str
     mapping: dict[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    #: (public catalog, data key) of a single-file dataset's public home, read when there is no mirror
-    public: tuple[str, str] | None = None
 
 
 def _generated_sources(workdir: Path) -> list[DemoSource]:
@@ -117,7 +115,7 @@ def _generated_sources(workdir: Path) -> list[DemoSource]:
     return sources
 
 
-def _mirror_sources(root: Path, existing_only: bool = True) -> list[DemoSource]:
+def _mirror_sources(root: Path) -> list[DemoSource]:
     """The real datasets of the mirror (see ../shared/data/README.md)."""
     candidates = [
         DemoSource(
@@ -159,7 +157,6 @@ def _mirror_sources(root: Path, existing_only: bool = True) -> list[DemoSource]:
                 "crystal_structure.volume": "volume",
             },
             extra={"related_dois": ["10.1038/sdata.2016.134"]},
-            public=("matminer", "dielectric_constant_data"),
         ),
         DemoSource(
             "rosettasciio_microscopy",
@@ -169,28 +166,27 @@ def _mirror_sources(root: Path, existing_only: bool = True) -> list[DemoSource]:
             "DigitalMicrograph, EMD and FEI/Olympus TIFF files with calibrated axes.",
         ),
     ]
-    return [c for c in candidates if c.path.exists() or not existing_only]
+    return [c for c in candidates if c.path.exists()]
+
+
+#: The mirror's datasets that a public catalog also names: source_name -> (catalog, data key).
+PUBLIC_HOMES = {"mp_dielectric_constants": ("matminer", "dielectric_constant_data")}
 
 
 def _public_sources(say: Callable[[str], None]) -> list[DemoSource]:
-    """Without a mirror: the mirror's datasets that have a public home in a public catalog, read
-    from there (downloaded once, sha256-checked, cached in ``$MATTERHUB_CACHE``)."""
+    """Without a mirror: the datasets of :data:`PUBLIC_HOMES`, read from their public homes
+    (downloaded once, sha256-checked, cached in ``$MATTERHUB_CACHE``)."""
     from hub.catalog.locate import public_mirror
 
     out = []
-    for src in _mirror_sources(Path("/nonexistent"), existing_only=False):
-        if src.public is None:
-            continue
-        catalog, key = src.public
+    for name, (catalog, key) in PUBLIC_HOMES.items():
         try:
             root = public_mirror(catalog, [key])
         except Exception as exc:  # offline, unreachable, or no catalogs beside the package
-            say(
-                f"- {src.source_name}: not in a mirror, and its public home is out of reach ({_first_line(exc)})"
-            )
+            say(f"- {name}: not in a mirror, and its public home is out of reach ({_first_line(exc)})")
             continue
-        say(f"  {src.source_name}: read from its public home (catalogs/{catalog}.yaml), sha256 checked")
-        out += [s for s in _mirror_sources(root) if s.source_name == src.source_name]
+        say(f"  {name}: read from its public home (catalogs/{catalog}.yaml), sha256 checked")
+        out += [s for s in _mirror_sources(root) if s.source_name == name]
     return out
 
 
@@ -396,17 +392,24 @@ def _demo_studies(hub: Hub, mirror: Path | None, say: Callable[[str], None]) -> 
             if missing is None:
                 raise
             report = {"not_run": missing.message}
-        except (RemoteDataError, FileNotFoundError) as exc:
+        except RemoteDataError as exc:
+            report = {"not_run": _first_line(exc), "to_run": DATA_HINT}
+        except FileNotFoundError as exc:
             report = {"not_run": _first_line(exc)}
         if "not_run" in report:
             say(f"  not run: {report['not_run']}")
-            say(
-                "  to run it: set MATTERHUB_MIRROR to a copy of the data (catalogs/*.yaml name each file "
-                "and where it belongs), or run where its public home is reachable (it is then downloaded "
-                "once, sha256-checked, into $MATTERHUB_CACHE)"
-            )
+            if "to_run" in report:
+                say(f"  to run it: {report['to_run']}")
         out[folder] = report
     return out
+
+
+#: What brings a study's real data.
+DATA_HINT = (
+    "set MATTERHUB_MIRROR to a copy of the data (catalogs/*.yaml name each file and where it belongs), "
+    "or run where its public home is reachable (it is then downloaded once, sha256-checked, into "
+    "$MATTERHUB_CACHE)"
+)
 
 
 def _holding(mirror: Path | None, folder: str) -> Path | None:
