@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,38 @@ def catalog_url(home: Path) -> str:
     return f"sqlite:///{home / 'catalog.sqlite'}"
 
 
+#: How long a new SQLite connection retries switching the file to WAL while another holds it.
+WAL_SWITCH_TIMEOUT_S = 30.0
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    _use_wal(cur)
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _use_wal(cur: Any) -> None:
+    """Put the database file in WAL mode (once per file; a no-op when it is already).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once,
+    without its busy handler, when another connection holds it (hubs opening a new
+    catalog at the same moment): so wait here, a few milliseconds at a time."""
+    deadline = time.monotonic() + WAL_SWITCH_TIMEOUT_S
+    delay = 0.002
+    while True:
+        try:
+            (mode,) = cur.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
 
 def _checked_in(_dbapi_conn: Any, record: Any) -> None:

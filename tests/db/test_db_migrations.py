@@ -220,3 +220,35 @@ def test_automatic_upgrades_can_be_turned_off(blank_url: str, monkeypatch: pytes
     migrate.upgrade(engine)  # what `matterhub db upgrade` does
     engine.dispose()
     open_engine(blank_url).dispose()  # at head: opens
+
+
+def test_a_new_connection_waits_while_another_holds_the_file_it_switches_to_wal(tmp_path: Path) -> None:
+    """SQLite refuses ``PRAGMA journal_mode=WAL`` at once (no busy handler) while another
+    connection holds the file: hubs opening a new catalog together must wait, not fail."""
+    import sqlite3
+
+    path = tmp_path / "catalog.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")  # a new file, still in rollback-journal mode
+    holder.execute("BEGIN IMMEDIATE")  # as a migrating hub holds it
+    holder.execute("INSERT INTO t VALUES (1)")
+    engine = make_engine(f"sqlite:///{path}")
+    done: list[str] = []
+    errors: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            with engine.connect() as conn:
+                done.append(str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=connect)
+    thread.start()
+    thread.join(0.5)  # it cannot finish while the file is held
+    assert errors == [] and done == []
+    holder.execute("COMMIT")
+    holder.close()
+    thread.join(60)
+    engine.dispose()
+    assert errors == [] and done == ["wal"]
