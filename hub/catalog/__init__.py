@@ -29,10 +29,6 @@ public datasets in the repository's ``catalogs/``), :func:`records_frame` and
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
-
 from hub.catalog.arrays import ArrayReader, ArrayTreeReader, NumpyArrayReader
 from hub.catalog.datatypes import (
     EMD,
@@ -52,7 +48,7 @@ from hub.catalog.hubdata import (
     result_catalog,
 )
 from hub.catalog.images import ImageReader
-from hub.catalog.locate import RemoteDataError, cache_dir
+from hub.catalog.locate import RemoteDataError, cache_dir, catalogs_dir, public_catalog
 from hub.catalog.microscopy import MicroscopyReader
 from hub.catalog.structures import (
     ASEMoleculesReader,
@@ -61,32 +57,6 @@ from hub.catalog.structures import (
     to_atoms,
 )
 from hub.catalog.tables import TableReader
-
-ENV_CATALOGS = "MATTERHUB_CATALOGS"
-
-
-def catalogs_dir() -> Path:
-    """The folder of the public catalogs (``$MATTERHUB_CATALOGS``, else the repository's ``catalogs/``)."""
-    value = os.environ.get(ENV_CATALOGS)
-    return Path(value).expanduser() if value else Path(__file__).resolve().parents[2] / "catalogs"
-
-
-def public_catalog(name: str = "index") -> Any:
-    """A catalog of real public datasets: ``catalogs/<name>.yaml`` (``index`` lists them all).
-
-    Data are read from their public URLs, or from ``$MATTERHUB_MIRROR`` when it
-    holds a copy.
-    """
-    import intake
-
-    path = catalogs_dir() / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in catalogs_dir().glob("*.yaml"))
-        raise FileNotFoundError(
-            f"no public catalog {name!r} in {catalogs_dir()}; there are: {', '.join(known)}"
-        )
-    return intake.from_yaml_file(str(path))
-
 
 __all__ = [
     "EMD",

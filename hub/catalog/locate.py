@@ -39,6 +39,7 @@ from typing import IO, Any, Literal
 from hub.exceptions import HubError, IntegrityError, NotFoundError
 
 ENV_CACHE = "MATTERHUB_CACHE"
+ENV_CATALOGS = "MATTERHUB_CATALOGS"
 ENV_MIRROR = "MATTERHUB_MIRROR"  # hub.config.ENV_MIRROR (not imported: intake imports this module at startup)
 ENV_OFFLINE = "MATTERHUB_OFFLINE"
 
@@ -472,6 +473,29 @@ def unpacked(archive: Path) -> Path:
     return target
 
 
+def catalogs_dir() -> Path:
+    """The folder of the public catalogs (``$MATTERHUB_CATALOGS``, else the repository's ``catalogs/``)."""
+    value = os.environ.get(ENV_CATALOGS)
+    return Path(value).expanduser() if value else Path(__file__).resolve().parents[2] / "catalogs"
+
+
+def public_catalog(name: str = "index") -> Any:
+    """A catalog of real public datasets: ``catalogs/<name>.yaml`` (``index`` lists them all).
+
+    Data are read from their public URLs, or from ``$MATTERHUB_MIRROR`` when it
+    holds a copy.
+    """
+    import intake
+
+    path = catalogs_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in catalogs_dir().glob("*.yaml"))
+        raise FileNotFoundError(
+            f"no public catalog {name!r} in {catalogs_dir()}; there are: {', '.join(known)}"
+        )
+    return intake.from_yaml_file(str(path))
+
+
 def public_mirror(catalog: str, keys: Sequence[str], root: Path | None = None) -> Path:
     """A folder laid out like ``$MATTERHUB_MIRROR`` holding the data entries ``keys`` of public
     catalog ``catalog`` (``catalogs/<catalog>.yaml``), each file at its ``mirror`` path, read
@@ -488,8 +512,6 @@ def public_mirror(catalog: str, keys: Sequence[str], root: Path | None = None) -
     IntegrityError
         When a file does not match its sha256.
     """
-    from hub.catalog import public_catalog
-
     root = root if root is not None else cache_dir() / "public"
     cat = public_catalog(catalog)
     for key in keys:
