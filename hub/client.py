@@ -1,10 +1,11 @@
-"""``Hub``: one Python API over a hub.
+"""``Hub(...)``: open a hub; :class:`EmbeddedHub`: the hub in this process.
 
 ``Hub()`` opens (or creates) the embedded hub in ``$MATTERHUB_HOME`` (default
 ``~/.matterhub``): an SQLite catalog, a blob store and a staging area in one
 folder, nothing to start.  ``Hub(path, user="alice", groups=["lab"])`` acts as
 that principal; with no ``user`` the embedded hub acts as its local owner, who
-administers it.
+administers it.  ``Hub("http://host:port", token=...)`` is the client of a hub
+service (:class:`hub.remote.RemoteHub`).  Both implement :class:`hub.api.HubAPI`.
 """
 
 from __future__ import annotations
@@ -13,22 +14,25 @@ import copy
 import os
 import shutil
 import socket
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from tqdm.auto import tqdm
 
 from hub.access import PENDING_CURATION, PUBLISHED, Principal
+from hub.api import FILE_FIELDS, Dataset, FileLocation, HubAPI, HubInfo, load_manifest
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.pipeline import Pipeline, new_submission_id
 from hub.connect.request import SubmissionRequest, make_request
 from hub.connect.submission import Submission, new_steps
-from hub.dataset import Dataset
 from hub.db.catalog import Catalog
-from hub.db.models import SubmissionRow
+from hub.db.models import DatasetRow, SubmissionRow
 from hub.exceptions import AccessDeniedError, ConflictError, HubError, NotFoundError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
@@ -41,6 +45,8 @@ from hub.store.blobs import BlobStore
 from hub.store.manifest import ManifestEntry, store_manifest
 
 if TYPE_CHECKING:
+    from intake.readers.entry import Catalog as IntakeCatalog
+
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable, ServableService
     from hub.servables.tasks import Task
@@ -53,8 +59,80 @@ if TYPE_CHECKING:
 DATA_KINDS = ("dataset", "record")
 
 
-class Hub:
-    """A materials data hub, embedded in this process.
+def Hub(
+    location: str | os.PathLike[str] | None = None,
+    *,
+    user: str | None = None,
+    groups: list[str] | None = None,
+    token: str | None = None,
+    progress: bool = True,
+    catalog: str | None = None,
+    store: str | None = None,
+    archive_limits: ArchiveLimits | None = None,
+    timeout: float | None = None,
+) -> HubAPI:
+    """Open a hub: the embedded hub in a folder, or the client of a hub service.
+
+    Parameters
+    ----------
+    location
+        A hub folder (default ``$MATTERHUB_HOME`` or ``~/.matterhub``), or the URL of a hub
+        service (``http://host:port``).
+    user, groups
+        Embedded: the principal to act as (default: the local owner, an admin).
+    token
+        Act as the user a token stands for (a remote hub: default ``$MATTERHUB_TOKEN``).
+    progress
+        Show tqdm progress bars for long work.
+    catalog, store
+        Embedded: the catalog URL (``postgresql+psycopg://...``) and the blob store URL (any
+        fsspec URL), saved in the hub's ``config.json``.
+    archive_limits
+        Embedded: the limits on archives a submission unpacks.
+    timeout
+        Remote: seconds to wait for one HTTP response (default 300).
+
+    Returns
+    -------
+    HubAPI
+        An :class:`EmbeddedHub` or a :class:`hub.remote.RemoteHub`: the same API.
+    """
+    from hub.remote import RemoteHub, is_remote
+
+    if is_remote(location):
+        assert isinstance(location, str)
+        given = {
+            "user": user,
+            "groups": groups,
+            "catalog": catalog,
+            "store": store,
+            "archive_limits": archive_limits,
+        }
+        extra = sorted(k for k, v in given.items() if v is not None)
+        if extra:
+            raise HubError(
+                f"{', '.join(extra)}: not for a remote hub, whose users and settings come from the service "
+                "(give token=...)"
+            )
+        return RemoteHub(
+            location, token=token, progress=progress, timeout=300.0 if timeout is None else timeout
+        )
+    if timeout is not None:
+        raise HubError("timeout: only for a remote hub (an embedded hub makes no HTTP requests)")
+    return EmbeddedHub(
+        location,
+        user=user,
+        groups=groups,
+        token=token,
+        progress=progress,
+        catalog=catalog,
+        store=store,
+        archive_limits=archive_limits,
+    )
+
+
+class EmbeddedHub:
+    """A materials data hub, embedded in this process (open it with :func:`Hub`).
 
     Parameters
     ----------
@@ -64,22 +142,14 @@ class Hub:
         The principal to act as.  Without ``user``, the local owner (an admin).
     token
         Act as the user a token of this hub stands for (what the hub service does).
-        ``Hub("http://host:port", token=...)`` opens the remote client instead, with this API.
     progress
         Show tqdm progress bars for long work.
     catalog, store
         Override the catalog URL (e.g. ``postgresql+psycopg://...``) and the blob
         store URL (any fsspec URL); saved in the hub's ``config.json``.
+    archive_limits
+        The limits on archives a submission unpacks.
     """
-
-    def __new__(cls, location: Any = None, **kw: Any) -> Any:
-        """``Hub("http://...")`` is the remote client (:class:`hub.remote.RemoteHub`), with
-        this same API; anything else is an embedded hub."""
-        from hub.remote import RemoteHub, is_remote
-
-        if cls is Hub and is_remote(location):
-            return RemoteHub(location, **kw)
-        return super().__new__(cls)
 
     def __init__(
         self,
@@ -106,7 +176,9 @@ class Hub:
         self._index = SearchIndex(self.config.index)
         self._journal = IndexJournal(self.config.index)
         self._servable_service: ServableService | None = None
-        self._root: Hub = self
+        self._root: EmbeddedHub = self
+        self._lock = threading.Lock()
+        self._threads: ThreadPoolExecutor | None = None
         self._recover_interrupted()
         if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
             self.rebuild_index()
@@ -119,7 +191,7 @@ class Hub:
     def home(self) -> Path:
         return self.config.home
 
-    def acting_as(self, principal: Principal) -> Hub:
+    def acting_as(self, principal: Principal) -> EmbeddedHub:
         """This hub seen by ``principal``: shares the catalog, store, index and workers.
 
         Cheap (no database is opened): the hub service makes one per request.
@@ -139,16 +211,20 @@ class Hub:
         return Users(self._catalog)
 
     def close(self) -> None:
+        """Wait for submissions still running on this hub's threads, stop its workers and
+        close the catalog (a view from :meth:`acting_as` closes nothing)."""
         if self._root is not self:
             return
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
         if self._servable_service is not None:
             self._servable_service.close()
         self._catalog.close()
 
-    def __enter__(self) -> Hub:
+    def __enter__(self) -> EmbeddedHub:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -194,6 +270,7 @@ class Hub:
         curate: bool = False,
         source_name: str | None = None,
         progress: bool | Callable[[Submission], None] | None = None,
+        wait: bool = True,
         **metadata: Any,
     ) -> Submission:
         """Collect, extract, merge, validate, (curate) and publish a dataset.
@@ -209,7 +286,10 @@ class Hub:
 
         Returns when the submission has finished; ``sub.status`` is
         ``complete`` (published), ``pending_curation``, or ``failed`` with
-        ``sub.message``; ``sub.errors`` lists every file that failed.
+        ``sub.message``; ``sub.errors`` lists every file that failed.  ``wait=False``
+        returns the new submission at once and runs it on a thread of this hub (poll
+        :meth:`submission`; :meth:`close` waits for it; a process that exits first leaves
+        it ``interrupted``, to :meth:`retry`).
         """
         request = make_request(
             title=title,
@@ -220,11 +300,25 @@ class Hub:
             source_name=source_name,
             **metadata,
         )
-        pipeline = self._pipeline(progress)
+        pipeline = self._pipeline(progress if wait else False)
         src = os.fspath(source)
         sub_id = pipeline.create(src, request)
-        self._journal.begin(request.name)
-        return self._indexed(pipeline.run(sub_id, src, request))
+
+        def run() -> Submission:
+            self._journal.begin(request.name)
+            return self._indexed(pipeline.run(sub_id, src, request))
+
+        if wait:
+            return run()
+        self._root._background().submit(run)
+        return self.submission(sub_id)
+
+    def _background(self) -> ThreadPoolExecutor:
+        """The threads that run submissions made with ``wait=False`` (created on first use)."""
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(2, thread_name_prefix="matterhub-submit")
+            return self._threads
 
     def enqueue(
         self,
@@ -310,14 +404,17 @@ class Hub:
         return self._indexed(self._pipeline(progress).run(row.id, row.source, request))
 
     def submission(self, submission_id: str) -> Submission:
+        """One of your submissions (curators: anyone's)."""
         return Submission.from_row(self._catalog.submission(submission_id, self.principal))
 
     def submissions(self, status: str | None = None) -> list[Submission]:
+        """Your submissions (curators: everyone's), optionally of one status."""
         return [Submission.from_row(r) for r in self._catalog.submissions(self.principal, status)]
 
     # -- curation ----------------------------------------------------------------
 
     def pending_curation(self) -> list[Submission]:
+        """Submissions waiting for a curator (curators only)."""
         self._require_curator()
         return self.submissions(status="pending_curation")
 
@@ -459,13 +556,50 @@ class Hub:
     def datasets(self, *, all_versions: bool = False, source_name: str | None = None) -> list[Dataset]:
         """The datasets you may see (latest version of each unless ``all_versions``)."""
         rows = self._catalog.datasets(self.principal, all_versions=all_versions, source_name=source_name)
-        return [Dataset(self, r) for r in rows]
+        return [self._dataset(r) for r in rows]
 
     def dataset(self, ident: str) -> Dataset:
         """A dataset by source_id (``name_v2``) or by source_name (its latest published version)."""
-        return Dataset(self, self._catalog.dataset(self.principal, ident))
+        return self._dataset(self._catalog.dataset(self.principal, ident))
+
+    def _dataset(self, row: DatasetRow) -> Dataset:
+        return Dataset(
+            self,
+            {
+                "source_id": row.source_id,
+                "source_name": row.source_name,
+                "version": row.version,
+                "status": row.status,
+                "owner": row.owner,
+                "title": row.title,
+                "metadata": row.document,
+                "files": row.n_files,
+                "records": row.n_records,
+                "total_size": row.total_size,
+                "root_hash": row.root_hash,
+            },
+        )
+
+    def files(self, source_id: str) -> list[dict[str, Any]]:
+        """The files of a version: path, filename, sha256, length, mime_type, data_type."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        return [
+            {k: getattr(f, k) for k in FILE_FIELDS} for f in self._catalog.files(self.principal, ds.source_id)
+        ]
+
+    def records(self, source_id: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """The records of a version (a page with ``offset`` and ``limit``)."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        return self._catalog.records(self.principal, ds.source_id, offset=offset, limit=limit)
+
+    def manifest(self, source_id: str) -> dict[str, Any]:
+        """A version's manifest: paths, sizes, sha256 and the root hash ({} if none)."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        sha = (ds.document.get("data") or {}).get("manifest")
+        return load_manifest(self._store.get_bytes(sha) if sha else None)
 
     def record(self, record_id: str) -> dict[str, Any]:
+        """One record by its id (``source_id.N``)."""
         return self._catalog.record(self.principal, record_id)
 
     def open(self, source_id: str, path: str, *, verify: bool = True) -> IO[bytes]:
@@ -479,7 +613,16 @@ class Hub:
         """One file of a dataset version: path, filename, sha256, length, mime_type, data_type."""
         ds = self._catalog.dataset(self.principal, source_id)
         f = self._catalog.file(self.principal, ds.source_id, path)
-        return {k: getattr(f, k) for k in ("path", "filename", "sha256", "length", "mime_type", "data_type")}
+        return {k: getattr(f, k) for k in FILE_FIELDS}
+
+    def file_locations(self, source_id: str) -> dict[str, FileLocation]:
+        """Where lazy readers read each file of a version you may see: its blob in this hub's
+        store (a path, ``s3://...``)."""
+        return {f["path"]: FileLocation(self._store.url_of(f["sha256"]), None) for f in self.files(source_id)}
+
+    def provenance(self, sha256: str) -> bytes:
+        """An executed notebook a run of a notebook servable stored as its provenance."""
+        return self._store.get_bytes(sha256)  # MERGE: the access policy's provenance rule
 
     def download(
         self,
@@ -573,16 +716,18 @@ class Hub:
         result.hub = self
         return result
 
-    def catalog(self, query: str | None = None, **kw: Any) -> Any:
-        """An intake catalog with one entry per dataset you may see (or that ``query`` matches).
+    def catalog(
+        self, query: str | SearchResult | None = None, *, all_versions: bool = False
+    ) -> IntakeCatalog:
+        """An intake catalog: one entry per dataset you may see, per dataset ``query``
+        matches, or per dataset of a search result's hits (plus its record hits).
 
-        Reading an entry gives that dataset's catalog of files and record groups,
-        each read lazily into pandas or xarray (``kw``: ``all_versions=True``; see
-        :func:`hub.catalog.catalog_for`).
+        Reading an entry gives that dataset's catalog of files and record groups, each read
+        lazily into pandas or xarray (see :func:`hub.catalog.catalog_for`).
         """
         from hub.catalog import catalog_for
 
-        return catalog_for(self, query, **kw)
+        return catalog_for(self, query, all_versions=all_versions)
 
     def scroll(
         self, q: str = "*", *, filters: dict[str, Any] | None = None, kinds: Sequence[str] | None = None
@@ -630,7 +775,9 @@ class Hub:
         return self._index.fields(visible)
 
     def rebuild_index(self) -> int:
-        """Rebuild the search index from the catalog; returns the number of documents."""
+        """Rebuild the search index from the catalog (admins); returns the number of documents."""
+        if not self.principal.is_admin:  # MERGE: the access policy's administer rule
+            raise AccessDeniedError(f"{self.principal.name} is not an admin: only admins rebuild the index")
         return rebuild(self._catalog, self._index, progress=self.progress) + self._servables.reindex()
 
     # -- Servables (DLHub) ---------------------------------------------------------
@@ -662,12 +809,68 @@ class Hub:
         """Publish a servable packaged by a remote client (its document and artifact tar)."""
         return self._servables.publish_uploaded(document, artifact)
 
-    def servables(self, q: str = "*", **search: Any) -> SearchResult:
+    def servables(
+        self,
+        q: str = "*",
+        *,
+        facets: Sequence[str | dict[str, Any]] = (),
+        filters: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str | Sequence[str] | None = None,
+    ) -> SearchResult:
         """Search the servables you may see, with the query language of data."""
-        return self._servables.servables(q, **search)
+        result = self._servables.servables(
+            q, facets=facets, filters=filters, limit=limit, offset=offset, sort=sort
+        )
+        result.hub = self
+        return result
 
     def servable(self, name: str) -> PublishedServable:
+        """A servable you may see: ``owner/name@version``, ``owner/name`` (latest) or ``name``."""
         return self._servables.servable(name)
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: Literal[False] = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        *,
+        asynchronous: Literal[True],
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Task: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: bool = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any: ...
 
     def run(
         self,
@@ -675,26 +878,53 @@ class Hub:
         inputs: Any,
         parameters: dict[str, Any] | None = None,
         asynchronous: bool = False,
-        **options: Any,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
     ) -> Any:
         """Run a servable on ``inputs`` (validated first) in a worker process; with
-        ``asynchronous=True`` returns a task (see :meth:`task`)."""
-        return self._servables.run(name, inputs, parameters, asynchronous, **options)
+        ``asynchronous=True`` returns a task (see :meth:`task` and :meth:`hub.api.HubAPI.run`)."""
+        return self._servables.run(
+            name,
+            inputs,
+            parameters,
+            asynchronous,
+            batch=batch,
+            cache=cache,
+            timeout=timeout,
+            memory_mb=memory_mb,
+        )
 
     def task(self, task_id: str) -> Task:
+        """An asynchronous run you started (admins: anyone's)."""
         return self._servables.task(task_id)
 
     def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:
+        """Mark a servable (or one version) deprecated (its owner or an admin)."""
         return self._servables.deprecate(name, version)
 
     def delete_servable(self, name: str, version: int | None = None) -> None:
+        """Delete a servable (or one version) (its owner or an admin)."""
         self._servables.delete(name, version)
 
     def extractors(self) -> list[dict[str, Any]]:
         """What each installed extractor reads and fills (declarative, nothing is run)."""
         return [cls.describe() for _, cls in sorted(extractor_classes().items())]
 
+    def info(self) -> HubInfo:
+        """What this hub is and what its caller sees."""
+        return {
+            "name": "MatterHub",
+            "version": version("matterhub"),
+            "api": "/api",
+            "datasets": len(self.datasets()),
+            "user": self.principal.user,
+        }
+
     def stats(self) -> dict[str, int]:
+        """How many datasets (all versions), records and files the hub holds."""
         return self._catalog.counts()
 
 

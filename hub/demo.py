@@ -8,6 +8,7 @@ mirror (``$MATTERHUB_MIRROR`` or ``../shared/data``) when it is present.
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hub.config import mirror_candidates
 
 if TYPE_CHECKING:
-    from hub.client import Hub
+    from hub.api import HubAPI
 
 Echo = Callable[[str], None] | None
 
@@ -199,10 +200,14 @@ def _default_mirror() -> Path | None:
     return next((c for c in mirror_candidates() if c.is_dir()), None)
 
 
-def build_demo(hub: Hub, data_dir: Path | None = None, echo: Echo = print) -> dict[str, Any]:
+def build_demo(hub: HubAPI, data_dir: Path | None = None, echo: Echo = print) -> dict[str, Any]:
     """Ingest the demo datasets into ``hub`` and return (and print) what it holds."""
     say = echo or (lambda _s: None)
-    workdir = hub.home / "demo-sources"
+    # generated sources are written beside an embedded hub; for a hub service, to a temporary folder
+    home = hub.home
+    workdir = (
+        home / "demo-sources" if isinstance(home, Path) else Path(tempfile.mkdtemp(prefix="matterhub-demo-"))
+    )
     sources = _generated_sources(workdir)
     mirror = data_dir if data_dir is not None else _default_mirror()
     if mirror is not None and mirror.is_dir():
@@ -288,7 +293,7 @@ def build_demo(hub: Hub, data_dir: Path | None = None, echo: Echo = print) -> di
     return report
 
 
-def next_steps(home: Path, cwd: Path | None = None) -> list[tuple[str, str]]:
+def next_steps(home: str | Path, cwd: Path | None = None) -> list[tuple[str, str]]:
     """The commands a user types next: in a source checkout the Makefile's, else the installed ones."""
     cwd = cwd or Path.cwd()
     checkout = (cwd / "Makefile").is_file() and (cwd / "notebooks" / "tutorials").is_dir()
@@ -357,7 +362,7 @@ def _study_module(folder: str, module: str) -> Any | None:
     return None
 
 
-def _demo_studies(hub: Hub, mirror: Path | None, say: Callable[[str], None]) -> dict[str, Any]:
+def _demo_studies(hub: HubAPI, mirror: Path | None, say: Callable[[str], None]) -> dict[str, Any]:
     """Each study publishes its dataset and trained servables (a second run finds them there),
     on the real data when the mirror holds it or its public home is reachable, else on data the
     demo generates, or it says why it did not run and what would make it run."""
@@ -417,7 +422,7 @@ def _holding(mirror: Path | None, folder: str) -> Path | None:
     return mirror if mirror is not None and (mirror / folder).is_dir() else None
 
 
-def _demo_intake(hub: Hub, say: Callable[[str], None]) -> dict[str, Any]:
+def _demo_intake(hub: HubAPI, say: Callable[[str], None]) -> dict[str, Any]:
     """Load a dataset through its Intake catalog: nothing is read before ``read()``."""
     cat = hub.catalog("mdf.source_name:element_properties")
     entry = cat[next(iter(cat))].read()  # the dataset's own catalog: its files and record groups
@@ -438,7 +443,7 @@ def _demo_intake(hub: Hub, say: Callable[[str], None]) -> dict[str, Any]:
     return out
 
 
-def _demo_servable(hub: Hub, say: Callable[[str], None]) -> dict[str, Any]:
+def _demo_servable(hub: HubAPI, say: Callable[[str], None]) -> dict[str, Any]:
     """Publish a small model trained on data ASE ships, then run it through the worker pool.
 
     A linear model of experimental atomization energies (the 55 molecules of
@@ -575,7 +580,7 @@ def _label(doc: dict[str, Any]) -> str:
     return str(titles[0].get("title") or files[0].get("filename") or "?")
 
 
-def summarize(hub: Hub) -> dict[str, Any]:
+def summarize(hub: HubAPI) -> dict[str, Any]:
     stats = hub.stats()
     facets = hub.search("*", limit=0, facets=[{"field": "material.elements", "size": 120}]).facets
     errors = sum(len(s.errors) for s in hub.submissions())

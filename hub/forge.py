@@ -1,4 +1,4 @@
-"""Forge-style search helpers over a :class:`~hub.client.Hub`, for MDF users.
+"""Forge-style search helpers over a hub (:class:`~hub.api.HubAPI`), for MDF users.
 
 Users of the Materials Data Facility build queries with ``mdf_forge.Forge``::
 
@@ -54,11 +54,11 @@ from typing import Any, Literal, TypeAlias, overload
 
 from tqdm.auto import tqdm
 
+from hub.api import HubAPI
 from hub.client import Hub
 from hub.exceptions import HubError, IntegrityError, ValidationError
 from hub.index.analysis import parse_date
 from hub.index.results import Hit, SearchResult
-from hub.remote import RemoteHub
 
 #: Most results one :meth:`Forge.search` returns (the search engine's page limit).
 SEARCH_LIMIT = 10_000
@@ -227,7 +227,7 @@ class Forge:
     Parameters
     ----------
     hub
-        The hub to search: a :class:`~hub.client.Hub`, a hub folder, or ``None`` for
+        The hub to search: a hub (:class:`~hub.api.HubAPI`), a hub folder, or ``None`` for
         ``Hub()`` (``$MATTERHUB_HOME`` or ``~/.matterhub``). Everything is seen as
         the hub's principal: results, totals, facets and fields are access-filtered.
 
@@ -238,16 +238,16 @@ class Forge:
     '(material.elements:Co AND material.elements:O) AND (mdf.source_name:band_gaps)'
     """
 
-    def __init__(self, hub: Hub | str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, hub: HubAPI | str | os.PathLike[str] | None = None) -> None:
         if hub is None:
             hub = Hub()
         elif isinstance(hub, str | os.PathLike):
             hub = Hub(hub)
-        elif not isinstance(hub, Hub | RemoteHub):
+        elif not isinstance(hub, HubAPI):
             raise ValidationError(
                 f"Forge needs a Hub, a hub folder or None (the default hub); got {type(hub).__name__}"
             )
-        self.hub: Hub = hub  # a RemoteHub has the same API
+        self.hub: HubAPI = hub
         self._groups: list[_Group] = []
 
     def __repr__(self) -> str:

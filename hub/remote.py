@@ -1,11 +1,11 @@
 """``Hub("http://host:port", token=...)``: the hub service, through the same Python API as
 the embedded hub.
 
-Every method of :class:`~hub.client.Hub` that users call has its twin here, returning the
-same kinds of objects (:class:`~hub.connect.submission.Submission`,
-:class:`~hub.index.results.SearchResult`, :class:`~hub.servables.tasks.Task`, a dataset
-with ``files()``, ``records()``, ``open()``), so a notebook switches between the two by
-changing one line.  Files are read over HTTP and checked against their sha256; folders
+:class:`RemoteHub` implements :class:`hub.api.HubAPI` as the embedded hub does, with the
+same parameters and return types (:class:`~hub.connect.submission.Submission`,
+:class:`~hub.index.results.SearchResult`, :class:`~hub.servables.tasks.Task`,
+:class:`~hub.api.Dataset`, ...), so a notebook switches between the two by changing one
+line.  Files are read over HTTP and checked against their sha256; folders
 are zipped and uploaded; servables are described and packaged here and uploaded.
 """
 
@@ -19,17 +19,17 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import quote
 
 import httpx
 from tqdm.auto import tqdm
 
 from hub.access import Principal
+from hub.api import Dataset, FileLocation, HubInfo, load_manifest
 from hub.connect.submission import Submission
-from hub.dataset import Dataset
 from hub.exceptions import (
     AccessDeniedError,
     AuthenticationError,
@@ -47,6 +47,15 @@ from hub.exceptions import (
 )
 from hub.index.results import Hit, SearchResult, files_by_dataset
 from hub.store.blobs import VerifyingReader
+from hub.users import TokenInfo, User
+
+if TYPE_CHECKING:
+    from intake.readers.entry import Catalog as IntakeCatalog
+
+    from hub.servables.description import ServableDescription
+    from hub.servables.service import PublishedServable
+    from hub.servables.tasks import Task
+    from hub.service.optimade.results import StructureResults
 
 ENV_TOKEN = "MATTERHUB_TOKEN"
 
@@ -139,56 +148,6 @@ def _search_result(body: dict[str, Any], hub: RemoteHub) -> SearchResult:
     )
 
 
-class RemoteDataset(Dataset):
-    """A dataset version on a hub service: :class:`hub.dataset.Dataset` whose files, records
-    and manifest come over HTTP (opening, downloads, versions and DataCite are inherited)."""
-
-    def __init__(self, hub: RemoteHub, body: dict[str, Any]) -> None:
-        self._hub = hub  # type: ignore[assignment]  # a RemoteHub has the Hub API
-        self._remote = hub
-        self.source_id: str = body["source_id"]
-        self.source_name: str = body["source_name"]
-        self.version: int = body["version"]
-        self.status: str = body["status"]
-        self.owner: str = body["owner"]
-        self.title: str = body["title"]
-        self.metadata: dict[str, Any] = body["metadata"]
-        self.n_files: int = body["files"]
-        self.n_records: int = body["records"]
-        self.total_size: int = body["total_size"]
-        self.root_hash: str = body["root_hash"]
-
-    def _path(self, suffix: str = "") -> str:
-        return f"/datasets/{quote(self.source_id, safe='')}{suffix}"
-
-    def files(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = self._remote._get(self._path("/files"))
-        return out
-
-    def records(self, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        page = 10_000
-        while limit is None or len(out) < limit:
-            size = page if limit is None else min(page, limit - len(out))
-            batch = self._remote._get(
-                self._path("/records"), params={"offset": offset + len(out), "limit": size}
-            )
-            out += batch
-            if len(batch) < size:
-                break
-        return out
-
-    def manifest(self) -> dict[str, Any]:
-        out: dict[str, Any] = self._remote._get(self._path("/manifest"))
-        return out
-
-    def __repr__(self) -> str:
-        return (
-            f"<Dataset {self.source_id} {self.title!r} files={self.n_files} records={self.n_records} "
-            f"{self.status} @ {self._remote.url}>"
-        )
-
-
 class _HTTPFile(io.RawIOBase):
     """A streamed HTTP response body as a read-only file."""
 
@@ -240,14 +199,7 @@ class RemoteHub:
         token: str | None = None,
         progress: bool = True,
         timeout: float = 300.0,
-        **unused: Any,
     ) -> None:
-        extra = {k for k, v in unused.items() if v is not None}
-        if extra:
-            raise HubError(
-                f"{', '.join(sorted(extra))}: not for a remote hub, whose user and settings come from the "
-                "service (give token=...)"
-            )
         self.url = url.rstrip("/")
         self.api = self.url + "/api"
         self.token = token if token is not None else os.environ.get(ENV_TOKEN) or None
@@ -263,10 +215,6 @@ class RemoteHub:
     def home(self) -> str:
         """The service URL (the embedded hub's folder, for a remote hub)."""
         return self.url
-
-    @property
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def _request(self, method: str, path: str, **kw: Any) -> Any:
         r = self._http.request(method, path, **kw)
@@ -287,14 +235,26 @@ class RemoteHub:
     def __enter__(self) -> RemoteHub:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
         return f"<Hub {self.url} as {self.principal.name}>"
 
-    def info(self) -> dict[str, Any]:
-        out: dict[str, Any] = self._get("/info")
+    def info(self) -> HubInfo:
+        """What the service is and what its caller sees."""
+        b = self._get("/info")
+        return {
+            "name": b["name"],
+            "version": b["version"],
+            "api": b["api"],
+            "datasets": b["datasets"],
+            "user": b["user"],
+        }
+
+    def stats(self) -> dict[str, int]:
+        """How many datasets (all versions), records and files the service's hub holds."""
+        out: dict[str, int] = self._get("/stats")
         return out
 
     # -- Connect ---------------------------------------------------------------------------
@@ -309,13 +269,14 @@ class RemoteHub:
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
-        progress: bool | None = None,
+        progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
     ) -> Submission:
         """Send a dataset to the service: a URL it reads itself, or a local file, archive or
         folder (zipped) that is uploaded.  Waits until the service has processed it
-        (``wait=False``: returns the queued submission at once; poll :meth:`submission`)."""
+        (``wait=False``: returns the queued submission at once; poll :meth:`submission`).
+        ``progress``: show tqdm bars, or a callable given the submission at each poll."""
         fields: dict[str, Any] = {
             "title": title,
             "authors": list(authors),
@@ -326,14 +287,14 @@ class RemoteHub:
             **metadata,
         }
         fields = {k: v for k, v in fields.items() if v is not None}
-        show = self.progress if progress is None else progress
+        show = self.progress if progress is None else bool(progress)
         src = os.fspath(source)
         if "://" in src and not src.startswith("file://"):
             body = self._post("/submissions", json={"source": src, **fields})
         else:
             body = self._upload(Path(src.removeprefix("file://")), fields, show)
         sub = _submission(body)
-        return self._follow(sub.id, show) if wait else sub
+        return self._follow(sub.id, show, progress if callable(progress) else None) if wait else sub
 
     def _upload(self, path: Path, fields: dict[str, Any], show: bool) -> dict[str, Any]:
         if not path.exists():
@@ -361,10 +322,14 @@ class RemoteHub:
                 )
                 return out
 
-    def _follow(self, sub_id: str, show: bool, poll: float = 0.1) -> Submission:
+    def _follow(
+        self, sub_id: str, show: bool, report: Callable[[Submission], None] | None = None, poll: float = 0.1
+    ) -> Submission:
         with tqdm(total=7, desc=f"submission {sub_id}", disable=not show, leave=False) as bar:
             while True:
                 sub = self.submission(sub_id)
+                if report is not None:
+                    report(sub)
                 done = sum(1 for s in sub.steps if s.get("status") in ("done", "skipped", "failed"))
                 bar.n = done
                 bar.refresh()
@@ -392,39 +357,80 @@ class RemoteHub:
             self._post(f"/submissions/{submission_id}/curate", json={"accept": accept, "reason": reason})
         )
 
-    def update_metadata(self, dataset: str, **changes: Any) -> RemoteDataset:
-        return RemoteDataset(
-            self, self._request("PATCH", f"/datasets/{quote(dataset, safe='')}", json=changes)
-        )
+    def update_metadata(self, dataset: str, **changes: Any) -> Dataset:
+        """A new version with changed metadata and the same files (its owner or an admin)."""
+        return Dataset(self, self._request("PATCH", f"/datasets/{quote(dataset, safe='')}", json=changes))
 
     # -- reading ---------------------------------------------------------------------------
 
-    def datasets(self, *, all_versions: bool = False, source_name: str | None = None) -> list[RemoteDataset]:
+    def datasets(self, *, all_versions: bool = False, source_name: str | None = None) -> list[Dataset]:
+        """The datasets you may see (latest version of each unless ``all_versions``)."""
         params: dict[str, Any] = {"all_versions": all_versions}
         if source_name:
             params["source_name"] = source_name
-        return [RemoteDataset(self, b) for b in self._get("/datasets", params=params)]
+        return [Dataset(self, b) for b in self._get("/datasets", params=params)]
 
-    def dataset(self, ident: str) -> RemoteDataset:
-        return RemoteDataset(self, self._get(f"/datasets/{quote(ident, safe='')}"))
+    def dataset(self, ident: str) -> Dataset:
+        """A dataset by source_id (``name_v2``) or source_name (its latest version)."""
+        return Dataset(self, self._get(_dataset_path(ident)))
+
+    def files(self, source_id: str) -> list[dict[str, Any]]:
+        """The files of a version: path, filename, sha256, length, mime_type, data_type."""
+        out: list[dict[str, Any]] = self._get(_dataset_path(source_id, "/files"))
+        return out
+
+    def records(self, source_id: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """The records of a version (a page with ``offset`` and ``limit``; read in pages of
+        10,000, the most the service sends at once)."""
+        out: list[dict[str, Any]] = []
+        page = 10_000
+        while limit is None or len(out) < limit:
+            size = page if limit is None else min(page, limit - len(out))
+            batch = self._get(
+                _dataset_path(source_id, "/records"), params={"offset": offset + len(out), "limit": size}
+            )
+            out += batch
+            if len(batch) < size:
+                break
+        return out
+
+    def manifest(self, source_id: str) -> dict[str, Any]:
+        """A version's manifest: paths, sizes, sha256 and the root hash ({} if none)."""
+        out: dict[str, Any] = self._get(_dataset_path(source_id, "/manifest"))
+        return out or load_manifest(None)
 
     def record(self, record_id: str) -> dict[str, Any]:
+        """One record by its id (``source_id.N``)."""
         out: dict[str, Any] = self._get(f"/records/{quote(record_id, safe='')}")
         return out
 
-    def file_url(self, source_id: str, path: str) -> str:
+    def _file_url(self, source_id: str, path: str) -> str:
         """Where the service serves a file (``GET``; Range requests; ``ETag`` is its sha256)."""
-        return f"{self.api}/datasets/{quote(source_id, safe='')}/files/{quote(path)}"
+        return f"{self.api}{_dataset_path(source_id, '/files/' + quote(path))}"
 
     def file_info(self, source_id: str, path: str) -> dict[str, Any]:
-        for f in self.dataset(source_id).files():
+        """One file of a version: path, filename, sha256, length, mime_type, data_type."""
+        for f in self.files(source_id):
             if f["path"] == path:
                 return f
         raise NotFoundError(f"{source_id} has no file {path!r}")
 
+    def file_locations(self, source_id: str) -> dict[str, FileLocation]:
+        """The service's URL of each file of a version, with the caller's token as a header."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        options = {"headers": headers} if headers else None
+        sid = self.dataset(source_id).source_id
+        return {f["path"]: FileLocation(self._file_url(sid, f["path"]), options) for f in self.files(sid)}
+
+    def provenance(self, sha256: str) -> bytes:
+        """An executed notebook a notebook servable's run stored as its provenance."""
+        r = self._http.get(f"/provenance/{quote(sha256, safe='')}")
+        _raise_for(r)
+        return r.content
+
     def open(self, source_id: str, path: str, *, verify: bool = True) -> IO[bytes]:
         """A file as a binary stream; a full read checks its sha256 (``verify``)."""
-        request = self._http.build_request("GET", self.file_url(source_id, path))
+        request = self._http.build_request("GET", self._file_url(source_id, path))
         response = self._http.send(request, stream=True)
         if not response.is_success:
             response.read()
@@ -453,7 +459,7 @@ class RemoteHub:
         return out
 
     def _copy_files(self, source_id: str, dest: Path, paths: list[str] | None) -> list[Path]:
-        files = self.dataset(source_id).files()
+        files = self.files(source_id)
         if paths is not None:
             wanted = set(paths)
             missing = wanted - {f["path"] for f in files}
@@ -485,7 +491,8 @@ class RemoteHub:
         return out
 
     def verify(self, source_id: str) -> list[str]:
-        bad: list[str] = self._get(f"/datasets/{quote(source_id, safe='')}/verify")["bad"]
+        """The paths of a version whose blobs are missing or do not match their sha256."""
+        bad: list[str] = self._get(_dataset_path(source_id, "/verify"))["bad"]
         return bad
 
     # -- Discover ----------------------------------------------------------------------------
@@ -551,8 +558,8 @@ class RemoteHub:
         offset: int = 0,
         sort: str | None = None,
         response_fields: str | Sequence[str] | None = None,
-    ) -> Any:
-        """See :meth:`hub.client.Hub.optimade_search` (the service translates the filter)."""
+    ) -> StructureResults:
+        """See :meth:`hub.api.HubAPI.optimade_search` (the service translates the filter)."""
         from hub.service.optimade.results import StructureResults, raise_for_optimade, structure_params
 
         params = structure_params(
@@ -566,16 +573,28 @@ class RemoteHub:
         out: dict[str, dict[str, int]] = self._get("/fields")
         return out
 
-    def catalog(self, query: str | None = None, **kw: Any) -> Any:
-        """An intake catalog of the datasets you may see (or that ``query`` matches); files are
-        read over HTTP from the service."""
+    def catalog(
+        self, query: str | SearchResult | None = None, *, all_versions: bool = False
+    ) -> IntakeCatalog:
+        """An intake catalog of the datasets you may see, that ``query`` matches, or of a
+        search result's hits; files are read over HTTP from the service."""
         from hub.catalog import catalog_for
 
-        return catalog_for(self, query, **kw)  # type: ignore[arg-type]
+        return catalog_for(self, query, all_versions=all_versions)
+
+    def rebuild_index(self) -> int:
+        """Rebuild the service's search index from its catalog (admins); the number of documents."""
+        out: int = self._post("/index/rebuild")["documents"]
+        return out
+
+    def extractors(self) -> list[dict[str, Any]]:
+        """What each extractor installed on the service reads and fills."""
+        out: list[dict[str, Any]] = self._get("/extractors")
+        return out
 
     # -- Servables -------------------------------------------------------------------------
 
-    def describe(self, model: Any, **metadata: Any) -> Any:
+    def describe(self, model: Any, **metadata: Any) -> ServableDescription:
         """Describe a model or function here (nothing is sent until :meth:`publish_servable`)."""
         from hub.servables.description import describe
 
@@ -608,20 +627,35 @@ class RemoteHub:
         out: str = body["id"]
         return out
 
-    def servables(self, q: str = "*", *, limit: int = 10, offset: int = 0, **search: Any) -> SearchResult:
-        if search:
-            raise HubError(f"a remote hub's servables() takes q, limit and offset (not {', '.join(search)})")
-        return _search_result(
-            self._get("/servables", params={"q": q, "limit": limit, "offset": offset}), self
-        )
+    def servables(
+        self,
+        q: str = "*",
+        *,
+        facets: Sequence[str | dict[str, Any]] = (),
+        filters: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str | Sequence[str] | None = None,
+    ) -> SearchResult:
+        """Search the servables you may see, with the query language of data."""
+        body = {
+            "q": q,
+            "facets": list(facets),
+            "filters": filters,
+            "limit": limit,
+            "offset": offset,
+            "sort": sort if sort is None or isinstance(sort, str) else list(sort),
+        }
+        return _search_result(self._post("/servables/search", json=body), self)
 
-    def servable(self, name: str) -> Any:
+    def servable(self, name: str) -> PublishedServable:
+        """A servable you may see: ``owner/name@version``, ``owner/name`` (latest) or ``name``."""
         from hub.servables.service import PublishedServable
 
-        owner, _, rest = name.partition("/")
-        if not rest:
-            raise NotFoundError(f"name servables as owner/name (got {name!r})")
-        b = self._get(f"/servables/{quote(owner, safe='')}/{quote(rest, safe='@')}")
+        if "/" in name:
+            b = self._get(self._servable_path(name))
+        else:  # the service resolves a bare name as the embedded hub does
+            b = self._get(f"/servable-names/{quote(name, safe='@')}")
         return PublishedServable(
             id=b["id"],
             version=b["version"],
@@ -632,39 +666,85 @@ class RemoteHub:
             versions=b["versions"],
         )
 
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: Literal[False] = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        *,
+        asynchronous: Literal[True],
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Task: ...
+
+    @overload
     def run(
         self,
         name: str,
         inputs: Any,
         parameters: dict[str, Any] | None = None,
         asynchronous: bool = False,
+        *,
         batch: bool | None = None,
-        **options: Any,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any: ...
+
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: bool = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
     ) -> Any:
+        """Run a servable on the service (see :meth:`hub.api.HubAPI.run`); the service caps
+        ``timeout`` and ``memory_mb`` at its own limits."""
         from hub.servables.codec import from_json, to_json
 
-        if options:
-            raise HubError(
-                f"a remote run takes parameters, asynchronous and batch (not {', '.join(options)})"
-            )
-        owner, _, rest = name.partition("/")
         body = self._post(
-            f"/servables/{quote(owner, safe='')}/{quote(rest, safe='@')}/run",
+            f"{self._servable_path(name)}/run",
             json={
                 "inputs": to_json(inputs),
                 "parameters": to_json(parameters) if parameters else None,
                 "asynchronous": asynchronous,
                 "batch": batch,
+                "cache": cache,
+                "timeout": timeout,
+                "memory_mb": memory_mb,
             },
         )
         if asynchronous:
             return self._task(body["task"])
         return from_json(body["output"])
 
-    def task(self, task_id: str) -> Any:
+    def task(self, task_id: str) -> Task:
+        """An asynchronous run you started (admins: anyone's)."""
         return self._task(self._get(f"/tasks/{quote(task_id, safe='')}"))
 
-    def _task(self, b: dict[str, Any]) -> Any:
+    def _task(self, b: dict[str, Any]) -> Task:
         from hub.servables.codec import from_json
         from hub.servables.tasks import Task
 
@@ -685,83 +765,93 @@ class RemoteHub:
             _refresh=self.task,
         )
 
-    def deprecate_servable(self, name: str, version: int | None = None) -> Any:
-        owner, _, rest = name.partition("/")
+    def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:
+        """Mark a servable (or one version) deprecated (its owner or an admin)."""
         params = {"version": version} if version is not None else {}
-        self._post(f"/servables/{quote(owner, safe='')}/{quote(rest, safe='')}/deprecate", params=params)
+        self._post(f"{self._servable_path(name, at=False)}/deprecate", params=params)
         return self.servable(name if version is None else f"{name}@{version}")
 
     def delete_servable(self, name: str, version: int | None = None) -> None:
-        owner, _, rest = name.partition("/")
+        """Delete a servable (or one version) (its owner or an admin)."""
         params = {"version": version} if version is not None else {}
-        self._request("DELETE", f"/servables/{quote(owner, safe='')}/{quote(rest, safe='')}", params=params)
+        self._request("DELETE", self._servable_path(name, at=False), params=params)
 
-    def stats(self) -> dict[str, Any]:
-        return self.info()
+    def _servable_path(self, name: str, *, at: bool = True) -> str:
+        """The API path of a servable; a bare ``name`` is resolved first (as you may see it)."""
+        if "/" not in name:
+            ref = self.servable(name)
+            name = f"{ref.id}@{name.partition('@')[2]}" if "@" in name else ref.id
+        owner, _, rest = name.partition("/")
+        return f"/servables/{quote(owner, safe='')}/{quote(rest, safe='@' if at else '')}"
 
     @property
     def users(self) -> RemoteUsers:
         """Users, groups and tokens (admins manage users; everyone their own tokens)."""
-        return RemoteUsers(self)
+        return RemoteUsers(self._request)
 
 
 class RemoteUsers:
     """Users, groups and tokens of a hub service: the twin of :class:`hub.users.Users`
     (same methods; ``actor`` is accepted for symmetry; the service acts as the token's user)."""
 
-    def __init__(self, hub: RemoteHub) -> None:
-        self._hub = hub
+    def __init__(self, request: Callable[..., Any]) -> None:
+        self._request = request
 
-    def create_user(self, actor: Any, name: str, groups: Iterable[str] = ()) -> Any:
-        from hub.users import User
-
-        b = self._hub._post("/users", json={"name": name, "groups": list(groups)})
+    def create_user(self, actor: Principal, name: str, groups: Iterable[str] = ()) -> User:
+        """Create a user (admins)."""
+        b = self._request("POST", "/users", json={"name": name, "groups": list(groups)})
         return User(b["name"], tuple(b["groups"]), b["created_at"])
 
-    def user(self, actor: Any, name: str) -> Any:
-        from hub.users import User
-
-        b = self._hub._get(f"/users/{quote(name, safe='')}")
+    def user(self, actor: Principal, name: str) -> User:
+        """One user (admins, or the user itself)."""
+        b = self._request("GET", f"/users/{quote(name, safe='')}")
         return User(b["name"], tuple(b["groups"]), b["created_at"])
 
-    def users(self, actor: Any) -> list[Any]:
-        from hub.users import User
+    def users(self, actor: Principal) -> list[User]:
+        """Every user (admins)."""
+        return [User(b["name"], tuple(b["groups"]), b["created_at"]) for b in self._request("GET", "/users")]
 
-        return [User(b["name"], tuple(b["groups"]), b["created_at"]) for b in self._hub._get("/users")]
-
-    def set_groups(self, actor: Any, name: str, groups: Iterable[str]) -> Any:
-        from hub.users import User
-
-        b = self._hub._request("PUT", f"/users/{quote(name, safe='')}/groups", json={"groups": list(groups)})
+    def set_groups(self, actor: Principal, name: str, groups: Iterable[str]) -> User:
+        """Replace a user's groups (admins)."""
+        b = self._request("PUT", f"/users/{quote(name, safe='')}/groups", json={"groups": list(groups)})
         return User(b["name"], tuple(b["groups"]), b["created_at"])
 
-    def delete_user(self, actor: Any, name: str) -> None:
-        self._hub._request("DELETE", f"/users/{quote(name, safe='')}")
+    def delete_user(self, actor: Principal, name: str) -> None:
+        """Delete a user and revoke its tokens (admins)."""
+        self._request("DELETE", f"/users/{quote(name, safe='')}")
 
-    def groups(self, actor: Any) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = self._hub._get("/groups")
+    def groups(self, actor: Principal) -> dict[str, list[str]]:
+        """Every group and its members (admins)."""
+        out: dict[str, list[str]] = self._request("GET", "/groups")
         return out
 
     def create_token(
-        self, actor: Any, user: str | None = None, label: str = "", expires_in: _dt.timedelta | None = None
-    ) -> tuple[str, Any]:
-        from hub.users import TokenInfo
-
+        self,
+        actor: Principal,
+        user: str | None = None,
+        label: str = "",
+        expires_in: _dt.timedelta | None = None,
+    ) -> tuple[str, TokenInfo]:
+        """A new token (shown once) for ``user`` (yourself by default; admins: anyone)."""
         body: dict[str, Any] = {"user": user, "label": label}
         if expires_in is not None:
             body["expires_in_days"] = expires_in.total_seconds() / 86400
-        b = self._hub._post("/tokens", json=body)
+        b = self._request("POST", "/tokens", json=body)
         token = b.pop("token")
         return token, TokenInfo(**b)
 
-    def tokens(self, actor: Any, user: str | None = None) -> list[Any]:
-        from hub.users import TokenInfo
-
+    def tokens(self, actor: Principal, user: str | None = None) -> list[TokenInfo]:
+        """Your tokens (admins: anyone's)."""
         params = {"user": user} if user else {}
-        return [TokenInfo(**b) for b in self._hub._get("/tokens", params=params)]
+        return [TokenInfo(**b) for b in self._request("GET", "/tokens", params=params)]
 
-    def revoke_token(self, actor: Any, token_id: str) -> None:
-        self._hub._request("DELETE", f"/tokens/{quote(token_id, safe='')}")
+    def revoke_token(self, actor: Principal, token_id: str) -> None:
+        """Revoke a token (its user or an admin)."""
+        self._request("DELETE", f"/tokens/{quote(token_id, safe='')}")
+
+
+def _dataset_path(ident: str, suffix: str = "") -> str:
+    return f"/datasets/{quote(ident, safe='')}{suffix}"
 
 
 class _ProgressReader:

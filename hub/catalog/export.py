@@ -6,7 +6,7 @@
 * ``catalog.yaml``: one entry per dataset, each reading ``<source_id>.yaml``
   (intake's own ``YAMLCatalogReader``);
 * ``<source_id>.yaml``: one entry per file, reading it by URL from the hub's
-  blob store (``hub._store.url_of(sha256)``: a path, ``s3://...``) or from the
+  blob store (``hub.file_locations(source_id)``: a path, ``s3://...``) or from the
   file's original URL when its record has one; tables and arrays use intake's
   own readers (``PandasCSV``, ``PandasParquet``, ``PandasExcel``,
   ``XArrayDatasetReader``), remote URLs behind fsspec caching; microscopy,
@@ -35,7 +35,7 @@ from hub.catalog.tables import TableReader
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hub.client import Hub
+    from hub.api import HubAPI
 
 INDEX_NAME = "catalog.yaml"
 
@@ -118,7 +118,7 @@ def to_parquet(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def static_dataset_catalog(hub: Hub, source_id: str, folder: Path, *, plain: bool = True) -> Catalog:
+def static_dataset_catalog(hub: HubAPI, source_id: str, folder: Path, *, plain: bool = True) -> Catalog:
     """The catalog of one dataset with every entry static (record groups written to Parquet)."""
     live = dataset_catalog(hub, source_id)
     sid = str(live.metadata.get("source_id", source_id))
@@ -148,7 +148,7 @@ def _plain_value(value: Any) -> bool:
 
 
 def export_catalog(
-    hub: Hub,
+    hub: HubAPI,
     dest: str | os.PathLike[str],
     query: str | None = None,
     *,

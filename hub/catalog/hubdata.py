@@ -28,6 +28,7 @@ from intake.readers import datatypes
 from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
 
+from hub.api import Dataset, HubAPI
 from hub.catalog.arrays import ArrayReader, ArrayTreeReader, NumpyArrayReader
 from hub.catalog.datatypes import EMD, DigitalMicrograph, HubDataset, HubRecords, PillowImage, StructureFiles
 from hub.catalog.images import ImageReader
@@ -38,8 +39,6 @@ from hub.catalog.tables import TableReader
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hub.client import Hub
-    from hub.dataset import Dataset
     from hub.index.results import SearchResult
 
 #: How many source_ids a query may match (the facet size asked of the index).
@@ -53,7 +52,7 @@ _opened: dict[tuple[str, str | None, tuple[str, ...]], Any] = {}
 _lock = threading.Lock()
 
 
-def _principal(hub: Hub) -> tuple[str | None, list[str]]:
+def _principal(hub: HubAPI) -> tuple[str | None, list[str]]:
     from hub.access import Principal
 
     if hub.principal == Principal.local():
@@ -61,7 +60,7 @@ def _principal(hub: Hub) -> tuple[str | None, list[str]]:
     return hub.principal.user, sorted(hub.principal.groups)
 
 
-def register(hub: Hub) -> dict[str, Any]:
+def register(hub: HubAPI) -> dict[str, Any]:
     """Remember ``hub`` so entries naming it reuse it; returns the entry fields naming it."""
     user, groups = _principal(hub)
     key = (str(hub.home), user, tuple(groups))
@@ -70,12 +69,12 @@ def register(hub: Hub) -> dict[str, Any]:
     return {"hub": str(hub.home), "user": user, "groups": groups}
 
 
-def hub_of(data: Any) -> Hub:
+def hub_of(data: Any) -> HubAPI:
     """The hub a :class:`~hub.catalog.datatypes.HubData` names: live in this process, else opened."""
     key = (str(data.hub), data.user, tuple(sorted(data.groups or [])))
     with _lock:
         ref = _live.get(key)
-        hub = ref() if ref is not None else None
+        hub: HubAPI | None = ref() if ref is not None else None
         if hub is None:
             hub = _opened.get(key)
         if hub is None:
@@ -246,7 +245,7 @@ def add(cat: Catalog, name: str, reader: BaseReader, **metadata: Any) -> str:
     return token
 
 
-def _heads(hub: Hub, source_id: str, files: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
+def _heads(hub: HubAPI, source_id: str, files: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
     out = {}
     for f in files:
         if str(f["path"]).lower().endswith(".nc"):
@@ -255,18 +254,7 @@ def _heads(hub: Hub, source_id: str, files: Sequence[Mapping[str, Any]]) -> dict
     return out
 
 
-def file_location(hub: Hub, source_id: str, f: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """Where a reader reads a dataset file: the blob in an embedded hub's store, or the
-    service's file URL for a remote hub (with the caller's token as a header)."""
-    from hub.remote import RemoteHub
-
-    if isinstance(hub, RemoteHub):
-        headers = hub.auth_headers
-        return hub.file_url(source_id, f["path"]), ({"headers": headers} if headers else None)
-    return hub._store.url_of(f["sha256"]), None
-
-
-def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalog:
+def dataset_catalog(hub: HubAPI, source_id: str, *, records: bool = True) -> Catalog:
     """A catalog of one dataset: its files (read from the blob store) and its record groups.
 
     Parameters
@@ -298,13 +286,14 @@ def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalo
             group_counts[group] = group_counts.get(group, 0) + 1
     cat = Catalog(metadata=_dataset_metadata(ds, hub))
     heads = _heads(hub, ds.source_id, files)
+    locations = hub.file_locations(ds.source_id)
     stores: dict[str, list[Mapping[str, Any]]] = {}
     for f in files:
         store = zarr_store_of(f["path"])
         if store is not None:
             stores.setdefault(store, []).append(f)
             continue
-        url, options = file_location(hub, ds.source_id, f)
+        url, options = locations[f["path"]]
         reader = file_reader(
             f["path"],
             url,
@@ -317,9 +306,9 @@ def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalo
         if reader is not None:
             add(cat, f["path"], reader)
     for store, members in sorted(stores.items()):
-        refs = {m["path"][len(store) + 1 :]: [file_location(hub, ds.source_id, m)[0]] for m in members}
+        refs = {m["path"][len(store) + 1 :]: [locations[m["path"]].url] for m in members}
         ref_options: dict[str, Any] = {"fo": refs}
-        remote_options = file_location(hub, ds.source_id, members[0])[1]
+        remote_options = locations[members[0]["path"]].storage_options
         if remote_options:
             ref_options.update(remote_protocol="http", remote_options=remote_options)
         data = datatypes.Zarr(
@@ -337,7 +326,7 @@ def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalo
 # -- catalogs of datasets -------------------------------------------------------------------------
 
 
-def _elements(hub: Hub, source_id: str) -> list[str]:
+def _elements(hub: HubAPI, source_id: str) -> list[str]:
     res = hub.search(
         f'mdf.source_id:"{source_id}"',
         facets=[{"field": "material.elements", "size": 200}],
@@ -348,7 +337,7 @@ def _elements(hub: Hub, source_id: str) -> list[str]:
     return sorted(str(b["value"]) for b in buckets)
 
 
-def _dataset_metadata(ds: Dataset, hub: Hub, elements: list[str] | None = None) -> dict[str, Any]:
+def _dataset_metadata(ds: Dataset, hub: HubAPI, elements: list[str] | None = None) -> dict[str, Any]:
     dc = ds.metadata.get("dc") or {}
     authors = [c.get("name") for c in dc.get("creators") or [] if c.get("name")]
     descriptions = [d.get("description") for d in dc.get("descriptions") or [] if d.get("description")]
@@ -372,19 +361,21 @@ def _dataset_metadata(ds: Dataset, hub: Hub, elements: list[str] | None = None) 
     return meta
 
 
-def _dataset_entry(hub: Hub, ds: Dataset, principal: dict[str, Any]) -> BaseReader:
+def _dataset_entry(hub: HubAPI, ds: Dataset, principal: dict[str, Any]) -> BaseReader:
     reader = HubDatasetReader(HubDataset(source_id=ds.source_id, **principal))
     reader.metadata.update(_dataset_metadata(ds, hub))
     return reader
 
 
-def _matching_source_ids(hub: Hub, query: str) -> list[str]:
+def _matching_source_ids(hub: HubAPI, query: str) -> list[str]:
     res = hub.search(query, facets=[{"field": "mdf.source_id", "size": MAX_DATASETS}], limit=0)
     buckets = (res.facets.get("mdf.source_id") or {}).get("buckets") or []
     return [str(b["value"]) for b in buckets]
 
 
-def catalog_for(hub: Hub, query: str | None = None, *, all_versions: bool = False) -> Catalog:
+def catalog_for(
+    hub: HubAPI, query: str | SearchResult | None = None, *, all_versions: bool = False
+) -> Catalog:
     """A catalog with one entry per dataset you may see, or per dataset a query matches.
 
     Parameters
@@ -393,7 +384,8 @@ def catalog_for(hub: Hub, query: str | None = None, *, all_versions: bool = Fals
         The hub.
     query
         A search query (``material.elements:Co``); a dataset matches when it or
-        any of its records does.  None: every dataset.
+        any of its records does.  None: every dataset.  A search result: its
+        catalog (:func:`result_catalog`).
     all_versions
         Include older versions (by default only the latest version of each).
 
@@ -405,6 +397,8 @@ def catalog_for(hub: Hub, query: str | None = None, *, all_versions: bool = Fals
         ``n_records``; reading an entry gives the dataset's catalog
         (:func:`dataset_catalog`).
     """
+    if query is not None and not isinstance(query, str):
+        return result_catalog(query, hub)
     principal = register(hub)
     visible = {d.source_id: d for d in hub.datasets(all_versions=all_versions)}
     if query is None or query.strip() in ("", "*"):
@@ -417,7 +411,7 @@ def catalog_for(hub: Hub, query: str | None = None, *, all_versions: bool = Fals
     return cat
 
 
-def result_catalog(result: SearchResult, hub: Hub) -> Catalog:
+def result_catalog(result: SearchResult, hub: HubAPI) -> Catalog:
     """A catalog of a search result: one entry per dataset of its hits, and ``hits``.
 
     ``hits`` reads the record hits of the result (this page) as a DataFrame.

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    from intake.readers.entry import Catalog as IntakeCatalog
+
+    from hub.api import HubAPI
 
 
 @dataclass
@@ -34,7 +37,7 @@ class SearchResult:
     facets: dict[str, dict[str, Any]] = field(default_factory=dict)
     offset: int = 0
     limit: int = 10
-    hub: Any = field(default=None, repr=False, compare=False)
+    hub: HubAPI | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -57,15 +60,13 @@ class SearchResult:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def to_catalog(self, hub: Any = None) -> Any:
+    def to_catalog(self, hub: HubAPI | None = None) -> IntakeCatalog:
         """An intake catalog of this result: one entry per dataset of the hits, and
         ``hits`` (this page's record hits as a DataFrame)."""
-        from hub.catalog import result_catalog
-
         owner = hub if hub is not None else self.hub
         if owner is None:
             raise ValueError("this result does not know its hub; call result.to_catalog(hub)")
-        return result_catalog(self, owner)
+        return owner.catalog(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

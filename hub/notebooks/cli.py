@@ -9,19 +9,7 @@ from typing import Any
 
 import click
 
-
-def _hub(ctx: click.Context) -> Any:
-    """The hub of ``matterhub``'s global options (``hub.cli``), or the default one."""
-    try:
-        from hub.cli import _hub as main_hub
-
-        if isinstance(ctx.obj, dict) and "location" in ctx.obj:
-            return main_hub(ctx)
-    except ImportError:
-        pass
-    from hub.client import Hub
-
-    return Hub()
+from hub.cli.context import open_hub
 
 
 @click.command("batch")
@@ -56,7 +44,7 @@ def batch(
     if bool(grid) == bool(query):
         raise click.UsageError("give exactly one of --param-grid GRID.yaml or --over-search QUERY")
     sets = (
-        grid_from_yaml(grid) if grid else params_from_search(_hub(ctx), query or "*", notebook, limit=limit)
+        grid_from_yaml(grid) if grid else params_from_search(open_hub(ctx), query or "*", notebook, limit=limit)
     )
     if not sets:
         raise click.UsageError("no parameter sets: the grid is empty or the search found nothing")
@@ -116,7 +104,7 @@ def run_cmd(path: str, output: str | None, params: tuple[tuple[str, str], ...]) 
 @click.pass_context
 def provenance(ctx: click.Context, sha256: str, out: str | None) -> None:
     """Show (or download with --out) an executed notebook stored as a run's provenance."""
-    data = _hub(ctx)._store.get_bytes(sha256)
+    data = open_hub(ctx).provenance(sha256)
     if out:
         Path(out).write_bytes(data)
         click.echo(f"wrote {out}")

@@ -19,21 +19,8 @@ from typing import Any
 import click
 import numpy as np
 
+from hub.cli.context import emit, open_hub
 from hub.exceptions import ValidationError
-
-
-def _service(ctx: click.Context) -> Any:
-    from hub.cli import _hub
-    from hub.servables.service import service_for
-
-    return service_for(_hub(ctx))
-
-
-def _emit(data: Any, as_json: bool, text: str) -> None:
-    if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
-    else:
-        click.echo(text)
 
 
 def _show_value(value: Any) -> str:
@@ -179,11 +166,11 @@ def servable_publish(
         "files": [*meta.get("files", []), *files] or None,
     }
     meta.update({k: v for k, v in given.items() if v is not None})
-    svc = _service(ctx)
-    sv = svc.describe(target, **meta)
-    servable_id = svc.publish(sv)
-    info = svc.servable(servable_id)
-    _emit(
+    hub = open_hub(ctx)
+    sv = hub.describe(target, **meta)
+    servable_id = hub.publish_servable(sv)
+    info = hub.servable(servable_id)
+    emit(
         {"id": info.id, "version": info.version, "type": info.type, "schema": info.json_schema()},
         as_json,
         f"published {info.id}@{info.version} ({info.type}: {info.document['servable'].get('model_type', '')})",
@@ -196,7 +183,7 @@ def servable_publish(
 @click.pass_context
 def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
     """Show a servable's metadata and schema (NAME, owner/NAME or owner/NAME@VERSION)."""
-    info = _service(ctx).servable(name)
+    info = open_hub(ctx).servable(name)
     m = info.method
     dc = info.document.get("datacite", {})
     text = "\n".join(
@@ -211,7 +198,7 @@ def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
             f"  needs:   {' '.join(info.document['dlhub'].get('requirements', []))}",
         ]
     )
-    _emit(info.to_dict(), as_json, text)
+    emit(info.to_dict(), as_json, text)
 
 
 @servable.command("deprecate")
@@ -220,8 +207,8 @@ def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def servable_deprecate(ctx: click.Context, name: str, as_json: bool) -> None:
     """Deprecate a version (NAME@VERSION)."""
-    info = _service(ctx).deprecate(name)
-    _emit(info.to_dict(), as_json, f"deprecated {info.id}@{info.version}")
+    info = open_hub(ctx).deprecate_servable(name)
+    emit(info.to_dict(), as_json, f"deprecated {info.id}@{info.version}")
 
 
 @servable.command("delete")
@@ -230,8 +217,8 @@ def servable_deprecate(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def servable_delete(ctx: click.Context, name: str, as_json: bool) -> None:
     """Delete a version (NAME@VERSION)."""
-    _service(ctx).delete(name)
-    _emit({"deleted": name}, as_json, f"deleted {name}")
+    open_hub(ctx).delete_servable(name)
+    emit({"deleted": name}, as_json, f"deleted {name}")
 
 
 @servable.command("types")
@@ -245,7 +232,7 @@ def servable_types_command(as_json: bool) -> None:
         f"{i['name']:<14} {'ok' if i['available'] else 'missing ' + ','.join(i['imports']):<10} {i['description']}"
         for i in infos
     )
-    _emit(infos, as_json, text)
+    emit(infos, as_json, text)
 
 
 # -- servables / run / task -----------------------------------------------------------------
@@ -258,7 +245,7 @@ def servable_types_command(as_json: bool) -> None:
 @click.pass_context
 def servables_command(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """Search servables (e.g. 'servable.type:keras AND dlhub.domains:materials')."""
-    res = _service(ctx).servables(query, limit=limit)
+    res = open_hub(ctx).servables(query, limit=limit)
     lines = [f"{res.total} servable(s)"]
     for h in res.hits:
         d = h.document
@@ -266,7 +253,7 @@ def servables_command(ctx: click.Context, query: str, limit: int, as_json: bool)
             f"  {h.id}@{d['dlhub'].get('version')}  [{d['servable'].get('type')}]  "
             f"{d['datacite']['titles'][0]['title']}"
         )
-    _emit(res.to_dict(), as_json, "\n".join(lines))
+    emit(res.to_dict(), as_json, "\n".join(lines))
 
 
 def _read_input(path: str | None, value: str | None) -> Any:
@@ -321,13 +308,13 @@ def run_command(
     """Run servable NAME on an input."""
     from hub.servables.codec import to_json
 
-    svc = _service(ctx)
+    hub = open_hub(ctx)
     inputs = _read_input(input_path, value)
-    out = svc.run(name, inputs, _parse_params(params) or None, asynchronous, batch=True if batch else None)
+    out = hub.run(name, inputs, _parse_params(params) or None, asynchronous, batch=True if batch else None)
     if asynchronous:
-        _emit(out.to_dict(), as_json, f"task {out.id} {out.status}")
+        emit(out.to_dict(), as_json, f"task {out.id} {out.status}")
         return
-    _emit({"servable": name, "outputs": to_json(out, arrays="lists")}, as_json, _show_value(out))
+    emit({"servable": name, "outputs": to_json(out, arrays="lists")}, as_json, _show_value(out))
 
 
 @click.command("task")
@@ -339,7 +326,7 @@ def run_command(
 @click.pass_context
 def task_command(ctx: click.Context, task_id: str, wait_s: float | None, as_json: bool) -> None:
     """Show a task's status, result, timings, output and error."""
-    task = _service(ctx).task(task_id)
+    task = open_hub(ctx).task(task_id)
     if wait_s:
         try:
             task.wait(wait_s)
@@ -360,7 +347,7 @@ def task_command(ctx: click.Context, task_id: str, wait_s: float | None, as_json
         text = getattr(task, stream)
         if text:
             lines.append(f"  {stream}:\n    " + text.rstrip().replace("\n", "\n    "))
-    _emit(task.to_dict(), as_json, "\n".join(lines))
+    emit(task.to_dict(), as_json, "\n".join(lines))
 
 
 COMMANDS = (servable, servables_command, run_command, task_command)

@@ -61,7 +61,7 @@ from hub.servables.worker import LoadSpec
 from hub.store.blobs import BlobStore
 
 if TYPE_CHECKING:
-    from hub.client import Hub
+    from hub.client import EmbeddedHub as Hub
 
 KIND = "servable"
 #: Task results larger than this (as JSON) go to the blob store.

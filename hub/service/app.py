@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 
 from hub import __version__
-from hub.client import Hub
-from hub.service.deps import Caller
+from hub.api import HubInfo
+from hub.client import EmbeddedHub
+from hub.service.deps import CallerHub
 from hub.service.errors import ERROR_RESPONSES, install_error_handlers
 from hub.service.ratelimit import RateLimitMiddleware
 from hub.service.routes import datasets, search, servables, submissions, users
@@ -34,20 +35,21 @@ info_router = APIRouter(tags=["info"])
 
 
 @info_router.get("/info", summary="What this hub is and holds (counts you may see)")
-def info(request: Request, principal: Caller) -> dict[str, Any]:
-    hub: Hub = request.app.state.hub
-    view = hub.acting_as(principal)
-    return {
-        "name": "MatterHub",
-        "version": __version__,
-        "api": API_PREFIX,
-        "datasets": len(view.datasets()),
-        "user": principal.user,
-    }
+def info(hub: CallerHub) -> HubInfo:
+    return hub.info()
+
+
+@info_router.get("/stats", summary="How many datasets (all versions), records and files the hub holds")
+def stats(hub: CallerHub) -> dict[str, int]:
+    return hub.stats()
 
 
 def create_app(
-    hub: Hub, settings: ServiceSettings | None = None, *, start_worker: bool = True, rate_limit: bool = False
+    hub: EmbeddedHub,
+    settings: ServiceSettings | None = None,
+    *,
+    start_worker: bool = True,
+    rate_limit: bool = False,
 ) -> FastAPI:
     """The REST API over ``hub`` (opened as its admin: each request acts as its caller).
 

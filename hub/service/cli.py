@@ -11,17 +11,14 @@ from typing import Any
 
 import click
 
-
-def _hub(ctx: click.Context) -> Any:
-    from hub.cli import _hub as open_hub
-
-    return open_hub(ctx)
+from hub.access import Principal
+from hub.api import UsersAPI
+from hub.cli.context import open_hub
 
 
-def _users(ctx: click.Context) -> tuple[Any, Any]:
-    hub = _hub(ctx)
-    if not hasattr(hub, "users"):
-        raise click.UsageError("manage users on the service's own hub folder (or through its REST API)")
+def _users(ctx: click.Context) -> tuple[UsersAPI, Principal]:
+    """The users of the hub the global options name (a folder or a service), and who asks."""
+    hub = open_hub(ctx)
     return hub.users, hub.principal
 
 
@@ -68,12 +65,15 @@ def serve(
     """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE."""
     import uvicorn
 
-    from hub.client import Hub
+    from hub.client import EmbeddedHub
+    from hub.remote import is_remote
     from hub.service import create_app
     from hub.service.settings import ServiceSettings
 
     opts = ctx.obj
-    hub = Hub(opts["location"], progress=False, catalog=catalog, store=store)
+    if is_remote(opts["location"]):
+        raise click.UsageError("serve a hub folder (--hub DIR), not a hub service's URL")
+    hub = EmbeddedHub(opts["location"], progress=False, catalog=catalog, store=store)
     hub.users.ensure_user(admin, ["admin"])
     if not hub.users.tokens(hub.principal, admin) or token_file:
         token, _ = hub.users.create_token(hub.principal, admin, label="created by matterhub serve")
@@ -179,11 +179,11 @@ def openapi_schema() -> dict[str, Any]:
     """The service's OpenAPI schema (what ``openapi.json`` at the repository root holds)."""
     import tempfile
 
-    from hub.client import Hub
+    from hub.client import EmbeddedHub
     from hub.service import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
-        hub = Hub(tmp, progress=False)
+        hub = EmbeddedHub(tmp, progress=False)
         try:
             schema: dict[str, Any] = create_app(hub, start_worker=False).openapi()
         finally:

@@ -9,15 +9,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.access import Principal
-from hub.client import Hub
+from hub.client import EmbeddedHub
 from hub.exceptions import AuthenticationError
 
 _bearer = HTTPBearer(auto_error=False, description="A MatterHub token (`matterhub token create`).")
 
 
-def root_hub(request: Request) -> Hub:
+def root_hub(request: Request) -> EmbeddedHub:
     """The hub the service was started over (acts as its admin: internal use only)."""
-    hub: Hub = request.app.state.hub
+    hub: EmbeddedHub = request.app.state.hub
     return hub
 
 
@@ -43,10 +43,10 @@ async def caller(
     return principal
 
 
-async def caller_hub(request: Request, principal: Annotated[Principal, Depends(caller)]) -> Hub:
+async def caller_hub(request: Request, principal: Annotated[Principal, Depends(caller)]) -> EmbeddedHub:
     """The hub as the caller sees it (every read and write goes through the access rules)."""
     return root_hub(request).acting_as(principal)
 
 
-CallerHub = Annotated[Hub, Depends(caller_hub)]
+CallerHub = Annotated[EmbeddedHub, Depends(caller_hub)]
 Caller = Annotated[Principal, Depends(caller)]

@@ -14,7 +14,7 @@ from typing import IO
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from hub.client import Hub
+from hub.client import EmbeddedHub
 from hub.exceptions import HubError
 
 CHUNK = 1 << 20
@@ -61,7 +61,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def file_response(hub: Hub, ident: str, path: str, request: Request) -> Response:
+def file_response(hub: EmbeddedHub, ident: str, path: str, request: Request) -> Response:
     ds = hub.dataset(ident)
     info = hub.file_info(ds.source_id, path)
     etag = f'"{info["sha256"]}"'

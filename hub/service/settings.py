@@ -34,11 +34,19 @@ class ServiceSettings:
     admin: str = "admin"
     #: The other APIs to serve besides MatterHub's own (``MATTERHUB_SERVICE_APIS=globus,optimade``).
     apis: tuple[str, ...] = ()
+    #: The longest timeout a caller may ask for one servable run (seconds).
+    max_run_timeout_s: float = 0.0
+    #: The most memory a caller may ask for one servable run (MB).
+    max_run_memory_mb: int = 0
 
     def __post_init__(self) -> None:
         if not self.max_upload_bytes:
             self.max_upload_bytes = _env_int("MAX_UPLOAD_BYTES", 10 * 1024**3)
         self.allow_private_urls = self.allow_private_urls or _env_bool("ALLOW_PRIVATE_URLS", False)
+        if not self.max_run_timeout_s:
+            self.max_run_timeout_s = float(_env_int("MAX_RUN_TIMEOUT_S", 3600))
+        if not self.max_run_memory_mb:
+            self.max_run_memory_mb = _env_int("MAX_RUN_MEMORY_MB", 16 * 1024)
         if not self.apis:
             value = os.environ.get("MATTERHUB_SERVICE_APIS", "globus,optimade")
             self.apis = tuple(a.strip() for a in value.split(",") if a.strip())

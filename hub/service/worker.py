@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from hub.access import Principal
-from hub.client import Hub
+from hub.client import EmbeddedHub
 from hub.connect.urlguard import ADDRESS_GUARD
 from hub.service.settings import ServiceSettings
 
@@ -26,7 +26,7 @@ UPLOADS = "uploads"
 
 
 class SubmissionWorker:
-    def __init__(self, hub: Hub, threads: int = 1, settings: ServiceSettings | None = None) -> None:
+    def __init__(self, hub: EmbeddedHub, threads: int = 1, settings: ServiceSettings | None = None) -> None:
         self.hub = hub
         #: URL sources are checked again as they are downloaded (private addresses refused)
         self.settings = settings or ServiceSettings()

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from hub.client import Hub
+from hub.client import EmbeddedHub
 from hub.index.analysis import parse_date
 from hub.service.globus.errors import GlobusRequestError
 from hub.service.globus.filters import bound, field_path
@@ -38,7 +38,9 @@ _BASE_INTERVAL = {"hour": "1h", "minute": "1m", "second": "1s"}
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def facet_results(hub: Hub, query: str, facets: Sequence[GFacet], kinds: list[str]) -> list[dict[str, Any]]:
+def facet_results(
+    hub: EmbeddedHub, query: str, facets: Sequence[GFacet], kinds: list[str]
+) -> list[dict[str, Any]]:
     """The ``facet_results`` of a search: one GFacetResult per facet, in request order."""
     names = [f.result_name for f in facets]
     if len(set(names)) != len(names):
@@ -70,7 +72,7 @@ def facet_results(hub: Hub, query: str, facets: Sequence[GFacet], kinds: list[st
 
 
 def _terms(
-    hub: Hub, query: str, facets: list[TermsFacet], kinds: list[str]
+    hub: EmbeddedHub, query: str, facets: list[TermsFacet], kinds: list[str]
 ) -> dict[str, list[tuple[Any, int]]]:
     """Every terms facet in one search (the largest size asked for each field)."""
     sizes: dict[str, int] = {}
@@ -95,11 +97,13 @@ def _number(value: Any, what: str) -> float:
     return number
 
 
-def _count(hub: Hub, query: str, clause: str, kinds: list[str]) -> int:
+def _count(hub: EmbeddedHub, query: str, clause: str, kinds: list[str]) -> int:
     return hub.search(f"({query}) AND {clause}", limit=0, kinds=kinds).total
 
 
-def _numeric(hub: Hub, query: str, f: NumericHistogramFacet, kinds: list[str]) -> list[tuple[Any, int]]:
+def _numeric(
+    hub: EmbeddedHub, query: str, f: NumericHistogramFacet, kinds: list[str]
+) -> list[tuple[Any, int]]:
     path = field_path(f.field_name)
     low = _number(f.histogram_range.low, "low")
     high = _number(f.histogram_range.high, "high")
@@ -160,7 +164,7 @@ def _date(value: Any, what: str) -> _dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
 
 
-def _dates(hub: Hub, query: str, f: DateHistogramFacet, kinds: list[str]) -> list[tuple[Any, int]]:
+def _dates(hub: EmbeddedHub, query: str, f: DateHistogramFacet, kinds: list[str]) -> list[tuple[Any, int]]:
     path = field_path(f.field_name)
     unit = f.date_interval
     lo = hi = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from hub.client import Hub
+from hub.client import EmbeddedHub
 from hub.index.analysis import value_type
 from hub.service.globus.indexes import GlobusIndex
 
@@ -34,14 +34,14 @@ def _walk(node: Any, path: str, out: dict[str, Counter[str]], seen: set[tuple[st
             out.setdefault(path, Counter())[typ] += 1
 
 
-def _servable_fields(hub: Hub) -> dict[str, dict[str, int]]:
+def _servable_fields(hub: EmbeddedHub) -> dict[str, dict[str, int]]:
     out: dict[str, Counter[str]] = {}
     for hit in hub.servables("*", limit=MAX_SERVABLES).hits:
         _walk(hit.document, "", out, set())
     return {p: dict(c) for p, c in sorted(out.items())}
 
 
-def field_types(hub: Hub, index: GlobusIndex) -> dict[str, str]:
+def field_types(hub: EmbeddedHub, index: GlobusIndex) -> dict[str, str]:
     """``{path: type}`` of the fields the caller may see in ``index``."""
     fields = _servable_fields(hub) if index.kind == "dlhub" else hub.fields()
     out = {path: TYPE_NAMES.get(max(sorted(t), key=t.__getitem__), "text") for path, t in fields.items()}
@@ -50,7 +50,7 @@ def field_types(hub: Hub, index: GlobusIndex) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def mapping_document(hub: Hub, index: GlobusIndex, field: str | None = None) -> dict[str, Any]:
+def mapping_document(hub: EmbeddedHub, index: GlobusIndex, field: str | None = None) -> dict[str, Any]:
     types = field_types(hub, index)
     if field is not None:
         types = {field: types[field]} if field in types else {}

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from hub.client import Hub
+from hub.client import EmbeddedHub
 from hub.exceptions import AccessDeniedError, QueryError
 from hub.index.query import parse
 from hub.service.globus import scrollid, subjects
@@ -81,7 +81,7 @@ def queries(
     return facet_q, result_q
 
 
-def run_search(hub: Hub, index: GlobusIndex, body: GSearchRequest, base_url: str) -> dict[str, Any]:
+def run_search(hub: EmbeddedHub, index: GlobusIndex, body: GSearchRequest, base_url: str) -> dict[str, Any]:
     """The GSearchResult of ``body`` over ``index``, as ``hub`` sees it."""
     check_window(body.limit, body.offset)
     if body.bypass_visible_to and not hub.principal.is_admin:

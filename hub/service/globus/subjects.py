@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from hub.client import Hub
+from hub.client import EmbeddedHub
 from hub.forge import quote
 from hub.index.results import Hit
 from hub.service.globus.documents import Subject, single_subjects, subject_of
@@ -32,7 +32,7 @@ class Page:
     total: int
 
 
-def shared_sources(hub: Hub) -> list[str]:
+def shared_sources(hub: EmbeddedHub) -> list[str]:
     """The dataset names of which the caller may see more than one indexed version."""
     if hub.principal.user is None:
         return []  # anonymous callers see published versions only: one per name
@@ -50,7 +50,7 @@ def shared_sources(hub: Hub) -> list[str]:
 
 
 def page(
-    hub: Hub,
+    hub: EmbeddedHub,
     query: str,
     *,
     kinds: list[str],
@@ -72,7 +72,9 @@ def page(
     return Page(single_subjects(res.hits), res.total)
 
 
-def _multi_entry_subjects(hub: Hub, query: str, kinds: list[str], names: list[str]) -> dict[str, list[Hit]]:
+def _multi_entry_subjects(
+    hub: EmbeddedHub, query: str, kinds: list[str], names: list[str]
+) -> dict[str, list[Hit]]:
     """The subjects of ``names`` with more than one matching entry, and those entries
     (newest version first)."""
     either = " OR ".join(f"mdf.source_name:{quote(n, wildcard=False)}" for n in names)
@@ -86,7 +88,9 @@ def _multi_entry_subjects(hub: Hub, query: str, kinds: list[str], names: list[st
     }
 
 
-def _hits_in_order(hub: Hub, query: str, kinds: list[str], sort: Sequence[str] | None) -> Iterator[Hit]:
+def _hits_in_order(
+    hub: EmbeddedHub, query: str, kinds: list[str], sort: Sequence[str] | None
+) -> Iterator[Hit]:
     start = 0
     while True:
         res = hub.search(query, limit=CHUNK, offset=start, sort=list(sort) if sort else None, kinds=kinds)
@@ -97,7 +101,7 @@ def _hits_in_order(hub: Hub, query: str, kinds: list[str], sort: Sequence[str] |
 
 
 def _grouped_page(
-    hub: Hub,
+    hub: EmbeddedHub,
     query: str,
     kinds: list[str],
     limit: int,

@@ -92,3 +92,13 @@ async def search_scroll(body: ScrollRequest, hub: CallerHub) -> dict[str, Any]:
 @router.get("/fields", summary="Searchable fields of what you may see: {path: {type: documents}}")
 def fields(hub: CallerHub) -> dict[str, dict[str, int]]:
     return hub.fields()
+
+
+@router.get("/extractors", summary="What each installed extractor reads and fills")
+def extractors(hub: CallerHub) -> list[dict[str, Any]]:
+    return hub.extractors()
+
+
+@router.post("/index/rebuild", summary="Rebuild the search index from the catalog (admins)")
+def rebuild_index(hub: CallerHub) -> dict[str, int]:
+    return {"documents": hub.rebuild_index()}

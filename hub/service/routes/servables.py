@@ -11,7 +11,7 @@ import json
 import tempfile
 from typing import Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.exceptions import ValidationError
@@ -34,6 +34,30 @@ class RunRequest(BaseModel):
     batch: bool | None = Field(
         None, description="`inputs` is a list of inputs, one output each (default: decided from the schema)"
     )
+    cache: bool | None = Field(
+        None, description="Memoize by version and input hash (default: the servable's)"
+    )
+    timeout: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds this run may take (default: the servable's; at most the service's limit)",
+    )
+    memory_mb: int | None = Field(
+        None,
+        gt=0,
+        description="Memory this run may use (default: the servable's; at most the service's limit)",
+    )
+
+
+class ServableSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field("*", description="Lucene-style query: `servable.type:keras AND dlhub.domains:materials`")
+    facets: list[str | dict[str, Any]] = Field(default_factory=list)
+    filters: dict[str, Any] | None = None
+    limit: int = Field(10, ge=0, le=10_000)
+    offset: int = Field(0, ge=0, le=MAX_WINDOW)
+    sort: str | list[str] | None = None
 
 
 @router.get("/servables", summary="Search the servables you may see")
@@ -44,6 +68,25 @@ def list_servables(
     offset: int = Query(0, ge=0, le=MAX_WINDOW),
 ) -> dict[str, Any]:
     return hub.servables(q, limit=limit, offset=offset).to_dict()
+
+
+@router.post(
+    "/servables/search", summary="Search the servables you may see, with facets, filters and sorting"
+)
+def search_servables(body: ServableSearch, hub: CallerHub) -> dict[str, Any]:
+    return hub.servables(
+        body.q,
+        facets=body.facets,
+        filters=body.filters,
+        limit=body.limit,
+        offset=body.offset,
+        sort=body.sort,
+    ).to_dict()
+
+
+@router.get("/servable-names/{name}", summary="A servable by its bare name (yours, or the one you may see)")
+def get_servable_by_name(name: str, hub: CallerHub) -> dict[str, Any]:
+    return _servable_body(hub.servable(name))
 
 
 def _servable_body(sv: Any) -> dict[str, Any]:
@@ -91,9 +134,23 @@ def publish_servable(
 
 
 @router.post("/servables/{owner}/{name}/run", summary="Run a servable (validated inputs; worker processes)")
-def run_servable(owner: str, name: str, body: RunRequest, hub: CallerHub) -> dict[str, Any]:
+def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub: CallerHub) -> dict[str, Any]:
+    settings = request.app.state.settings
+    if body.timeout is not None and body.timeout > settings.max_run_timeout_s:
+        raise ValidationError(f"timeout: at most {settings.max_run_timeout_s:g} s on this service")
+    if body.memory_mb is not None and body.memory_mb > settings.max_run_memory_mb:
+        raise ValidationError(f"memory_mb: at most {settings.max_run_memory_mb} MB on this service")
     inputs = from_json(body.inputs)
-    out = hub.run(f"{owner}/{name}", inputs, body.parameters, body.asynchronous, batch=body.batch)
+    out = hub.run(
+        f"{owner}/{name}",
+        inputs,
+        body.parameters,
+        body.asynchronous,
+        batch=body.batch,
+        cache=body.cache,
+        timeout=body.timeout,
+        memory_mb=body.memory_mb,
+    )
     if body.asynchronous:
         return {"task": out.to_dict()}
     return {"output": to_json(out, arrays=body.arrays)}
@@ -115,3 +172,13 @@ def get_task(task_id: str, hub: CallerHub) -> dict[str, Any]:
     body = task.to_dict()
     body["result"] = to_json(task.result)
     return body
+
+
+@router.get(
+    "/provenance/{sha256}",
+    summary="The executed notebook a notebook servable's run stored as its provenance",
+    response_class=Response,
+    responses={200: {"content": {"application/x-ipynb+json": {}}, "description": "The notebook"}},
+)
+def get_provenance(sha256: str, hub: CallerHub) -> Response:
+    return Response(hub.provenance(sha256), media_type="application/x-ipynb+json")

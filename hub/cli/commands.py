@@ -1,4 +1,4 @@
-"""The ``matterhub`` command: the Python API from a shell.
+"""The ``matterhub`` group and its data commands (Connect, Publish, Discover).
 
 Every listing or showing command takes ``--json`` for scripts.
 """
@@ -12,28 +12,8 @@ from typing import Any
 
 import click
 
+from hub.cli.context import emit, open_hub
 from hub.exceptions import HubError
-
-
-def _hub(ctx: click.Context) -> Any:
-    from hub.client import Hub
-
-    opts = ctx.obj
-    if "hub" not in opts:
-        kw: dict[str, Any] = {"progress": not opts["quiet"]}
-        if opts.get("token"):
-            kw["token"] = opts["token"]
-        if opts["user"] or opts["groups"]:
-            kw.update(user=opts["user"], groups=list(opts["groups"]) or None)
-        opts["hub"] = Hub(opts["location"], **kw)
-    return opts["hub"]
-
-
-def _emit(data: Any, as_json: bool, text: str) -> None:
-    if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
-    else:
-        click.echo(text)
 
 
 class _Group(click.Group):
@@ -92,8 +72,13 @@ def main(
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create the hub folder (catalog, blob store) if it does not exist."""
-    hub = _hub(ctx)
-    click.echo(f"hub ready at {hub.home} (catalog {hub.config.catalog}, store {hub.config.store})")
+    from hub.client import EmbeddedHub
+
+    hub = open_hub(ctx)
+    if isinstance(hub, EmbeddedHub):
+        click.echo(f"hub ready at {hub.home} (catalog {hub.config.catalog}, store {hub.config.store})")
+    else:
+        click.echo(f"hub service at {hub.home} ({hub.info()['datasets']} datasets you may see)")
 
 
 def _load_mapping(value: str | None) -> dict[str, str] | None:
@@ -148,7 +133,7 @@ def submit(
     as_json: bool,
 ) -> None:
     """Submit SOURCE (a file, folder, archive or URL) as a dataset."""
-    hub = _hub(ctx)
+    hub = open_hub(ctx)
     if retry_id:
         sub = hub.retry(retry_id)
     else:
@@ -168,7 +153,7 @@ def submit(
             visible_to=list(visible_to) or None,
             curate=curate,
         )
-    _emit(sub.to_dict(), as_json, sub.report())
+    emit(sub.to_dict(), as_json, sub.report())
     if not sub.ok:
         sys.exit(1)
 
@@ -179,13 +164,13 @@ def submit(
 @click.pass_context
 def status(ctx: click.Context, submission_id: str | None, as_json: bool) -> None:
     """Show a submission (or list yours)."""
-    hub = _hub(ctx)
+    hub = open_hub(ctx)
     if submission_id:
         sub = hub.submission(submission_id)
-        _emit(sub.to_dict(), as_json, sub.report())
+        emit(sub.to_dict(), as_json, sub.report())
         return
     subs = hub.submissions()
-    _emit(
+    emit(
         [s.to_dict() for s in subs],
         as_json,
         "\n".join(
@@ -201,12 +186,12 @@ def status(ctx: click.Context, submission_id: str | None, as_json: bool) -> None
 @click.pass_context
 def datasets(ctx: click.Context, all_versions: bool, as_json: bool) -> None:
     """List the datasets you may see."""
-    rows = [d.to_dict() for d in _hub(ctx).datasets(all_versions=all_versions)]
+    rows = [d.to_dict() for d in open_hub(ctx).datasets(all_versions=all_versions)]
     lines = [
         f"{r['source_id']:<40} {r['files']:>6} files {r['records']:>8} records  {r['status']:<16} {r['title']}"
         for r in rows
     ]
-    _emit(rows, as_json, "\n".join(lines) or "no datasets")
+    emit(rows, as_json, "\n".join(lines) or "no datasets")
 
 
 @main.command()
@@ -217,15 +202,15 @@ def datasets(ctx: click.Context, all_versions: bool, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, ident: str, show_records: bool, datacite: bool, as_json: bool) -> None:
     """Show a dataset (source_id or source_name) or a record (record_id)."""
-    hub = _hub(ctx)
+    hub = open_hub(ctx)
     try:
         ds = hub.dataset(ident)
     except HubError:
         rec = hub.record(ident)
-        _emit(rec, True, "")
+        emit(rec, True, "")
         return
     if datacite:
-        _emit(ds.datacite(), True, "")
+        emit(ds.datacite(), True, "")
         return
     data: dict[str, Any] = {**ds.to_dict(), "metadata": ds.metadata, "files": ds.files()}
     if show_records:
@@ -238,7 +223,7 @@ def show(ctx: click.Context, ident: str, show_records: bool, datacite: bool, as_
     text += [f"  {f['path']}  {f['length']:,} B  {f['mime_type']}" for f in data["files"][:50]]
     if len(data["files"]) > 50:
         text.append(f"  ... {len(data['files']) - 50} more files")
-    _emit(data, as_json, "\n".join(text))
+    emit(data, as_json, "\n".join(text))
 
 
 @main.command()
@@ -248,7 +233,7 @@ def show(ctx: click.Context, ident: str, show_records: bool, datacite: bool, as_
 @click.pass_context
 def download(ctx: click.Context, ident: str, dest: str, paths: tuple[str, ...]) -> None:
     """Download a dataset's files into DEST, verifying every sha256."""
-    out = _hub(ctx).download(ident, dest, paths=list(paths) or None)
+    out = open_hub(ctx).download(ident, dest, paths=list(paths) or None)
     click.echo(f"{len(out)} files written under {dest}, every sha256 verified")
 
 
@@ -271,8 +256,8 @@ def update(
     changes: dict[str, Any] = {k: v for k, v in {"title": title, "description": description}.items() if v}
     if visible_to:
         changes["visible_to"] = list(visible_to)
-    ds = _hub(ctx).update_metadata(ident, **changes)
-    _emit(ds.to_dict(), as_json, f"new version {ds.source_id}")
+    ds = open_hub(ctx).update_metadata(ident, **changes)
+    emit(ds.to_dict(), as_json, f"new version {ds.source_id}")
 
 
 @main.command()
@@ -283,10 +268,10 @@ def update(
 @click.pass_context
 def curate(ctx: click.Context, action: str, submission_id: str | None, reason: str, as_json: bool) -> None:
     """List, accept or reject submissions waiting for curation."""
-    hub = _hub(ctx)
+    hub = open_hub(ctx)
     if action == "list":
         subs = hub.pending_curation()
-        _emit(
+        emit(
             [s.to_dict() for s in subs],
             as_json,
             "\n".join(f"{s.id}  {s.source_id}  by {s.owner}" for s in subs) or "nothing waiting",
@@ -295,7 +280,7 @@ def curate(ctx: click.Context, action: str, submission_id: str | None, reason: s
     if not submission_id:
         raise click.UsageError(f"curate {action} needs a SUBMISSION_ID")
     sub = hub.curate(submission_id, accept=action == "accept", reason=reason)
-    _emit(sub.to_dict(), as_json, sub.report())
+    emit(sub.to_dict(), as_json, sub.report())
 
 
 @main.command()
@@ -322,7 +307,7 @@ def search(
     as_json: bool,
 ) -> None:
     """Search records and datasets with a Lucene-style QUERY."""
-    hub = _hub(ctx)
+    hub = open_hub(ctx)
     drill: dict[str, list[str]] = {}
     for f in filters:
         if "=" not in f:
@@ -355,7 +340,7 @@ def search(
         lines += [f"  {b['value']!s:<24} {b['count']}" for b in facet["buckets"]]
         if facet.get("other"):
             lines.append(f"  (other values)            {facet['other']}")
-    _emit(res.to_dict(), as_json, "\n".join(lines))
+    emit(res.to_dict(), as_json, "\n".join(lines))
 
 
 @main.command()
@@ -363,8 +348,8 @@ def search(
 @click.pass_context
 def fields(ctx: click.Context, as_json: bool) -> None:
     """The searchable fields of what you may see, with their types and counts."""
-    data = _hub(ctx).fields()
-    _emit(
+    data = open_hub(ctx).fields()
+    emit(
         data,
         as_json,
         "\n".join(
@@ -382,7 +367,7 @@ def index() -> None:
 @click.pass_context
 def index_rebuild(ctx: click.Context) -> None:
     """Rebuild the search index from the catalog."""
-    n = _hub(ctx.find_root()).rebuild_index()
+    n = open_hub(ctx).rebuild_index()
     click.echo(f"index rebuilt: {n} documents")
 
 
@@ -391,7 +376,7 @@ def index_rebuild(ctx: click.Context) -> None:
 @click.pass_context
 def verify(ctx: click.Context, ident: str) -> None:
     """Check every blob of a dataset version against its sha256."""
-    bad = _hub(ctx).verify(ident)
+    bad = open_hub(ctx).verify(ident)
     if bad:
         click.echo("corrupt or missing: " + ", ".join(bad), err=True)
         sys.exit(1)
@@ -403,8 +388,8 @@ def verify(ctx: click.Context, ident: str) -> None:
 @click.pass_context
 def extractors(ctx: click.Context, as_json: bool) -> None:
     """List the installed extractors and what they read."""
-    rows = _hub(ctx).extractors()
-    _emit(
+    rows = open_hub(ctx).extractors()
+    emit(
         rows,
         as_json,
         "\n".join(
@@ -429,7 +414,7 @@ def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
     from hub.demo import build_demo
 
     report = build_demo(
-        _hub(ctx), data_dir=Path(data_dir) if data_dir else None, echo=None if as_json else click.echo
+        open_hub(ctx), data_dir=Path(data_dir) if data_dir else None, echo=None if as_json else click.echo
     )
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))

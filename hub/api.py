@@ -1,0 +1,583 @@
+"""``HubAPI``: the one public surface of a hub, embedded or remote.
+
+:class:`HubAPI` is a typed :class:`~typing.Protocol` that the embedded hub
+(:class:`hub.client.EmbeddedHub`) and the client of a hub service
+(:class:`hub.remote.RemoteHub`) both implement with the same parameters and the same
+return types; ``Hub(...)`` (:func:`hub.client.Hub`) opens the one or the other.  Front
+ends (widgets, the JupyterLab backend), the command line and the Intake readers take a
+``HubAPI`` and nothing else, so each works against both.
+
+The values the API returns live beside it: :class:`Dataset` (a version as its reader
+sees it), :class:`FileLocation` (where a reader reads a file from), and the types of
+other modules (:class:`~hub.connect.submission.Submission`,
+:class:`~hub.index.results.SearchResult`, :class:`~hub.servables.tasks.Task`, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    NamedTuple,
+    Protocol,
+    overload,
+    runtime_checkable,
+)
+
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (the /info reply)
+
+from hub.records.datacite import to_datacite_json
+
+if TYPE_CHECKING:
+    import datetime as _dt
+
+    from intake.readers.entry import Catalog as IntakeCatalog
+
+    from hub.access import Principal
+    from hub.connect.submission import Submission
+    from hub.index.results import Hit, SearchResult
+    from hub.servables.description import ServableDescription
+    from hub.servables.service import PublishedServable
+    from hub.servables.tasks import Task
+    from hub.service.optimade.results import StructureResults
+    from hub.users import TokenInfo, User
+
+#: The fields of one file of a dataset version, as :meth:`HubAPI.files` lists them.
+FILE_FIELDS = ("path", "filename", "sha256", "length", "mime_type", "data_type")
+
+
+class FileLocation(NamedTuple):
+    """Where a reader reads one file of a dataset: an fsspec URL and its storage options.
+
+    An embedded hub gives the blob's URL in its store (a path, ``s3://...``); a remote hub
+    the service's file URL with the caller's token as a header.  Either is read with
+    ``fsspec.open(url, **(storage_options or {}))`` (Range requests over HTTP).
+    """
+
+    url: str
+    storage_options: dict[str, Any] | None
+
+
+class Dataset:
+    """A dataset version as its reader sees it: metadata, files, records, DataCite.
+
+    Parameters
+    ----------
+    hub
+        The hub it was read from (files and records are read through it, as the hub's
+        principal).
+    summary
+        The version's summary: ``source_id``, ``source_name``, ``version``, ``status``,
+        ``owner``, ``title``, ``files`` (count), ``records`` (count), ``total_size``,
+        ``root_hash`` and ``metadata`` (the dataset document).
+    """
+
+    def __init__(self, hub: HubAPI, summary: Mapping[str, Any]) -> None:
+        self.hub = hub
+        self.source_id: str = summary["source_id"]
+        self.source_name: str = summary["source_name"]
+        self.version: int = summary["version"]
+        self.status: str = summary["status"]
+        self.owner: str = summary["owner"]
+        self.title: str = summary["title"]
+        self.metadata: dict[str, Any] = summary["metadata"]
+        self.n_files: int = summary["files"]
+        self.n_records: int = summary["records"]
+        self.total_size: int = summary["total_size"]
+        self.root_hash: str = summary["root_hash"]
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every file: path, filename, sha256, length, mime_type, data_type."""
+        return self.hub.files(self.source_id)
+
+    def records(self, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """The version's records (a page of them with ``offset`` and ``limit``)."""
+        return self.hub.records(self.source_id, offset=offset, limit=limit)
+
+    def open(self, path: str) -> IO[bytes]:
+        """One file as a binary stream; a full read checks its sha256."""
+        return self.hub.open(self.source_id, path)
+
+    def download(self, dest: str | os.PathLike[str], paths: list[str] | None = None) -> list[Path]:
+        """Copy the files (or ``paths``) under ``dest``, verifying every sha256."""
+        return self.hub.download(self.source_id, dest, paths=paths)
+
+    def manifest(self) -> dict[str, Any]:
+        """The version's manifest: paths, sizes, sha256 and the root hash ({} if none)."""
+        return self.hub.manifest(self.source_id)
+
+    def datacite(self) -> dict[str, Any]:
+        """The DataCite JSON of this version, ready for DOI registration."""
+        body = to_datacite_json(self.metadata["dc"])
+        body.setdefault("version", str(self.version))
+        body.setdefault("identifiers", []).append(
+            {"identifier": self.source_id, "identifierType": "MatterHub"}
+        )
+        return body
+
+    def versions(self) -> list[Dataset]:
+        """Every version of this dataset you may see, oldest first."""
+        return self.hub.datasets(all_versions=True, source_name=self.source_name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary without the document (what ``matterhub datasets --json`` prints)."""
+        return {
+            "source_id": self.source_id,
+            "source_name": self.source_name,
+            "version": self.version,
+            "status": self.status,
+            "owner": self.owner,
+            "title": self.title,
+            "files": self.n_files,
+            "records": self.n_records,
+            "total_size": self.total_size,
+            "root_hash": self.root_hash,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary with the document, as the service sends it (:meth:`from_json`'s input)."""
+        return {**self.to_dict(), "metadata": self.metadata}
+
+    def __repr__(self) -> str:
+        return (
+            f"<Dataset {self.source_id} {self.title!r} files={self.n_files} "
+            f"records={self.n_records} {self.status}>"
+        )
+
+
+def load_manifest(raw: bytes | None) -> dict[str, Any]:
+    """A stored manifest's JSON ({} for a version without one)."""
+    if not raw:
+        return {}
+    out: dict[str, Any] = json.loads(raw)
+    return out
+
+
+class HubInfo(TypedDict):
+    """What a hub is and what its caller sees (``GET /api/info``)."""
+
+    name: str
+    version: str
+    api: str
+    datasets: int
+    user: str | None
+
+
+@runtime_checkable
+class UsersAPI(Protocol):
+    """Users, groups and tokens of a hub (:class:`hub.users.Users`, and its remote twin).
+
+    ``actor`` is who asks; a remote hub's service acts as the token's user whatever is given.
+    """
+
+    def create_user(self, actor: Principal, name: str, groups: Iterable[str] = ()) -> User:
+        """Create a user (admins)."""
+        ...
+
+    def user(self, actor: Principal, name: str) -> User:
+        """One user (admins, or the user itself)."""
+        ...
+
+    def users(self, actor: Principal) -> list[User]:
+        """Every user (admins)."""
+        ...
+
+    def set_groups(self, actor: Principal, name: str, groups: Iterable[str]) -> User:
+        """Replace a user's groups (admins)."""
+        ...
+
+    def delete_user(self, actor: Principal, name: str) -> None:
+        """Delete a user and revoke its tokens (admins)."""
+        ...
+
+    def groups(self, actor: Principal) -> dict[str, list[str]]:
+        """Every group and its members (admins)."""
+        ...
+
+    def create_token(
+        self,
+        actor: Principal,
+        user: str | None = None,
+        label: str = "",
+        expires_in: _dt.timedelta | None = None,
+    ) -> tuple[str, TokenInfo]:
+        """A new token (shown once) for ``user`` (yourself by default; admins: anyone)."""
+        ...
+
+    def tokens(self, actor: Principal, user: str | None = None) -> list[TokenInfo]:
+        """Your tokens (admins: anyone's)."""
+        ...
+
+    def revoke_token(self, actor: Principal, token_id: str) -> None:
+        """Revoke a token (its user or an admin)."""
+        ...
+
+
+@runtime_checkable
+class HubAPI(Protocol):
+    """A materials data and model hub, embedded or remote: the one public surface.
+
+    Every front end, reader and command takes a ``HubAPI``.  Access decisions are the
+    hub's: everything returned is what :attr:`principal` may see.
+    """
+
+    principal: Principal
+    progress: bool
+
+    @property
+    def home(self) -> str | Path:
+        """The hub's folder (embedded) or the service's URL (remote)."""
+        ...
+
+    @property
+    def users(self) -> UsersAPI:
+        """Users, groups and tokens."""
+        ...
+
+    def close(self) -> None:
+        """Release the hub's resources (workers, connections)."""
+        ...
+
+    def __enter__(self) -> HubAPI: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def info(self) -> HubInfo:
+        """What this hub is and what its caller sees."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """How many datasets, records and files the hub holds (all versions)."""
+        ...
+
+    # -- Connect -----------------------------------------------------------------------
+
+    def submit(
+        self,
+        source: str | os.PathLike[str],
+        title: str,
+        authors: Sequence[str | dict[str, Any]],
+        *,
+        mapping: dict[str, str] | None = None,
+        visible_to: list[str] | None = None,
+        curate: bool = False,
+        source_name: str | None = None,
+        progress: bool | None = None,
+        wait: bool = True,
+        **metadata: Any,
+    ) -> Submission:
+        """Collect, extract, merge, validate, (curate) and publish a dataset.
+
+        Parameters
+        ----------
+        source
+            A file, a folder, a zip/tar archive or any fsspec URL.
+        title, authors
+            The dataset's title and creators (``"Family, Given"`` or DataCite dicts).
+        mapping
+            Record field paths filled from table columns (``{"material.composition": "formula"}``).
+        visible_to
+            Who may see it: ``"public"``, user names, ``"group:NAME"`` (default: public).
+        curate
+            Wait for a curator before publishing.
+        source_name
+            The dataset's stable name (default: derived from the title).
+        progress
+            Show progress bars (default: the hub's setting).
+        wait
+            Return when the submission has finished (``False``: at once, queued or running;
+            poll :meth:`submission`).
+        **metadata
+            Dataset metadata: ``description``, ``license``, ``tags``, ``custom``,
+            ``extractors``, DataCite fields.
+
+        Returns
+        -------
+        Submission
+            ``status`` is ``complete``, ``pending_curation`` or ``failed`` (with
+            ``message``; ``errors`` lists every file that failed) once done.
+        """
+        ...
+
+    def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
+        """Run a failed or interrupted submission again, with its source and metadata."""
+        ...
+
+    def submission(self, submission_id: str) -> Submission:
+        """One of your submissions (curators: anyone's)."""
+        ...
+
+    def submissions(self, status: str | None = None) -> list[Submission]:
+        """Your submissions (curators: everyone's), optionally of one status."""
+        ...
+
+    def pending_curation(self) -> list[Submission]:
+        """Submissions waiting for a curator (curators only)."""
+        ...
+
+    def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
+        """Accept (publish) or reject a submission waiting for curation (curators only)."""
+        ...
+
+    def update_metadata(self, dataset: str, **changes: Any) -> Dataset:
+        """A new version with changed metadata and the same files (its owner or an admin)."""
+        ...
+
+    # -- reading -------------------------------------------------------------------------
+
+    def datasets(self, *, all_versions: bool = False, source_name: str | None = None) -> list[Dataset]:
+        """The datasets you may see (latest version of each unless ``all_versions``)."""
+        ...
+
+    def dataset(self, ident: str) -> Dataset:
+        """A dataset by source_id (``name_v2``) or source_name (its latest version)."""
+        ...
+
+    def files(self, source_id: str) -> list[dict[str, Any]]:
+        """The files of a version: path, filename, sha256, length, mime_type, data_type."""
+        ...
+
+    def records(self, source_id: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """The records of a version (a page with ``offset`` and ``limit``)."""
+        ...
+
+    def manifest(self, source_id: str) -> dict[str, Any]:
+        """A version's manifest: paths, sizes, sha256 and the root hash ({} if none)."""
+        ...
+
+    def record(self, record_id: str) -> dict[str, Any]:
+        """One record by its id (``source_id.N``)."""
+        ...
+
+    def open(self, source_id: str, path: str, *, verify: bool = True) -> IO[bytes]:
+        """A file as a binary stream; a full read checks its sha256 (``verify=False``: a
+        plain stream, for partial reads)."""
+        ...
+
+    def file_info(self, source_id: str, path: str) -> dict[str, Any]:
+        """One file of a version: path, filename, sha256, length, mime_type, data_type."""
+        ...
+
+    def file_locations(self, source_id: str) -> dict[str, FileLocation]:
+        """Where lazy readers (xarray, zarr, Pillow) read each file of a version from, through
+        fsspec: ``{path: FileLocation}``."""
+        ...
+
+    def download(
+        self,
+        target: str | SearchResult | Iterable[Hit | dict[str, Any]],
+        dest: str | os.PathLike[str],
+        paths: list[str] | None = None,
+    ) -> list[Path]:
+        """Copy files under ``dest``, verifying every sha256.
+
+        ``target`` is a dataset (source_id or source_name; ``paths`` picks some of its
+        files) written as ``dest/<path>``, or search results / records, whose files are
+        written as ``dest/<source_id>/<path>``.
+        """
+        ...
+
+    def verify(self, source_id: str) -> list[str]:
+        """The paths of a version whose blobs are missing or do not match their sha256."""
+        ...
+
+    def provenance(self, sha256: str) -> bytes:
+        """An executed notebook a notebook servable's run stored as its provenance (the
+        run's ``notebook_sha256``), if you may see that run."""
+        ...
+
+    # -- Discover ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        q: str = "*",
+        *,
+        facets: Sequence[str | dict[str, Any]] = (),
+        filters: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str | Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> SearchResult:
+        """Search datasets and records you may see.
+
+        ``q`` is a Lucene-style query (``material.elements:Co AND dft.converged:true``);
+        ``facets`` are field paths (terms) or ``{"field", "type": "histogram"|"date_histogram",
+        "interval"|"buckets"}``; ``filters`` (``{"material.elements": ["Co"]}``) drill down;
+        ``sort`` is a field path, ``-path`` for descending; ``kinds`` restricts to
+        ``record`` or ``dataset``.
+        """
+        ...
+
+    def scroll(
+        self, q: str = "*", *, filters: dict[str, Any] | None = None, kinds: Sequence[str] | None = None
+    ) -> Iterator[Hit]:
+        """Every hit of ``q`` you may see, in a stable order, with no cap."""
+        ...
+
+    def scroll_page(
+        self,
+        q: str = "*",
+        *,
+        filters: dict[str, Any] | None = None,
+        kinds: Sequence[str] | None = None,
+        after: int | None = None,
+        size: int = 1000,
+    ) -> tuple[list[Hit], int | None]:
+        """One page of :meth:`scroll` and the cursor of the next (None after the last)."""
+        ...
+
+    def optimade_search(
+        self,
+        filter: str = "",
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str | None = None,
+        response_fields: str | Sequence[str] | None = None,
+    ) -> StructureResults:
+        """Structures matching an OPTIMADE filter, as OPTIMADE resources."""
+        ...
+
+    def fields(self) -> dict[str, dict[str, int]]:
+        """Searchable fields of what you may see: ``{path: {type: documents}}``."""
+        ...
+
+    def catalog(
+        self, query: str | SearchResult | None = None, *, all_versions: bool = False
+    ) -> IntakeCatalog:
+        """An intake catalog: one entry per dataset you may see, per dataset ``query``
+        matches, or per dataset of a search result's hits (plus their records)."""
+        ...
+
+    def rebuild_index(self) -> int:
+        """Rebuild the search index from the catalog (admins); the number of documents."""
+        ...
+
+    def extractors(self) -> list[dict[str, Any]]:
+        """What each installed extractor reads and fills (declarative, nothing is run)."""
+        ...
+
+    # -- Servables (DLHub) -----------------------------------------------------------------
+
+    def describe(self, model: Any, **metadata: Any) -> ServableDescription:
+        """Describe a scikit-learn estimator, a Keras model (object or file), a typed Python
+        callable, a notebook or a DLHub document: inputs, outputs, requirements, DataCite."""
+        ...
+
+    def publish_servable(self, servable: Any, **metadata: Any) -> str:
+        """Publish a described servable (a new version if the name exists); ``owner/name``."""
+        ...
+
+    def servables(
+        self,
+        q: str = "*",
+        *,
+        facets: Sequence[str | dict[str, Any]] = (),
+        filters: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str | Sequence[str] | None = None,
+    ) -> SearchResult:
+        """Search the servables you may see, with the query language of data."""
+        ...
+
+    def servable(self, name: str) -> PublishedServable:
+        """A servable you may see: ``owner/name@version``, ``owner/name`` (latest) or ``name``."""
+        ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: Literal[False] = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        *,
+        asynchronous: Literal[True],
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Task: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: bool = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any: ...
+
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: bool = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any:
+        """Run a servable on ``inputs`` (validated first) in a worker process.
+
+        Parameters
+        ----------
+        name
+            ``owner/name``, ``owner/name@version`` or ``name``.
+        inputs
+            The input; a list of inputs runs as one batch (and returns a list).
+        parameters
+            Keyword parameters (checked against the servable's).
+        asynchronous
+            Return a :class:`~hub.servables.tasks.Task` at once (see :meth:`task`).
+        batch
+            Force (True) or forbid (False) reading ``inputs`` as a list of inputs.
+        cache
+            Memoize by version and input hash (default: the servable's setting).
+        timeout, memory_mb
+            Limits for this run (default: the servable's, within the hub's own limits).
+        """
+        ...
+
+    def task(self, task_id: str) -> Task:
+        """An asynchronous run you started (admins: anyone's)."""
+        ...
+
+    def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:
+        """Mark a servable (or one version) deprecated (its owner or an admin)."""
+        ...
+
+    def delete_servable(self, name: str, version: int | None = None) -> None:
+        """Delete a servable (or one version) (its owner or an admin)."""
+        ...
+
+
+__all__ = ["FILE_FIELDS", "Dataset", "FileLocation", "HubAPI", "HubInfo", "UsersAPI", "load_manifest"]
