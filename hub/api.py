@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import (
     IO,
@@ -268,7 +268,7 @@ class HubAPI(Protocol):
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
-        progress: bool | None = None,
+        progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
     ) -> Submission:
@@ -289,7 +289,8 @@ class HubAPI(Protocol):
         source_name
             The dataset's stable name (default: derived from the title).
         progress
-            Show progress bars (default: the hub's setting).
+            Show progress bars (default: the hub's setting), or a callable given the
+            submission each time it moves (a widget's progress bar).
         wait
             Return when the submission has finished (``False``: at once, queued or running;
             poll :meth:`submission`).

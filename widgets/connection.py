@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
-    from hub.client import Hub
+    from hub.api import HubAPI
 
 
-def open_hub(environ: Mapping[str, str] | None = None) -> Hub:
+def open_hub(environ: Mapping[str, str] | None = None) -> HubAPI:
     """The hub a dashboard works on, chosen by environment variables (see the module docstring)."""
     from hub import Hub
 

@@ -23,6 +23,8 @@ from hub.widgets.mapping_editor import MappingEditor, table_columns
 from hub.widgets.step_progress import StepProgress
 from hub.widgets.uploads import write_uploads
 
+from hub.api import HubAPI
+
 #: How often a submission still running elsewhere (a remote hub) is asked for its status.
 POLL_S = 0.25
 
@@ -59,7 +61,7 @@ class PublishPanel(w.VBox):
     """
 
     def __init__(
-        self, hub: Any, *, dataset_link: str | None = None, visible_to: tuple[str, ...] = ("public",)
+        self, hub: HubAPI, *, dataset_link: str | None = None, visible_to: tuple[str, ...] = ("public",)
     ) -> None:
         self.hub = hub
         self.dataset_link = dataset_link

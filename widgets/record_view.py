@@ -13,6 +13,8 @@ from hub.widgets.feedback import Status
 from hub.widgets.structure import has_structure, structure_png
 from hub.widgets.tree import tree_html
 
+from hub.api import HubAPI
+
 #: Largest file offered as a browser download (read whole into the page).
 MAX_BROWSER_DOWNLOAD = 25 * 1024 * 1024
 
@@ -48,7 +50,7 @@ class RecordView(w.VBox):
     ``cb(path, obj)`` when a file was loaded (the search panel hands it to the notebook).
     """
 
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: HubAPI) -> None:
         self.hub = hub
         self.document: dict[str, Any] = {}
         self.source_id: str | None = None

@@ -29,6 +29,8 @@ from hub.widgets.record_view import RecordView
 from hub.widgets.results import DEFAULT_COLUMNS, Column, ResultsTable
 from hub.widgets.state import ELEMENTS_FIELD, SearchState
 
+from hub.api import HubAPI
+
 #: Terms facets shown when present in the hub, in this order (at most ``MAX_FACETS``).
 PREFERRED_FACETS = (
     "mdf.source_name",
@@ -84,7 +86,7 @@ class SearchPanel(w.VBox):
 
     def __init__(
         self,
-        hub: Any,
+        hub: HubAPI,
         query: str = "*",
         *,
         facets: Sequence[str] | None = None,

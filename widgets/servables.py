@@ -22,6 +22,8 @@ from hub.widgets.namespace import push
 from hub.widgets.outputs import batch_table, render
 from hub.widgets.schema_form import SchemaForm, spec_text
 
+from hub.api import HubAPI
+
 SOURCES = ("Form", "File", "Search result")
 #: How often a task's status is read while it runs.
 POLL_S = 0.2
@@ -92,7 +94,7 @@ class ServablePanel(w.VBox):
         The variable the last outputs are bound to in the notebook.
     """
 
-    def __init__(self, hub: Any, query: str = "*", *, name: str = "outputs") -> None:
+    def __init__(self, hub: HubAPI, query: str = "*", *, name: str = "outputs") -> None:
         self.hub = hub
         self.name = name
         self.servable: Any = None

@@ -129,7 +129,7 @@ def test_notebook_servable_describe_and_run(failing_nb: Path, hub_home: Path) ->
     name = hub.publish_servable(sv)
     out = hub.run(name, {"value": 4})
     assert out["outputs"] == {"before": 4, "after": 5}
-    executed = hub._store.get_bytes(out["notebook_sha256"])  # provenance in the blob store
+    executed = hub.provenance(out["notebook_sha256"])  # provenance in the blob store
     assert b"before" in executed
     with pytest.raises(ServableRunError, match=r"cell 2.*ValueError"):
         hub.run(name, {"fail": True})

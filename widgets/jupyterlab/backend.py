@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from hub.widgets.jupyterlab import snippets
 from hub.widgets.jupyterlab.settings import HubSettings
 
+from hub.api import HubAPI
 from hub.exceptions import HubError, NotFoundError, ValidationError
 
 T = TypeVar("T")
@@ -50,7 +51,7 @@ class HubBackend:
 
     def __init__(self, settings: HubSettings, *, max_workers: int = 4) -> None:
         self.settings = settings
-        self._hub: Any = None
+        self._hub: HubAPI | None = None
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="matterhub-lab")
         self._catalogs: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -58,7 +59,7 @@ class HubBackend:
     # -- lifecycle ---------------------------------------------------------------------
 
     @property
-    def hub(self) -> Any:
+    def hub(self) -> HubAPI:
         """The hub, opened on first use (blocking; call from :meth:`call`)."""
         with self._lock:
             if self._hub is None:
