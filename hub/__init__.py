@@ -9,7 +9,7 @@ __all__ = ["Hub", "__version__", "record"]
 
 def __getattr__(name: str):  # lazy, so ``import hub`` stays cheap for extractor workers
     if name == "Hub":
-        from hub.client import Hub
+        from hub.api import Hub
 
         return Hub
     if name == "record":

@@ -1,10 +1,12 @@
-"""``HubAPI``: the one public surface of a hub, embedded or remote.
+"""``HubAPI``: the one public surface of a hub, embedded or remote, and ``Hub(...)``.
 
 :class:`HubAPI` is a typed :class:`~typing.Protocol` that the embedded hub
 (:class:`hub.client.EmbeddedHub`) and the client of a hub service
 (:class:`hub.remote.RemoteHub`) both implement with the same parameters and the same
-return types; ``Hub(...)`` (:func:`hub.client.Hub`) opens the one or the other.  Front
-ends (widgets, the JupyterLab backend), the command line and the Intake readers take a
+return types.  :func:`Hub` opens the implementation whose ``schemes`` include the
+location's (a folder: embedded; ``http(s)://``: remote); implementations are plugins in
+the entry point group ``matterhub.hubs``, so this module names none of them.  Front ends
+(widgets, the JupyterLab backend), the command line and the Intake readers take a
 ``HubAPI`` and nothing else, so each works against both.
 
 The values the API returns live beside it: :class:`Dataset` (a version as its reader
@@ -18,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import (
     IO,
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
 
     from hub.access import Principal
+    from hub.connect.archives import ArchiveLimits
     from hub.connect.submission import Submission
     from hub.index.results import Hit, SearchResult
     from hub.servables.description import ServableDescription
@@ -581,4 +586,136 @@ class HubAPI(Protocol):
         ...
 
 
-__all__ = ["FILE_FIELDS", "Dataset", "FileLocation", "HubAPI", "HubInfo", "UsersAPI", "load_manifest"]
+#: The entry point group of hub implementations (subclasses of :class:`HubImplementation`).
+HUB_GROUP = "matterhub.hubs"
+
+
+@dataclass(frozen=True)
+class OpenOptions:
+    """What :func:`Hub` was given besides the location; each implementation takes some."""
+
+    user: str | None = None
+    groups: list[str] | None = None
+    token: str | None = None
+    progress: bool = True
+    catalog: str | None = None
+    store: str | None = None
+    archive_limits: ArchiveLimits | None = None
+    timeout: float | None = None
+
+    def refuse(self, names: Sequence[str], why: str) -> None:
+        """Raise :class:`~hub.exceptions.HubError` naming the ``names`` that were given."""
+        from hub.exceptions import HubError
+
+        given = [n for n in names if getattr(self, n) is not None]
+        if given:
+            raise HubError(f"{', '.join(given)}: not for this hub ({why})")
+
+
+class HubImplementation:
+    """A kind of hub :func:`Hub` can open: the locations it serves and how to open one.
+
+    Register a subclass in the entry point group ``matterhub.hubs``; it implements
+    :class:`HubAPI` and :meth:`from_location`.
+    """
+
+    #: URL schemes of the locations it opens (``""``: a plain path).
+    schemes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_location(cls, location: str | os.PathLike[str] | None, options: OpenOptions) -> HubAPI:
+        """Open the hub at ``location`` with ``options`` (refusing those it does not take)."""
+        raise NotImplementedError(f"{cls.__name__} does not say how to open a location")
+
+
+def scheme_of(location: str | os.PathLike[str] | None) -> str:
+    """The scheme of a hub location: ``http``, ``https``, ``file``, or ``""`` for a path."""
+    if not isinstance(location, str) or "://" not in location:
+        return ""
+    return location.split("://", 1)[0].lower()
+
+
+@cache
+def implementations() -> dict[str, type[HubImplementation]]:
+    """The installed hub implementations, by scheme (entry point group ``matterhub.hubs``)."""
+    from hub.plugins import load_group
+
+    return {
+        scheme: cls
+        for cls in load_group(HUB_GROUP, HubImplementation, "hub").values()
+        for scheme in cls.schemes
+    }
+
+
+def Hub(
+    location: str | os.PathLike[str] | None = None,
+    *,
+    user: str | None = None,
+    groups: list[str] | None = None,
+    token: str | None = None,
+    progress: bool = True,
+    catalog: str | None = None,
+    store: str | None = None,
+    archive_limits: ArchiveLimits | None = None,
+    timeout: float | None = None,
+) -> HubAPI:
+    """Open a hub: the embedded hub in a folder, or the client of a hub service.
+
+    Parameters
+    ----------
+    location
+        A hub folder (default ``$MATTERHUB_HOME`` or ``~/.matterhub``), or the URL of a hub
+        service (``http://host:port``).
+    user, groups
+        Embedded: the principal to act as (default: the local owner, an admin).
+    token
+        Act as the user a token stands for (a remote hub: default ``$MATTERHUB_TOKEN``).
+    progress
+        Show tqdm progress bars for long work.
+    catalog, store
+        Embedded: the catalog URL (``postgresql+psycopg://...``) and the blob store URL (any
+        fsspec URL), saved in the hub's ``config.json``.
+    archive_limits
+        Embedded: the limits on archives a submission unpacks.
+    timeout
+        Remote: seconds to wait for one HTTP response (default 300).
+
+    Returns
+    -------
+    HubAPI
+        An embedded hub (:class:`hub.client.EmbeddedHub`) or the client of a service
+        (:class:`hub.remote.RemoteHub`): the same API.
+
+    Raises
+    ------
+    HubError
+        When no installed implementation opens the location's scheme, or an option does not
+        apply to the hub it names (``user`` for a service, ``timeout`` for a folder).
+    """
+    from hub.exceptions import HubError
+
+    scheme = scheme_of(location)
+    found = implementations()
+    if scheme not in found:
+        known = ", ".join(f"{s}://" if s else "a folder" for s in sorted(found))
+        raise HubError(f"no hub opens {location!r}: give {known}")
+    options = OpenOptions(user, groups, token, progress, catalog, store, archive_limits, timeout)
+    hub: HubAPI = found[scheme].from_location(location, options)
+    return hub
+
+
+__all__ = [
+    "FILE_FIELDS",
+    "HUB_GROUP",
+    "Dataset",
+    "FileLocation",
+    "Hub",
+    "HubAPI",
+    "HubImplementation",
+    "HubInfo",
+    "OpenOptions",
+    "UsersAPI",
+    "implementations",
+    "load_manifest",
+    "scheme_of",
+]

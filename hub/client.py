@@ -1,4 +1,4 @@
-"""``Hub(...)``: open a hub; :class:`EmbeddedHub`: the hub in this process.
+""":class:`EmbeddedHub`: the hub in this process (``Hub(folder)`` opens it).
 
 ``Hub()`` opens (or creates) the embedded hub in ``$MATTERHUB_HOME`` (default
 ``~/.matterhub``): an SQLite catalog, a blob store and a staging area in one
@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 from tqdm.auto import tqdm
 
 from hub.access import PENDING_CURATION, PUBLISHED, Principal
-from hub.api import FILE_FIELDS, Dataset, FileLocation, HubAPI, HubInfo, load_manifest
+from hub.api import FILE_FIELDS, Dataset, FileLocation, HubImplementation, HubInfo, OpenOptions, load_manifest
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.pipeline import Pipeline, new_submission_id
@@ -59,80 +59,8 @@ if TYPE_CHECKING:
 DATA_KINDS = ("dataset", "record")
 
 
-def Hub(
-    location: str | os.PathLike[str] | None = None,
-    *,
-    user: str | None = None,
-    groups: list[str] | None = None,
-    token: str | None = None,
-    progress: bool = True,
-    catalog: str | None = None,
-    store: str | None = None,
-    archive_limits: ArchiveLimits | None = None,
-    timeout: float | None = None,
-) -> HubAPI:
-    """Open a hub: the embedded hub in a folder, or the client of a hub service.
-
-    Parameters
-    ----------
-    location
-        A hub folder (default ``$MATTERHUB_HOME`` or ``~/.matterhub``), or the URL of a hub
-        service (``http://host:port``).
-    user, groups
-        Embedded: the principal to act as (default: the local owner, an admin).
-    token
-        Act as the user a token stands for (a remote hub: default ``$MATTERHUB_TOKEN``).
-    progress
-        Show tqdm progress bars for long work.
-    catalog, store
-        Embedded: the catalog URL (``postgresql+psycopg://...``) and the blob store URL (any
-        fsspec URL), saved in the hub's ``config.json``.
-    archive_limits
-        Embedded: the limits on archives a submission unpacks.
-    timeout
-        Remote: seconds to wait for one HTTP response (default 300).
-
-    Returns
-    -------
-    HubAPI
-        An :class:`EmbeddedHub` or a :class:`hub.remote.RemoteHub`: the same API.
-    """
-    from hub.remote import RemoteHub, is_remote
-
-    if is_remote(location):
-        assert isinstance(location, str)
-        given = {
-            "user": user,
-            "groups": groups,
-            "catalog": catalog,
-            "store": store,
-            "archive_limits": archive_limits,
-        }
-        extra = sorted(k for k, v in given.items() if v is not None)
-        if extra:
-            raise HubError(
-                f"{', '.join(extra)}: not for a remote hub, whose users and settings come from the service "
-                "(give token=...)"
-            )
-        return RemoteHub(
-            location, token=token, progress=progress, timeout=300.0 if timeout is None else timeout
-        )
-    if timeout is not None:
-        raise HubError("timeout: only for a remote hub (an embedded hub makes no HTTP requests)")
-    return EmbeddedHub(
-        location,
-        user=user,
-        groups=groups,
-        token=token,
-        progress=progress,
-        catalog=catalog,
-        store=store,
-        archive_limits=archive_limits,
-    )
-
-
-class EmbeddedHub:
-    """A materials data hub, embedded in this process (open it with :func:`Hub`).
+class EmbeddedHub(HubImplementation):
+    """A materials data hub, embedded in this process (open it with :func:`hub.api.Hub`).
 
     Parameters
     ----------
@@ -150,6 +78,25 @@ class EmbeddedHub:
     archive_limits
         The limits on archives a submission unpacks.
     """
+
+    #: Locations this implementation opens: hub folders (paths and ``file://`` URLs).
+    schemes = ("", "file")
+
+    @classmethod
+    def from_location(cls, location: str | os.PathLike[str] | None, options: OpenOptions) -> EmbeddedHub:
+        """The embedded hub in the folder ``location`` (see :func:`hub.api.Hub`)."""
+        options.refuse(("timeout",), "an embedded hub makes no HTTP requests")
+        folder = location.removeprefix("file://") if isinstance(location, str) else location
+        return cls(
+            folder,
+            user=options.user,
+            groups=options.groups,
+            token=options.token,
+            progress=options.progress,
+            catalog=options.catalog,
+            store=options.store,
+            archive_limits=options.archive_limits,
+        )
 
     def __init__(
         self,

@@ -54,8 +54,7 @@ from typing import Any, Literal, TypeAlias, overload
 
 from tqdm.auto import tqdm
 
-from hub.api import HubAPI
-from hub.client import Hub
+from hub.api import Hub, HubAPI
 from hub.exceptions import HubError, IntegrityError, ValidationError
 from hub.index.analysis import parse_date
 from hub.index.results import Hit, SearchResult

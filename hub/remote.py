@@ -28,7 +28,7 @@ import httpx
 from tqdm.auto import tqdm
 
 from hub.access import Principal
-from hub.api import Dataset, FileLocation, HubInfo, load_manifest
+from hub.api import Dataset, FileLocation, HubImplementation, HubInfo, OpenOptions, load_manifest
 from hub.connect.submission import Submission
 from hub.exceptions import (
     AccessDeniedError,
@@ -72,10 +72,6 @@ _ERRORS: dict[int, type[HubError]] = {
     504: ServableTimeoutError,
     507: ServableMemoryError,
 }
-
-
-def is_remote(location: Any) -> bool:
-    return isinstance(location, str) and location.startswith(("http://", "https://"))
 
 
 def _raise_for(response: httpx.Response) -> None:
@@ -176,7 +172,7 @@ class _HTTPFile(io.RawIOBase):
         super().close()
 
 
-class RemoteHub:
+class RemoteHub(HubImplementation):
     """A hub service, through the embedded hub's Python API.
 
     Parameters
@@ -191,6 +187,23 @@ class RemoteHub:
     timeout
         Seconds to wait for one HTTP response.
     """
+
+    #: Locations this implementation opens: the URLs of hub services.
+    schemes = ("http", "https")
+
+    @classmethod
+    def from_location(cls, location: str | os.PathLike[str] | None, options: OpenOptions) -> RemoteHub:
+        """The client of the hub service at the URL ``location`` (see :func:`hub.api.Hub`)."""
+        options.refuse(
+            ("user", "groups", "catalog", "store", "archive_limits"),
+            "a remote hub's users and settings come from the service (give token=...)",
+        )
+        return cls(
+            os.fspath(location or ""),
+            token=options.token,
+            progress=options.progress,
+            timeout=300.0 if options.timeout is None else options.timeout,
+        )
 
     def __init__(
         self,

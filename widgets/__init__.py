@@ -5,7 +5,7 @@ for faceted search, publishing and servable runs, and the Voila dashboards built
 >>> from hub.widgets import SearchPanel, PublishPanel, ServablePanel
 >>> SearchPanel(Hub())          # doctest: +SKIP
 
-The panels use only the public :class:`~hub.client.Hub` API, so they work the same over an
+The panels use only the public hub API (:class:`~hub.api.HubAPI`), so they work the same over an
 embedded hub and a remote one.  ``python -m hub.widgets.serve --hub DIR`` serves the
 dashboards in ``notebooks/dashboards`` with Voila.
 """

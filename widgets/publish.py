@@ -9,9 +9,7 @@ errors are listed, and the new dataset is linked.
 from __future__ import annotations
 
 import html
-import inspect
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,9 +22,6 @@ from hub.widgets.step_progress import StepProgress
 from hub.widgets.uploads import write_uploads
 
 from hub.api import HubAPI
-
-#: How often a submission still running elsewhere (a remote hub) is asked for its status.
-POLL_S = 0.25
 
 
 def errors_html(errors: list[dict[str, Any]]) -> str:
@@ -51,7 +46,7 @@ class PublishPanel(w.VBox):
     Parameters
     ----------
     hub
-        A :class:`~hub.client.Hub` (embedded or remote: only its public API is used).
+        A hub (:class:`~hub.api.HubAPI`: embedded or remote, only its public API is used).
     dataset_link
         Where the link to a new dataset points: a template with ``{source_id}`` and
         ``{query}`` (URL-quoted ``mdf.source_id:...``), e.g. ``"search.ipynb?q={query}"`` in
@@ -164,10 +159,9 @@ class PublishPanel(w.VBox):
                     mapping=self.mapping.mapping(),
                     visible_to=visible,
                     curate=self.curate.value,
-                    **self._follow_options(),
+                    progress=self.progress.update,
                     **metadata,
                 )
-                sub = self._wait(sub)
             finally:
                 self.submit_button.disabled = False
                 if temporary is not None:
@@ -178,24 +172,6 @@ class PublishPanel(w.VBox):
             return sub
         self.submit_button.disabled = False
         return None
-
-    def _follow_options(self) -> dict[str, Any]:
-        """How the bar follows the steps: a remote hub's ``submit`` takes ``wait`` (answer at once,
-        then its steps are read with ``hub.submission``); the embedded hub calls ``progress``
-        with each step as it saves it."""
-        try:
-            takes_wait = "wait" in inspect.signature(self.hub.submit).parameters
-        except (TypeError, ValueError):
-            takes_wait = False
-        return {"wait": False, "progress": False} if takes_wait else {"progress": self.progress.update}
-
-    def _wait(self, sub: Any) -> Any:
-        """A submission still running (a remote hub answers at once) is followed until it ends."""
-        while not sub.done:
-            time.sleep(POLL_S)
-            sub = self.hub.submission(sub.id)
-            self.progress.update(sub)
-        return sub
 
     def _show(self, sub: Any) -> None:
         self.errors.value = errors_html(list(sub.errors))

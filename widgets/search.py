@@ -65,7 +65,7 @@ class SearchPanel(w.VBox):
     Parameters
     ----------
     hub
-        A :class:`~hub.client.Hub` (embedded or remote: only its public API is used).
+        A hub (:class:`~hub.api.HubAPI`: embedded or remote, only its public API is used).
     query
         The query to start with.
     facets, ranges

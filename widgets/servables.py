@@ -87,7 +87,7 @@ class ServablePanel(w.VBox):
     Parameters
     ----------
     hub
-        A :class:`~hub.client.Hub` (embedded or remote: only its public API is used).
+        A hub (:class:`~hub.api.HubAPI`: embedded or remote, only its public API is used).
     query
         The servable search to start with.
     name

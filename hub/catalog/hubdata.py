@@ -28,7 +28,7 @@ from intake.readers import datatypes
 from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
 
-from hub.api import Dataset, HubAPI
+from hub.api import Dataset, HubAPI, scheme_of
 from hub.catalog.arrays import ArrayReader, ArrayTreeReader, NumpyArrayReader
 from hub.catalog.datatypes import EMD, DigitalMicrograph, HubDataset, HubRecords, PillowImage, StructureFiles
 from hub.catalog.images import ImageReader
@@ -78,10 +78,12 @@ def hub_of(data: Any) -> HubAPI:
         if hub is None:
             hub = _opened.get(key)
         if hub is None:
-            from hub.client import Hub
-            from hub.remote import is_remote
+            from hub.api import Hub
 
-            if is_remote(data.hub):  # the token comes from $MATTERHUB_TOKEN in a new process
+            if scheme_of(data.hub) not in (
+                "",
+                "file",
+            ):  # a service: the token comes from $MATTERHUB_TOKEN in a new process
                 hub = Hub(data.hub, progress=False)
             else:
                 hub = Hub(data.hub, user=data.user, groups=list(data.groups) or None, progress=False)

@@ -14,7 +14,7 @@ def open_hub(ctx: click.Context) -> HubAPI:
     """The hub of ``matterhub``'s global options (``--hub``, ``--user``, ``--group``,
     ``--token``, ``-q``), opened once per command; the default hub when a command runs
     without the group (``Hub()``)."""
-    from hub.client import Hub
+    from hub.api import Hub
 
     root = ctx.find_root()
     opts = root.obj if isinstance(root.obj, dict) else None

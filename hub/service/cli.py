@@ -65,13 +65,13 @@ def serve(
     """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE."""
     import uvicorn
 
+    from hub.api import scheme_of
     from hub.client import EmbeddedHub
-    from hub.remote import is_remote
     from hub.service import create_app
     from hub.service.settings import ServiceSettings
 
     opts = ctx.obj
-    if is_remote(opts["location"]):
+    if scheme_of(opts["location"]) not in ("", "file"):
         raise click.UsageError("serve a hub folder (--hub DIR), not a hub service's URL")
     hub = EmbeddedHub(opts["location"], progress=False, catalog=catalog, store=store)
     hub.users.ensure_user(admin, ["admin"])

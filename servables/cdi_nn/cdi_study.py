@@ -41,7 +41,7 @@ import cdi_simulate as simulate  # noqa: E402
 if TYPE_CHECKING:
     import xarray as xr
 
-    from hub.client import Hub
+    from hub.api import Hub
 
 #: The dataset's source_name in the hub.
 SOURCE_NAME = "cdi_nn_simulated"

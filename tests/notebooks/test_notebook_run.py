@@ -117,7 +117,7 @@ def test_engine_through_the_papermill_command_line(failing_nb: Path, tmp_path: P
 
 
 def test_notebook_servable_describe_and_run(failing_nb: Path, hub_home: Path) -> None:
-    from hub.client import Hub
+    from hub.api import Hub
     from hub.exceptions import ServableRunError
 
     hub = Hub()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hub.api import HubAPI, UsersAPI
+from hub.api import Hub, HubAPI, UsersAPI, implementations
 from hub.client import EmbeddedHub
+from hub.exceptions import HubError
 from hub.remote import RemoteHub, RemoteUsers
 from hub.users import Users
 
@@ -98,3 +100,24 @@ def test_both_hubs_are_hub_apis(service: Any) -> None:
     remote = service.open("remote", "alice")
     assert isinstance(service.hub, HubAPI) and isinstance(remote, HubAPI)
     assert isinstance(remote.users, UsersAPI) and isinstance(service.hub.users, UsersAPI)
+
+
+def test_hub_opens_the_implementation_its_scheme_names(tmp_path: Path) -> None:
+    found = implementations()
+    assert found[""] is EmbeddedHub and found["file"] is EmbeddedHub
+    assert found["http"] is RemoteHub and found["https"] is RemoteHub
+    with Hub(tmp_path / "a", progress=False) as a:
+        assert isinstance(a, EmbeddedHub) and a.home == tmp_path / "a"
+    with Hub(f"file://{tmp_path / 'b'}", user="alice", progress=False) as b:
+        assert isinstance(b, EmbeddedHub) and b.principal.user == "alice"
+
+
+def test_hub_refuses_what_does_not_apply(tmp_path: Path) -> None:
+    with pytest.raises(HubError, match="no hub opens 'ftp://host/x'"):
+        Hub("ftp://host/x")
+    # refused before any request is made (nothing listens on port 9)
+    with pytest.raises(HubError, match=r"user, catalog: not for this hub"):
+        Hub("http://127.0.0.1:9", user="alice", catalog="sqlite:///x.db")
+    with pytest.raises(HubError, match="timeout: not for this hub"):
+        Hub(tmp_path, timeout=5)
+    assert not any(tmp_path.iterdir())  # nothing was created
