@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable, ServableService
     from hub.servables.tasks import Task
-    from hub.service.optimade.results import StructureResults
+    from hub.optimade.results import StructureResults
     from hub.users import Users
 
 
@@ -618,7 +618,7 @@ class Hub:
         rules.  ``sort``: a property, ``-nsites`` for descending; ``response_fields``: the
         attributes to return (all when None).  ``res.total``, ``res.structures``, ``res.ids``,
         ``res.more``, ``res.to_atoms()``.  Needs the ``service`` extra (the optimade package)."""
-        from hub.service.optimade.search import search_structures
+        from hub.optimade.search import search_structures
 
         return search_structures(
             self, filter, limit=limit, offset=offset, sort=sort, response_fields=response_fields

@@ -553,7 +553,7 @@ class RemoteHub:
         response_fields: str | Sequence[str] | None = None,
     ) -> Any:
         """See :meth:`hub.client.Hub.optimade_search` (the service translates the filter)."""
-        from hub.service.optimade.results import StructureResults, raise_for_optimade, structure_params
+        from hub.optimade.results import StructureResults, raise_for_optimade, structure_params
 
         params = structure_params(
             filter, limit=limit, offset=offset, sort=sort, response_fields=response_fields

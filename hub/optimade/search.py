@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from hub.exceptions import NotFoundError
-from hub.service.optimade.errors import FilterError, PageLimitError
-from hub.service.optimade.properties import PROPERTIES
-from hub.service.optimade.results import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, StructureResults
-from hub.service.optimade.structures import response_field_names, to_resource
-from hub.service.optimade.translate import STRUCTURE_QUERY, translate
+from hub.optimade.errors import FilterError, PageLimitError
+from hub.optimade.properties import PROPERTIES
+from hub.optimade.results import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, StructureResults
+from hub.optimade.structures import response_field_names, to_resource
+from hub.optimade.translate import STRUCTURE_QUERY, translate
 
 
 def sort_path(sort: str | None) -> str | None:
