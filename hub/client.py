@@ -41,10 +41,10 @@ from hub.store.blobs import BlobStore
 from hub.store.manifest import ManifestEntry, store_manifest
 
 if TYPE_CHECKING:
+    from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable, ServableService
     from hub.servables.tasks import Task
-    from hub.optimade.results import StructureResults
     from hub.users import Users
 
 
