@@ -284,8 +284,10 @@ class Rhs:
 
 
 def _terminal(arg: object) -> str | None:
-    """The terminal name of a token of the parse tree (lark's ``Token`` is a ``str`` with a
-    ``type``: ``OPERATOR``, ``ALL``, ...), None for a value a rule returned."""
+    """The terminal name of a token of the parse tree, None for a value a rule returned.
+
+    Lark's ``Token`` is a ``str`` with a ``type`` (``OPERATOR``, ``ALL``, ...).
+    """
     return getattr(arg, "type", None) if isinstance(arg, str) else None
 
 
