@@ -57,9 +57,9 @@ from bench_search import PRINCIPAL, SEED, code_version, corpus_root, generate, p
 
 from hub import Hub  # noqa: E402
 from hub.index.engine import IndexDoc, SearchIndex  # noqa: E402
-from hub.optimade_fields import parse_formula  # noqa: E402
-from hub.service.optimade.search import search_structures  # noqa: E402
-from hub.service.optimade.translate import STRUCTURE_QUERY, parser, translate  # noqa: E402
+from hub.optimade.fields import parse_formula  # noqa: E402
+from hub.optimade.search import search_structures  # noqa: E402
+from hub.optimade.translate import STRUCTURE_QUERY, parser, translate  # noqa: E402
 
 LIMIT = 20
 

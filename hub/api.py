@@ -47,10 +47,10 @@ if TYPE_CHECKING:
     from hub.connect.archives import ArchiveLimits
     from hub.connect.submission import Submission
     from hub.index.results import Hit, SearchResult
+    from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable
     from hub.servables.tasks import Task
-    from hub.service.optimade.results import StructureResults
     from hub.users import TokenInfo, User
 
 #: The fields of one file of a dataset version, as :meth:`HubAPI.files` lists them.

@@ -47,10 +47,10 @@ from hub.store.manifest import ManifestEntry, store_manifest
 if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
 
+    from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable, ServableService
     from hub.servables.tasks import Task
-    from hub.service.optimade.results import StructureResults
     from hub.users import Users
 
 
@@ -710,7 +710,7 @@ class EmbeddedHub(HubImplementation):
         rules.  ``sort``: a property, ``-nsites`` for descending; ``response_fields``: the
         attributes to return (all when None).  ``res.total``, ``res.structures``, ``res.ids``,
         ``res.more``, ``res.to_atoms()``.  Needs the ``service`` extra (the optimade package)."""
-        from hub.service.optimade.search import search_structures
+        from hub.optimade.search import search_structures
 
         return search_structures(
             self, filter, limit=limit, offset=offset, sort=sort, response_fields=response_fields

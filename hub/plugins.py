@@ -78,6 +78,7 @@ _EXTRA_OF_PART = {
     "hub.servables.sklearn": "models",
     "hub.servables.executors": "dask",
     "hub.extractors.microscopy": "microscopy",
+    "hub.formats.microscopy": "microscopy",
     "hub.catalog.microscopy": "microscopy",
 }
 

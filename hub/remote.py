@@ -52,10 +52,10 @@ from hub.users import TokenInfo, User
 if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
 
+    from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
     from hub.servables.service import PublishedServable
     from hub.servables.tasks import Task
-    from hub.service.optimade.results import StructureResults
 
 ENV_TOKEN = "MATTERHUB_TOKEN"
 
@@ -573,7 +573,7 @@ class RemoteHub(HubImplementation):
         response_fields: str | Sequence[str] | None = None,
     ) -> StructureResults:
         """See :meth:`hub.api.HubAPI.optimade_search` (the service translates the filter)."""
-        from hub.service.optimade.results import StructureResults, raise_for_optimade, structure_params
+        from hub.optimade.results import StructureResults, raise_for_optimade, structure_params
 
         params = structure_params(
             filter, limit=limit, offset=offset, sort=sort, response_fields=response_fields

@@ -20,8 +20,7 @@ from intake.readers import datatypes
 
 from hub.catalog import locate
 from hub.catalog.base import HubReader
-
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+from hub.formats.arrays import netcdf_engine, read_signature
 
 #: Datasets opened on Python file objects: h5py must let go of them before the
 #: interpreter tears the file objects down, or it crashes at exit.
@@ -37,20 +36,10 @@ def _close_file_backed() -> None:
                 obj.close()
 
 
-def _head(source: Any) -> bytes:
-    if isinstance(source, str):
-        with open(source, "rb") as fh:
-            return fh.read(8)
-    pos = source.tell()
-    head = source.read(8)
-    source.seek(pos)
-    return bytes(head)
-
-
 def _engine(source: Any, data: datatypes.BaseData, engine: str | None) -> str:
     if engine:
         return engine
-    if isinstance(data, datatypes.NetCDF3) and not _head(source).startswith(_HDF5_SIGNATURE):
+    if isinstance(data, datatypes.NetCDF3) and netcdf_engine(read_signature(source)) != "h5netcdf":
         return "scipy"
     return "h5netcdf"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def dim_name(name: Any, index: int, taken: set[str]) -> str:
     return out
 
 
-def axes_coords(axes: list[Mapping[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+def axes_coords(axes: Sequence[Mapping[str, Any]]) -> tuple[list[str], dict[str, Any]]:
     """Dimension names and coordinates (``offset + scale * i``, with ``units``) of calibrated axes.
 
     Parameters

@@ -87,11 +87,11 @@ def plain_reader(reader: Any) -> Any:
 
 
 def _csv_layout(reader: TableReader, data: datatypes.FileData) -> dict[str, Any]:
-    from hub.extractors.tabular import _text_layout
+    from hub.formats.tables import text_layout
 
     path = reader._local(data)
     fmt = "tsv" if str(data.metadata.get("filename", path.name)).lower().endswith(".tsv") else "csv"
-    layout = _text_layout(path, fmt)
+    layout = text_layout(path, fmt)
     return layout.read_csv_kwargs()
 
 

@@ -35,6 +35,7 @@ from hub.catalog.images import ImageReader
 from hub.catalog.microscopy import MicroscopyReader
 from hub.catalog.structures import RECORD_GROUPS, StructureFilesReader, record_group, records_frame
 from hub.catalog.tables import TableReader
+from hub.formats.arrays import netcdf_engine
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,7 +201,7 @@ def file_reader(
     if suffix in _TABLES:
         return TableReader(_TABLES[suffix](url=url, storage_options=so, metadata=meta))
     if suffix == ".nc":
-        netcdf3 = head is not None and head.startswith(b"CDF")
+        netcdf3 = head is not None and netcdf_engine(head) == "scipy"
         kind = datatypes.NetCDF3 if netcdf3 else datatypes.HDF5
         return ArrayReader(kind(url=url, storage_options=so, metadata=meta))
     if suffix in (".h5", ".hdf5"):

@@ -1,7 +1,7 @@
 """Plain images to xarray through Pillow: PNG, JPEG, TIFF, GIF, BMP, WebP.
 
 Opening reads the header only (size, mode, resolution, via
-:func:`hub.extractors.image.describe_image`); the pixels are a one-chunk dask
+:func:`hub.formats.images.describe_image`); the pixels are a one-chunk dask
 array decoded on first use.  Axes are ``y`` and ``x`` in the physical unit the
 file states (inches or centimetres per its resolution tags), else in pixels;
 colour images get a ``band`` dimension (``R``, ``G``, ``B``, ...).
@@ -36,7 +36,7 @@ def image_to_dataarray(path: Path, frame: int = 0, name: str | None = None) -> A
     import xarray as xr
     from PIL import Image
 
-    from hub.extractors.image import describe_image
+    from hub.formats.images import describe_image
 
     block = describe_image(path)
     with Image.open(path) as image:

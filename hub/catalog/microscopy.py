@@ -1,10 +1,11 @@
 """Electron microscopy files to xarray through RosettaSciIO: DigitalMicrograph, EMD, microscope TIFFs.
 
 RosettaSciIO reads the file lazily (``lazy=True``: metadata now, pixels as a dask
-array); the signal becomes a :class:`xarray.DataArray` whose dimensions are the
-file's calibrated axes (``offset + scale * i`` in the file's units, e.g. ``nm``
-or ``eV``), with the instrument metadata the microscopy extractor finds
-(beam energy in keV, magnification, detector, ...) in ``attrs``.
+array; :mod:`hub.formats.microscopy`); the signal becomes a
+:class:`xarray.DataArray` whose dimensions are the file's calibrated axes
+(``offset + scale * i`` in the file's units, e.g. ``nm`` or ``eV``), with the
+instrument metadata the microscopy extractor finds (beam energy in keV,
+magnification, detector, ...) in ``attrs``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from intake.readers import datatypes
 
 from hub.catalog.base import HubReader, axes_coords
 from hub.catalog.datatypes import EMD, DigitalMicrograph
+from hub.formats.microscopy import (
+    instrument_metadata,
+    main_signal,
+    mapped_metadata,
+    read_signals,
+    signal_axes,
+)
 
 
 def signal_to_dataarray(signal: dict[str, Any], name: str | None = None) -> Any:
@@ -30,15 +38,8 @@ def signal_to_dataarray(signal: dict[str, Any], name: str | None = None) -> Any:
     """
     import xarray as xr
 
-    from hub.extractors.microscopy import _em_block, _mapped_metadata
-
     data = signal["data"]
-    raw_axes = list(signal.get("axes") or [])
-    order = [
-        a.get("index_in_array", i) if a.get("index_in_array") is not None else i
-        for i, a in enumerate(raw_axes)
-    ]
-    raw_axes = [a for _, a in sorted(zip(order, raw_axes), key=lambda pair: pair[0])]
+    raw_axes = signal_axes(signal)
     if len(raw_axes) != data.ndim:  # an uncalibrated file: plain index axes
         raw_axes = [{"name": f"axis{i}", "size": n} for i, n in enumerate(data.shape)]
     if getattr(data.dtype, "names", None):  # RGB(A) as a structured dtype: a trailing band axis
@@ -50,7 +51,7 @@ def signal_to_dataarray(signal: dict[str, Any], name: str | None = None) -> Any:
     dims, coords = axes_coords(raw_axes)
     if dims and dims[-1].startswith("band") and getattr(signal["data"].dtype, "names", None):
         coords[dims[-1]] = list(signal["data"].dtype.names)
-    metadata = _mapped_metadata(signal)
+    metadata = mapped_metadata(signal)
     attrs: dict[str, Any] = {}
     title = (metadata.get("General") or {}).get("title")
     if title:
@@ -58,7 +59,7 @@ def signal_to_dataarray(signal: dict[str, Any], name: str | None = None) -> Any:
     signal_type = (metadata.get("Signal") or {}).get("signal_type")
     if signal_type:
         attrs["signal_type"] = str(signal_type)
-    for key, value in _em_block(metadata, signal.get("original_metadata") or {}).items():
+    for key, value in instrument_metadata(metadata, signal.get("original_metadata") or {}).items():
         attrs[key] = value
     units = {"beam_energy": "keV", "camera_length": "mm", "dwell_time": "s", "exposure_time": "s"}
     attrs["units_of_attrs"] = {k: v for k, v in units.items() if k in attrs}
@@ -83,12 +84,10 @@ class MicroscopyReader(HubReader):
     func = "rsciio.digitalmicrograph:file_reader"
 
     def _read(self, data: datatypes.FileData, signal: int | None = None, **kwargs: Any) -> Any:
-        from hub.extractors.microscopy import _main_signal, _read_signals
-
         path = self._local(data)
-        signals = _read_signals(path) if not kwargs else _read_with(path, **kwargs)
+        signals = read_signals(path, **kwargs)
         if signal is None:
-            chosen, _ = _main_signal(signals)
+            chosen, _ = main_signal(signals)
         else:
             if not -len(signals) <= signal < len(signals):
                 raise IndexError(
@@ -99,15 +98,3 @@ class MicroscopyReader(HubReader):
         out.attrs["source"] = self._url(data)
         out.attrs["n_signals"] = len(signals)
         return out
-
-
-def _read_with(path: Any, **kwargs: Any) -> list[dict[str, Any]]:
-    suffix = path.suffix.lower()
-    if suffix in (".dm3", ".dm4"):
-        from rsciio.digitalmicrograph import file_reader
-    elif suffix == ".emd":
-        from rsciio.emd import file_reader
-    else:
-        from rsciio.tiff import file_reader
-    kwargs.setdefault("lazy", True)
-    return list(file_reader(str(path), **kwargs))

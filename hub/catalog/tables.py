@@ -1,6 +1,6 @@
 """Tables to pandas: CSV/TSV (with leading ``#`` comment lines), Excel, Parquet, JSON lines.
 
-The reading itself is :func:`hub.extractors.tabular.read_table`, MatterHub's one
+The reading itself is :func:`hub.formats.tables.read_table`, MatterHub's one
 table reader: matminer's CSVs, whose first line is a ``# ref:`` citation, come
 out with the citation in ``df.attrs["reference"]``.
 """
@@ -15,7 +15,7 @@ from hub.catalog.base import HubReader
 
 
 class TableReader(HubReader):
-    """A table file as a :class:`pandas.DataFrame` (via :func:`~hub.extractors.tabular.read_table`).
+    """A table file as a :class:`pandas.DataFrame` (via :func:`~hub.formats.tables.read_table`).
 
     Keyword arguments go to the pandas reader (``nrows``, ``usecols``,
     ``sheet_name``, ``sep``, ...); ``format`` (``csv``, ``tsv``, ``parquet``,
@@ -27,7 +27,7 @@ class TableReader(HubReader):
     imports = {"matterhub", "pandas", "pyarrow"}
     optional_imports = {"openpyxl", "xlrd"}
     output_instance = "pandas:DataFrame"
-    func = "hub.extractors.tabular:read_table"
+    func = "hub.formats.tables:read_table"
 
     def discover(self, **kwargs: Any) -> Any:
         """The first 10 rows."""
@@ -37,7 +37,7 @@ class TableReader(HubReader):
     def _read(self, data: datatypes.FileData, format: str | None = None, **kwargs: Any) -> Any:
         """Read the table; ``format`` (``csv``, ``tsv``, ``parquet``, ...) overrides the file's suffix."""
         from hub.catalog import locate
-        from hub.extractors.tabular import read_table
+        from hub.formats.tables import read_table
 
         path = self._local(data)
         if format:

@@ -22,6 +22,7 @@ from typing import Any
 
 from hub.exceptions import ExtractionError
 from hub.extractors.base import ExtractionContext, Extractor
+from hub.formats.arrays import netcdf_engine, read_signature
 
 #: At most this many variables (datasets) are described per file.
 MAX_VARIABLES = 1000
@@ -31,8 +32,6 @@ MAX_ATTR_CHARS = 500
 
 #: Root metadata files of a Zarr store directory, in order of preference.
 ZARR_ROOT_FILES = ("zarr.json", ".zmetadata", ".zgroup", ".zarray")
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-_NETCDF3_SIGNATURES = (b"CDF\x01", b"CDF\x02")
 
 
 # -- plain values ---------------------------------------------------------------
@@ -130,22 +129,18 @@ def _block(
 # -- NetCDF through xarray -------------------------------------------------------
 
 
-def _signature(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(8)
-
-
 def _describe_netcdf(path: Path) -> dict[str, Any]:
     import xarray as xr
 
-    head = _signature(path)
+    head = read_signature(path)
+    engine = netcdf_engine(head)
     options: dict[str, Any] = {"decode_cf": False, "create_default_indexes": False}
-    if head.startswith(_HDF5_SIGNATURE):
+    if engine == "h5netcdf":
         tree = xr.open_datatree(path, engine="h5netcdf", **options)
         nodes = [(node.path, node.to_dataset(inherit=False)) for node in tree.subtree]
         root_attrs = dict(tree.attrs)
         closers: list[Any] = [tree]
-    elif head.startswith(_NETCDF3_SIGNATURES):
+    elif engine == "scipy":
         ds = xr.open_dataset(path, engine="scipy", **options)
         nodes, root_attrs, closers = [("/", ds)], dict(ds.attrs), [ds]
     else:

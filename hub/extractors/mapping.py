@@ -15,7 +15,7 @@ derived from it with ASE's formula parser (skipped when it does not parse).
 
 A mapping that names a column or key that no row has is an error
 (:class:`~hub.exceptions.MappingError`) naming what is missing and what is
-there.  Tables are read with :func:`hub.extractors.tabular.read_table` and
+there.  Tables are read with :func:`hub.formats.tables.read_table` and
 mapped column by column, so 100,000 rows take well under a second.
 """
 
@@ -37,7 +37,7 @@ from typing import Any
 
 from hub.exceptions import ExtractionError, MappingError
 from hub.extractors.base import ExtractionContext, Extractor
-from hub.extractors.tabular import TABLE_FORMATS, read_table
+from hub.formats.tables import TABLE_FORMATS, read_table
 
 #: Suffixes of files whose objects are mapped by key path.
 OBJECT_FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".xml": "xml"}
@@ -241,7 +241,7 @@ def map_table(
     Parameters
     ----------
     df
-        The table (from :func:`~hub.extractors.tabular.read_table`).
+        The table (from :func:`~hub.formats.tables.read_table`).
     mapping
         Record field path -> column name.
     na_values

@@ -1,202 +1,28 @@
-"""Tables: CSV/TSV, Excel, Parquet and JSON lines.
-
-:func:`read_table` is the one table reader of MatterHub (the mapping extractor
-uses it too).  It understands the ``#`` comment lines some datasets put before
-the header -- matminer's CSVs start with ``# ref: <citation>`` -- and keeps
-them in ``DataFrame.attrs`` (``reference``, ``comments``).
+"""Tables: CSV/TSV, Excel, Parquet and JSON lines, described as a ``table`` block.
 
 The extractor describes a table without holding it in memory: CSV, TSV and
 JSON lines are read in chunks (the row count is exact, the column types are
 those pandas infers, merged over the chunks); Parquet is described from its
-footer alone.
+footer alone.  Reading is :mod:`hub.formats.tables`'s (its
+:func:`~hub.formats.tables.read_table` is MatterHub's one table reader).
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from hub.exceptions import ExtractionError, MissingDependencyError
+from hub.exceptions import ExtractionError
 from hub.extractors.base import ExtractionContext, Extractor
+from hub.formats.tables import TABLE_FORMATS, TextLayout, require_xlrd, table_format, text_layout
 
-#: File suffix -> table format name.
-TABLE_FORMATS: dict[str, str] = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".xlsx": "excel",
-    ".xls": "excel",
-    ".parquet": "parquet",
-    ".jsonl": "jsonl",
-}
 #: Rows per chunk when describing delimited text and JSON lines.
 CHUNK_ROWS = 100_000
 #: At most this many columns are listed in ``table.columns`` (``n_columns`` is exact).
 MAX_COLUMNS_LISTED = 1000
-#: Prefixes (case-insensitive) of a comment line that holds the reference of the data.
-_REFERENCE_PREFIXES = ("ref:", "reference:", "references:", "citation:", "cite:")
-_SNIFF_BYTES = 1 << 20
-
-
-def table_format(path: Path) -> str | None:
-    """The table format of ``path`` by suffix (``csv``, ``tsv``, ``excel``,
-    ``parquet``, ``jsonl``), or None."""
-    return TABLE_FORMATS.get(Path(path).suffix.lower())
-
-
-@dataclass
-class _TextLayout:
-    """How to hand a delimited text file to pandas."""
-
-    sep: str
-    skiprows: int
-    encoding: str
-    reference: str | None = None
-    comments: list[str] = field(default_factory=list)
-
-    def read_csv_kwargs(self) -> dict[str, Any]:
-        return {
-            "sep": self.sep,
-            "skiprows": self.skiprows,
-            "encoding": self.encoding,
-            "encoding_errors": "replace",
-        }
-
-    def attrs(self) -> dict[str, Any]:
-        attrs: dict[str, Any] = {}
-        if self.reference:
-            attrs["reference"] = self.reference
-        if self.comments:
-            attrs["comments"] = list(self.comments)
-        return attrs
-
-
-def _text_layout(path: Path, fmt: str) -> _TextLayout:
-    """Encoding, leading ``#`` comment lines and delimiter of a CSV/TSV file."""
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    try:
-        head.decode("utf-8")
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still UTF-8.
-        encoding = "utf-8-sig" if exc.start >= len(head) - 3 else "latin-1"
-    text = head.decode(encoding, errors="replace")
-    lines = text.splitlines()
-    if len(head) == _SNIFF_BYTES and lines:
-        lines = lines[:-1]  # the last line of the sample may be cut
-
-    skiprows, references, comments = 0, [], []
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            body = stripped.lstrip("#").strip()
-            label = next((p for p in _REFERENCE_PREFIXES if body.lower().startswith(p)), None)
-            if label is not None:
-                references.append(body[len(label) :].strip())
-            elif body:
-                comments.append(body)
-            skiprows += 1
-        elif not stripped:
-            skiprows += 1
-        else:
-            break
-    header = lines[skiprows] if skiprows < len(lines) else ""
-    if fmt == "tsv":
-        sep = "\t"
-    else:
-        counts = {d: _count_outside_quotes(header, d) for d in (",", ";", "\t", "|")}
-        sep = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    return _TextLayout(
-        sep=sep,
-        skiprows=skiprows,
-        encoding=encoding,
-        reference=" ".join(r for r in references if r) or None,
-        comments=comments,
-    )
-
-
-def _count_outside_quotes(line: str, delimiter: str) -> int:
-    count, quoted = 0, False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif char == delimiter and not quoted:
-            count += 1
-    return count
-
-
-def _require_xlrd(path: Path) -> None:
-    if path.suffix.lower() == ".xls" and importlib.util.find_spec("xlrd") is None:
-        raise MissingDependencyError(
-            f"Reading the legacy Excel file {path.name} (.xls) needs xlrd, which is not "
-            "installed. Please run pip install xlrd, or save the sheet as .xlsx."
-        )
-
-
-def read_table(path: Path | str, **kw: Any) -> pd.DataFrame:
-    """Read a CSV, TSV, Excel, Parquet or JSON-lines file into a DataFrame.
-
-    Leading ``#`` comment lines of CSV/TSV files are skipped; a ``# ref: ...``
-    line becomes ``df.attrs["reference"]`` and the other comment lines
-    ``df.attrs["comments"]``.  The delimiter of a ``.csv`` file is the one of
-    ``,`` ``;`` tab ``|`` that its header line uses most; the encoding is UTF-8
-    (with or without BOM), else Latin-1.
-
-    Parameters
-    ----------
-    path
-        The table file; its suffix chooses the reader (see :data:`TABLE_FORMATS`).
-    **kw
-        Passed to the pandas reader (``pd.read_csv``, ``pd.read_excel``,
-        ``pd.read_parquet``, ``pd.read_json``), e.g. ``nrows``, ``usecols``,
-        ``sheet_name``.  ``chunksize`` is not supported: the result is one DataFrame.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    ExtractionError
-        When the suffix is not a table format.
-    MissingDependencyError
-        For ``.xls`` files when xlrd is not installed.
-    """
-    path = Path(path)
-    fmt = table_format(path)
-    if kw.get("chunksize") is not None:
-        raise TypeError("read_table returns one DataFrame; chunksize is not supported")
-    if fmt in ("csv", "tsv"):
-        layout = _text_layout(path, fmt)
-        df = pd.read_csv(path, **{**layout.read_csv_kwargs(), **kw})
-        df.attrs.update(layout.attrs())
-        return df
-    if fmt == "excel":
-        _require_xlrd(path)
-        kw.setdefault("sheet_name", 0)
-        return pd.read_excel(path, **kw)
-    if fmt == "parquet":
-        nrows = kw.pop("nrows", None)
-        if nrows is None:
-            return pd.read_parquet(path, **kw)
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(path)
-        batches = parquet.iter_batches(batch_size=max(int(nrows), 1), columns=kw.get("columns"))
-        first = next(batches, None)
-        table = pa.Table.from_batches([first]) if first is not None else parquet.schema_arrow.empty_table()
-        return table.slice(0, int(nrows)).to_pandas()
-    if fmt == "jsonl":
-        return pd.read_json(path, lines=True, **kw)
-    raise ExtractionError(
-        f"{path.name} is not a table file; read_table reads {', '.join(sorted(TABLE_FORMATS))}."
-    )
 
 
 # -- describing a table ---------------------------------------------------------
@@ -235,7 +61,7 @@ def _describe_chunks(chunks: Iterable[pd.DataFrame]) -> tuple[list[Any], dict[st
     return names, dtypes, n_rows
 
 
-def _chunks(path: Path, fmt: str, layout: _TextLayout | None) -> Iterator[pd.DataFrame]:
+def _chunks(path: Path, fmt: str, layout: TextLayout | None) -> Iterator[pd.DataFrame]:
     if fmt == "jsonl":
         with pd.read_json(path, lines=True, chunksize=CHUNK_ROWS) as reader:
             yield from reader
@@ -282,7 +108,7 @@ def describe_table(path: Path) -> dict[str, Any]:
         block.update(_columns_block(list(empty.columns), {str(k): str(v) for k, v in empty.dtypes.items()}))
         block["n_rows"] = int(parquet.metadata.num_rows)
     elif fmt == "excel":
-        _require_xlrd(path)
+        require_xlrd(path)
         with pd.ExcelFile(path) as book:
             sheets = [str(s) for s in book.sheet_names]
             df = pd.read_excel(book, sheet_name=0) if sheets else pd.DataFrame()
@@ -292,7 +118,7 @@ def describe_table(path: Path) -> dict[str, Any]:
         if len(sheets) > 1:
             block["sheets"] = sheets
     else:
-        layout = _text_layout(path, fmt) if fmt in ("csv", "tsv") else None
+        layout = text_layout(path, fmt) if fmt in ("csv", "tsv") else None
         try:
             names, dtypes, n_rows = _describe_chunks(_chunks(path, fmt, layout))
         except (pd.errors.ParserError, ValueError) as exc:

@@ -11,7 +11,7 @@ from typing import Any
 import tantivy
 
 from hub.index.analysis import parse_date, rfc3339, tokenize
-from hub.optimade_fields import with_optimade_fields
+from hub.optimade.fields import with_optimade_fields
 
 #: Longest string value kept whole in ``pv`` (longer ones are still in ``tx``/``all``).
 MAX_KEYWORD = 256

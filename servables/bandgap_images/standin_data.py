@@ -190,7 +190,7 @@ def write_standin(standin: StandIn, folder: str | Path) -> Path:
     """Write the images, spectra, ``records.json`` and ``README.txt`` under ``folder``."""
     from PIL import Image
 
-    from hub.extractors.image import describe_image
+    from hub.formats.images import describe_image
 
     root = Path(folder)
     (root / "images").mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Tests of hub/extractors/microscopy.py: DM, EMD and microscope TIFFs via RosettaSciIO."""
+"""Tests of hub/extractors/microscopy.py: the record blocks of DM, EMD and microscope TIFFs (the
+reading: tests/formats/test_microscopy.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from hub.extractors.base import ExtractionContext
 from hub.extractors.image import ImageExtractor
-from hub.extractors.microscopy import MicroscopyExtractor, is_microscope_tiff
+from hub.extractors.microscopy import MicroscopyExtractor
+from hub.formats.microscopy import is_microscope_tiff
 from hub.records.record import BLOCKS
 
 pytest.importorskip("rsciio")
@@ -93,13 +95,6 @@ def test_tiffs_are_claimed_by_exactly_one_of_microscopy_and_image(tmp_path: Path
     assert is_microscope_tiff(microscope) and not is_microscope_tiff(plain)
     assert MicroscopyExtractor().claims(microscope) and not ImageExtractor().claims(microscope)
     assert ImageExtractor().claims(plain) and not MicroscopyExtractor().claims(plain)
-
-
-def test_not_a_tiff_is_not_a_microscope_tiff(tmp_path: Path) -> None:
-    fake = tmp_path / "fake.tif"
-    fake.write_text("not a tiff")
-    assert not is_microscope_tiff(fake)
-    assert not is_microscope_tiff(tmp_path / "absent.tif")
 
 
 def test_dm_and_emd_claimed_by_name(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Tests of hub/extractors/tabular.py: read_table and the table description."""
+"""Tests of hub/extractors/tabular.py: the table description (reading: tests/formats/test_tables.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hub.exceptions import ExtractionError, MissingDependencyError
 from hub.extractors import tabular
 from hub.extractors.base import ExtractionContext
-from hub.extractors.tabular import TabularExtractor, read_table
+from hub.extractors.tabular import TabularExtractor
 from hub.records.record import BLOCKS
 
 CSV_WITH_COMMENTS = (
@@ -53,24 +53,6 @@ def test_csv_with_comment_header_and_multiline_cell(tmp_path: Path) -> None:
     assert list(kinds) == ["name", "value", "count", "note"]
 
 
-def test_read_table_keeps_reference_in_attrs(tmp_path: Path) -> None:
-    path = tmp_path / "t.csv"
-    path.write_text(CSV_WITH_COMMENTS, encoding="utf-8")
-    df = read_table(path)
-    assert df.shape == (3, 4)
-    assert df.attrs["reference"].startswith("Doe, J.")
-    assert df.loc[1, "note"] == "a note\nover two lines"
-    assert read_table(path, nrows=1).shape == (1, 4)
-
-
-def test_semicolon_csv_and_latin1(tmp_path: Path) -> None:
-    path = tmp_path / "eu.csv"
-    path.write_bytes("stoff;wert\nFe2O3;1,5\nCaf\xe9;2,0\n".encode("latin-1"))
-    df = read_table(path, decimal=",")
-    assert list(df.columns) == ["stoff", "wert"] and df["wert"].tolist() == [1.5, 2.0]
-    assert df["stoff"].tolist()[1] == "Caf\xe9"
-
-
 def test_tsv(tmp_path: Path) -> None:
     path = tmp_path / "t.tsv"
     path.write_text("a\tb\n1\tx\n2\ty\n")
@@ -102,9 +84,6 @@ def test_parquet_from_footer_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert table["format"] == "parquet"
     assert (table["n_rows"], table["n_columns"]) == (3, 3)
     assert dtypes(table)["a"] == "int64" and dtypes(table)["c"] == "float64"
-    monkeypatch.undo()
-    assert read_table(path, nrows=2).shape == (2, 3)
-    assert read_table(path).shape == (3, 3)
 
 
 def test_jsonl(tmp_path: Path) -> None:
@@ -113,7 +92,6 @@ def test_jsonl(tmp_path: Path) -> None:
     table = extract(path)
     assert table["format"] == "jsonl"
     assert (table["n_rows"], table["n_columns"]) == (2, 3)
-    assert read_table(path)["a"].tolist() == [1, 2]
 
 
 def test_xlsx_with_two_sheets(tmp_path: Path) -> None:
@@ -125,7 +103,6 @@ def test_xlsx_with_two_sheets(tmp_path: Path) -> None:
     assert table["format"] == "excel"
     assert (table["n_rows"], table["n_columns"]) == (2, 2)
     assert table["sheets"] == ["data", "notes"]
-    assert read_table(path, sheet_name="notes").shape == (1, 1)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("xlrd") is not None, reason="xlrd is installed")
@@ -138,7 +115,7 @@ def test_xls_without_xlrd_names_the_package(tmp_path: Path) -> None:
 
 def test_not_a_table(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="not a table file"):
-        read_table(tmp_path / "a.txt")
+        extract(tmp_path / "a.txt")
     assert not TabularExtractor().claims(tmp_path / "a.txt")
     assert TabularExtractor().claims(tmp_path / "A.CSV")
 
@@ -156,5 +133,3 @@ def test_matminer_flla(shared_data: Path) -> None:
     table = extract(shared_data / "matminer/flla_2015.csv")
     assert (table["n_rows"], table["n_columns"]) == (3938, 7)
     assert table["reference"].startswith("F. Faber, A. Lindmaa")
-    df = read_table(shared_data / "matminer/flla_2015.csv")
-    assert df.shape == (3938, 7) and df["structure"].str.startswith("{").all()

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.service.optimade.search import count_structures, get_structure, search_structures
+from hub.optimade.search import count_structures, get_structure, search_structures
 
 pytestmark = pytest.mark.shared_data
 

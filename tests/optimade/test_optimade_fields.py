@@ -1,4 +1,4 @@
-"""The OPTIMADE fields of a record (hub/optimade_fields.py): what the index carries for
+"""The OPTIMADE fields of a record (hub/optimade/fields.py): what the index carries for
 every structure, whatever extractor wrote the record."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.index.engine import IndexDoc, SearchIndex
-from hub.optimade_fields import optimade_fields, with_optimade_fields
+from hub.optimade.fields import optimade_fields, with_optimade_fields
 
 
 def _record(**blocks: Any) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.service.optimade.search import search_structures
-from hub.service.optimade.translate import translate
+from hub.optimade.search import search_structures
+from hub.optimade.translate import translate
 
 pytestmark = pytest.mark.shared_data
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hub.service.optimade.errors import FilterError, NotImplementedFilter, PageLimitError
+from hub.optimade.errors import FilterError, NotImplementedFilter, PageLimitError
 
 pytestmark = pytest.mark.shared_data
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from lark import Token, Tree
 
-from hub.service.optimade.errors import FilterError
-from hub.service.optimade.translate import grammar_version, parser, translate
+from hub.optimade.errors import FilterError
+from hub.optimade.translate import grammar_version, parser, translate
 
 #: The filters of the specification's "API Filtering Format Specification" and more.
 FILTERS = [

@@ -48,7 +48,7 @@ def test_validator_passes_every_test(live_optimade: str, seed: int) -> None:
 def test_validator_fails_a_broken_endpoint(live_optimade: str, monkeypatch: Any) -> None:
     """The harness can fail: with nsites served one too high (the server runs in this
     process), the validator's filters built from the served value miss the structure."""
-    from hub.service.optimade import structures
+    from hub.optimade import structures
 
     original = structures.structure_attributes
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from hub import __version__
 from hub.exceptions import HubError
-from hub.service.optimade.properties import PREFIX, PROPERTIES, Property
+from hub.optimade.properties import PREFIX, PROPERTIES, Property
 
 #: The version of the OPTIMADE specification served (the grammar and models of the
 #: ``optimade`` package this endpoint is validated with).

@@ -20,8 +20,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 
+from hub.optimade.errors import FilterError, NotImplementedFilter
+from hub.optimade.search import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
+    get_structure,
+    search_structures,
+)
 from hub.service.deps import CallerHub
-from hub.service.optimade.errors import FilterError, NotImplementedFilter
 from hub.service.optimade.responses import (
     API_VERSION,
     ENDPOINTS,
@@ -32,12 +38,6 @@ from hub.service.optimade.responses import (
     info_body,
     links_body,
     meta,
-)
-from hub.service.optimade.search import (
-    DEFAULT_PAGE_LIMIT,
-    MAX_PAGE_LIMIT,
-    get_structure,
-    search_structures,
 )
 
 log = logging.getLogger("matterhub.service.optimade")

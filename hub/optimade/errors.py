@@ -1,9 +1,10 @@
-"""The errors of the OPTIMADE endpoint, in the hub's one hierarchy (:mod:`hub.exceptions`).
+"""The errors of an OPTIMADE search, in the hub's one hierarchy (:mod:`hub.exceptions`).
 
-Each carries the HTTP status the OPTIMADE specification asks for: 400 for a filter that
-is malformed or names an unknown property, 501 for an OPTIONAL feature the hub does not
-implement (and for comparisons of values of different types), 403 for a ``page_limit``
-above the maximum.
+The search from Python and the endpoint raise the same ones.  Each carries the HTTP
+status the OPTIMADE specification asks for, without importing the web framework: 400
+for a filter that is malformed or names an unknown property, 501 for an OPTIONAL
+feature the hub does not implement (and for comparisons of values of different types),
+403 for a ``page_limit`` above the maximum.
 """
 
 from __future__ import annotations

@@ -9,14 +9,17 @@ hit becomes an OPTIMADE resource (:mod:`.structures`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.exceptions import NotFoundError
-from hub.service.optimade.errors import FilterError, PageLimitError
-from hub.service.optimade.properties import PROPERTIES
-from hub.service.optimade.results import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, StructureResults
-from hub.service.optimade.structures import response_field_names, to_resource
-from hub.service.optimade.translate import STRUCTURE_QUERY, translate
+from hub.optimade.errors import FilterError, PageLimitError
+from hub.optimade.properties import PROPERTIES
+from hub.optimade.results import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, StructureResults
+from hub.optimade.structures import response_field_names, to_resource
+from hub.optimade.translate import STRUCTURE_QUERY, translate
+
+if TYPE_CHECKING:
+    from hub.api import HubAPI
 
 
 def sort_path(sort: str | None) -> str | None:
@@ -49,7 +52,7 @@ def check_page(limit: Any, offset: Any) -> tuple[int, int]:
 
 
 def search_structures(
-    hub: Any,
+    hub: HubAPI,
     filter: str = "",
     *,
     limit: int = DEFAULT_PAGE_LIMIT,
@@ -57,7 +60,7 @@ def search_structures(
     sort: str | None = None,
     response_fields: str | Iterable[str] | None = None,
 ) -> StructureResults:
-    """The structures ``hub`` (a :class:`~hub.client.Hub`, as its principal) finds for
+    """The structures ``hub`` (a :class:`~hub.api.HubAPI`, as its principal) finds for
     an OPTIMADE ``filter``: one page of ``limit`` from ``offset``.
 
     Raises
@@ -82,7 +85,7 @@ def search_structures(
 
 
 def get_structure(
-    hub: Any, entry_id: str, response_fields: str | Iterable[str] | None = None
+    hub: HubAPI, entry_id: str, response_fields: str | Iterable[str] | None = None
 ) -> dict[str, Any] | None:
     """The structure resource of record ``entry_id``, or None when there is none the hub's
     principal may see (a missing record, a hidden one and one without a structure look
@@ -94,7 +97,7 @@ def get_structure(
     return to_resource(record, response_field_names(response_fields))
 
 
-def count_structures(hub: Any) -> int:
+def count_structures(hub: HubAPI) -> int:
     """How many structures the hub's principal may see (OPTIMADE's ``data_available``)."""
     return int(hub.search(STRUCTURE_QUERY, limit=0).total)
 

@@ -1,8 +1,7 @@
 """OPTIMADE filters, translated into the hub's own query language.
 
 A filter is parsed with the OPTIMADE grammar shipped in the ``optimade`` package and
-turned by a :class:`~optimade.filtertransformers.base_transformer.BaseTransformer`
-into a small boolean tree, which is simplified and written out as a hub query
+its parse tree turned, rule by rule, into a small boolean tree, which is simplified and written out as a hub query
 (Lucene syntax, see :mod:`hub.index.query`) over the fields of
 :mod:`.properties`.  ``hub.search`` then runs it, with the caller's access rules, like
 any other query.
@@ -37,6 +36,10 @@ The parser is the grammar's own, built as an LALR parser (the ``optimade`` packa
 0.2 ms; the trees are the same).  The grammar's ``bool`` rule drops the words TRUE and
 FALSE; they are kept by naming them as terminals.  Translations are cached: the pages
 of one search repeat its filter.
+
+The ``optimade`` package (and its ``lark``) is imported when the first filter is
+parsed, so this module imports in the core, without the ``service`` extra; without
+the package, :func:`translate` raises :class:`~hub.exceptions.MissingDependencyError`.
 """
 
 from __future__ import annotations
@@ -49,23 +52,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.exceptions import HubError, MissingDependencyError
-from hub.optimade_fields import BLOCK, chemical_symbols
-from hub.service.optimade.errors import FilterError, NotImplementedFilter
-from hub.service.optimade.properties import PREFIX, PROPERTIES, Property
+from hub.exceptions import MissingDependencyError
+from hub.optimade.errors import FilterError, NotImplementedFilter
+from hub.optimade.fields import BLOCK, chemical_symbols
+from hub.optimade.properties import PREFIX, PROPERTIES, Property
 
-try:
+if TYPE_CHECKING:
     from lark import Lark, Token, Tree
-    from lark.exceptions import UnexpectedInput, VisitError
-    from optimade.filterparser.lark_parser import AVAILABLE_PARSERS
-    from optimade.filtertransformers.base_transformer import BaseTransformer
-except ImportError as exc:  # pragma: no cover - depends on the installation
-    raise MissingDependencyError(
-        "The optimade optional dependency is missing. Please run pip install 'matterhub[service]' "
-        "to install it."
-    ) from exc
+    from lark.exceptions import UnexpectedInput
 
 #: Matches every structure record (every structure has an ``optimade`` block, with nsites).
 STRUCTURE_QUERY = f"_exists_:{BLOCK}.nsites"
@@ -287,23 +283,33 @@ class Rhs:
     values: tuple[tuple[str | None, Any], ...] = ()
 
 
-class _Translator(BaseTransformer):
-    """Lark tree -> :class:`Node` (one instance per filter)."""
+def _terminal(arg: object) -> str | None:
+    """The terminal name of a token of the parse tree, None for a value a rule returned.
 
-    __visit_tokens__ = False  # no callbacks on tokens: the rules read them
+    Lark's ``Token`` is a ``str`` with a ``type`` (``OPERATOR``, ``ALL``, ...).
+    """
+    return getattr(arg, "type", None) if isinstance(arg, str) else None
+
+
+class _Translator:
+    """Lark tree -> :class:`Node` (one instance per filter).
+
+    It has a method for each rule of the grammar, as the ``optimade`` package's
+    ``BaseTransformer`` does, taking the rule's translated children.
+    """
 
     def transform(self, tree: Tree) -> Any:
         """Children first, then the rule's method (what lark's ``Transformer.transform`` does,
         without its per-node attribute lookups: a filter is translated per request)."""
         rules = _rules()
-        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
+        # a child is a token (a str) or a subtree
+        children = [c if isinstance(c, str) else self.transform(c) for c in tree.children]
         method = rules.get(tree.data)
         if method is None:
-            return self.__default__(tree.data, children, tree.meta)
+            raise self._unsupported(f"the grammar's rule {tree.data!r} is not translated here")
         return method(self, children)
 
     def __init__(self, text: str) -> None:
-        super().__init__()
         self.text = text
         self.warnings: list[str] = []
 
@@ -411,7 +417,7 @@ class _Translator(BaseTransformer):
         pairs: list[tuple[str | None, Any]] = []
         op: str | None = None
         for arg in args:
-            if isinstance(arg, Token) and arg.type == "OPERATOR":
+            if _terminal(arg) == "OPERATOR":
                 op = str(arg)
             else:
                 pairs.append((op, arg))
@@ -419,14 +425,14 @@ class _Translator(BaseTransformer):
         return tuple(pairs)
 
     def set_op_rhs(self, args: list[Any]) -> Rhs:
-        words = [str(a) for a in args if isinstance(a, Token) and a.type in ("ALL", "ANY", "ONLY")]
+        words = [str(a) for a in args if _terminal(a) in ("ALL", "ANY", "ONLY")]
         if words:
             return Rhs("has", words[0], values=args[-1])
-        op = next((str(a) for a in args if isinstance(a, Token) and a.type == "OPERATOR"), None)
+        op = next((str(a) for a in args if _terminal(a) == "OPERATOR"), None)
         return Rhs("has", "ONE", values=((op, args[-1]),))
 
     def length_op_rhs(self, args: list[Any]) -> Rhs:
-        op = next((str(a) for a in args if isinstance(a, Token) and a.type == "OPERATOR"), "=")
+        op = next((str(a) for a in args if _terminal(a) == "OPERATOR"), "=")
         return Rhs("length", op, args[-1])
 
     def set_zip_op_rhs(self, args: list[Any]) -> Any:
@@ -659,18 +665,56 @@ class Translation:
     warnings: tuple[str, ...] = ()
 
 
+def _grammars() -> dict[tuple[int, int, int], dict[str, Path]]:
+    """The grammar files the installed ``optimade`` package ships, by version and variant."""
+    try:
+        from optimade.filterparser.lark_parser import AVAILABLE_PARSERS
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "The optimade optional dependency is missing. Please run pip install 'matterhub[service]' "
+            "to install it."
+        ) from exc
+    grammars: dict[tuple[int, int, int], dict[str, Path]] = AVAILABLE_PARSERS
+    return grammars
+
+
 def grammar_version() -> tuple[int, int, int]:
-    """The newest grammar the installed ``optimade`` package ships."""
-    return max(v for v, variants in AVAILABLE_PARSERS.items() if "default" in variants)
+    """The newest grammar the installed ``optimade`` package ships.
+
+    Raises
+    ------
+    MissingDependencyError
+        Without the ``optimade`` package (the ``service`` extra).
+    """
+    return max(v for v, variants in _grammars().items() if "default" in variants)
 
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    """An LALR parser of the OPTIMADE grammar (built once, about 0.1 s)."""
-    grammar = Path(AVAILABLE_PARSERS[grammar_version()]["default"]).read_text()
+    """An LALR parser of the OPTIMADE grammar (built once, about 0.1 s).
+
+    Raises
+    ------
+    MissingDependencyError
+        Without the ``optimade`` package (the ``service`` extra).
+    """
+    grammar = Path(_grammars()[grammar_version()]["default"]).read_text()
+    from lark import Lark
+
     if _BOOL_RULE in grammar:  # keep the words: the rule's anonymous terminals are dropped
         grammar = grammar.replace(_BOOL_RULE, "bool: TRUE | FALSE") + '\nTRUE: "TRUE"\nFALSE: "FALSE"\n'
     return Lark(grammar, parser="lalr", maybe_placeholders=False)
+
+
+def _parse(text: str) -> Tree:
+    """The parse tree of ``text``, or the :class:`FilterError` saying where it goes wrong."""
+    grammar = parser()
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        return grammar.parse(text)
+    except UnexpectedInput as exc:
+        raise _parse_error(text, exc) from None
 
 
 def _parse_error(text: str, exc: UnexpectedInput) -> FilterError:
@@ -696,20 +740,15 @@ def translate(text: str) -> Translation:
         (400) a malformed filter or an unknown property.
     NotImplementedFilter
         (501) an OPTIONAL feature that is not supported, or values of different types.
+    MissingDependencyError
+        Without the ``optimade`` package (the ``service`` extra).
     """
     if not text.strip():
         return Translation(text, STRUCTURE_QUERY)
-    try:
-        tree = parser().parse(text)
-    except UnexpectedInput as exc:
-        raise _parse_error(text, exc) from None
+    tree = _parse(text)
     translator = _Translator(text)
     try:
         node = translator.transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, HubError):
-            raise exc.orig_exc from None
-        raise
     except RecursionError:
         raise FilterError("the filter nests too deeply", text, 0, "use fewer parentheses") from None
     warnings = tuple(translator.warnings)

@@ -1,6 +1,6 @@
 """A hub record as an OPTIMADE ``structures`` resource.
 
-The standard attributes come from :func:`hub.optimade_fields.optimade_fields` (the
+The standard attributes come from :func:`hub.optimade.fields.optimade_fields` (the
 same function that fills the index, so a response always agrees with the filters)
 and from the record's per-site data and cell; the hub's own are prefixed
 ``_matterhub_``.  Molecules are structures periodic in no direction:
@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from hub.optimade_fields import STRUCTURES, cell, structure_parts
-from hub.service.optimade.properties import ATTRIBUTES, DFT_KEYS, ENERGY_KEYS, FILE_KEYS, PREFIX
+from hub.optimade.fields import STRUCTURES, cell, structure_parts
+from hub.optimade.properties import ATTRIBUTES, DFT_KEYS, ENERGY_KEYS, FILE_KEYS, PREFIX
 
 if TYPE_CHECKING:
     from ase import Atoms

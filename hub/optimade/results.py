@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hub.exceptions import AuthenticationError, HubError, NotFoundError
-from hub.service.optimade.errors import FilterError, NotImplementedFilter, PageLimitError
-from hub.service.optimade.structures import to_atoms
+from hub.optimade.errors import FilterError, NotImplementedFilter, PageLimitError
+from hub.optimade.structures import to_atoms
 
 if TYPE_CHECKING:
     import httpx

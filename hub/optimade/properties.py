@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.optimade_fields import BLOCK
+from hub.optimade.fields import BLOCK
 
 PREFIX = "matterhub"
 #: Energies of a structure in the record's ``dft`` block (eV), served as ``_matterhub_energies``.
