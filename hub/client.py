@@ -163,6 +163,10 @@ class Hub:
     def _index_hook(self) -> IndexHook:
         return IndexHook(self._catalog, self._index, self._journal)
 
+    def _sync_index(self, source_name: str) -> None:
+        """Bring the search index up to date with ``source_name`` in the catalog."""
+        self._index_hook().dispatch(source_name)
+
     def _recover_interrupted(self) -> None:
         """Mark submissions whose process died on this host as interrupted (they can be retried)."""
         self._connect(False).recover_interrupted()
@@ -240,10 +244,6 @@ class Hub:
     def process(self, submission_id: str, progress: bool | None = None) -> Submission:
         """Run a queued (or interrupted) submission, as its owner."""
         return self._connect(progress).process(submission_id)
-
-    def _sync_index(self, source_name: str) -> None:
-        """Bring the search index up to date with ``source_name`` in the catalog."""
-        self._index_hook().dispatch(source_name)
 
     def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
         """Run a failed or interrupted submission again, with the same source and metadata."""

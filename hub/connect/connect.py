@@ -108,12 +108,14 @@ class Connect:
         return self._pipeline().run(row.id, row.source, request)
 
     def submission(self, submission_id: str) -> Submission:
-        """A submission the principal may see."""
+        """Return a submission the principal may see."""
         return Submission.from_row(self.catalog.submission(submission_id, self.principal))
 
     def recover_interrupted(self) -> list[str]:
-        """Mark submissions whose process died on this host as interrupted (they can be retried);
-        their ids."""
+        """Mark submissions whose process died on this host as interrupted; return their ids.
+
+        Such a submission published nothing and can be retried.
+        """
         return recover_interrupted(self.catalog, self.staging_root)
 
     # -- curation ------------------------------------------------------------------
@@ -152,9 +154,12 @@ class Connect:
     # -- metadata updates ------------------------------------------------------------
 
     def update_metadata(self, dataset: str, **changes: Any) -> str:
-        """A new version of ``dataset`` with changed metadata and the same files (no blob is
-        copied); returns its ``source_id``.  ``changes`` are the metadata keywords of a
-        submission; a dataset that goes through curation goes through it again."""
+        """Publish a new version of ``dataset`` with changed metadata; return its ``source_id``.
+
+        The version keeps the files (no blob is copied) and records of ``dataset``.
+        ``changes`` are the metadata keywords of a submission; a dataset that goes
+        through curation goes through it again.
+        """
         prev = self.catalog.dataset(self.principal, dataset)
         if prev.status != PUBLISHED:
             raise ConflictError(
@@ -208,7 +213,7 @@ class Connect:
         )
 
     def _row(self, submission_id: str, allowed: tuple[str, ...], refusal: str) -> SubmissionRow:
-        """The submission, if its status is one of ``allowed``; else a conflict ending in ``refusal``."""
+        """Return the submission if its status is one of ``allowed``, else refuse with ``refusal``."""
         row = self.catalog.submission(submission_id, self.principal)
         if row.status not in allowed:
             raise ConflictError(f"submission {submission_id} is {row.status}{refusal}")
@@ -218,7 +223,7 @@ class Connect:
         self.catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
 
     def _updated_request(self, prev: DatasetRow, changes: dict[str, Any]) -> SubmissionRequest:
-        """The request of ``prev``'s submission (or what its document says) with ``changes``."""
+        """Return the request of ``prev``'s submission (or its document's metadata) with ``changes``."""
         prev_sub = self.catalog.submission_row(prev.submission_id) if prev.submission_id else None
         if prev_sub is not None:
             options = dict(prev_sub.options)
@@ -230,7 +235,7 @@ class Connect:
         return make_request(**options)
 
     def _revision(self, prev: DatasetRow, request: SubmissionRequest) -> Draft:
-        """The draft of a version of ``prev`` with ``request``'s metadata, and its files and records."""
+        """Draft a version of ``prev`` with ``request``'s metadata and ``prev``'s files and records."""
         status = PENDING_CURATION if request.curate else PUBLISHED
         document = validate_dataset(
             {

@@ -29,10 +29,10 @@ class DispatchHook(Protocol):
         """
 
     def dispatch(self, source_name: str) -> None:
-        """The change to ``source_name`` committed: bring the derived copy up to date."""
+        """Bring the derived copy up to date: the change to ``source_name`` committed."""
 
     def abandon(self, source_name: str) -> None:
-        """The change announced by :meth:`prepare` was not committed."""
+        """Forget the change announced by :meth:`prepare`: it was not committed."""
 
 
 class Dispatcher:
@@ -79,8 +79,11 @@ class Dispatcher:
 
     @contextmanager
     def changing(self, source_name: str) -> Iterator[None]:
-        """Around one catalog transaction that changes ``source_name``: prepare, then dispatch
-        when the block finished (the transaction committed) or abandon when it raised."""
+        """Wrap one catalog transaction that changes ``source_name``.
+
+        The hooks prepare before the block, dispatch when it finished (the transaction
+        committed) and abandon when it raised.
+        """
         self.prepare(source_name)
         try:
             yield

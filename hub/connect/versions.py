@@ -68,12 +68,12 @@ class Draft:
 
 
 def manifest_entries(files: list[dict[str, Any]]) -> list[ManifestEntry]:
-    """The manifest's entry of each of a version's files."""
+    """Return the manifest's entry of each of a version's files."""
     return [ManifestEntry(f["path"], f["sha256"], f["length"]) for f in files]
 
 
 def stamp_record(record: dict[str, Any], dataset_mdf: dict[str, Any]) -> dict[str, Any]:
-    """A draft's record, stamped with the version its dataset's ``mdf`` block names.
+    """Stamp a draft's record with the version its dataset's ``mdf`` block names.
 
     A record already written for that version is completed in place (a large
     submission's records are not copied); any other is copied with its ids renewed.
@@ -110,7 +110,7 @@ class VersionBuilder:
         self.store = store
 
     def stamp(self, draft: Draft, version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The dataset document and records of ``draft`` as version ``version``.
+        """Return the dataset document and records of ``draft`` as version ``version``.
 
         Writes the version's manifest into the blob store (content-addressed: a
         stamp that is not published leaves an unnamed blob, nothing visible).

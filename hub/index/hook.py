@@ -60,4 +60,5 @@ class IndexHook:
         self.journal.end(source_name)
 
     def __repr__(self) -> str:
+        """Name the index folder (in the warning of a failed hook)."""
         return f"<IndexHook {self.index.path}>"

@@ -25,11 +25,11 @@ def sha256_stream(f: BinaryIO) -> tuple[str, int]:
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """The sha256 of a local file, read now."""
+    """Return the sha256 of a local file, read now."""
     with open(path, "rb") as f:
         return sha256_stream(f)[0]
 
 
 def sha256_bytes(data: bytes) -> str:
-    """The sha256 of ``data``, as hex."""
+    """Return the sha256 of ``data``, as hex."""
     return hashlib.sha256(data).hexdigest()
