@@ -207,9 +207,10 @@ class Connect:
             self.store,
             self.staging_root,
             self.principal,
+            versions=self.versions,
+            dispatcher=self.dispatcher,
             limits=self.limits,
             progress=self.progress,
-            dispatcher=self.dispatcher,
         )
 
     def _row(self, submission_id: str, allowed: tuple[str, ...], refusal: str) -> SubmissionRow:

@@ -57,7 +57,11 @@ def new_submission_id() -> str:
 
 
 class Pipeline:
-    """Runs submissions against one catalog and blob store, as one principal."""
+    """Runs submissions against one catalog and blob store, as one principal.
+
+    Each run's version is published by ``versions`` and followed by the hooks of
+    ``dispatcher`` (both Connect's, shared with its other ways of making a version).
+    """
 
     def __init__(
         self,
@@ -66,17 +70,18 @@ class Pipeline:
         staging_root: Path,
         principal: Principal,
         *,
+        versions: VersionBuilder,
+        dispatcher: Dispatcher,
         limits: ArchiveLimits | None = None,
         progress: bool | Callable[[Submission], None] = True,
-        dispatcher: Dispatcher | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.staging_root = staging_root
         self.principal = principal
+        self.versions = versions
+        self.dispatcher = dispatcher
         self.limits = limits or ArchiveLimits()
-        self.versions = VersionBuilder(catalog, store)
-        self.dispatcher = dispatcher or Dispatcher()
         # a callable gets a snapshot of the submission each time its steps are saved
         # (a widget's progress bar) instead of the tqdm bars
         self.on_update: Callable[[Submission], None] | None = progress if callable(progress) else None
