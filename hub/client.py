@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
-import socket
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
@@ -24,25 +21,23 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from tqdm.auto import tqdm
 
-from hub.access import PENDING_CURATION, PUBLISHED, Principal
+from hub.access import Principal
 from hub.api import FILE_FIELDS, Dataset, FileLocation, HubImplementation, HubInfo, OpenOptions, load_manifest
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
-from hub.connect.pipeline import Pipeline, new_submission_id
-from hub.connect.request import SubmissionRequest, make_request
-from hub.connect.submission import Submission, new_steps
+from hub.connect.connect import Connect
+from hub.connect.request import make_request
+from hub.connect.submission import Submission
 from hub.db.catalog import Catalog
-from hub.db.models import DatasetRow, SubmissionRow
-from hub.exceptions import AccessDeniedError, ConflictError, HubError, NotFoundError
+from hub.db.models import DatasetRow
+from hub.exceptions import AccessDeniedError, HubError, NotFoundError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
+from hub.index.hook import IndexHook
 from hub.index.journal import IndexJournal
 from hub.index.results import Hit, SearchResult, files_by_dataset
-from hub.index.sync import rebuild, sync_name
-from hub.records.dataset import source_id_of
-from hub.records.validation import validate_dataset
+from hub.index.sync import rebuild
 from hub.store.blobs import BlobStore
-from hub.store.manifest import ManifestEntry, store_manifest
 
 if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
@@ -130,7 +125,7 @@ class EmbeddedHub(HubImplementation):
         if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
             self.rebuild_index()
         # changes a killed process committed to the catalog but not to the index
-        self._journal.recover(self._sync_index)
+        self._journal.recover(self._index_hook().dispatch)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -177,32 +172,24 @@ class EmbeddedHub(HubImplementation):
     def __repr__(self) -> str:
         return f"<Hub {self.home} as {self.principal.name}>"
 
-    def _pipeline(self, progress: bool | Callable[[Submission], None] | None = None) -> Pipeline:
-        if self.principal.user is None:
-            raise AccessDeniedError("anonymous callers cannot submit datasets; open the hub as a user")
-        return Pipeline(
+    def _connect(self, progress: bool | Callable[[Submission], None] | None = None) -> Connect:
+        """Connect as this hub's principal; the search index follows every change as a dispatch hook."""
+        return Connect(
             self._catalog,
             self._store,
             self.config.staging,
             self.principal,
             limits=self._limits,
             progress=self.progress if progress is None else progress,
+            hooks=[self._index_hook()],
         )
+
+    def _index_hook(self) -> IndexHook:
+        return IndexHook(self._catalog, self._index, self._journal)
 
     def _recover_interrupted(self) -> None:
         """Mark submissions whose process died on this host as interrupted (they can be retried)."""
-        host = socket.gethostname()
-        for row in self._catalog.running_submissions():
-            if row.host == host and row.pid and not _pid_alive(row.pid):
-                steps = [{**s, "status": "failed"} if s["status"] == "running" else s for s in row.steps]
-                self._catalog.update_submission(
-                    row.id,
-                    status="interrupted",
-                    steps=steps,
-                    message="the process running this submission stopped before it finished; "
-                    f"nothing was published. Retry with hub.retry({row.id!r}) or `matterhub submit --retry {row.id}`",
-                )
-                shutil.rmtree(self.config.staging / row.id, ignore_errors=True)
+        self._connect(False).recover_interrupted()
 
     # -- Connect -----------------------------------------------------------------
 
@@ -247,18 +234,11 @@ class EmbeddedHub(HubImplementation):
             source_name=source_name,
             **metadata,
         )
-        pipeline = self._pipeline(progress if wait else False)
-        src = os.fspath(source)
-        sub_id = pipeline.create(src, request)
-
-        def run() -> Submission:
-            self._journal.begin(request.name)
-            return self._indexed(pipeline.run(sub_id, src, request))
-
         if wait:
-            return run()
-        self._root._background().submit(run)
-        return self.submission(sub_id)
+            return self._connect(progress).submit(os.fspath(source), request)
+        sub = self._connect(False).enqueue(os.fspath(source), request)
+        self._root._background().submit(self._connect(False).process, sub.id)
+        return sub
 
     def _background(self) -> ThreadPoolExecutor:
         """The threads that run submissions made with ``wait=False`` (created on first use)."""
@@ -290,65 +270,19 @@ class EmbeddedHub(HubImplementation):
             source_name=source_name,
             **metadata,
         )
-        sub_id = self._pipeline(False).create(os.fspath(source), request)
-        return self.submission(sub_id)
+        return self._connect(False).enqueue(os.fspath(source), request)
 
     def requeue(self, submission_id: str) -> Submission:
         """Put a failed or interrupted submission back in the queue (the service's retry)."""
-        row = self._catalog.submission(submission_id, self.principal)
-        if row.status not in ("failed", "interrupted"):
-            raise ConflictError(
-                f"submission {submission_id} is {row.status}; only failed or interrupted ones"
-            )
-        self._catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
-        return self.submission(submission_id)
+        return self._connect(False).requeue(submission_id)
 
     def process(self, submission_id: str, progress: bool | None = None) -> Submission:
         """Run a queued (or interrupted) submission, as its owner."""
-        row = self._catalog.submission(submission_id, self.principal)
-        if row.status not in ("queued", "interrupted"):
-            raise ConflictError(f"submission {submission_id} is {row.status}, not queued")
-        request = SubmissionRequest.model_validate(row.options)
-        if row.status == "interrupted":
-            self._catalog.update_submission(
-                row.id, status="queued", steps=new_steps(), errors=[], message=None
-            )
-        self._journal.begin(row.source_name)
-        return self._indexed(self._pipeline(progress).run(row.id, row.source, request))
-
-    def _indexed(self, sub: Submission) -> Submission:
-        """Bring the search index up to date with a submission that reached the catalog."""
-        if sub.ok:
-            self._sync_index(sub.source_name)
-        else:
-            self._journal.end(sub.source_name)
-        return sub
-
-    def _sync_index(self, source_name: str) -> None:
-        try:
-            sync_name(self._catalog, self._index, source_name)
-        except Exception as exc:  # the catalog is the truth; the index can be rebuilt
-            self._index.mark_stale(f"indexing {source_name} failed: {exc!r}")
-            warnings.warn(
-                f"the search index could not be updated for {source_name} ({exc!r}); it will be rebuilt "
-                "from the catalog when the hub is next opened (or run `matterhub index rebuild`)",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        finally:
-            self._journal.end(source_name)
+        return self._connect(progress).process(submission_id)
 
     def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
         """Run a failed or interrupted submission again, with the same source and metadata."""
-        row = self._catalog.submission(submission_id, self.principal)
-        if row.status not in ("failed", "interrupted"):
-            raise ConflictError(
-                f"submission {submission_id} is {row.status}; only failed or interrupted ones can be retried"
-            )
-        request = SubmissionRequest.model_validate(row.options)
-        self._catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
-        self._journal.begin(row.source_name)
-        return self._indexed(self._pipeline(progress).run(row.id, row.source, request))
+        return self._connect(progress).retry(submission_id)
 
     def submission(self, submission_id: str) -> Submission:
         """One of your submissions (curators: anyone's)."""
@@ -368,23 +302,7 @@ class EmbeddedHub(HubImplementation):
     def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
         """Accept (publish) or reject a submission waiting in ``pending_curation``."""
         self._require_curator()
-        row = self._catalog.submission(submission_id, self.principal)
-        if row.status != "pending_curation" or not row.source_id:
-            raise ConflictError(f"submission {submission_id} is {row.status}, not pending_curation")
-        verdict = "accepted" if accept else "rejected"
-        note = f"{verdict} by {self.principal.name}" + (f": {reason}" if reason else "")
-        steps = [{**s, "status": "done", "detail": note} if s["name"] == "curate" else s for s in row.steps]
-        self._journal.begin(row.source_name)
-        if accept:
-            self._catalog.set_status(row.source_id, PUBLISHED)
-            self._catalog.update_submission(row.id, status="complete", steps=steps, message=note)
-        else:
-            self._catalog.delete_version(row.source_id)
-            self._catalog.update_submission(
-                row.id, status="rejected", steps=steps, message=note, source_id=None
-            )
-        self._sync_index(row.source_name)
-        return self.submission(submission_id)
+        return self._connect(False).curate(submission_id, accept, reason)
 
     def _require_curator(self) -> None:
         if not self.principal.is_curator:
@@ -400,103 +318,7 @@ class EmbeddedHub(HubImplementation):
         ``changes`` are the metadata keywords of :meth:`submit` (``title``,
         ``authors``, ``description``, ``visible_to``, ``custom``, DataCite fields, ...).
         """
-        prev = self._catalog.dataset(self.principal, dataset)
-        if prev.status != PUBLISHED:
-            raise ConflictError(
-                f"{prev.source_id} is waiting for curation; update its metadata once a curator has accepted it"
-            )
-        if not (self.principal.is_admin or prev.owner == self.principal.user):
-            raise AccessDeniedError(f"only the owner of {prev.source_id} ({prev.owner}) may update it")
-        prev_sub = self._catalog.submission_row(prev.submission_id) if prev.submission_id else None
-        if prev_sub is not None:
-            options = dict(prev_sub.options)
-        else:
-            dc = prev.document["dc"]
-            options = {"title": dc["titles"][0]["title"], "authors": dc["creators"]}
-        options.update(changes)
-        options["source_name"] = prev.source_name
-        request = make_request(**options)
-        # a dataset that goes through curation goes through it again for each new version
-        status = PENDING_CURATION if request.curate else PUBLISHED
-        sub_id = new_submission_id()
-        self._catalog.add_submission(
-            SubmissionRow(
-                id=sub_id,
-                owner=self.principal.name,
-                source=f"metadata update of {prev.source_id}",
-                source_name=prev.source_name,
-                status="running",
-                steps=[
-                    {
-                        **s,
-                        "status": "skipped"
-                        if s["name"] in ("collect", "extract", "merge")
-                        or (s["name"] == "curate" and not request.curate)
-                        else "done",
-                    }
-                    for s in new_steps()
-                ],
-                errors=[],
-                options=request.model_dump(mode="json"),
-            )
-        )
-        files = [
-            {k: getattr(f, k) for k in ("path", "filename", "sha256", "length", "mime_type", "data_type")}
-            for f in self._catalog.files(self.principal, prev.source_id)
-        ]
-        old_records = self._catalog.records(self.principal, prev.source_id)
-        entries = [ManifestEntry(f["path"], f["sha256"], f["length"]) for f in files]
-
-        def stamp(version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-            sid = source_id_of(prev.source_name, version)
-            doc = validate_dataset(
-                {
-                    "dc": request.datacite_block().model_dump(mode="json", exclude_none=True),
-                    "mdf": {
-                        **prev.document["mdf"],
-                        "source_id": sid,
-                        "version": version,
-                        "visible_to": request.visible_to,
-                        "tags": request.tags,
-                        "organizations": request.organizations,
-                        "previous_version": prev.source_id,
-                        "status": status,
-                    },
-                    "data": {**prev.document["data"]},
-                    "custom": request.custom,
-                }
-            )
-            doc["data"]["manifest"] = store_manifest(self._store, sid, entries)
-            records = [
-                {
-                    **r,
-                    "mdf": {
-                        **r["mdf"],
-                        "source_id": sid,
-                        "version": version,
-                        "record_id": f"{sid}.{r['mdf']['scroll_id']}",
-                        "visible_to": request.visible_to,
-                    },
-                }
-                for r in old_records
-            ]
-            return doc, records
-
-        self._journal.begin(prev.source_name)
-        self._catalog.publish(
-            source_name=prev.source_name,
-            owner=prev.owner,
-            status=status,
-            visible_to=request.visible_to,
-            files=files,
-            stamp=stamp,
-            submission_id=sub_id,
-            submission_values={"status": "complete" if status == PUBLISHED else "pending_curation"},
-        )
-        row = self._catalog.submission_row(sub_id)
-        assert row is not None and row.source_id
-        self._sync_index(prev.source_name)
-        return self.dataset(row.source_id)
+        return self.dataset(self._connect(False).update_metadata(dataset, **changes))
 
     # -- reading -------------------------------------------------------------------
 
@@ -873,13 +695,3 @@ class EmbeddedHub(HubImplementation):
     def stats(self) -> dict[str, int]:
         """How many datasets (all versions), records and files the hub holds."""
         return self._catalog.counts()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -4,9 +4,11 @@ Each step's status, time and detail is saved on the submission as it goes, so
 ``hub.submission(id)`` (or ``matterhub status ID``) shows progress from another
 process.  Nothing becomes visible until the dispatch transaction commits: blobs
 are written first (content-addressed, so a retry reuses them) and the dataset,
-its files and its records are inserted in one transaction.  An exception or a
-killed process before that commit leaves no dataset behind, and the submission
-can be retried.
+its files and its records are inserted in one transaction
+(:meth:`hub.connect.versions.VersionBuilder.publish`).  An exception or a killed
+process before that commit leaves no dataset behind, and the submission can be
+retried.  After the commit the dispatch hooks run (:mod:`hub.connect.dispatch`:
+the search index of the embedded hub).
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from hub.access import PENDING_CURATION, PUBLISHED, Principal
 from hub.connect import extract as extract_step
 from hub.connect.archives import ArchiveLimits
 from hub.connect.collect import Collected, collect
+from hub.connect.dispatch import Dispatcher
 from hub.connect.merge import merge_parts
 from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
+from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder, manifest_entries
 from hub.db.catalog import Catalog
 from hub.db.models import SubmissionRow
 from hub.exceptions import HubError, SubmissionError, ValidationError
@@ -41,7 +45,8 @@ from hub.extractors.registry import available_extractors
 from hub.records.dataset import source_id_of
 from hub.records.validation import validate_dataset, validate_record
 from hub.store.blobs import BlobStore
-from hub.store.manifest import ManifestEntry, root_hash, store_manifest
+from hub.store.entry import StoredFile
+from hub.store.manifest import root_hash
 
 #: Library warnings kept per submission (the rest are counted, not stored).
 MAX_WARNINGS = 200
@@ -52,7 +57,11 @@ def new_submission_id() -> str:
 
 
 class Pipeline:
-    """Runs submissions against one catalog and blob store, as one principal."""
+    """Runs submissions against one catalog and blob store, as one principal.
+
+    Each run's version is published by ``versions`` and followed by the hooks of
+    ``dispatcher`` (both Connect's, shared with its other ways of making a version).
+    """
 
     def __init__(
         self,
@@ -61,6 +70,8 @@ class Pipeline:
         staging_root: Path,
         principal: Principal,
         *,
+        versions: VersionBuilder,
+        dispatcher: Dispatcher,
         limits: ArchiveLimits | None = None,
         progress: bool | Callable[[Submission], None] = True,
     ) -> None:
@@ -68,6 +79,8 @@ class Pipeline:
         self.store = store
         self.staging_root = staging_root
         self.principal = principal
+        self.versions = versions
+        self.dispatcher = dispatcher
         self.limits = limits or ArchiveLimits()
         # a callable gets a snapshot of the submission each time its steps are saved
         # (a widget's progress bar) instead of the tqdm bars
@@ -106,6 +119,8 @@ class Pipeline:
             raise
         finally:
             shutil.rmtree(run.staging, ignore_errors=True)
+            if run.committed:
+                self.dispatcher.dispatch(request.name)
         row = self.catalog.submission_row(sub_id)
         assert row is not None
         return Submission.from_row(row)
@@ -123,6 +138,8 @@ class _Run:
         self.errors: list[dict[str, Any]] = []
         self.staging = pipeline.staging_root / sub_id
         self.status = "running"
+        #: whether the dispatch transaction committed (the submission is then done, whatever follows)
+        self.committed = False
 
     # -- bookkeeping ---------------------------------------------------------
 
@@ -169,6 +186,8 @@ class _Run:
         self.save()  # for dispatch: its timing, after the transaction made the result durable
 
     def fail(self, message: str) -> None:
+        if self.committed:  # only the bookkeeping after the commit failed: the submission is done
+            return
         self.status = "failed" if message != "interrupted" else "interrupted"
         for s in self.steps:
             if s["status"] == "running":
@@ -192,12 +211,12 @@ class _Run:
             collected = collect(self.source, self.staging, self.p.limits)
             self.errors += collected.errors
             stored = self.store_blobs(collected)
-            size = sum(f.stat().st_size for f in collected.files)
+            size = sum(e.length for e in stored.values())
             s["detail"] = f"{len(collected.files)} files, {size:,} bytes stored" + (
                 f", {len(collected.errors)} not taken" if collected.errors else ""
             )
 
-        context = ExtractionContext(root=collected.root, mapping=req.mapping)
+        context = ExtractionContext(root=collected.root, mapping=req.mapping, stored=stored)
         with self.step("extract") as s:
             extractors = available_extractors(req.extractors)
             if req.mapping and not any(e.needs_mapping for e in extractors):
@@ -224,9 +243,14 @@ class _Run:
 
         with self.step("validate") as s:
             version = self.p.catalog.next_version(req.name)
-            dataset_doc, files, entries = self.dataset_document(collected, stored, version)
-            records = self.validate_records(bodies, collected.root, version)
-            s["detail"] = f"{len(records)} valid records"
+            files = self.files(collected, stored)
+            draft = Draft(
+                document=self.dataset_document(files, version),
+                files=files,
+                records=self.validate_records(bodies, collected.root, version),
+                owner=self.p.principal.name,
+            )
+            s["detail"] = f"{len(draft.records)} valid records"
 
         with self.step("curate") as s:
             if req.curate:
@@ -235,53 +259,46 @@ class _Run:
                 s["status"] = "skipped"
 
         with self.step("dispatch") as s:
-            status = PENDING_CURATION if req.curate else PUBLISHED
             s["status"] = "done"
             final = "pending_curation" if req.curate else "complete"
-
-            def stamp(v: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-                doc = self.restamp_dataset(dataset_doc, v, status)
-                doc["data"]["manifest"] = store_manifest(self.p.store, doc["mdf"]["source_id"], entries)
-                doc["data"]["records"] = len(records)
-                return doc, [self.restamp_record(r, doc) for r in records]
-
-            s["detail"] = f"{len(files)} files, {len(records)} records committed"
-            self.p.catalog.publish(
-                source_name=req.name,
-                owner=self.p.principal.name,
-                status=status,
-                visible_to=req.visible_to,
-                files=files,
-                stamp=stamp,
-                submission_id=self.id,
-                submission_values={
-                    "status": final,
-                    "steps": self.steps,
-                    "errors": self.errors,
-                    "message": None,
-                },
-            )
+            s["detail"] = f"{len(draft.files)} files, {len(draft.records)} records committed"
+            self.p.dispatcher.prepare(req.name)
+            try:
+                self.p.versions.publish(
+                    draft,
+                    submission_id=self.id,
+                    submission_values={
+                        "status": final,
+                        "steps": self.steps,
+                        "errors": self.errors,
+                        "message": None,
+                    },
+                )
+            except BaseException:
+                self.p.dispatcher.abandon(req.name)
+                raise
+            self.committed = True
             self.status = final
 
     # -- helpers ------------------------------------------------------------
 
-    def dataset_document(
-        self, collected: Collected, stored: dict[Path, str], version: int
-    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[ManifestEntry]]:
-        req = self.request
+    def files(self, collected: Collected, stored: dict[Path, StoredFile]) -> list[dict[str, Any]]:
+        """The version's files: each one's entry, as the blob store stored it."""
         files = []
-        entries = []
         for f in collected.files:
-            entry = file_entry(f, collected.root)
-            if entry["sha256"] != stored[f]:
+            if stored[f].changed():
                 raise SubmissionError(
-                    f"{entry['path']} changed while it was being submitted; submit the dataset again "
-                    "once nothing writes to it"
+                    f"{f.relative_to(collected.root).as_posix()} changed while it was being submitted; "
+                    "submit the dataset again once nothing writes to it"
                 )
-            files.append(
-                {k: entry[k] for k in ("path", "filename", "sha256", "length", "mime_type", "data_type")}
-            )
-            entries.append(ManifestEntry(entry["path"], entry["sha256"], entry["length"]))
+            entry = file_entry(f, collected.root, stored=stored[f])
+            files.append({k: entry[k] for k in FILE_FIELDS})
+        return files
+
+    def dataset_document(self, files: list[dict[str, Any]], version: int) -> dict[str, Any]:
+        """The validated dataset document, written for ``version`` (stamped again when published)."""
+        req = self.request
+        entries = manifest_entries(files)
         doc = {
             "dc": req.datacite_block().model_dump(mode="json", exclude_none=True),
             "mdf": {
@@ -305,7 +322,7 @@ class _Run:
             },
             "custom": req.custom,
         }
-        return validate_dataset(doc), files, entries
+        return validate_dataset(doc)
 
     def validate_records(
         self, bodies: list[tuple[dict[str, Any], list[str]]], root: Path, version: int
@@ -346,35 +363,13 @@ class _Run:
             r["mdf"]["record_id"] = f"{source_id}.{i}"
         return out
 
-    def restamp_dataset(self, doc: dict[str, Any], version: int, status: str) -> dict[str, Any]:
-        name = doc["mdf"]["source_name"]
-        mdf = {**doc["mdf"], "version": version, "source_id": source_id_of(name, version), "status": status}
-        if version > 1:
-            mdf["previous_version"] = source_id_of(name, version - 1)
-        return {**doc, "mdf": mdf, "data": {**doc["data"]}}
-
-    @staticmethod
-    def restamp_record(r: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
-        m = dataset["mdf"]
-        sid = m["source_id"]
-        if r["mdf"]["source_id"] == sid:
-            r["mdf"]["ingest_date"] = m["ingest_date"]
-            return r
-        mdf = {
-            **r["mdf"],
-            "source_id": sid,
-            "version": m["version"],
-            "record_id": f"{sid}.{r['mdf']['scroll_id']}",
-            "ingest_date": m["ingest_date"],
-        }
-        return {**r, "mdf": mdf}
-
-    def store_blobs(self, collected: Collected) -> dict[Path, str]:
+    def store_blobs(self, collected: Collected) -> dict[Path, StoredFile]:
         """Copy every collected file into the blob store, hashing it on the way.
 
         Blobs are content-addressed and invisible until the dispatch transaction
         names them, so storing them before extraction is safe; a retry finds
-        them already there.  Returns each file's sha256.
+        them already there.  Returns each file's entry (its sha256 and length),
+        which extraction receives.
         """
         total = sum(f.stat().st_size for f in collected.files)
         stored = {}
@@ -382,8 +377,8 @@ class _Run:
             total=total, desc="store", unit="B", unit_scale=True, disable=not self.p.progress, leave=False
         ) as bar:
             for f in collected.files:
-                stored[f] = self.p.store.put_file(f)
-                bar.update(f.stat().st_size)
+                stored[f] = entry = self.p.store.put_file(f)
+                bar.update(entry.length)
         return stored
 
 

@@ -173,10 +173,8 @@ class Catalog:
                         ],
                     )
                     if submission_id is not None:
-                        s.execute(
-                            update(SubmissionRow)
-                            .where(SubmissionRow.id == submission_id)
-                            .values(source_id=source_id, updated_at=utcnow(), **(submission_values or {}))
+                        _record_outcome(
+                            s, submission_id, {"source_id": source_id, **(submission_values or {})}
                         )
                 return source_id
             except sa_exc.IntegrityError as exc:
@@ -190,20 +188,41 @@ class Catalog:
             "the next one first; submit again"
         )
 
-    def set_status(self, source_id: str, status: str) -> None:
+    def set_status(
+        self,
+        source_id: str,
+        status: str,
+        *,
+        submission_id: str | None = None,
+        submission_values: dict[str, Any] | None = None,
+    ) -> None:
+        """Change a version's status; in the same transaction, set ``submission_values`` on
+        the submission ``submission_id`` (a curator's verdict and its outcome commit together)."""
         with self._sessions.begin() as s:
             row = s.get(DatasetRow, source_id)
             if row is None:
                 raise NotFoundError(f"no dataset {source_id!r}")
             row.status = status
             row.document = {**row.document, "mdf": {**row.document["mdf"], "status": status}}
+            if submission_id is not None:
+                _record_outcome(s, submission_id, submission_values or {})
 
-    def delete_version(self, source_id: str) -> None:
+    def delete_version(
+        self,
+        source_id: str,
+        *,
+        submission_id: str | None = None,
+        submission_values: dict[str, Any] | None = None,
+    ) -> None:
+        """Remove a version and everything of it; in the same transaction, set
+        ``submission_values`` on the submission ``submission_id``."""
         with self._sessions.begin() as s:
             s.execute(delete(RecordRow).where(RecordRow.source_id == source_id))
             s.execute(delete(FileRow).where(FileRow.source_id == source_id))
             s.execute(delete(DatasetACL).where(DatasetACL.source_id == source_id))
             s.execute(delete(DatasetRow).where(DatasetRow.source_id == source_id))
+            if submission_id is not None:
+                _record_outcome(s, submission_id, submission_values or {})
 
     # -- reading --------------------------------------------------------------
 
@@ -354,6 +373,13 @@ class Catalog:
     @staticmethod
     def now() -> _dt.datetime:
         return utcnow()
+
+
+def _record_outcome(s: Session, submission_id: str, values: dict[str, Any]) -> None:
+    """Set ``values`` on a submission, inside the transaction of the change it led to."""
+    s.execute(
+        update(SubmissionRow).where(SubmissionRow.id == submission_id).values(updated_at=utcnow(), **values)
+    )
 
 
 def _first_line(exc: BaseException | None) -> str:

@@ -20,12 +20,13 @@ the files of one calculation become one record rather than one record each.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from hub.plugins import missing_imports, require_imports
+from hub.store.entry import StoredFile
 
 #: What ``extract`` returns: one record part, or several records (a mapped table).
 Extracted = dict[str, Any] | list[dict[str, Any]]
@@ -39,12 +40,15 @@ class ExtractionContext:
     absolute paths below it).  ``mapping`` is the user's mapping from record
     field paths to column names / key paths (``{"material.composition":
     "formula"}``), or None.  ``options`` holds extractor-specific options keyed
-    by extractor name.
+    by extractor name.  ``stored`` holds the blob store's entry of each file
+    (:class:`~hub.store.entry.StoredFile`: its sha256 and length) by path, when
+    Connect stored the files before extraction; empty otherwise.
     """
 
     root: Path
     mapping: dict[str, str] | None = None
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stored: Mapping[Path, StoredFile] = field(default_factory=dict)
 
 
 class Extractor:

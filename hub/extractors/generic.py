@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.extractors.base import ExtractionContext, Extractor
+from hub.store.entry import StoredFile
 from hub.store.hashing import sha256_file
 
 # Materials file types that ``mimetypes`` does not know.
@@ -59,16 +60,26 @@ def guess_mime_type(path: Path) -> str:
     return guessed or "application/octet-stream"
 
 
-def file_entry(path: Path, root: Path, data_type: str | None = None) -> dict[str, Any]:
-    """The ``files[]`` entry of one file (paths are relative to the submission root)."""
-    st = path.stat()
+def file_entry(
+    path: Path, root: Path, data_type: str | None = None, *, stored: StoredFile | None = None
+) -> dict[str, Any]:
+    """The ``files[]`` entry of one file (paths are relative to the submission root).
+
+    Its sha256 and length come from ``stored``, the blob store's entry of the file,
+    when given; otherwise the file is read and hashed now.
+    """
+    mime_type = guess_mime_type(path)
+    if stored is None:
+        length, sha256 = path.stat().st_size, sha256_file(path)
+    else:
+        length, sha256 = stored.length, stored.sha256
     return {
         "filename": path.name,
         "path": path.relative_to(root).as_posix(),
-        "length": st.st_size,
-        "mime_type": guess_mime_type(path),
-        "sha256": sha256_file(path),
-        "data_type": data_type or guess_mime_type(path).split("/")[0],
+        "length": length,
+        "mime_type": mime_type,
+        "sha256": sha256,
+        "data_type": data_type or mime_type.split("/")[0],
     }
 
 
@@ -79,4 +90,4 @@ class GenericExtractor(Extractor):
     patterns = ("*",)
 
     def extract(self, group: tuple[Path, ...], context: ExtractionContext) -> dict[str, Any]:
-        return {"files": [file_entry(p, context.root) for p in group]}
+        return {"files": [file_entry(p, context.root, stored=context.stored.get(p)) for p in group]}

@@ -332,7 +332,7 @@ class ServableService:
             with tempfile.TemporaryDirectory(prefix="servable-", dir=staging) as tmp:
                 tar, files = package.build(sv, Path(tmp))
                 size = tar.stat().st_size
-                artifact_sha = self.store.put_file(tar)
+                artifact_sha = self.store.put_file(tar).sha256
         servable_id, version = self._register(md, artifact_sha, size, files)
         sv.metadata.dlhub.owner, sv.metadata.dlhub.id, sv.metadata.dlhub.version = (
             self.principal.user,
@@ -366,7 +366,7 @@ class ServableService:
         if artifact is not None:
             package.check_artifact(Path(artifact), files)
             size = Path(artifact).stat().st_size
-            artifact_sha = self.store.put_file(artifact)
+            artifact_sha = self.store.put_file(artifact).sha256
         return self._register(md, artifact_sha, size, files)[0]
 
     def _require_publisher(self) -> None:

@@ -16,7 +16,8 @@ from typing import IO, Any, BinaryIO
 from fsspec.core import url_to_fs
 
 from hub.exceptions import IntegrityError, NotFoundError
-from hub.store.hashing import CHUNK, remember
+from hub.store.entry import StoredFile
+from hub.store.hashing import CHUNK
 
 
 class VerifyingReader:
@@ -100,22 +101,26 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return bool(self.fs.exists(self.path(sha256)))
 
-    def put_file(self, local_path: str | os.PathLike[str], sha256: str | None = None) -> str:
-        """Store a local file, hashing it as it is copied; returns its sha256.
+    def put_file(self, local_path: str | os.PathLike[str], sha256: str | None = None) -> StoredFile:
+        """Store a local file, hashing it as it is copied; returns its entry.
 
-        Idempotent: content already stored is not stored twice.  The hash is
-        remembered (:func:`hub.store.hashing.remember`), so extractors do not
-        read the file again to hash it.  If ``sha256`` is given and the content
-        does not match it (the file changed since it was hashed), nothing is
-        stored and :class:`IntegrityError` says so.
+        Idempotent: content already stored is not stored twice.  The entry holds
+        the sha256 and length of what was stored (extraction takes them from it, so
+        no extractor reads the file again to hash it).  If ``sha256`` is given and
+        the content does not match it (the file changed since it was hashed),
+        nothing is stored and :class:`IntegrityError` says so.
         """
+        path = Path(local_path)
+        mtime_ns = path.stat().st_mtime_ns  # before reading: a change while copying shows later
         tmp = f"{self.root}/.tmp-{uuid.uuid4().hex}"
         h = hashlib.sha256()
+        length = 0
         try:
-            with open(local_path, "rb") as src, self.fs.open(tmp, "wb") as out:
+            with open(path, "rb") as src, self.fs.open(tmp, "wb") as out:
                 while chunk := src.read(CHUNK):
                     h.update(chunk)
                     out.write(chunk)
+                    length += len(chunk)
             sha = h.hexdigest()
             if sha256 is not None and sha != sha256:
                 raise IntegrityError(
@@ -132,8 +137,7 @@ class BlobStore:
             if self.fs.exists(tmp):
                 self.fs.rm_file(tmp)
             raise
-        remember(local_path, sha)
-        return sha
+        return StoredFile(path, sha, length, mtime_ns)
 
     def _ensure_parent(self, target: str) -> None:
         parent = target.rsplit("/", 1)[0]

@@ -12,6 +12,7 @@ import pytest
 
 from hub import Hub
 from hub.connect import pipeline as pipeline_mod
+from hub.connect import versions as versions_mod
 
 AUTHORS = ["Ward, Logan"]
 
@@ -35,7 +36,7 @@ def test_exception_after_extraction_leaves_nothing_and_retry_works(hub, minerals
 
 
 def test_failure_inside_the_transaction_rolls_back(hub, minerals, monkeypatch):
-    real = pipeline_mod._Run.restamp_record
+    real = versions_mod.stamp_record
     calls = {"n": 0}
 
     def fail_late(r, doc):
@@ -44,7 +45,7 @@ def test_failure_inside_the_transaction_rolls_back(hub, minerals, monkeypatch):
             raise RuntimeError("crash while stamping records")
         return real(r, doc)
 
-    monkeypatch.setattr(pipeline_mod._Run, "restamp_record", staticmethod(fail_late))
+    monkeypatch.setattr(versions_mod, "stamp_record", fail_late)
     with pytest.raises(RuntimeError):
         hub.submit(minerals, title="Half", authors=AUTHORS)
     assert hub.datasets(all_versions=True) == [] and hub.stats() == {"datasets": 0, "records": 0, "files": 0}

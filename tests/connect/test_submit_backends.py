@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hub.connect import pipeline as pipeline_mod
+from hub.connect import versions as versions_mod
 from hub.exceptions import AccessDeniedError, NotFoundError
 
 AUTHORS = ["Ward, Logan"]
@@ -98,7 +98,7 @@ def test_a_failed_submission_rolls_back_and_retries(
     make_hub: MakeHub, minerals: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = make_hub()
-    real = pipeline_mod._Run.restamp_record
+    real = versions_mod.stamp_record
     calls = {"n": 0}
 
     def fail_late(r: Any, doc: Any) -> Any:
@@ -107,7 +107,7 @@ def test_a_failed_submission_rolls_back_and_retries(
             raise RuntimeError("crash while stamping records")
         return real(r, doc)
 
-    monkeypatch.setattr(pipeline_mod._Run, "restamp_record", staticmethod(fail_late))
+    monkeypatch.setattr(versions_mod, "stamp_record", fail_late)
     with pytest.raises(RuntimeError):
         hub.submit(minerals, title="Half", authors=AUTHORS)
     assert hub.stats() == {"datasets": 0, "records": 0, "files": 0}

@@ -137,7 +137,7 @@ FAULTS = {
     "storing blobs": "hub.store.blobs.BlobStore.put_file",
     "extracting": "hub.extractors.crystal.CrystalExtractor.extract",
     "before the catalog commit": "hub.db.catalog.Catalog.publish",
-    "between catalog and index": "hub.client.sync_name",
+    "between catalog and index": "hub.index.hook.sync_name",
     "before the index commit": "hub.index.engine.SearchIndex.replace_sources",
     "after the index commit": "hub.index.engine.SearchIndex._update_fields",
 }

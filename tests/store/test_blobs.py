@@ -16,9 +16,11 @@ def test_put_is_content_addressed_and_idempotent(tmp_path):
     store = BlobStore(tmp_path / "blobs")
     f = tmp_path / "a.txt"
     f.write_bytes(b"hello")
-    sha = store.put_file(f)
+    entry = store.put_file(f)
+    sha = entry.sha256
     assert sha == hashlib.sha256(b"hello").hexdigest()
-    assert store.put_file(f) == sha
+    assert (entry.path, entry.length) == (f, 5) and not entry.changed()
+    assert store.put_file(f) == entry
     assert store.get_bytes(sha) == b"hello"
     stored = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
     assert len(stored) == 1 and stored[0].name == sha
@@ -58,7 +60,7 @@ def test_memory_filesystem_store(tmp_path):
     store = BlobStore("memory://hub-test-blobs")
     f = tmp_path / "a.bin"
     f.write_bytes(b"\x00\x01" * 1000)
-    sha = store.put_file(f)
+    sha = store.put_file(f).sha256
     assert store.exists(sha) and store.verify(sha)
     assert store.url_of(sha).startswith("memory://")
 

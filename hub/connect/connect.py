@@ -1,0 +1,265 @@
+"""Connect: every way a dataset version is made, as one principal.
+
+Submitting (now, or queued for a worker), processing a queued submission,
+retrying a failed one, a curator's verdict and a metadata-only update all build
+their version with the one :class:`~hub.connect.versions.VersionBuilder` and
+change the catalog in one transaction each; the registered dispatch hooks
+(:mod:`hub.connect.dispatch`) follow every change once it committed.  The embedded
+hub's methods of the same names delegate here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hub.access import PENDING_CURATION, PUBLISHED, Principal
+from hub.connect.archives import ArchiveLimits
+from hub.connect.dispatch import Dispatcher, DispatchHook
+from hub.connect.pipeline import Pipeline, new_submission_id
+from hub.connect.recovery import recover_interrupted
+from hub.connect.request import SubmissionRequest, make_request
+from hub.connect.submission import Submission, new_steps
+from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder
+from hub.db.catalog import Catalog
+from hub.db.models import DatasetRow, SubmissionRow
+from hub.exceptions import AccessDeniedError, ConflictError
+from hub.records.validation import validate_dataset
+from hub.store.blobs import BlobStore
+
+#: Statuses a submission may be retried (or put back in the queue) from.
+RETRYABLE = ("failed", "interrupted")
+#: Steps a metadata update does not run: it keeps the previous version's files and records.
+KEPT_STEPS = ("collect", "extract", "merge")
+
+
+class Connect:
+    """Submissions and dataset versions of one catalog and blob store, as ``principal``.
+
+    Parameters
+    ----------
+    catalog, store
+        The catalog (the truth) and the blob store of the hub.
+    staging_root
+        The folder in which each running submission gets its own staging folder.
+    principal
+        Who submits, retries, curates or updates.
+    limits
+        What an archive may unpack to.
+    progress
+        Show tqdm bars, or a callable given the submission each time a step is saved.
+    hooks
+        The dispatch hooks to call after each change commits (the embedded hub's
+        search index).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: BlobStore,
+        staging_root: Path,
+        principal: Principal,
+        *,
+        limits: ArchiveLimits | None = None,
+        progress: bool | Callable[[Submission], None] = True,
+        hooks: Sequence[DispatchHook] = (),
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.staging_root = staging_root
+        self.principal = principal
+        self.limits = limits or ArchiveLimits()
+        self.progress = progress
+        self.dispatcher = Dispatcher(hooks)
+        self.versions = VersionBuilder(catalog, store)
+
+    # -- submissions ------------------------------------------------------------
+
+    def submit(self, source: str, request: SubmissionRequest) -> Submission:
+        """Run a new submission of ``source`` to its end (see :meth:`hub.client.Hub.submit`)."""
+        pipeline = self._pipeline()
+        sub_id = pipeline.create(source, request)
+        return pipeline.run(sub_id, source, request)
+
+    def enqueue(self, source: str, request: SubmissionRequest) -> Submission:
+        """Record a new submission as ``queued``, for a worker to :meth:`process`."""
+        return self.submission(self._pipeline().create(source, request))
+
+    def requeue(self, submission_id: str) -> Submission:
+        """Put a failed or interrupted submission back in the queue."""
+        row = self._row(submission_id, RETRYABLE, "; only failed or interrupted ones")
+        self._reset(row)
+        return self.submission(submission_id)
+
+    def process(self, submission_id: str) -> Submission:
+        """Run a queued (or interrupted) submission, as its owner."""
+        row = self._row(submission_id, ("queued", "interrupted"), ", not queued")
+        request = SubmissionRequest.model_validate(row.options)
+        if row.status == "interrupted":
+            self._reset(row)
+        return self._pipeline().run(row.id, row.source, request)
+
+    def retry(self, submission_id: str) -> Submission:
+        """Run a failed or interrupted submission again, with the same source and metadata."""
+        row = self._row(submission_id, RETRYABLE, "; only failed or interrupted ones can be retried")
+        request = SubmissionRequest.model_validate(row.options)
+        self._reset(row)
+        return self._pipeline().run(row.id, row.source, request)
+
+    def submission(self, submission_id: str) -> Submission:
+        """Return a submission the principal may see."""
+        return Submission.from_row(self.catalog.submission(submission_id, self.principal))
+
+    def recover_interrupted(self) -> list[str]:
+        """Mark submissions whose process died on this host as interrupted; return their ids.
+
+        Such a submission published nothing and can be retried.
+        """
+        return recover_interrupted(self.catalog, self.staging_root)
+
+    # -- curation ------------------------------------------------------------------
+
+    def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
+        """Accept (publish) or reject (remove) the version a submission left waiting for curation.
+
+        The caller has checked that the principal is a curator.
+        """
+        row = self.catalog.submission(submission_id, self.principal)
+        if row.status != "pending_curation" or not row.source_id:
+            raise ConflictError(f"submission {submission_id} is {row.status}, not pending_curation")
+        verdict = "accepted" if accept else "rejected"
+        note = f"{verdict} by {self.principal.name}" + (f": {reason}" if reason else "")
+        steps = [{**s, "status": "done", "detail": note} if s["name"] == "curate" else s for s in row.steps]
+        with self.dispatcher.changing(row.source_name):
+            if accept:
+                self.versions.accept(
+                    row.source_id,
+                    submission_id=row.id,
+                    submission_values={"status": "complete", "steps": steps, "message": note},
+                )
+            else:
+                self.versions.reject(
+                    row.source_id,
+                    submission_id=row.id,
+                    submission_values={
+                        "status": "rejected",
+                        "steps": steps,
+                        "message": note,
+                        "source_id": None,
+                    },
+                )
+        return self.submission(submission_id)
+
+    # -- metadata updates ------------------------------------------------------------
+
+    def update_metadata(self, dataset: str, **changes: Any) -> str:
+        """Publish a new version of ``dataset`` with changed metadata; return its ``source_id``.
+
+        The version keeps the files (no blob is copied) and records of ``dataset``.
+        ``changes`` are the metadata keywords of a submission; a dataset that goes
+        through curation goes through it again.
+        """
+        prev = self.catalog.dataset(self.principal, dataset)
+        if prev.status != PUBLISHED:
+            raise ConflictError(
+                f"{prev.source_id} is waiting for curation; update its metadata once a curator has accepted it"
+            )
+        if not (self.principal.is_admin or prev.owner == self.principal.user):
+            raise AccessDeniedError(f"only the owner of {prev.source_id} ({prev.owner}) may update it")
+        request = self._updated_request(prev, changes)
+        draft = self._revision(prev, request)
+        sub_id = new_submission_id()
+        self.catalog.add_submission(
+            SubmissionRow(
+                id=sub_id,
+                owner=self.principal.name,
+                source=f"metadata update of {prev.source_id}",
+                source_name=prev.source_name,
+                status="running",
+                steps=[
+                    {
+                        **s,
+                        "status": "skipped"
+                        if s["name"] in KEPT_STEPS or (s["name"] == "curate" and not request.curate)
+                        else "done",
+                    }
+                    for s in new_steps()
+                ],
+                errors=[],
+                options=request.model_dump(mode="json"),
+            )
+        )
+        with self.dispatcher.changing(prev.source_name):
+            return self.versions.publish(
+                draft,
+                submission_id=sub_id,
+                submission_values={"status": "complete" if draft.status == PUBLISHED else "pending_curation"},
+            )
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _pipeline(self) -> Pipeline:
+        if self.principal.user is None:
+            raise AccessDeniedError("anonymous callers cannot submit datasets; open the hub as a user")
+        return Pipeline(
+            self.catalog,
+            self.store,
+            self.staging_root,
+            self.principal,
+            versions=self.versions,
+            dispatcher=self.dispatcher,
+            limits=self.limits,
+            progress=self.progress,
+        )
+
+    def _row(self, submission_id: str, allowed: tuple[str, ...], refusal: str) -> SubmissionRow:
+        """Return the submission if its status is one of ``allowed``, else refuse with ``refusal``."""
+        row = self.catalog.submission(submission_id, self.principal)
+        if row.status not in allowed:
+            raise ConflictError(f"submission {submission_id} is {row.status}{refusal}")
+        return row
+
+    def _reset(self, row: SubmissionRow) -> None:
+        self.catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
+
+    def _updated_request(self, prev: DatasetRow, changes: dict[str, Any]) -> SubmissionRequest:
+        """Return the request of ``prev``'s submission (or its document's metadata) with ``changes``."""
+        prev_sub = self.catalog.submission_row(prev.submission_id) if prev.submission_id else None
+        if prev_sub is not None:
+            options = dict(prev_sub.options)
+        else:
+            dc = prev.document["dc"]
+            options = {"title": dc["titles"][0]["title"], "authors": dc["creators"]}
+        options.update(changes)
+        options["source_name"] = prev.source_name
+        return make_request(**options)
+
+    def _revision(self, prev: DatasetRow, request: SubmissionRequest) -> Draft:
+        """Draft a version of ``prev`` with ``request``'s metadata and ``prev``'s files and records."""
+        status = PENDING_CURATION if request.curate else PUBLISHED
+        document = validate_dataset(
+            {
+                "dc": request.datacite_block().model_dump(mode="json", exclude_none=True),
+                "mdf": {
+                    **prev.document["mdf"],
+                    "visible_to": request.visible_to,
+                    "tags": request.tags,
+                    "organizations": request.organizations,
+                    "status": status,
+                },
+                "data": {**prev.document["data"]},
+                "custom": request.custom,
+            }
+        )
+        files = [
+            {k: getattr(f, k) for k in FILE_FIELDS}
+            for f in self.catalog.files(self.principal, prev.source_id)
+        ]
+        return Draft(
+            document=document,
+            files=files,
+            records=self.catalog.records(self.principal, prev.source_id),
+            owner=prev.owner,
+            derived_from=prev.source_id,
+        )
