@@ -17,7 +17,7 @@ def _core_modules() -> list[str]:
     for path in sorted(HUB.rglob("*.py")):
         parts = path.relative_to(HUB.parent).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        if name.startswith(("hub.service", "hub.db.migrations")) or name.split(".")[-1] == "cli":
+        if name.startswith(("hub.service", "hub.db.migrations", "hub.cli")) or name.split(".")[-1] == "cli":
             continue
         names.append(name)
     return names
