@@ -42,7 +42,8 @@ from hub.store.manifest import ManifestEntry, store_manifest
 
 if TYPE_CHECKING:
     from hub.servables.description import ServableDescription
-    from hub.servables.service import PublishedServable, ServableService
+    from hub.servables.parts import ServableParts
+    from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
     from hub.service.optimade.results import StructureResults
     from hub.users import Users
@@ -105,7 +106,7 @@ class Hub:
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
         self._journal = IndexJournal(self.config.index)
-        self._servable_service: ServableService | None = None
+        self._servable_parts: ServableParts | None = None
         self._root: Hub = self
         self._recover_interrupted()
         if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
@@ -127,7 +128,7 @@ class Hub:
         """
         view = copy.copy(self)
         view.principal = principal
-        view._servable_service = None
+        view._servable_parts = None
         view._root = self._root
         return view
 
@@ -141,8 +142,8 @@ class Hub:
     def close(self) -> None:
         if self._root is not self:
             return
-        if self._servable_service is not None:
-            self._servable_service.close()
+        if self._servable_parts is not None:
+            self._servable_parts.close()
         self._catalog.close()
 
     def __enter__(self) -> Hub:
@@ -631,43 +632,47 @@ class Hub:
 
     def rebuild_index(self) -> int:
         """Rebuild the search index from the catalog; returns the number of documents."""
-        return rebuild(self._catalog, self._index, progress=self.progress) + self._servables.reindex()
+        return (
+            rebuild(self._catalog, self._index, progress=self.progress) + self._servables.registry.reindex()
+        )
 
     # -- Servables (DLHub) ---------------------------------------------------------
 
     @property
-    def _servables(self) -> ServableService:
-        """Created on first use: no worker starts before the first run."""
-        if self._servable_service is None:
+    def _servables(self) -> ServableParts:
+        """Made on first use (making it starts nothing: no worker starts before the first run)."""
+        if self._servable_parts is None:
             if self._root is not self:
-                self._servable_service = self._root._servables.acting_as(self.principal)
+                self._servable_parts = self._root._servables.acting_as(self.principal)
             else:
-                from hub.servables.service import ServableService
+                from hub.servables.parts import ServableParts
 
-                self._servable_service = ServableService.from_hub(self)
-        return self._servable_service
+                self._servable_parts = ServableParts(
+                    self._catalog, self._store, self._index, self.principal, self.home
+                )
+        return self._servable_parts
 
     def describe(self, model: Any, **metadata: Any) -> ServableDescription:
         """Describe a scikit-learn estimator, a Keras model (object or file), a typed Python
         callable, or a DLHub metadata document: inputs, outputs, requirements, DataCite."""
-        return self._servables.describe(model, **metadata)
+        return self._servables.registry.describe(model, **metadata)
 
     def publish_servable(self, servable: Any, **metadata: Any) -> str:
         """Publish a described servable (a new version if the name exists); returns ``owner/name``."""
-        return self._servables.publish(servable, **metadata)
+        return self._servables.registry.publish(servable, **metadata)
 
     def publish_uploaded_servable(
         self, document: dict[str, Any], artifact: str | os.PathLike[str] | None
     ) -> str:
         """Publish a servable packaged by a remote client (its document and artifact tar)."""
-        return self._servables.publish_uploaded(document, artifact)
+        return self._servables.registry.publish_uploaded(document, artifact)
 
     def servables(self, q: str = "*", **search: Any) -> SearchResult:
         """Search the servables you may see, with the query language of data."""
-        return self._servables.servables(q, **search)
+        return self._servables.registry.servables(q, **search)
 
     def servable(self, name: str) -> PublishedServable:
-        return self._servables.servable(name)
+        return self._servables.registry.servable(name)
 
     def run(
         self,
@@ -682,13 +687,18 @@ class Hub:
         return self._servables.run(name, inputs, parameters, asynchronous, **options)
 
     def task(self, task_id: str) -> Task:
-        return self._servables.task(task_id)
+        return self._servables.tasks.task(task_id)
+
+    def resume_tasks(self) -> None:
+        """Run again the asynchronous runs a stopped process of this host left unfinished (the
+        first run or task read does it otherwise; opening a hub never does)."""
+        self._servables.tasks.resume_interrupted()
 
     def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:
-        return self._servables.deprecate(name, version)
+        return self._servables.registry.deprecate(name, version)
 
     def delete_servable(self, name: str, version: int | None = None) -> None:
-        self._servables.delete(name, version)
+        self._servables.registry.delete(name, version)
 
     def extractors(self) -> list[dict[str, Any]]:
         """What each installed extractor reads and fills (declarative, nothing is run)."""

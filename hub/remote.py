@@ -616,7 +616,7 @@ class RemoteHub:
         )
 
     def servable(self, name: str) -> Any:
-        from hub.servables.service import PublishedServable
+        from hub.servables.published import PublishedServable
 
         owner, _, rest = name.partition("/")
         if not rest:
@@ -641,7 +641,9 @@ class RemoteHub:
         batch: bool | None = None,
         **options: Any,
     ) -> Any:
-        from hub.servables.codec import from_json, to_json
+        from hub.servables.codec import to_json
+        from hub.servables.request import RunResult
+        from hub.servables.tasks import Task
 
         if options:
             raise HubError(
@@ -658,32 +660,13 @@ class RemoteHub:
             },
         )
         if asynchronous:
-            return self._task(body["task"])
-        return from_json(body["output"])
+            return Task.from_json(body["task"], refresh=self.task)
+        return RunResult.from_json(body).outputs(name)
 
     def task(self, task_id: str) -> Any:
-        return self._task(self._get(f"/tasks/{quote(task_id, safe='')}"))
-
-    def _task(self, b: dict[str, Any]) -> Any:
-        from hub.servables.codec import from_json
         from hub.servables.tasks import Task
 
-        return Task(
-            id=b["id"],
-            servable=b["servable"],
-            version=b["version"],
-            status=b["status"],
-            result=from_json(b["result"]) if b.get("result") is not None else None,
-            error=b.get("error"),
-            timings=dict(b.get("timings") or {}),
-            stdout=b.get("stdout") or "",
-            stderr=b.get("stderr") or "",
-            batch=b.get("batch", False),
-            cached=b.get("cached", False),
-            created_at=_time(b.get("created_at")),
-            updated_at=_time(b.get("updated_at")),
-            _refresh=self.task,
-        )
+        return Task.from_json(self._get(f"/tasks/{quote(task_id, safe='')}"), refresh=self.task)
 
     def deprecate_servable(self, name: str, version: int | None = None) -> Any:
         owner, _, rest = name.partition("/")

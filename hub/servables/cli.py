@@ -22,11 +22,11 @@ import numpy as np
 from hub.exceptions import ValidationError
 
 
-def _service(ctx: click.Context) -> Any:
-    from hub.cli import _hub
-    from hub.servables.service import service_for
+def _hub(ctx: click.Context) -> Any:
+    """The hub the ``matterhub`` group opened (servable commands use its public API)."""
+    from hub.cli import _hub as opened
 
-    return service_for(_hub(ctx))
+    return opened(ctx)
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -179,10 +179,10 @@ def servable_publish(
         "files": [*meta.get("files", []), *files] or None,
     }
     meta.update({k: v for k, v in given.items() if v is not None})
-    svc = _service(ctx)
-    sv = svc.describe(target, **meta)
-    servable_id = svc.publish(sv)
-    info = svc.servable(servable_id)
+    hub = _hub(ctx)
+    sv = hub.describe(target, **meta)
+    servable_id = hub.publish_servable(sv)
+    info = hub.servable(servable_id)
     _emit(
         {"id": info.id, "version": info.version, "type": info.type, "schema": info.json_schema()},
         as_json,
@@ -196,7 +196,7 @@ def servable_publish(
 @click.pass_context
 def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
     """Show a servable's metadata and schema (NAME, owner/NAME or owner/NAME@VERSION)."""
-    info = _service(ctx).servable(name)
+    info = _hub(ctx).servable(name)
     m = info.method
     dc = info.document.get("datacite", {})
     text = "\n".join(
@@ -220,7 +220,7 @@ def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def servable_deprecate(ctx: click.Context, name: str, as_json: bool) -> None:
     """Deprecate a version (NAME@VERSION)."""
-    info = _service(ctx).deprecate(name)
+    info = _hub(ctx).deprecate_servable(name)
     _emit(info.to_dict(), as_json, f"deprecated {info.id}@{info.version}")
 
 
@@ -230,7 +230,7 @@ def servable_deprecate(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def servable_delete(ctx: click.Context, name: str, as_json: bool) -> None:
     """Delete a version (NAME@VERSION)."""
-    _service(ctx).delete(name)
+    _hub(ctx).delete_servable(name)
     _emit({"deleted": name}, as_json, f"deleted {name}")
 
 
@@ -258,7 +258,7 @@ def servable_types_command(as_json: bool) -> None:
 @click.pass_context
 def servables_command(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """Search servables (e.g. 'servable.type:keras AND dlhub.domains:materials')."""
-    res = _service(ctx).servables(query, limit=limit)
+    res = _hub(ctx).servables(query, limit=limit)
     lines = [f"{res.total} servable(s)"]
     for h in res.hits:
         d = h.document
@@ -321,9 +321,9 @@ def run_command(
     """Run servable NAME on an input."""
     from hub.servables.codec import to_json
 
-    svc = _service(ctx)
+    hub = _hub(ctx)
     inputs = _read_input(input_path, value)
-    out = svc.run(name, inputs, _parse_params(params) or None, asynchronous, batch=True if batch else None)
+    out = hub.run(name, inputs, _parse_params(params) or None, asynchronous, batch=True if batch else None)
     if asynchronous:
         _emit(out.to_dict(), as_json, f"task {out.id} {out.status}")
         return
@@ -339,7 +339,7 @@ def run_command(
 @click.pass_context
 def task_command(ctx: click.Context, task_id: str, wait_s: float | None, as_json: bool) -> None:
     """Show a task's status, result, timings, output and error."""
-    task = _service(ctx).task(task_id)
+    task = _hub(ctx).task(task_id)
     if wait_s:
         try:
             task.wait(wait_s)
