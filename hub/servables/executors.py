@@ -82,6 +82,7 @@ class LocalExecutor(Executor):
             return self._pool
 
     def submit(self, request: RunRequest) -> Future[RunResult]:
+        """Run ``request`` on one of this executor's threads, which waits on its worker."""
         pool = self.pool
         with self._lock:
             if self._threads is None:
@@ -90,9 +91,11 @@ class LocalExecutor(Executor):
         return threads.submit(pool.run, request)
 
     def run(self, request: RunRequest) -> RunResult:
+        """Run ``request`` on a worker, waiting in this thread (no hand-off to another one)."""
         return self.pool.run(request)
 
     def close(self) -> None:
+        """Stop the threads (queued runs are cancelled) and the pool, if this executor made it."""
         with self._lock:
             threads, self._threads = self._threads, None
             pool = self._pool if self._owns else None
@@ -134,6 +137,7 @@ class DaskExecutor(Executor):
             return self._client
 
     def submit(self, request: RunRequest) -> Future[RunResult]:
+        """Send ``request`` to the cluster; past its timeout it is cancelled and reported."""
         timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
         out: Future[RunResult] = Future()
         out.set_running_or_notify_cancel()
@@ -190,6 +194,7 @@ class DaskExecutor(Executor):
         return True
 
     def close(self) -> None:
+        """Close the client, if this executor connected it."""
         with self._lock:
             client, owned = self._client, self._owns
             if owned:
