@@ -97,4 +97,4 @@ def test_the_local_executor_submits_to_its_pool(alice: ServableParts, pool: Work
         assert executor.run(request).value == [4.0, 3.0]  # run(): submit().result(), in this thread
     finally:
         executor.close()
-    assert not pool._closed  # the pool was given: closing the executor leaves it running
+    assert pool.run(request).ok  # the pool was given: closing the executor leaves it running
