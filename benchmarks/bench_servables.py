@@ -1,6 +1,6 @@
 """Servables benchmark (see ../shared/design/BENCHMARKS.md).
 
-Everything runs through ``ServableService.run`` (schema check, access check,
+Everything runs through ``ServableParts.run`` (schema check, access check,
 the worker pool: a pipe to a worker process that keeps the model loaded), side
 by side with the same model called directly in this process (the limit).
 A and B alternate (A B A B ...) after a warm-up; medians and min-max spreads.
@@ -45,7 +45,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hub import Hub  # noqa: E402
-from hub.servables.service import ServableService  # noqa: E402
+from hub.db.catalog import Catalog  # noqa: E402
+from hub.index.engine import SearchIndex  # noqa: E402
+from hub.servables.executors import LocalExecutor  # noqa: E402
+from hub.servables.parts import ServableParts  # noqa: E402
+from hub.store.blobs import BlobStore  # noqa: E402
 
 
 def data_root() -> Path | None:
@@ -124,8 +128,12 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         hub = Hub(tmp, user="bench", progress=False)
-        svc = ServableService.from_hub(hub)
-        pool = svc.executor.pool  # type: ignore[attr-defined]
+        catalog = Catalog(hub.config.catalog)
+        svc = ServableParts(
+            catalog, BlobStore(hub.config.store), SearchIndex(hub.config.index), hub.principal, hub.home
+        )
+        assert isinstance(svc.executor, LocalExecutor)  # the process-wide pool, as a hub's
+        pool = svc.executor.pool
         pool.start()
         print(
             f"servables benchmark ({'quick' if quick else 'full'}); {pool.size} workers; {os.cpu_count()} cores"
@@ -143,7 +151,7 @@ def main() -> int:
             targets = np.random.default_rng(1).gamma(2.0, 1.0, len(formulas))
             source = "synthetic: 1000 formulas, fixed seed"
         model = bandgap.make_model(trees).fit(formulas, targets)
-        name_a = svc.publish(bandgap.describe_model(svc, model, {}, "bench_dataset_v1"))
+        name_a = svc.registry.publish(bandgap.describe_model(svc.registry, model, {}, "bench_dataset_v1"))
         print(f"\na. band-gap pipeline ({trees} trees; {source}): run vs model.predict")
         out["a_model"] = f"bandgap ExtraTrees {trees} trees ({source})"
         for batch in (1, 100):
@@ -168,13 +176,13 @@ def main() -> int:
 
         X, Y = load_iris(return_X_y=True)
         small = LogisticRegression(max_iter=500).fit(X, Y)
-        name_b = svc.publish(svc.describe(small, name="iris"))
+        name_b = svc.registry.publish(svc.registry.describe(small, name="iris"))
         x1 = X[:1]
-        spec = svc._resolve(name_b).spec
+        request = svc.runs.plan(name_b, x1).request
         blob = pickle.dumps(small)
         with ProcessPoolExecutor(pool.size) as peer:
             peer.submit(_predict_pickled, blob, x1).result()
-            th, tp = alternate(lambda: svc.run(name_b, x1), lambda: pool.run(spec, x1, {}), runs_b, warmup=50)
+            th, tp = alternate(lambda: svc.run(name_b, x1), lambda: pool.run(request), runs_b, warmup=50)
             tn, td = alternate(
                 lambda: peer.submit(_predict_pickled, blob, x1).result(),
                 lambda: small.predict(x1),
@@ -222,8 +230,8 @@ def main() -> int:
             from hub.servables.keras import load_model
 
             cdi = load_script("cdi_nn")
-            sv = cdi.describe_models(svc, root)["structure"]
-            name_c = svc.publish(sv)
+            sv = cdi.describe_models(svc.registry, root)["structure"]
+            name_c = svc.registry.publish(sv)
             volume = np.load(root / "cdi_nn" / "ft_downsampled_32.npy")
             slices = np.concatenate([np.moveaxis(volume, axis, 0) for axis in range(3)]).astype("float32")
             slices /= slices.reshape(len(slices), -1).max(axis=1)[:, None, None] + 1e-12
@@ -247,6 +255,7 @@ def main() -> int:
         else:
             print("\nc. skipped: the CDI files (../shared/data/cdi_nn) are not here")
         svc.close()
+        catalog.close()
         hub.close()
     out["seconds"] = round(time.perf_counter() - t_start, 1)
     print(

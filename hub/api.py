@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from hub.index.results import Hit, SearchResult
     from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
-    from hub.servables.service import PublishedServable
+    from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
     from hub.users import TokenInfo, User
 

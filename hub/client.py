@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
     from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
-    from hub.servables.service import PublishedServable, ServableService
+    from hub.servables.parts import ServableParts
+    from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
     from hub.users import Users
 
@@ -117,7 +118,7 @@ class EmbeddedHub(HubImplementation):
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
         self._journal = IndexJournal(self.config.index)
-        self._servable_service: ServableService | None = None
+        self._servable_parts: ServableParts | None = None
         self._root: EmbeddedHub = self
         self._lock = threading.Lock()
         self._threads: ThreadPoolExecutor | None = None
@@ -141,7 +142,7 @@ class EmbeddedHub(HubImplementation):
         """
         view = copy.copy(self)
         view.principal = principal
-        view._servable_service = None
+        view._servable_parts = None
         view._root = self._root
         return view
 
@@ -159,8 +160,8 @@ class EmbeddedHub(HubImplementation):
             return
         if self._threads is not None:
             self._threads.shutdown(wait=True)
-        if self._servable_service is not None:
-            self._servable_service.close()
+        if self._servable_parts is not None:
+            self._servable_parts.close()
         self._catalog.close()
 
     def __enter__(self) -> EmbeddedHub:
@@ -547,36 +548,40 @@ class EmbeddedHub(HubImplementation):
         """Rebuild the search index from the catalog (admins); returns the number of documents."""
         if not self.principal.is_admin:  # MERGE: the access policy's administer rule
             raise AccessDeniedError(f"{self.principal.name} is not an admin: only admins rebuild the index")
-        return rebuild(self._catalog, self._index, progress=self.progress) + self._servables.reindex()
+        return (
+            rebuild(self._catalog, self._index, progress=self.progress) + self._servables.registry.reindex()
+        )
 
     # -- Servables (DLHub) ---------------------------------------------------------
 
     @property
-    def _servables(self) -> ServableService:
-        """Created on first use: no worker starts before the first run."""
-        if self._servable_service is None:
+    def _servables(self) -> ServableParts:
+        """Made on first use (making it starts nothing: no worker starts before the first run)."""
+        if self._servable_parts is None:
             if self._root is not self:
-                self._servable_service = self._root._servables.acting_as(self.principal)
+                self._servable_parts = self._root._servables.acting_as(self.principal)
             else:
-                from hub.servables.service import ServableService
+                from hub.servables.parts import ServableParts
 
-                self._servable_service = ServableService.from_hub(self)
-        return self._servable_service
+                self._servable_parts = ServableParts(
+                    self._catalog, self._store, self._index, self.principal, self.home
+                )
+        return self._servable_parts
 
     def describe(self, model: Any, **metadata: Any) -> ServableDescription:
         """Describe a scikit-learn estimator, a Keras model (object or file), a typed Python
         callable, or a DLHub metadata document: inputs, outputs, requirements, DataCite."""
-        return self._servables.describe(model, **metadata)
+        return self._servables.registry.describe(model, **metadata)
 
     def publish_servable(self, servable: Any, **metadata: Any) -> str:
         """Publish a described servable (a new version if the name exists); returns ``owner/name``."""
-        return self._servables.publish(servable, **metadata)
+        return self._servables.registry.publish(servable, **metadata)
 
     def publish_uploaded_servable(
         self, document: dict[str, Any], artifact: str | os.PathLike[str] | None
     ) -> str:
         """Publish a servable packaged by a remote client (its document and artifact tar)."""
-        return self._servables.publish_uploaded(document, artifact)
+        return self._servables.registry.publish_uploaded(document, artifact)
 
     def servables(
         self,
@@ -589,7 +594,7 @@ class EmbeddedHub(HubImplementation):
         sort: str | Sequence[str] | None = None,
     ) -> SearchResult:
         """Search the servables you may see, with the query language of data."""
-        result = self._servables.servables(
+        result = self._servables.registry.servables(
             q, facets=facets, filters=filters, limit=limit, offset=offset, sort=sort
         )
         result.hub = self
@@ -597,7 +602,7 @@ class EmbeddedHub(HubImplementation):
 
     def servable(self, name: str) -> PublishedServable:
         """A servable you may see: ``owner/name@version``, ``owner/name`` (latest) or ``name``."""
-        return self._servables.servable(name)
+        return self._servables.registry.servable(name)
 
     @overload
     def run(
@@ -668,15 +673,20 @@ class EmbeddedHub(HubImplementation):
 
     def task(self, task_id: str) -> Task:
         """An asynchronous run you started (admins: anyone's)."""
-        return self._servables.task(task_id)
+        return self._servables.tasks.task(task_id)
+
+    def resume_tasks(self) -> None:
+        """Run again the asynchronous runs a stopped process of this host left unfinished (the
+        first run or task read does it otherwise; opening a hub never does)."""
+        self._servables.tasks.resume_interrupted()
 
     def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:
         """Mark a servable (or one version) deprecated (its owner or an admin)."""
-        return self._servables.deprecate(name, version)
+        return self._servables.registry.deprecate(name, version)
 
     def delete_servable(self, name: str, version: int | None = None) -> None:
         """Delete a servable (or one version) (its owner or an admin)."""
-        self._servables.delete(name, version)
+        self._servables.registry.delete(name, version)
 
     def extractors(self) -> list[dict[str, Any]]:
         """What each installed extractor reads and fills (declarative, nothing is run)."""

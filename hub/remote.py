@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
     from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
-    from hub.servables.service import PublishedServable
+    from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
 
 ENV_TOKEN = "MATTERHUB_TOKEN"
@@ -663,7 +663,7 @@ class RemoteHub(HubImplementation):
 
     def servable(self, name: str) -> PublishedServable:
         """A servable you may see: ``owner/name@version``, ``owner/name`` (latest) or ``name``."""
-        from hub.servables.service import PublishedServable
+        from hub.servables.published import PublishedServable
 
         if "/" in name:
             b = self._get(self._servable_path(name))
@@ -735,7 +735,9 @@ class RemoteHub(HubImplementation):
     ) -> Any:
         """Run a servable on the service (see :meth:`hub.api.HubAPI.run`); the service caps
         ``timeout`` and ``memory_mb`` at its own limits."""
-        from hub.servables.codec import from_json, to_json
+        from hub.servables.codec import to_json
+        from hub.servables.request import RunResult
+        from hub.servables.tasks import Task
 
         body = self._post(
             f"{self._servable_path(name)}/run",
@@ -750,33 +752,14 @@ class RemoteHub(HubImplementation):
             },
         )
         if asynchronous:
-            return self._task(body["task"])
-        return from_json(body["output"])
+            return Task.from_json(body["task"], refresh=self.task)
+        return RunResult.from_json(body).outputs(name)
 
     def task(self, task_id: str) -> Task:
         """An asynchronous run you started (admins: anyone's)."""
-        return self._task(self._get(f"/tasks/{quote(task_id, safe='')}"))
-
-    def _task(self, b: dict[str, Any]) -> Task:
-        from hub.servables.codec import from_json
         from hub.servables.tasks import Task
 
-        return Task(
-            id=b["id"],
-            servable=b["servable"],
-            version=b["version"],
-            status=b["status"],
-            result=from_json(b["result"]) if b.get("result") is not None else None,
-            error=b.get("error"),
-            timings=dict(b.get("timings") or {}),
-            stdout=b.get("stdout") or "",
-            stderr=b.get("stderr") or "",
-            batch=b.get("batch", False),
-            cached=b.get("cached", False),
-            created_at=_time(b.get("created_at")),
-            updated_at=_time(b.get("updated_at")),
-            _refresh=self.task,
-        )
+        return Task.from_json(self._get(f"/tasks/{quote(task_id, safe='')}"), refresh=self.task)
 
     def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:
         """Mark a servable (or one version) deprecated (its owner or an admin)."""

@@ -5,7 +5,9 @@ them as versioned artifacts, discover them, and run them in worker processes.
   scikit-learn estimator, a Keras model, a Python callable, a model file or a
   DLHub document;
 - :class:`ArgSpec`: the typed argument schema (JSON Schema export, validation);
-- :class:`ServableService`: publish, search, run, tasks;
+- :class:`ServableParts`: a hub's registry (publish, search, deprecate,
+  delete), runs (resolve, check, memoize, dispatch) and tasks (persist, resume);
+- :class:`Executor`: where runs execute (``submit(RunRequest) -> Future[RunResult]``);
 - servable types are plugins (:mod:`hub.servables.base`, entry point group
   ``matterhub.servables``).
 
@@ -26,7 +28,11 @@ _NAMES = {
     "ServableDescription": "hub.servables.description",
     "describe": "hub.servables.description",
     "ServableMetadata": "hub.servables.metadata",
-    "ServableService": "hub.servables.service",
+    "ServableParts": "hub.servables.parts",
+    "Executor": "hub.servables.executors",
+    "RunRequest": "hub.servables.request",
+    "RunResult": "hub.servables.request",
+    "RunStatus": "hub.servables.request",
     "Task": "hub.servables.tasks",
 }
 

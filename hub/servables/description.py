@@ -5,8 +5,8 @@ Python callable, a model file (``.keras``, ``.h5``/``.hdf5``, ``.joblib``,
 ``.pkl``) or a DLHub document, asks the registered servable types which one
 knows it, and returns a :class:`ServableDescription`: the metadata document
 (DataCite + ``dlhub`` + ``servable`` blocks) plus what to package.  Nothing is
-published until :meth:`ServableService.publish
-<hub.servables.service.ServableService.publish>`.
+published until :meth:`ServableRegistry.publish
+<hub.servables.published.ServableRegistry.publish>`.
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
-"""Where servable runs execute: the local worker pool, or a Dask cluster.
+"""Where servable runs execute: the local worker pool, a Dask cluster, or your own executor.
 
-Both take the same request (load spec, inputs, parameters, batch flag,
-timeout, memory limit) and give the same reply (a dict whose ``status`` is
-``ok``, ``error``, ``memory``, ``timeout`` or ``crash``).
+Every executor has one method to implement, ``submit(request) -> Future``, in
+the style of :mod:`concurrent.futures`: it takes a
+:class:`~hub.servables.request.RunRequest` and gives a future of its
+:class:`~hub.servables.request.RunResult`.  A failed run (the servable raised,
+crashed, hung or ran out of memory) is a result with that status, not an
+exception: the future raises only when the executor itself could not run it.
+``run(request)`` is ``submit(request).result()``; ``close()`` releases what the
+executor holds.
 
-Choose with ``ServableService(executor=...)``: an :class:`Executor`, a
-``distributed.Client``, ``"local"`` or ``"dask://host:port"``; by default
-``$MATTERHUB_EXECUTOR`` or the local pool.
+Choose with ``executor=``: an :class:`Executor`, a ``distributed.Client``,
+``"local"`` or ``"dask://host:port"``; by default ``$MATTERHUB_EXECUTOR`` or
+the process-wide local pool (:func:`shared_local_executor`).
 
 On Dask, each worker process keeps its own LRU of loaded servables; isolation
 and memory limits are the Dask workers' own (run them as processes with a
@@ -20,39 +25,44 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from abc import ABC, abstractmethod
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hub.exceptions import ConfigurationError, MissingDependencyError
 from hub.servables import codec
 from hub.servables.pool import DEFAULT_TIMEOUT_S, WorkerPool
-from hub.servables.worker import LoadSpec, run_on_dask
+from hub.servables.request import RunRequest, RunResult, RunStatus
+from hub.servables.worker import run_on_dask
 
 ENV_EXECUTOR = "MATTERHUB_EXECUTOR"
 
 
-class Executor:
-    """The interface: run one request synchronously, and close."""
+class Executor(ABC):
+    """Runs servable requests somewhere: implement :meth:`submit` (and :meth:`close` if
+    the executor holds something)."""
 
+    #: A short name for messages.
     name = "executor"
 
-    def run(
-        self,
-        spec: LoadSpec,
-        inputs: Any,
-        params: dict[str, Any],
-        *,
-        batch: bool = False,
-        timeout: float | None = None,
-        memory_mb: int | None = None,
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def submit(self, request: RunRequest) -> Future[RunResult]:
+        """Start ``request``; the future gives its result (whatever status it ended with)."""
 
-    def close(self) -> None:
-        pass
+    def run(self, request: RunRequest) -> RunResult:
+        """Run ``request`` and wait for its result."""
+        return self.submit(request).result()
+
+    def close(self) -> None:  # noqa: B027 (optional: an executor that holds nothing has nothing to do)
+        """Release what this executor holds (its workers, its connection)."""
 
 
 class LocalExecutor(Executor):
-    """The local pool of worker processes (created on the first run)."""
+    """The local pool of worker processes (created on the first run).
+
+    A synchronous :meth:`run` waits on its worker in the calling thread; :meth:`submit`
+    hands the run to one of this executor's threads (one per worker).
+    """
 
     name = "local"
 
@@ -61,34 +71,45 @@ class LocalExecutor(Executor):
         self._options = pool_options
         self._owns = pool is None
         self._lock = threading.Lock()
+        self._threads: ThreadPoolExecutor | None = None
 
     @property
     def pool(self) -> WorkerPool:
+        """The worker pool (made, without starting a worker, on first use)."""
         with self._lock:
             if self._pool is None:
                 self._pool = WorkerPool(**self._options)
             return self._pool
 
-    def run(
-        self,
-        spec: LoadSpec,
-        inputs: Any,
-        params: dict[str, Any],
-        *,
-        batch: bool = False,
-        timeout: float | None = None,
-        memory_mb: int | None = None,
-    ) -> dict[str, Any]:
-        return self.pool.run(spec, inputs, params, batch=batch, timeout=timeout, memory_mb=memory_mb)
+    def submit(self, request: RunRequest) -> Future[RunResult]:
+        """Run ``request`` on one of this executor's threads, which waits on its worker."""
+        pool = self.pool
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(pool.size, thread_name_prefix="matterhub-run")
+            threads = self._threads
+        return threads.submit(pool.run, request)
+
+    def run(self, request: RunRequest) -> RunResult:
+        """Run ``request`` on a worker, waiting in this thread (no hand-off to another one)."""
+        return self.pool.run(request)
 
     def close(self) -> None:
-        if self._owns and self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        """Stop the threads (queued runs are cancelled) and the pool, if this executor made it."""
+        with self._lock:
+            threads, self._threads = self._threads, None
+            pool = self._pool if self._owns else None
+            if self._owns:
+                self._pool = None
+        if threads is not None:
+            threads.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.close()
 
 
 class DaskExecutor(Executor):
-    """Runs on a ``dask.distributed`` cluster (a Client, or a scheduler address)."""
+    """Runs on a ``dask.distributed`` cluster: a Client, or a scheduler address (connected on
+    the first run)."""
 
     name = "dask"
 
@@ -101,41 +122,61 @@ class DaskExecutor(Executor):
                 "Please run pip install 'matterhub[dask]' to install it."
             ) from None
         self._owns = not isinstance(client, Client)
-        self.client = client if isinstance(client, Client) else Client(client)
+        self._client: Any = client if isinstance(client, Client) else None
+        self._address = None if isinstance(client, Client) else str(client)
+        self._lock = threading.Lock()
 
-    def run(
-        self,
-        spec: LoadSpec,
-        inputs: Any,
-        params: dict[str, Any],
-        *,
-        batch: bool = False,
-        timeout: float | None = None,
-        memory_mb: int | None = None,
-    ) -> dict[str, Any]:
-        from distributed import TimeoutError as DaskTimeout
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` (connected on first use when given an address)."""
+        with self._lock:
+            if self._client is None:
+                from distributed import Client
 
-        timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
-        payload = codec.dumps((inputs, params, batch), shm_threshold=sys.maxsize)
-        future = self.client.submit(run_on_dask, spec, payload, memory_mb, pure=False)
+                self._client = Client(self._address)
+            return self._client
+
+    def submit(self, request: RunRequest) -> Future[RunResult]:
+        """Send ``request`` to the cluster; past its timeout it is cancelled and reported."""
+        timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
+        out: Future[RunResult] = Future()
+        out.set_running_or_notify_cancel()
+        payload = codec.dumps((request.inputs, request.params, request.batch), shm_threshold=sys.maxsize)
         try:
-            data = future.result(timeout=timeout)
-        except (TimeoutError, DaskTimeout):
-            restarted = self._restart_worker_of(future)
-            future.cancel()
-            return {
-                "status": "timeout",
-                "message": f"the run took longer than its timeout of {timeout:g} s on the Dask cluster; "
-                + ("it was cancelled and its worker restarted" if restarted else "it was cancelled"),
-            }
-        except Exception as exc:  # a worker that died, a lost connection
-            return {
-                "status": "crash",
-                "message": f"the Dask cluster could not run it: {type(exc).__name__}: {exc}",
-                "exc_type": type(exc).__name__,
-            }
-        reply: dict[str, Any] = codec.safe_loads(data)
-        return reply
+            running = self.client.submit(run_on_dask, request.spec, payload, request.memory_mb, pure=False)
+        except Exception as exc:
+            out.set_result(_unreachable(exc))
+            return out
+        settled = threading.Lock()  # the first of "finished" and "timed out" answers
+
+        def finished(fut: Any) -> None:
+            timer.cancel()
+            if not settled.acquire(blocking=False):
+                return
+            try:
+                result = RunResult.from_reply(codec.safe_loads(fut.result()))
+            except Exception as exc:  # a worker that died, a lost connection, a cancelled run
+                result = _unreachable(exc)
+            out.set_result(result)
+
+        def timed_out() -> None:
+            if not settled.acquire(blocking=False):
+                return
+            restarted = self._restart_worker_of(running)
+            running.cancel()
+            out.set_result(
+                RunResult(
+                    RunStatus.TIMEOUT,
+                    message=f"the run took longer than its timeout of {timeout:g} s on the Dask cluster; "
+                    + ("it was cancelled and its worker restarted" if restarted else "it was cancelled"),
+                )
+            )
+
+        timer = threading.Timer(timeout, timed_out)
+        timer.daemon = True
+        timer.start()
+        running.add_done_callback(finished)
+        return out
 
     def _restart_worker_of(self, future: Any) -> bool:
         """Stop the worker process still running ``future`` (a thread cannot be stopped otherwise);
@@ -153,17 +194,46 @@ class DaskExecutor(Executor):
         return True
 
     def close(self) -> None:
-        if self._owns:
-            self.client.close()
+        """Close the client, if this executor connected it."""
+        with self._lock:
+            client, owned = self._client, self._owns
+            if owned:
+                self._client = None
+        if owned and client is not None:
+            client.close()
+
+
+def _unreachable(exc: BaseException) -> RunResult:
+    return RunResult(
+        RunStatus.CRASH,
+        message=f"the Dask cluster could not run it: {type(exc).__name__}: {exc}",
+        exc_type=type(exc).__name__,
+    )
+
+
+_SHARED_LOCAL: LocalExecutor | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_local_executor() -> LocalExecutor:
+    """The process-wide local worker pool (hubs in one process share their workers)."""
+    global _SHARED_LOCAL
+    with _SHARED_LOCK:
+        if _SHARED_LOCAL is None:
+            _SHARED_LOCAL = LocalExecutor()
+        return _SHARED_LOCAL
 
 
 def executor_from(value: Any = None) -> Executor:
-    """An executor from a setting: an Executor, a distributed Client, ``"local"``,
-    ``"dask://host:port"`` (or ``tcp://``), or None for ``$MATTERHUB_EXECUTOR``."""
+    """An executor from a setting: an Executor, a distributed Client, ``"local"`` (a pool of
+    its own), ``"dask://host:port"`` (or ``tcp://``), or None for ``$MATTERHUB_EXECUTOR``,
+    else the process-wide local pool.  Nothing starts or connects before the first run."""
     if isinstance(value, Executor):
         return value
     if value is None:
-        value = os.environ.get(ENV_EXECUTOR) or "local"
+        value = os.environ.get(ENV_EXECUTOR)
+        if not value:
+            return shared_local_executor()
     if isinstance(value, str):
         if value in ("local", "pool"):
             return LocalExecutor()
@@ -173,7 +243,7 @@ def executor_from(value: Any = None) -> Executor:
             return DaskExecutor(value)
         raise ConfigurationError(
             f"executor {value!r} is not understood: use 'local' or 'dask://host:port' "
-            f"(in ${ENV_EXECUTOR} or ServableService(executor=...))"
+            f"(in ${ENV_EXECUTOR} or executor=...)"
         )
     if type(value).__module__.startswith("distributed"):
         return DaskExecutor(value)

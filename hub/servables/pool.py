@@ -9,7 +9,7 @@ memory (:mod:`hub.servables.codec`).
 
 The calling thread waits on its worker's pipe with the run's timeout:
 
-- the servable raises: the reply carries the error; the worker goes on;
+- the servable raises: the result carries the error; the worker goes on;
 - it allocates past its memory limit: a MemoryError in the worker, which is
   then replaced (its state is not trusted any more);
 - it crashes (segfault, abort, killed): the pipe closes; the exit signal is
@@ -42,12 +42,15 @@ from pathlib import Path
 from typing import Any
 
 from hub.servables import codec, sandbox
+from hub.servables.request import RunRequest, RunResult, RunStatus
 from hub.servables.sandbox import sandbox_default
 from hub.servables.worker import LoadSpec, WorkerConfig, worker_main
 
 DEFAULT_TIMEOUT_S = float(os.environ.get("MATTERHUB_RUN_TIMEOUT", "300"))
 DEFAULT_MEMORY_MB = int(os.environ.get("MATTERHUB_RUN_MEMORY_MB", "4096"))
 START_TIMEOUT_S = 120.0
+#: How a run the watchdog stopped ended (too many processes: a crash, clearly told).
+_VERDICTS = {"timeout": RunStatus.TIMEOUT, "memory": RunStatus.MEMORY, "procs": RunStatus.CRASH}
 
 
 def default_size() -> int:
@@ -304,24 +307,16 @@ class WorkerPool:
 
     # -- runs -------------------------------------------------------------------------
 
-    def run(
-        self,
-        spec: LoadSpec,
-        inputs: Any,
-        params: dict[str, Any],
-        *,
-        batch: bool = False,
-        timeout: float | None = None,
-        memory_mb: int | None = None,
-    ) -> dict[str, Any]:
-        """Run one request on a worker; the reply's ``status`` is ok, error, memory, timeout or crash."""
-        timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
-        memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
+    def run(self, request: RunRequest) -> RunResult:
+        """Run one request on a worker, in this thread; the result's status says how it ended."""
+        spec = request.spec
+        timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
+        memory_mb = DEFAULT_MEMORY_MB if request.memory_mb is None else request.memory_mb
         if self.config.sandbox:  # sandboxed workers cannot write the artifact cache: unpack it here
             from hub.servables.package import unpacked
 
             unpacked(spec.store_url, spec.artifact_sha, spec.cache_dir)
-        message = codec.dumps(("run", spec, inputs, params, batch, memory_mb))
+        message = codec.dumps(("run", spec, request.inputs, request.params, request.batch, memory_mb))
         w = self._acquire(spec.key, spec.type)
         try:
             return self._run_on(w, spec, message, timeout, memory_mb)
@@ -331,7 +326,7 @@ class WorkerPool:
 
     def _run_on(
         self, w: _Worker, spec: LoadSpec, message: bytes, timeout: float, memory_mb: int
-    ) -> dict[str, Any]:
+    ) -> RunResult:
         current = w
         try:
             for attempt in (1, 2):
@@ -344,7 +339,7 @@ class WorkerPool:
                     current = self._replace(current)
                     if attempt == 2:
                         codec.discard(message)
-                        return {"status": "crash", "message": f"no worker could take the run: {exc}"}
+                        return RunResult(RunStatus.CRASH, message=f"no worker could take the run: {exc}")
             t0 = time.perf_counter()
             watchdog = sandbox.Watchdog(current.pid, memory_mb, self.max_procs)
             verdict = watchdog.wait(current.conn, timeout)
@@ -355,12 +350,12 @@ class WorkerPool:
                     text = f"the run took longer than its timeout of {timeout:g} s"
                 else:
                     text = f"the run was stopped: {watchdog.detail}"
-                return {
-                    "status": {"procs": "crash"}.get(verdict, verdict),  # procs: a crash, clearly told
-                    "message": f"{text}; its worker was stopped and replaced",
-                    "exc_type": {"procs": "TooManyProcesses", "memory": "MemoryError"}.get(verdict),
-                    "run_ms": (time.perf_counter() - t0) * 1000,
-                }
+                return RunResult(
+                    _VERDICTS[verdict],
+                    message=f"{text}; its worker was stopped and replaced",
+                    exc_type={"procs": "TooManyProcesses", "memory": "MemoryError"}.get(verdict),
+                    run_ms=(time.perf_counter() - t0) * 1000,
+                )
             try:
                 data = current.conn.recv_bytes()
             except (EOFError, OSError):
@@ -371,12 +366,12 @@ class WorkerPool:
                 hint = ""
                 if cause in ("signal SIGABRT", "signal SIGKILL", "signal SIGBUS"):
                     hint = f" (a run over its memory limit of {memory_mb} MB can end this way)"
-                return {
-                    "status": "crash",
-                    "message": f"the servable's worker process died ({cause}){hint}; the worker was replaced",
-                    "exc_type": cause,
-                    "run_ms": (time.perf_counter() - t0) * 1000,
-                }
+                return RunResult(
+                    RunStatus.CRASH,
+                    message=f"the servable's worker process died ({cause}){hint}; the worker was replaced",
+                    exc_type=cause,
+                    run_ms=(time.perf_counter() - t0) * 1000,
+                )
             reply: dict[str, Any] = codec.safe_loads(data)
             current.runs += 1
             current.loaded[spec.key] = spec.type
@@ -386,7 +381,7 @@ class WorkerPool:
             if reply.get("recycle"):
                 current.join(5)
                 current = self._replace(current)
-            return reply
+            return RunResult.from_reply(reply)
         except BaseException:
             # interrupted (Ctrl-C) or a bug here: the worker's state is unknown
             current = self._replace(current)

@@ -4,43 +4,28 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from hub.exceptions import (
-    HubError,
-    ServableCrashedError,
-    ServableMemoryError,
-    ServableRunError,
-    ServableTimeoutError,
-)
-
-PENDING, RUNNING, COMPLETED, FAILED = "pending", "running", "completed", "failed"
-DONE = (COMPLETED, FAILED)
-
-_ERRORS: dict[str, type[ServableRunError]] = {
-    "error": ServableRunError,
-    "memory": ServableMemoryError,
-    "timeout": ServableTimeoutError,
-    "crash": ServableCrashedError,
-}
+from hub.exceptions import HubError
+from hub.servables.codec import from_json, to_json
+from hub.servables.request import error_from
 
 
-def error_from(
-    error: dict[str, Any], stdout: str = "", stderr: str = "", task_id: str | None = None
-) -> ServableRunError:
-    """The exception a failed run's error record stands for."""
-    cls = _ERRORS.get(error.get("kind", "error"), ServableRunError)
-    return cls(
-        error.get("message", "the servable failed"),
-        kind=error.get("kind", "error"),
-        exc_type=error.get("exc_type"),
-        traceback=error.get("traceback"),
-        stdout=stdout,
-        stderr=stderr,
-        task_id=task_id,
-    )
+class TaskStatus(StrEnum):
+    """Where a task is: waiting, running, or done (completed or failed)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def done(self) -> bool:
+        """Completed or failed."""
+        return self in (TaskStatus.COMPLETED, TaskStatus.FAILED)
 
 
 @dataclass
@@ -56,7 +41,7 @@ class Task:
     id: str
     servable: str
     version: int
-    status: str
+    status: TaskStatus
     result: Any = None
     error: dict[str, Any] | None = None
     timings: dict[str, Any] = field(default_factory=dict)
@@ -69,9 +54,13 @@ class Task:
     _refresh: Callable[[str], Task] | None = field(default=None, repr=False, compare=False)
     _wait: Callable[[str, float | None], None] | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self.status = TaskStatus(self.status)
+
     @property
     def done(self) -> bool:
-        return self.status in DONE
+        """Completed or failed."""
+        return self.status.done
 
     def refresh(self) -> Task:
         """This task as the catalog has it now."""
@@ -95,19 +84,18 @@ class Task:
     def outputs(self, timeout: float | None = None) -> Any:
         """Wait, then return the result or raise the servable's error."""
         self.wait(timeout)
-        if self.status == FAILED:
+        if self.status is TaskStatus.FAILED:
             raise error_from(self.error or {}, self.stdout, self.stderr, self.id)
         return self.result
 
-    def to_dict(self) -> dict[str, Any]:
-        from hub.servables.codec import to_json
-
+    def to_json(self, arrays: str = "base64") -> dict[str, Any]:
+        """As JSON: result arrays exact as base64 (what ``GET /tasks/{id}`` sends) or ``"lists"``."""
         return {
             "id": self.id,
             "servable": self.servable,
             "version": self.version,
-            "status": self.status,
-            "result": to_json(self.result, arrays="lists"),
+            "status": self.status.value,
+            "result": to_json(self.result, arrays=arrays),
             "error": self.error,
             "timings": self.timings,
             "stdout": self.stdout,
@@ -118,6 +106,39 @@ class Task:
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON with result arrays as nested lists (``--json`` output)."""
+        return self.to_json(arrays="lists")
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any], refresh: Callable[[str], Task] | None = None) -> Task:
+        """A task from its JSON (:meth:`to_json`); ``refresh`` reads it again by id."""
+        return cls(
+            id=body["id"],
+            servable=body["servable"],
+            version=body["version"],
+            status=TaskStatus(body["status"]),
+            result=from_json(body["result"]) if body.get("result") is not None else None,
+            error=body.get("error"),
+            timings=dict(body.get("timings") or {}),
+            stdout=body.get("stdout") or "",
+            stderr=body.get("stderr") or "",
+            batch=body.get("batch", False),
+            cached=body.get("cached", False),
+            created_at=_time(body.get("created_at")),
+            updated_at=_time(body.get("updated_at")),
+            _refresh=refresh,
+        )
+
     def __repr__(self) -> str:
         extra = f", error={self.error.get('message')!r}" if self.error else ""
-        return f"<Task {self.id} {self.servable}@{self.version}: {self.status}{extra}>"
+        return f"<Task {self.id} {self.servable}@{self.version}: {self.status.value}{extra}>"
+
+
+def _time(value: Any) -> _dt.datetime | None:
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, _dt.datetime) else None

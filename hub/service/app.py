@@ -64,8 +64,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if start_worker:
             worker.start()
-            # the servable service resumes tasks a previous process left unfinished
-            await asyncio.to_thread(lambda: hub._servables)
+            # servable tasks a previous process left unfinished run again
+            await asyncio.to_thread(hub.resume_tasks)
         try:
             yield
         finally:

@@ -108,11 +108,11 @@ def submit_training_data(hub: Any, csv: Path) -> str:
     return str(sub.source_id)
 
 
-def describe_model(service: Any, model: Any, metrics: dict[str, float], dataset_id: str) -> Any:
+def describe_model(hub: Any, model: Any, metrics: dict[str, float], dataset_id: str) -> Any:
     from hub.servables.schema import ArgSpec
 
     meta = metadata()
-    return service.describe(
+    return hub.describe(
         model,
         name=meta["name"],
         title=meta["title"],
@@ -130,11 +130,11 @@ def describe_model(service: Any, model: Any, metrics: dict[str, float], dataset_
     )
 
 
-def publish(hub: Any, service: Any, csv: Path, trees: int = 300) -> tuple[str, Any, dict[str, float]]:
+def publish(hub: Any, csv: Path, trees: int = 300) -> tuple[str, Any, dict[str, float]]:
     """Submit the data, train, publish; returns the servable name, the model and its metrics."""
     dataset_id = submit_training_data(hub, csv)
     model, metrics = train(load_data(csv), trees=trees)
-    return service.publish(describe_model(service, model, metrics, dataset_id)), model, metrics
+    return hub.publish_servable(describe_model(hub, model, metrics, dataset_id)), model, metrics
 
 
 def main() -> None:
@@ -147,16 +147,13 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=300)
     args = parser.parse_args()
     from hub import Hub
-    from hub.servables.service import service_for
 
     with Hub(args.hub, user=args.user) as hub:
-        service = service_for(hub)
-        name, _, metrics = publish(hub, service, data_file(args.data), trees=args.trees)
+        name, _, metrics = publish(hub, data_file(args.data), trees=args.trees)
         print(
             f"published {name}: 5-fold CV MAE {metrics['cv_mae_eV']:.3f} eV (baseline {metrics['baseline_mae_eV']:.3f} eV)"
         )
-        print("GaAs, MgO, Si ->", service.run(name, ["GaAs", "MgO", "Si"]), "eV")
-        service.close()
+        print("GaAs, MgO, Si ->", hub.run(name, ["GaAs", "MgO", "Si"]), "eV")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def metadata() -> dict[str, Any]:
     return data
 
 
-def describe_models(service: Any, root: Path) -> dict[str, Any]:
+def describe_models(hub: Any, root: Path) -> dict[str, Any]:
     """``{"structure": ServableDescription, "phase": ...}`` from the real files under ``root/cdi_nn``."""
     from hub.servables.schema import ArgSpec
 
@@ -47,7 +47,7 @@ def describe_models(service: Any, root: Path) -> dict[str, Any]:
     common = meta["common"]
     out = {}
     for key, m in meta["models"].items():
-        sv = service.describe(
+        sv = hub.describe(
             root / "cdi_nn" / m["file"],
             name=m["name"],
             title=m["title"],
@@ -77,9 +77,9 @@ def example_patterns(root: Path, n: int = 8) -> np.ndarray:
     return slices[..., None]
 
 
-def publish(service: Any, root: Path) -> dict[str, str]:
+def publish(hub: Any, root: Path) -> dict[str, str]:
     """Publish both models; returns ``{"structure": "owner/cdi-nn-structure", "phase": ...}``."""
-    return {key: service.publish(sv) for key, sv in describe_models(service, root).items()}
+    return {key: hub.publish_servable(sv) for key, sv in describe_models(hub, root).items()}
 
 
 def main() -> None:
@@ -91,18 +91,15 @@ def main() -> None:
     parser.add_argument("--data", default=None)
     args = parser.parse_args()
     from hub import Hub
-    from hub.servables.service import service_for
 
     root = data_root(args.data)
     with Hub(args.hub, user=args.user) as hub:
-        service = service_for(hub)
-        names = publish(service, root)
+        names = publish(hub, root)
         x = example_patterns(root, 2)
         for key, name in names.items():
-            info = service.servable(name)
-            y = service.run(name, x)
+            info = hub.servable(name)
+            y = hub.run(name, x)
             print(f"{key}: published {info.id}@{info.version}; ran on 2 real patterns -> {y.shape}")
-        service.close()
 
 
 if __name__ == "__main__":

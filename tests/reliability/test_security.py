@@ -535,23 +535,34 @@ def test_keras_models_load_in_safe_mode(tmp_path: Path) -> None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import keras
 
+    from hub.db.catalog import Catalog
+    from hub.index.engine import SearchIndex
     from hub.servables.executors import LocalExecutor
-    from hub.servables.pool import WorkerPool
-    from hub.servables.service import ServableService
+    from hub.servables.parts import ServableParts
+    from hub.store.blobs import BlobStore
 
     inp = keras.Input((2,))
     model = keras.Model(inp, keras.layers.Lambda(lambda x: x * 2.0)(inp))
     hub = Hub(tmp_path / "hub", user="alice", progress=False)
-    pool = WorkerPool(1)
-    svc = ServableService.from_hub(hub, executor=LocalExecutor(pool))
+    catalog = Catalog(hub.config.catalog)
+    executor = LocalExecutor(size=1)  # a pool of its own
+    parts = ServableParts(
+        catalog,
+        BlobStore(hub.config.store),
+        SearchIndex(hub.config.index),
+        hub.principal,
+        hub.home,
+        executor=executor,
+    )
     try:
-        name = svc.publish(svc.describe(model, name="lambda_layer"))
+        name = parts.registry.publish(parts.registry.describe(model, name="lambda_layer"))
         with pytest.raises(Exception, match="Lambda") as info:
-            svc.run(name, np.ones((1, 2), dtype="float32"))
+            parts.run(name, np.ones((1, 2), dtype="float32"))
         assert "safe_mode" in str(info.value) or "arbitrary code" in str(info.value)
     finally:
-        svc.close()
-        pool.close()
+        parts.close()
+        executor.close()
+        catalog.close()
         hub.close()
     record("security: keras safe mode", cases=1, leaks=0)
 

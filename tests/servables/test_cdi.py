@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hub.servables.service import ServableService
+from hub.servables.parts import ServableParts
 
 pytestmark = pytest.mark.shared_data
 SCRIPT = Path(__file__).resolve().parents[2] / "servables" / "cdi_nn" / "publish.py"
@@ -26,10 +26,10 @@ def cdi() -> object:
     return module
 
 
-def test_cdi_models_publish_and_run(alice: ServableService, cdi: object, shared_data: Path) -> None:
+def test_cdi_models_publish_and_run(alice: ServableParts, cdi: object, shared_data: Path) -> None:
     from hub.servables.keras import load_model
 
-    described = cdi.describe_models(alice, shared_data)  # type: ignore[attr-defined]
+    described = cdi.describe_models(alice.registry, shared_data)  # type: ignore[attr-defined]
     structure = described["structure"]
     assert structure.type == "keras" and structure.metadata.servable.options["format"] == "h5"
     assert structure.metadata.servable.model_type.startswith(
@@ -41,8 +41,8 @@ def test_cdi_models_publish_and_run(alice: ServableService, cdi: object, shared_
         "Harder, Ross J.",
     ]
     assert structure.metadata.datacite.relatedIdentifiers[0].relatedIdentifier == "10.1038/s41598-018-34525-1"
-    names = {key: alice.publish(sv) for key, sv in described.items()}
-    assert alice.servables('"coherent diffraction" AND servable.type:keras').total == 2
+    names = {key: alice.registry.publish(sv) for key, sv in described.items()}
+    assert alice.registry.servables('"coherent diffraction" AND servable.type:keras').total == 2
 
     x = cdi.example_patterns(shared_data, 3)  # type: ignore[attr-defined]
     direct = load_model(shared_data / "cdi_nn" / "phase_weights.hdf5").predict(x, verbose=0)

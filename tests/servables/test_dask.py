@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from sklearn.tree import DecisionTreeClassifier
 from hub import Hub
 from hub.exceptions import ServableRunError, ServableTimeoutError
 from hub.servables.executors import DaskExecutor, executor_from
-from hub.servables.service import ServableService
+from hub.servables.parts import ServableParts
 
 distributed = pytest.importorskip("distributed")
 
@@ -47,19 +47,21 @@ def cluster() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def on_dask(servable_home: Path, cluster: object) -> Iterator[ServableService]:
+def on_dask(
+    servable_home: Path, cluster: object, module_parts_of: Callable[..., ServableParts]
+) -> Iterator[ServableParts]:
     hub = Hub(servable_home, user="dana", progress=False)
     client = distributed.Client(cluster)
-    svc = ServableService.from_hub(hub, executor=client)
-    assert isinstance(svc.executor, DaskExecutor)
-    yield svc
-    svc.close()
+    executor = executor_from(client)
+    assert isinstance(executor, DaskExecutor)
+    yield module_parts_of(hub, executor)
+    executor.close()
     client.close()
     hub.close()
 
 
-def test_run_on_a_local_cluster(on_dask: ServableService) -> None:
-    name = on_dask.publish(on_dask.describe(TREE, name="tree"))
+def test_run_on_a_local_cluster(on_dask: ServableParts) -> None:
+    name = on_dask.registry.publish(on_dask.registry.describe(TREE, name="tree"))
     np.testing.assert_array_equal(on_dask.run(name, X[:10]), TREE.predict(X[:10]))
     batch = on_dask.run(name, [X[:2], X[100:103]])
     assert [b.tolist() for b in batch] == [TREE.predict(X[:2]).tolist(), TREE.predict(X[100:103]).tolist()]
@@ -67,10 +69,10 @@ def test_run_on_a_local_cluster(on_dask: ServableService) -> None:
     assert task.status == "completed" and task.result.tolist() == [1, 1]
 
 
-def test_dask_runs_are_in_the_cluster_worker(on_dask: ServableService) -> None:
+def test_dask_runs_are_in_the_cluster_worker(on_dask: ServableParts) -> None:
     import os
 
-    name = on_dask.publish(on_dask.describe(where_am_i))
+    name = on_dask.registry.publish(on_dask.registry.describe(where_am_i))
     pid = on_dask.run(name, 1.0)
     executor = on_dask.executor
     assert isinstance(executor, DaskExecutor)
@@ -78,14 +80,14 @@ def test_dask_runs_are_in_the_cluster_worker(on_dask: ServableService) -> None:
     assert pid != os.getpid() and pid in worker_pids
 
 
-def test_dask_errors_and_timeouts(on_dask: ServableService) -> None:
+def test_dask_errors_and_timeouts(on_dask: ServableParts) -> None:
     with pytest.raises(ServableRunError, match="raised RuntimeError: no"):
-        on_dask.run(on_dask.publish(on_dask.describe(fail)), 1.0)
+        on_dask.run(on_dask.registry.publish(on_dask.registry.describe(fail)), 1.0)
     with pytest.raises(
         ServableTimeoutError,
         match="timeout of 1 s on the Dask cluster; it was cancelled and its worker restarted",
     ):
-        on_dask.run(on_dask.publish(on_dask.describe(nap)), 1.0, timeout=1)
+        on_dask.run(on_dask.registry.publish(on_dask.registry.describe(nap)), 1.0, timeout=1)
     assert on_dask.run("dana/tree", X[:1]).tolist() == [0]  # the cluster recovered
 
 

@@ -10,7 +10,7 @@ import pytest
 from hub.exceptions import NotRunnableError, ValidationError
 from hub.servables import describe
 from hub.servables.dlhub import import_document, repair_json
-from hub.servables.service import ServableService
+from hub.servables.parts import ServableParts
 
 
 @pytest.mark.shared_data
@@ -68,13 +68,13 @@ def test_repair_json_keeps_the_complete_part() -> None:
 
 
 @pytest.mark.shared_data
-def test_publish_discover_and_not_run(alice: ServableService, shared_data: Path) -> None:
+def test_publish_discover_and_not_run(alice: ServableParts, shared_data: Path) -> None:
     sv = describe(shared_data / "g4mp2" / "G4MP2-heavy-description.json", domains=["chemistry"])
-    name = alice.publish(sv)
+    name = alice.registry.publish(sv)
     assert name == "alice/G4MP2-heavy"
-    hit = alice.servables("servable.type:dlhub_dataset AND dataset.columns.name:g4mp2_atom").hits[0]
+    hit = alice.registry.servables("servable.type:dlhub_dataset AND dataset.columns.name:g4mp2_atom").hits[0]
     assert hit.id == name and hit.document["dlhub"]["domains"] == ["chemistry"]
-    assert alice.servables("Curtiss").total == 1
+    assert alice.registry.servables("Curtiss").total == 1
     with pytest.raises(
         NotRunnableError, match=r"nothing to run .imported from DLHub without its model files"
     ):

@@ -15,8 +15,8 @@ from hub.exceptions import (
     ServableRunError,
     ServableTimeoutError,
 )
+from hub.servables.parts import ServableParts
 from hub.servables.pool import WorkerPool
-from hub.servables.service import ServableService
 
 
 def boom(x: float) -> float:
@@ -44,17 +44,17 @@ def double(x: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def names(alice: ServableService) -> dict[str, str]:
-    return {f.__name__: alice.publish(alice.describe(f)) for f in (boom, segfault, hang, double)} | {
-        "hog": alice.publish(alice.describe(hog, memory_mb=256))
-    }
+def names(alice: ServableParts) -> dict[str, str]:
+    return {
+        f.__name__: alice.registry.publish(alice.registry.describe(f)) for f in (boom, segfault, hang, double)
+    } | {"hog": alice.registry.publish(alice.registry.describe(hog, memory_mb=256))}
 
 
-def _healthy(alice: ServableService) -> None:
+def _healthy(alice: ServableParts) -> None:
     assert alice.run("alice/double", 21.0) == 42.0
 
 
-def test_a_servable_that_raises(alice: ServableService, names: dict[str, str], pool: WorkerPool) -> None:
+def test_a_servable_that_raises(alice: ServableParts, names: dict[str, str], pool: WorkerPool) -> None:
     replaced = pool.replaced
     with pytest.raises(ServableRunError) as err:
         alice.run("alice/boom", 3.0)
@@ -68,7 +68,7 @@ def test_a_servable_that_raises(alice: ServableService, names: dict[str, str], p
     _healthy(alice)
 
 
-def test_a_servable_that_segfaults(alice: ServableService, names: dict[str, str], pool: WorkerPool) -> None:
+def test_a_servable_that_segfaults(alice: ServableParts, names: dict[str, str], pool: WorkerPool) -> None:
     replaced = pool.replaced
     with pytest.raises(
         ServableCrashedError, match=r"worker process died \(signal SIGSEGV\); the worker was replaced"
@@ -79,7 +79,7 @@ def test_a_servable_that_segfaults(alice: ServableService, names: dict[str, str]
 
 
 def test_a_servable_that_hangs_past_its_timeout(
-    alice: ServableService, names: dict[str, str], pool: WorkerPool
+    alice: ServableParts, names: dict[str, str], pool: WorkerPool
 ) -> None:
     replaced = pool.replaced
     t0 = time.monotonic()
@@ -93,7 +93,7 @@ def test_a_servable_that_hangs_past_its_timeout(
 
 
 def test_a_servable_that_allocates_past_its_memory_limit(
-    alice: ServableService, names: dict[str, str], pool: WorkerPool
+    alice: ServableParts, names: dict[str, str], pool: WorkerPool
 ) -> None:
     assert alice.run("alice/hog", 16) == 16 * 1024 * 1024  # within its 256 MB
     replaced = pool.replaced
@@ -104,17 +104,17 @@ def test_a_servable_that_allocates_past_its_memory_limit(
 
 
 def test_failed_async_tasks_record_the_error(
-    alice: ServableService, names: dict[str, str], pool: WorkerPool
+    alice: ServableParts, names: dict[str, str], pool: WorkerPool
 ) -> None:
     crashed = alice.run("alice/segfault", 1.0, asynchronous=True)
     raised = alice.run("alice/boom", 2.0, asynchronous=True)
     slow = alice.run("alice/hang", 1.0, asynchronous=True, timeout=1.0)
     for task, kind in ((crashed, "crash"), (raised, "error"), (slow, "timeout")):
-        done = alice.task(task.id).wait(60)
+        done = alice.tasks.task(task.id).wait(60)
         assert done.status == "failed"
         assert done.error is not None and done.error["kind"] == kind
-    assert "SIGSEGV" in (alice.task(crashed.id).error or {})["message"]
-    assert alice.task(raised.id).stdout == "about to fail\n"
+    assert "SIGSEGV" in (alice.tasks.task(crashed.id).error or {})["message"]
+    assert alice.tasks.task(raised.id).stdout == "about to fail\n"
     with pytest.raises(ServableRunError, match=r"cannot take 2.0"):
         raised.outputs()
     _healthy(alice)

@@ -11,7 +11,7 @@ import pytest
 
 from hub.servables import describe
 from hub.servables.keras import import_keras, load_model
-from hub.servables.service import ServableService
+from hub.servables.parts import ServableParts
 
 keras = import_keras()
 # keras' own JAX glue (not ours) calls np.array(x) on a JAX array
@@ -43,18 +43,18 @@ def test_describe_keras_model(model: Any) -> None:
     assert sv.parameters["batch_size"].default == 32
 
 
-def test_publish_and_run_keras(alice: ServableService, model: Any, tmp_path: Path) -> None:
+def test_publish_and_run_keras(alice: ServableParts, model: Any, tmp_path: Path) -> None:
     x = np.random.default_rng(1).normal(size=(5, 4)).astype("float32")
-    name = alice.publish(alice.describe(model, domains=["materials"]))
+    name = alice.registry.publish(alice.registry.describe(model, domains=["materials"]))
     np.testing.assert_allclose(alice.run(name, x), model.predict(x, verbose=0), rtol=1e-6)
-    assert alice.servables("servable.type:keras AND dlhub.domains:materials").hits[0].id == name
+    assert alice.registry.servables("servable.type:keras AND dlhub.domains:materials").hits[0].id == name
 
     path = tmp_path / "tiny.keras"
     model.save(path)
     reloaded = load_model(path)  # initialisers skipped: the weights come from the file
     np.testing.assert_array_equal(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
-    from_file = alice.publish(alice.describe(path, name="tiny-file"))
-    info = alice.servable(from_file)
+    from_file = alice.registry.publish(alice.registry.describe(path, name="tiny-file"))
+    info = alice.registry.servable(from_file)
     assert info.document["dlhub"]["files"]["model"] == "model/model.keras"
     np.testing.assert_allclose(
         alice.run(from_file, x, {"batch_size": 2}), model.predict(x, verbose=0), rtol=1e-6

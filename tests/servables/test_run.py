@@ -17,10 +17,11 @@ from hub.exceptions import (
     NotFoundError,
     ValidationError,
 )
+from hub.servables.parts import ServableParts
 from hub.servables.pool import WorkerPool
-from hub.servables.service import ServableDeprecatedWarning, ServableService
+from hub.servables.runs import ServableDeprecatedWarning
 
-ServiceFactory = Callable[..., ServableService]
+PartsFactory = Callable[..., ServableParts]
 
 X, Y = load_iris(return_X_y=True)
 CLF = LogisticRegression(max_iter=500).fit(X, Y)
@@ -38,18 +39,22 @@ def kinetic(mass: float, velocity: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def published(alice: ServableService) -> dict[str, str]:
+def published(alice: ServableParts) -> dict[str, str]:
     return {
-        "iris": alice.publish(
-            alice.describe(CLF, name="iris", title="Iris classifier", domains=["biology"], cache=False)
+        "iris": alice.registry.publish(
+            alice.registry.describe(
+                CLF, name="iris", title="Iris classifier", domains=["biology"], cache=False
+            )
         ),
-        "reg": alice.publish(alice.describe(REG, name="petal-width", domains=["materials", "biology"])),
-        "shout": alice.publish(alice.describe(shout, domains=["text"])),
-        "kinetic": alice.publish(alice.describe(kinetic, domains=["physics"])),
+        "reg": alice.registry.publish(
+            alice.registry.describe(REG, name="petal-width", domains=["materials", "biology"])
+        ),
+        "shout": alice.registry.publish(alice.registry.describe(shout, domains=["text"])),
+        "kinetic": alice.registry.publish(alice.registry.describe(kinetic, domains=["physics"])),
     }
 
 
-def test_round_trip_outputs_equal_the_model(alice: ServableService, published: dict[str, str]) -> None:
+def test_round_trip_outputs_equal_the_model(alice: ServableParts, published: dict[str, str]) -> None:
     assert published["iris"] == "alice/iris"
     np.testing.assert_array_equal(alice.run("alice/iris", X[:7]), CLF.predict(X[:7]))
     np.testing.assert_allclose(alice.run("petal-width", X[:9, :3]), REG.predict(X[:9, :3]))
@@ -59,21 +64,27 @@ def test_round_trip_outputs_equal_the_model(alice: ServableService, published: d
     np.testing.assert_array_equal(alice.run("alice/iris", X[:2].tolist()), CLF.predict(X[:2]))
 
 
-def test_discover_with_the_data_query_language(alice: ServableService, published: dict[str, str]) -> None:
-    res = alice.servables("servable.type:sklearn AND dlhub.domains:materials")
+def test_discover_with_the_data_query_language(alice: ServableParts, published: dict[str, str]) -> None:
+    res = alice.registry.servables("servable.type:sklearn AND dlhub.domains:materials")
     assert [h.id for h in res.hits] == ["alice/petal-width"]
     assert res.hits[0].kind == "servable"
     assert res.hits[0].document["dlhub"]["version"] == 1
-    assert alice.servables("dlhub.domains:biology").total == 2
-    assert {h.id for h in alice.servables("servable.type:python").hits} == {"alice/shout", "alice/kinetic"}
+    assert alice.registry.servables("dlhub.domains:biology").total == 2
+    assert {h.id for h in alice.registry.servables("servable.type:python").hits} == {
+        "alice/shout",
+        "alice/kinetic",
+    }
     # servables are not datasets or records
     assert (
-        alice.index.search("dlhub.domains:biology", alice.principal, kinds=["dataset", "record"]).total == 0
+        alice.registry.index.search(
+            "dlhub.domains:biology", alice.principal, kinds=["dataset", "record"]
+        ).total
+        == 0
     )
 
 
 def test_inputs_are_validated_before_anything_runs(
-    alice: ServableService, published: dict[str, str], pool: WorkerPool
+    alice: ServableParts, published: dict[str, str], pool: WorkerPool
 ) -> None:
     before = sum(w.runs for w in pool._workers if w is not None)
     with pytest.raises(InputValidationError) as err:
@@ -93,7 +104,7 @@ def test_inputs_are_validated_before_anything_runs(
 
 
 def test_a_list_of_inputs_runs_as_one_batch(
-    alice: ServableService, published: dict[str, str], pool: WorkerPool
+    alice: ServableParts, published: dict[str, str], pool: WorkerPool
 ) -> None:
     before = sum(w.runs for w in pool._workers if w is not None)
     out = alice.run("alice/iris", [X[:3], X[3:4], X[10:15]])
@@ -106,7 +117,7 @@ def test_a_list_of_inputs_runs_as_one_batch(
 
 
 def test_memoization_by_version_and_input_hash(
-    alice: ServableService, published: dict[str, str], pool: WorkerPool
+    alice: ServableParts, published: dict[str, str], pool: WorkerPool
 ) -> None:
     first = alice.run("alice/petal-width", X[:4, :3], cache=True)
     runs = sum(w.runs for w in pool._workers if w is not None)
@@ -118,11 +129,11 @@ def test_memoization_by_version_and_input_hash(
 
 
 def test_async_task_reports_status_result_timings_and_output(
-    alice: ServableService, published: dict[str, str]
+    alice: ServableParts, published: dict[str, str]
 ) -> None:
     task = alice.run("alice/shout", "hello", {"times": 3}, asynchronous=True)
     assert task.status in ("pending", "running", "completed")
-    done = alice.task(task.id).wait(30)
+    done = alice.tasks.task(task.id).wait(30)
     assert done.status == "completed"
     assert done.result == "HELLO HELLO HELLO"
     assert "shouting 'hello'" in done.stdout
@@ -135,56 +146,58 @@ def test_async_task_reports_status_result_timings_and_output(
 
 
 def test_async_task_of_another_user_is_not_found(
-    alice: ServableService, service_as: ServiceFactory, published: dict[str, str]
+    alice: ServableParts, parts_as: PartsFactory, published: dict[str, str]
 ) -> None:
     task = alice.run("alice/kinetic", {"mass": 1.0, "velocity": 1.0}, asynchronous=True)
     with pytest.raises(NotFoundError):
-        service_as("mallory").task(task.id)
+        parts_as("mallory").tasks.task(task.id)
     assert task.outputs(30) == 0.5
 
 
-def test_metadata_visible_but_running_forbidden(alice: ServableService, service_as: ServiceFactory) -> None:
-    alice.publish(
-        alice.describe(CLF, name="lab-only", visible_to=["public"], runnable_by=["group:lab"], domains=["x"])
+def test_metadata_visible_but_running_forbidden(alice: ServableParts, parts_as: PartsFactory) -> None:
+    alice.registry.publish(
+        alice.registry.describe(
+            CLF, name="lab-only", visible_to=["public"], runnable_by=["group:lab"], domains=["x"]
+        )
     )
-    alice.publish(alice.describe(CLF, name="secret", visible_to=["group:lab"]))
-    bob = service_as("bob")
-    assert bob.servable("alice/lab-only").version == 1
-    assert bob.servables("dlhub.domains:x").total == 1
+    alice.registry.publish(alice.registry.describe(CLF, name="secret", visible_to=["group:lab"]))
+    bob = parts_as("bob")
+    assert bob.registry.servable("alice/lab-only").version == 1
+    assert bob.registry.servables("dlhub.domains:x").total == 1
     with pytest.raises(
         AccessDeniedError, match="bob may see alice/lab-only@1 but not run it; it runs for group:lab"
     ):
         bob.run("alice/lab-only", X[:1])
     with pytest.raises(NotFoundError):
-        bob.servable("alice/secret")
-    assert bob.servables("secret").total == 0
-    carol = service_as("carol", groups=("lab",))
+        bob.registry.servable("alice/secret")
+    assert bob.registry.servables("secret").total == 0
+    carol = parts_as("carol", groups=("lab",))
     np.testing.assert_array_equal(carol.run("alice/lab-only", X[:1]), CLF.predict(X[:1]))
     np.testing.assert_array_equal(carol.run("alice/secret", X[:1]), CLF.predict(X[:1]))
 
 
-def test_versions_deprecation_and_deletion(alice: ServableService, service_as: ServiceFactory) -> None:
-    alice.publish(alice.describe(shout, name="echo"))
-    alice.publish(alice.describe(kinetic, name="echo", domains=["v2"]))
-    info = alice.servable("alice/echo")
+def test_versions_deprecation_and_deletion(alice: ServableParts, parts_as: PartsFactory) -> None:
+    alice.registry.publish(alice.registry.describe(shout, name="echo"))
+    alice.registry.publish(alice.registry.describe(kinetic, name="echo", domains=["v2"]))
+    info = alice.registry.servable("alice/echo")
     assert (info.version, info.versions, info.type) == (2, [1, 2], "python")
     assert alice.run("alice/echo@1", "x") == "X"
     assert alice.run("alice/echo", {"mass": 2.0, "velocity": 1.0}) == 1.0
-    bob = service_as("bob")
+    bob = parts_as("bob")
     with pytest.raises(AccessDeniedError, match="only the owner"):
-        bob.deprecate("alice/echo@2")
+        bob.registry.deprecate("alice/echo@2")
     with pytest.raises(ValidationError, match="say which version"):
-        alice.deprecate("alice/echo")
-    alice.deprecate("alice/echo@2")
-    assert alice.servable("alice/echo").version == 1  # the latest live version
-    assert alice.servables("dlhub.name:echo").hits[0].document["dlhub"]["version"] == 1
+        alice.registry.deprecate("alice/echo")
+    alice.registry.deprecate("alice/echo@2")
+    assert alice.registry.servable("alice/echo").version == 1  # the latest live version
+    assert alice.registry.servables("dlhub.name:echo").hits[0].document["dlhub"]["version"] == 1
     with pytest.warns(ServableDeprecatedWarning):
         assert alice.run("alice/echo@2", {"mass": 2.0, "velocity": 1.0}) == 1.0
-    alice.delete("alice/echo@1")
+    alice.registry.delete("alice/echo@1")
     with pytest.raises(NotFoundError):
         alice.run("alice/echo@1", "x")
-    assert alice.servable("alice/echo").version == 2  # only the deprecated one is left
-    alice.delete("alice/echo", version=2)
+    assert alice.registry.servable("alice/echo").version == 2  # only the deprecated one is left
+    alice.registry.delete("alice/echo", version=2)
     with pytest.raises(NotFoundError):
-        alice.servable("alice/echo")
-    assert alice.servables("dlhub.name:echo").total == 0
+        alice.registry.servable("alice/echo")
+    assert alice.registry.servables("dlhub.name:echo").total == 0

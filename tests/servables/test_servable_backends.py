@@ -4,7 +4,7 @@ runs, memoization and asynchronous tasks (hub/servables/catalog.py)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,8 +15,8 @@ from hub.access import Principal
 from hub.exceptions import AccessDeniedError, NotFoundError
 from hub.servables.catalog import ServableCatalog
 from hub.servables.executors import LocalExecutor
+from hub.servables.parts import ServableParts
 from hub.servables.pool import WorkerPool
-from hub.servables.service import ServableService
 
 
 def scale(x: float, factor: float = 2.0) -> float:
@@ -30,25 +30,22 @@ def ratio(a: float, b: float) -> float:
 
 
 @pytest.fixture()
-def service_for(make_hub: Callable[..., Any], pool: WorkerPool) -> Iterator[Callable[..., ServableService]]:
-    """``service_for("alice", groups=[...])``: a ServableService over this test's hub and backend."""
-    made: list[ServableService] = []
+def parts_for(
+    make_hub: Callable[..., Any], pool: WorkerPool, parts_of: Callable[..., ServableParts]
+) -> Callable[..., ServableParts]:
+    """``parts_for("alice", groups=[...])``: the servable parts of this test's hub and backend."""
 
-    def make(user: str = "alice", groups: list[str] | None = None) -> ServableService:
-        svc = ServableService.from_hub(make_hub(user=user, groups=groups), executor=LocalExecutor(pool))
-        made.append(svc)
-        return svc
+    def make(user: str = "alice", groups: list[str] | None = None) -> ServableParts:
+        return parts_of(make_hub(user=user, groups=groups), LocalExecutor(pool))
 
-    yield make
-    for svc in made:
-        svc.close()
+    return make
 
 
-def test_publish_run_tasks_and_cache(service_for: Callable[..., ServableService], pool: WorkerPool) -> None:
-    alice = service_for("alice")
-    assert alice.publish(alice.describe(scale, name="scale")) == "alice/scale"
-    alice.publish(alice.describe(ratio, name="scale", domains=["v2"]))
-    info = alice.servable("alice/scale")
+def test_publish_run_tasks_and_cache(parts_for: Callable[..., ServableParts], pool: WorkerPool) -> None:
+    alice = parts_for("alice")
+    assert alice.registry.publish(alice.registry.describe(scale, name="scale")) == "alice/scale"
+    alice.registry.publish(alice.registry.describe(ratio, name="scale", domains=["v2"]))
+    info = alice.registry.servable("alice/scale")
     assert (info.version, info.versions) == (2, [1, 2])
     assert alice.run("alice/scale@1", 3.0, {"factor": 3.0}) == 9.0
     assert np.isnan(alice.run("scale", {"a": 1.0, "b": 0.0}))
@@ -61,37 +58,39 @@ def test_publish_run_tasks_and_cache(service_for: Callable[..., ServableService]
 
     # asynchronous tasks: status, result, output and times, kept in the catalog
     task = alice.run("alice/scale@1", 4.0, asynchronous=True)
-    done = alice.task(task.id).wait(60)
+    done = alice.tasks.task(task.id).wait(60)
     assert (done.status, done.result) == ("completed", 8.0)
     assert "scaling 4.0" in done.stdout
     assert done.created_at is not None and done.created_at.utcoffset().total_seconds() == 0
     nan = alice.run("alice/scale@2", {"a": 1.0, "b": 0.0}, asynchronous=True).wait(60)
     assert nan.status == "completed" and np.isnan(nan.result), "a NaN result survives the catalog"
     with pytest.raises(NotFoundError):
-        service_for("mallory").task(task.id)
+        parts_for("mallory").tasks.task(task.id)
 
 
-def test_access_versions_and_deletion(service_for: Callable[..., ServableService]) -> None:
-    alice = service_for("alice")
-    alice.publish(alice.describe(scale, name="lab-run", visible_to=["public"], runnable_by=["group:lab"]))
-    alice.publish(alice.describe(scale, name="hidden", visible_to=["group:lab"]))
-    bob = service_for("bob")
-    labmate = service_for("carol", groups=["lab"])
-    assert bob.servable("alice/lab-run").version == 1
+def test_access_versions_and_deletion(parts_for: Callable[..., ServableParts]) -> None:
+    alice = parts_for("alice")
+    alice.registry.publish(
+        alice.registry.describe(scale, name="lab-run", visible_to=["public"], runnable_by=["group:lab"])
+    )
+    alice.registry.publish(alice.registry.describe(scale, name="hidden", visible_to=["group:lab"]))
+    bob = parts_for("bob")
+    labmate = parts_for("carol", groups=["lab"])
+    assert bob.registry.servable("alice/lab-run").version == 1
     with pytest.raises(AccessDeniedError, match="may see alice/lab-run@1 but not run it"):
         bob.run("alice/lab-run", 1.0)
     with pytest.raises(NotFoundError):
-        bob.servable("alice/hidden")
+        bob.registry.servable("alice/hidden")
     assert labmate.run("hidden", 2.0) == 4.0
-    assert sorted(s.id for s in labmate.listing()) == ["alice/hidden", "alice/lab-run"]
-    alice.publish(alice.describe(ratio, name="hidden", visible_to=["group:lab"]))
-    alice.deprecate("alice/hidden@2")
-    assert labmate.servable("alice/hidden").version == 1
-    alice.delete("alice/hidden", version=1)
-    assert labmate.servable("alice/hidden").version == 2
-    alice.delete("alice/hidden", version=2)
+    assert sorted(s.id for s in labmate.registry.listing()) == ["alice/hidden", "alice/lab-run"]
+    alice.registry.publish(alice.registry.describe(ratio, name="hidden", visible_to=["group:lab"]))
+    alice.registry.deprecate("alice/hidden@2")
+    assert labmate.registry.servable("alice/hidden").version == 1
+    alice.registry.delete("alice/hidden", version=1)
+    assert labmate.registry.servable("alice/hidden").version == 2
+    alice.registry.delete("alice/hidden", version=2)
     with pytest.raises(NotFoundError):
-        labmate.servable("alice/hidden")
+        labmate.registry.servable("alice/hidden")
 
 
 def test_concurrent_publishers_and_lookups(make_hub: Callable[..., Any]) -> None:

@@ -4,15 +4,18 @@ multiprocessing start methods work too, and replies are plain data only."""
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hub import Hub
 from hub.exceptions import ServableCrashedError
 from hub.servables import codec
 from hub.servables.executors import LocalExecutor
+from hub.servables.parts import ServableParts
 from hub.servables.pool import WorkerPool
-from hub.servables.service import ServableService
 from hub.servables.worker import Loaded, LoadSpec, execute
 
 
@@ -36,10 +39,10 @@ def crash(x: float) -> float:
     return x
 
 
-def test_loaded_servables_are_kept_least_recently_used_first(alice: ServableService) -> None:
+def test_loaded_servables_are_kept_least_recently_used_first(alice: ServableParts) -> None:
     specs: list[LoadSpec] = []
     for f in (add_one, add_two, add_three):
-        spec = alice._resolve(alice.publish(alice.describe(f))).spec
+        spec = alice.runs.resolve(alice.registry.publish(alice.registry.describe(f))).spec
         assert spec is not None
         specs.append(spec)
     loaded = Loaded(max_loaded=2)
@@ -55,23 +58,18 @@ def test_loaded_servables_are_kept_least_recently_used_first(alice: ServableServ
 
 
 @pytest.mark.parametrize("method", ["forkserver", "spawn"])
-def test_multiprocessing_start_methods(alice: ServableService, method: str) -> None:
-    name = alice.publish(alice.describe(add_one, name="add-one-mp"))
-    crasher = alice.publish(alice.describe(crash))
+def test_multiprocessing_start_methods(
+    alice: ServableParts, method: str, servable_home: Path, parts_of: Callable[..., ServableParts]
+) -> None:
+    name = alice.registry.publish(alice.registry.describe(add_one, name="add-one-mp"))
+    crasher = alice.registry.publish(alice.registry.describe(crash))
     with WorkerPool(1, start_method=method) as pool:
-        svc = ServableService(
-            alice._db.catalog,
-            alice.store,
-            alice.index,
-            alice.principal,
-            alice.home,
-            executor=LocalExecutor(pool),
-        )
+        with Hub(servable_home, user="alice", progress=False) as hub:
+            svc = parts_of(hub, LocalExecutor(pool))
         assert svc.run(name, 1.0) == 2.0
         with pytest.raises(ServableCrashedError, match="SIGSEGV"):
             svc.run(crasher, 1.0)
         assert svc.run(name, 2.0) == 3.0 and pool.replaced == 1
-        svc.close()
     with pytest.raises(ValueError, match="never forked"):
         WorkerPool(1, start_method="fork")
 

@@ -168,10 +168,7 @@ def delete_servable(owner: str, name: str, hub: CallerHub, version: int | None =
 
 @router.get("/tasks/{task_id}", summary="A task's status, result (arrays exact) and error")
 def get_task(task_id: str, hub: CallerHub) -> dict[str, Any]:
-    task = hub.task(task_id)
-    body = task.to_dict()
-    body["result"] = to_json(task.result)
-    return body
+    return hub.task(task_id).to_json()
 
 
 @router.get(

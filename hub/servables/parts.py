@@ -1,0 +1,128 @@
+"""A hub's servables: the registry, the runs and the tasks, as one principal, over one executor.
+
+:class:`~hub.client.Hub` makes one :class:`ServableParts` from its catalog, blob
+store, search index and principal, and its views share it
+(:meth:`ServableParts.acting_as`): the executor, the resolved versions, the task
+threads and the index check are one per hub.  Making it starts nothing: the
+worker pool starts on the first run, and tasks a stopped process left behind
+are resumed on the first run or task read (or by
+:meth:`~hub.servables.taskqueue.TaskQueue.resume_interrupted`).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+from hub.access import Principal
+from hub.db.catalog import Catalog
+from hub.index.engine import SearchIndex
+from hub.servables.catalog import ServableCatalog
+from hub.servables.executors import Executor, executor_from, shared_local_executor
+from hub.servables.pool import default_size
+from hub.servables.published import IndexCheck, ServableRegistry
+from hub.servables.runs import ResolvedVersions, Runs
+from hub.servables.taskqueue import TaskQueue, TaskThreads
+from hub.store.blobs import BlobStore
+
+
+class ServableParts:
+    """Describe, publish, discover and run servables, as ``principal``.
+
+    Parameters
+    ----------
+    catalog, store, index
+        The hub's catalog, blob store and search index.
+    principal
+        Who is asking.
+    home
+        The hub folder (artifacts are packaged under ``home/staging`` and unpacked
+        under ``home/servables``).
+    executor
+        Where runs execute (see :mod:`hub.servables.executors`); default
+        ``$MATTERHUB_EXECUTOR`` or the process-wide local worker pool.  An executor
+        given here is yours to close.
+    task_threads
+        Threads that run asynchronous tasks at once (default: the local pool's
+        size, at least 2).
+
+    Attributes
+    ----------
+    registry : ServableRegistry
+        Describe, publish, look up, search, deprecate, delete.
+    runs : Runs
+        Resolve, check, memoize, dispatch.
+    tasks : TaskQueue
+        Asynchronous runs: persist, read, resume.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: BlobStore,
+        index: SearchIndex,
+        principal: Principal,
+        home: str | os.PathLike[str],
+        *,
+        executor: Executor | None = None,
+        task_threads: int | None = None,
+    ) -> None:
+        self.principal = principal
+        self.executor = executor if executor is not None else executor_from(None)
+        self._owns_executor = executor is None and self.executor is not shared_local_executor()
+        db = ServableCatalog(catalog)
+        home = Path(home)
+        self.registry = ServableRegistry(db, store, index, principal, home / "staging", IndexCheck())
+        self.runs = Runs(db, store, principal, self.executor, home / "servables", ResolvedVersions())
+        self.tasks = TaskQueue(
+            db, store, principal, self.runs, TaskThreads(task_threads or max(2, default_size()))
+        )
+
+    def acting_as(self, principal: Principal) -> ServableParts:
+        """These servables seen by ``principal``, sharing the executor, caches and task threads."""
+        view = copy.copy(self)
+        view.principal = principal
+        view._owns_executor = False
+        view.registry = self.registry.acting_as(principal)
+        view.runs = self.runs.acting_as(principal)
+        view.tasks = self.tasks.acting_as(principal, view.runs)
+        return view
+
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: bool = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Any:
+        """Run a servable on ``inputs``: its outputs, or with ``asynchronous`` a :class:`Task`
+        at once (see :meth:`hub.servables.runs.Runs.plan` for the options and errors)."""
+        self.tasks.resume_interrupted()
+        if asynchronous:
+            planned = self.runs.plan(
+                name, inputs, parameters, batch=batch, cache=cache, timeout=timeout, memory_mb=memory_mb
+            )
+            return self.tasks.submit(planned)
+        return self.runs.run(
+            name, inputs, parameters, batch=batch, cache=cache, timeout=timeout, memory_mb=memory_mb
+        )
+
+    def close(self) -> None:
+        """Stop waiting for queued tasks (they are marked failed; running ones finish), and close
+        the executor if these parts made it."""
+        self.tasks.close()
+        if self._owns_executor:
+            self.executor.close()
+
+    def __enter__(self) -> ServableParts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,352 @@
+"""The servable registry: describe, package, publish, index, look up, deprecate and delete.
+
+- **Publish** packages the model, its code, metadata and pinned requirements
+  into one artifact in the blob store, registers the next version in the
+  catalog (with who may see it and who may run it), and indexes the servable
+  as a document of kind ``servable`` for search.
+- **Look up** reads versions from the catalog (what the principal may see);
+  **search** goes through the index with the query language of data.
+- **Deprecate** and **delete** are the owner's (or an admin's).
+
+Nothing here loads or runs published code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from hub.access import PUBLISHED as DATASET_PUBLISHED
+from hub.access import Principal, index_acl
+from hub.db.models import ServableRow
+from hub.exceptions import AccessDeniedError, ValidationError
+from hub.index.engine import IndexDoc, SearchIndex
+from hub.index.results import SearchResult
+from hub.servables import package
+from hub.servables.catalog import ServableCatalog, split_ref
+from hub.servables.description import ServableDescription, describe
+from hub.servables.metadata import DEPRECATED, MethodSpec, ServableMetadata
+from hub.store.blobs import BlobStore
+
+#: The index documents' kind.
+KIND = "servable"
+
+
+@dataclass
+class PublishedServable:
+    """One published version: its catalog row and document."""
+
+    id: str
+    version: int
+    owner: str
+    status: str
+    type: str
+    document: dict[str, Any]
+    versions: list[int]
+
+    @property
+    def metadata(self) -> ServableMetadata:
+        """The document, parsed."""
+        return ServableMetadata.model_validate(self.document)
+
+    @property
+    def method(self) -> MethodSpec:
+        """What running it takes and gives (input, output, parameters)."""
+        return self.metadata.servable.run
+
+    def json_schema(self) -> dict[str, Any]:
+        """The input, output and parameters as JSON Schema."""
+        return self.method.json_schema()
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (what the REST API and ``--json`` show)."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "owner": self.owner,
+            "status": self.status,
+            "type": self.type,
+            "versions": self.versions,
+            "document": self.document,
+        }
+
+    def __repr__(self) -> str:
+        m = self.method
+        return (
+            f"<Servable {self.id}@{self.version} ({self.type}, {self.status}); "
+            f"input: {m.input.describe()}; output: {m.output.describe()}>"
+        )
+
+
+class IndexCheck:
+    """Whether a hub's search index was checked to hold every servable (once per hub:
+    the registries of its views share one)."""
+
+    def __init__(self) -> None:
+        self._done = False
+        self._lock = threading.Lock()
+
+    def once(self, check: Callable[[], None]) -> None:
+        """Call ``check()`` unless it was called before."""
+        with self._lock:
+            if not self._done:
+                check()
+                self._done = True
+
+
+class ServableRegistry:
+    """Describe, publish, look up, deprecate and delete servables, as ``principal``.
+
+    Parameters
+    ----------
+    db
+        The servables' part of the catalog.
+    store
+        The blob store (artifacts).
+    index
+        The search index (servables are documents of kind ``servable``).
+    principal
+        Who is asking.
+    staging
+        A folder for packaging artifacts.
+    index_check
+        Shared by the registries of one hub: the index is checked once.
+    """
+
+    def __init__(
+        self,
+        db: ServableCatalog,
+        store: BlobStore,
+        index: SearchIndex,
+        principal: Principal,
+        staging: Path,
+        index_check: IndexCheck | None = None,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.index = index
+        self.principal = principal
+        self.staging = staging
+        self._index_check = index_check or IndexCheck()
+
+    def acting_as(self, principal: Principal) -> ServableRegistry:
+        """This registry as ``principal`` (same catalog, store, index and index check)."""
+        return ServableRegistry(self.db, self.store, self.index, principal, self.staging, self._index_check)
+
+    # -- describe and publish ---------------------------------------------------------------
+
+    def describe(self, obj: Any, **metadata: Any) -> ServableDescription:
+        """:func:`hub.servables.description.describe`, with you as the default author."""
+        if not metadata.get("authors") and self.principal.user:
+            metadata["authors"] = [self.principal.user]
+        return describe(obj, **metadata)
+
+    def publish(self, sv: ServableDescription | Any, **metadata: Any) -> str:
+        """Publish a described servable (or describe ``sv`` with ``metadata`` first); returns ``owner/name``.
+
+        Publishing a name again makes a new version.
+        """
+        if not isinstance(sv, ServableDescription):
+            sv = self.describe(sv, **metadata)
+        elif metadata:
+            raise ValidationError("give metadata to describe(), or publish(model, **metadata); not both")
+        self._require_publisher()
+        md = sv.metadata
+        artifact_sha: str | None = None
+        size = 0
+        files: dict[str, Any] = {}
+        if md.servable.runnable or sv.code or sv.files:
+            self.staging.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="servable-", dir=self.staging) as tmp:
+                tar, files = package.build(sv, Path(tmp))
+                size = tar.stat().st_size
+                artifact_sha = self.store.put_file(tar).sha256
+        servable_id, version = self._register(md, artifact_sha, size, files)
+        sv.metadata.dlhub.owner, sv.metadata.dlhub.id, sv.metadata.dlhub.version = (
+            self.principal.user,
+            servable_id,
+            version,
+        )
+        return servable_id
+
+    def publish_uploaded(self, document: dict[str, Any], artifact: str | os.PathLike[str] | None) -> str:
+        """Publish a servable packaged elsewhere (the remote client's upload): its document and
+        the artifact tar that :func:`hub.servables.package.build` wrote.  The tar is checked
+        (plain files only, ``servable.json`` present, the files the document names present)
+        but nothing in it is loaded or run here."""
+        self._require_publisher()
+        doc = dict(document)
+        dlhub = {
+            k: v
+            for k, v in (doc.get("dlhub") or {}).items()
+            if k not in ("owner", "id", "version", "status", "published", "artifact")
+        }
+        files = dict(dlhub.get("files") or {})
+        doc["dlhub"] = dlhub
+        try:
+            md = ServableMetadata.model_validate(doc)
+        except PydanticValidationError as exc:
+            raise ValidationError(f"the servable document is not valid: {exc}") from None
+        if md.servable.runnable and artifact is None:
+            raise ValidationError(f"servable {md.dlhub.name!r} is runnable but no artifact was uploaded")
+        artifact_sha: str | None = None
+        size = 0
+        if artifact is not None:
+            package.check_artifact(Path(artifact), files)
+            size = Path(artifact).stat().st_size
+            artifact_sha = self.store.put_file(artifact).sha256
+        return self._register(md, artifact_sha, size, files)[0]
+
+    def _require_publisher(self) -> None:
+        if self.principal.user is None:
+            raise AccessDeniedError("anonymous users cannot publish servables; open the hub as a user")
+
+    def _register(
+        self, md: ServableMetadata, artifact_sha: str | None, size: int, files: dict[str, Any]
+    ) -> tuple[str, int]:
+        owner = self.principal.user
+        assert owner is not None
+        servable_id = f"{owner}/{md.dlhub.name}"
+
+        def stamp(version: int) -> dict[str, Any]:
+            doc = md.to_document()
+            doc["dlhub"].update(
+                owner=owner,
+                id=servable_id,
+                version=version,
+                status="published",
+                published=self.db.now().isoformat(),
+                files={**doc["dlhub"].get("files", {}), **files},
+            )
+            if artifact_sha:
+                doc["dlhub"]["artifact"] = {"sha256": artifact_sha, "size": size}
+            return doc
+
+        row = self.db.publish(
+            servable_id=servable_id,
+            name=md.dlhub.name,
+            owner=owner,
+            type=md.servable.type,
+            title=md.datacite.titles[0].title,
+            artifact_sha=artifact_sha,
+            artifact_size=size,
+            visible_to=md.dlhub.visible_to,
+            runnable_by=md.dlhub.may_run,
+            stamp=stamp,
+        )
+        self._sync_index(servable_id)
+        return servable_id, row.version
+
+    # -- look up --------------------------------------------------------------------------
+
+    def servables(
+        self,
+        query: str = "*",
+        *,
+        facets: Sequence[str | dict[str, Any]] = (),
+        filters: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str | Sequence[str] | None = None,
+    ) -> SearchResult:
+        """Search the servables you may see (``servable.type:keras AND dlhub.domains:materials``)."""
+        self._index_check.once(self.ensure_indexed)
+        return self.index.search(
+            query,
+            self.principal,
+            facets=facets,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            kinds=[KIND],
+        )
+
+    def servable(self, name: str) -> PublishedServable:
+        """A version you may see: ``owner/name@version``, ``owner/name`` (latest) or ``name``."""
+        row = self.db.resolve(self.principal, name)
+        versions = [r.version for r in self.db.versions(row.id, self.principal)]
+        return PublishedServable(row.id, row.version, row.owner, row.status, row.type, row.document, versions)
+
+    def listing(self, *, all_versions: bool = False) -> list[PublishedServable]:
+        """Every servable you may see (latest version of each unless ``all_versions``)."""
+        rows = self.db.visible(self.principal, all_versions=all_versions)
+        return [PublishedServable(r.id, r.version, r.owner, r.status, r.type, r.document, []) for r in rows]
+
+    # -- owner actions -----------------------------------------------------------------------
+
+    def _owned(self, name: str, version: int | None) -> ServableRow:
+        ident, v = split_ref(name)
+        version = version if version is not None else v
+        if version is None:
+            raise ValidationError(f"say which version of {ident} (e.g. {ident}@1 or version=1)")
+        row = self.db.resolve(self.principal, f"{ident}@{version}")
+        if not (self.principal.is_admin or row.owner == self.principal.user):
+            raise AccessDeniedError(f"only the owner of {row.id} ({row.owner}) may change its versions")
+        return row
+
+    def deprecate(self, name: str, version: int | None = None) -> PublishedServable:
+        """Mark a version deprecated: it stays runnable by name@version (with a warning) but
+        ``name`` alone no longer picks it."""
+        row = self._owned(name, version)
+        self.db.set_status(row.id, row.version, DEPRECATED)
+        self._sync_index(row.id)
+        return self.servable(f"{row.id}@{row.version}")
+
+    def delete(self, name: str, version: int | None = None) -> None:
+        """Delete a version (its metadata, access and memoized outputs; past tasks stay)."""
+        row = self._owned(name, version)
+        self.db.delete(row.id, row.version)
+        self._sync_index(row.id)
+
+    # -- the index ----------------------------------------------------------------------------
+
+    def _index_docs(self, servable_id: str) -> list[IndexDoc]:
+        rows = self.db.versions(servable_id)
+        if not rows:
+            return []
+        live = [r for r in rows if r.status != DEPRECATED]
+        row = (live or rows)[-1]
+        dl = row.document.get("dlhub", {})
+        acl = index_acl(dl.get("visible_to", ["public"]), row.owner, DATASET_PUBLISHED)
+        return [IndexDoc(row.id, KIND, f"{KIND}:{row.id}", acl, row.document)]
+
+    def _sync_index(self, servable_id: str) -> None:
+        try:
+            self.index.replace_sources([f"{KIND}:{servable_id}"], self._index_docs(servable_id))
+        except Exception as exc:  # the catalog is the truth; the index can be rebuilt
+            self.index.mark_stale(f"indexing servable {servable_id} failed: {exc!r}")
+            warnings.warn(
+                f"the search index could not be updated for {servable_id} ({exc!r}); "
+                "run `matterhub index rebuild`",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    def reindex(self) -> int:
+        """Index every servable again (after the search index was rebuilt); returns how many."""
+        ids = self.db.ids()
+        docs = [d for i in ids for d in self._index_docs(i)]
+        self.index.replace_sources([f"{KIND}:{i}" for i in ids], docs)
+        return len(docs)
+
+    def ensure_indexed(self) -> None:
+        """Index every servable again if the index does not hold one document per servable
+        (an index rebuilt or lost while the catalog kept them)."""
+        ids = self.db.ids()
+        try:
+            indexed = self.index.search(
+                "*", Principal(None, frozenset({"admin"})), limit=0, kinds=[KIND]
+            ).total
+        except Exception:
+            indexed = -1
+        if indexed != len(ids):
+            self.reindex()
