@@ -4,18 +4,13 @@ published as servables, run through the hub and scored against the truth."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # the servable folder is not a package
-import cdi_plots as plots  # noqa: E402
-import cdi_simulate as simulate  # noqa: E402
-import cdi_study as study  # noqa: E402
+from servables.cdi_nn import plots, simulate, study
 
 N, SEED = 16, 5
 

@@ -6,21 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from servables.cdi_nn import publish as cdi
 
 
-@pytest.fixture(scope="module")
-def cdi(load_script: object) -> object:
-    return load_script("cdi_nn")  # type: ignore[operator]
-
-
-def test_publish_credit_and_run(cdi: object, shared_data: Path, example_hub: object) -> None:
+def test_publish_credit_and_run(shared_data: Path, example_hub: object) -> None:
     from hub.servables.keras import load_model
     from hub.servables.service import service_for
 
     service = service_for(example_hub)  # type: ignore[arg-type]
     try:
-        names = cdi.publish(service, shared_data)  # type: ignore[attr-defined]
+        names = cdi.publish(service, shared_data)
         info = service.servable(names["structure"])
         dc = info.document["datacite"]
         assert [c["familyName"] for c in dc["creators"]] == ["Cherukara", "Nashed", "Harder"]
@@ -32,7 +28,7 @@ def test_publish_credit_and_run(cdi: object, shared_data: Path, example_hub: obj
         assert dc["publicationYear"] == "2018"
         assert info.document["servable"]["options"]["format"] == "h5"
         assert info.method.input.shape == [None, 32, 32, 1]
-        x = cdi.example_patterns(shared_data, 4)  # type: ignore[attr-defined]
+        x = cdi.example_patterns(shared_data, 4)
         for key, file in (("structure", "structure_weights.hdf5"), ("phase", "phase_weights.hdf5")):
             direct = load_model(shared_data / "cdi_nn" / file).predict(x, verbose=0)
             np.testing.assert_allclose(service.run(names[key], x), direct, rtol=1e-5, atol=1e-6)
