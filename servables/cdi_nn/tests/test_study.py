@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from servables.cdi_nn import plots, simulate, study
+from servables.cdi_nn import metrics, plots, simulate, study
 
 N, SEED = 16, 5
 
@@ -147,8 +147,6 @@ def test_figures(hub: object, full: dict[str, object]) -> None:
     assert len(fig.axes) == 2 * 7 + 1  # 2 rows x (pattern, truth x2, 2 models x2) + the phase colour bar
     titles = [ax.get_title() for ax in fig.axes[:7]]
     assert titles[1] == "true structure" and titles[3].startswith("stand-in: structure\nerror ")
-    import cdi_metrics as metrics
-
     errs = {
         k: metrics.reconstruction_errors(a, p, batch.amplitude, batch.phase)
         for k, (a, p) in predictions.items()
