@@ -43,9 +43,11 @@ sys.path.insert(0, str(REPO))
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_servables import alternate, load_script, ms  # noqa: E402
+from bench_servables import alternate, ms  # noqa: E402
 
 from hub import Hub  # noqa: E402
+from servables.atomization_delta import publish as study  # noqa: E402
+from servables.atomization_delta.xyz import parse_xyz  # noqa: E402
 
 #: The batch whose hub.run rate is the headline figure (goal: >= 2,000 molecules/s on 2 cores).
 HEADLINE_BATCH = 2000
@@ -70,7 +72,6 @@ def main() -> int:
     rounds = 5 if quick else 15
     out: dict[str, Any] = {"bench": "atomization", "quick": quick, "cores": os.cpu_count()}
     t_start = time.perf_counter()
-    study = load_script("atomization_delta")
 
     with tempfile.TemporaryDirectory() as tmp:
         hub = Hub(tmp, user="bench", progress=False)
@@ -145,8 +146,6 @@ def main() -> int:
                     )
 
             # -- c. where the in-process time goes --------------------------------------------
-            from atomization_xyz import parse_xyz
-
             big = study.sampled_inputs(frame, batches[-1], seed=1)
             texts = [x["xyz"] for x in big]
             parsed = parse_xyz(texts, model.elements)

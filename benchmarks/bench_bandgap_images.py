@@ -41,17 +41,17 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "servables" / "bandgap_images"))
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import cie_colour  # noqa: E402
-import colour_clusters  # noqa: E402
-import film_optics  # noqa: E402
-import image_autoencoder  # noqa: E402
-import onset_estimator  # noqa: E402
-import standin_data  # noqa: E402
-
 from hub import Hub  # noqa: E402
+from servables.bandgap_images import (  # noqa: E402
+    cie_colour,
+    colour_clusters,
+    film_optics,
+    image_autoencoder,
+    onset_estimator,
+    standin_data,
+)
 
 
 def alternate(a: Callable[[], Any], b: Callable[[], Any], repeats: int) -> tuple[list[float], list[float]]:

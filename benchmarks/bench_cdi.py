@@ -9,7 +9,7 @@ two Keras files called directly in this process (the limit).  A and B alternate
 Pairs: MatterHub's stand-in (``servables/cdi_nn/standin``, always) and the
 authors' networks of Cherukara et al. (2018) (when ``../shared/data/cdi_nn`` or
 ``$MATTERHUB_MIRROR`` has them).  Inputs: patterns from the project's CDI
-simulator (``servables/cdi_nn/cdi_simulate.py``, fixed seed), 32x32, as the
+simulator (``servables/cdi_nn/simulate.py``, fixed seed), 32x32, as the
 networks take them.  Also: the simulator's own patterns/s.
 
 Sizes: --quick batches 1 and 64, 5 rounds; full batches 1, 64 and 512, 15 rounds.
@@ -34,15 +34,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "servables" / "cdi_nn"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import cdi_simulate as simulate  # noqa: E402
-import cdi_study as study  # noqa: E402
 from bench_servables import alternate, ms  # noqa: E402
 
 from hub import Hub  # noqa: E402
 from hub.servables.keras import load_model  # noqa: E402
+from servables.cdi_nn import simulate, study  # noqa: E402
 
 
 def main() -> int:

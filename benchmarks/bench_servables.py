@@ -25,7 +25,6 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import pickle
@@ -57,16 +56,6 @@ def data_root() -> Path | None:
         if cand and Path(cand).is_dir():
             return Path(cand)
     return None
-
-
-def load_script(folder: str) -> Any:
-    path = REPO / "servables" / folder / "publish.py"
-    spec = importlib.util.spec_from_file_location(f"_bench_{folder}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def alternate(
@@ -140,7 +129,8 @@ def main() -> int:
         )
 
         # -- a. run vs predict, batch 1 and 100 -------------------------------------------------
-        bandgap = load_script("bandgap")
+        from servables.bandgap import publish as bandgap
+
         if root is not None and (root / "matminer" / "dielectric_constant.csv").is_file():
             df = bandgap.load_data(root / "matminer" / "dielectric_constant.csv")
             formulas = df["formula"].tolist()
@@ -228,8 +218,8 @@ def main() -> int:
         # -- c. CDI images/s ------------------------------------------------------------------------
         if root is not None and (root / "cdi_nn" / "structure_weights.hdf5").is_file():
             from hub.servables.keras import load_model
+            from servables.cdi_nn import publish as cdi
 
-            cdi = load_script("cdi_nn")
             sv = cdi.describe_models(svc.registry, root)["structure"]
             name_c = svc.registry.publish(sv)
             volume = np.load(root / "cdi_nn" / "ft_downsampled_32.npy")

@@ -323,43 +323,42 @@ def next_steps(home: str | Path, cwd: Path | None = None) -> list[tuple[str, str
     ]
 
 
-#: The three science use cases of the MDF/DLHub paper: (name, folder under servables/, module).
+#: The three science use cases of the MDF/DLHub paper: (name, package under servables/, module).
 STUDIES = [
     ("atomization energies (Ward et al. 2019)", "atomization_delta", "publish"),
-    ("coherent diffraction imaging (Cherukara, Nashed & Harder 2018)", "cdi_nn", "cdi_study"),
+    ("coherent diffraction imaging (Cherukara, Nashed & Harder 2018)", "cdi_nn", "study"),
     (
         "band gap from optical images (Stein et al. 2019; a labelled stand-in)",
         "bandgap_images",
-        "bandgap_images_study",
+        "study",
     ),
 ]
 
 
 def _study_module(folder: str, module: str) -> Any | None:
-    """``servables/<folder>/<module>.py`` of this checkout (or the working directory), else None.
-    The folder joins ``sys.path``: a study's modules import each other by name."""
+    """``servables.<folder>.<module>`` of this checkout (or of the working directory), else None.
+
+    The studies are the checkout's ``servables`` package, which is not installed: unless it is
+    imported already, it is imported from its folder (``sys.path`` stays as it is)."""
     import importlib
+    import importlib.util
     import sys
 
-    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
-        path = root / "servables" / folder
-        if (path / f"{module}.py").is_file():
-            if str(path) not in sys.path:
-                sys.path.insert(0, str(path))
-            name = module if module != "publish" else f"_demo_{folder}_publish"
-            if name in sys.modules:
-                return sys.modules[name]
-            if module == "publish":  # every servable folder has a publish.py: load it by path
-                import importlib.util
-
-                spec = importlib.util.spec_from_file_location(name, path / "publish.py")
+    if "servables" not in sys.modules:
+        for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+            init = root / "servables" / "__init__.py"
+            if init.is_file():
+                spec = importlib.util.spec_from_file_location(
+                    "servables", init, submodule_search_locations=[str(init.parent)]
+                )
                 assert spec is not None and spec.loader is not None
-                mod = importlib.util.module_from_spec(spec)
-                sys.modules[name] = mod
-                spec.loader.exec_module(mod)
-                return mod
-            return importlib.import_module(module)
-    return None
+                package = importlib.util.module_from_spec(spec)
+                sys.modules["servables"] = package
+                spec.loader.exec_module(package)
+                break
+        else:
+            return None
+    return importlib.import_module(f"servables.{folder}.{module}")
 
 
 def _demo_studies(hub: HubAPI, mirror: Path | None, say: Callable[[str], None]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Layout::
     servable.json       the metadata as described
     requirements.txt    pinned requirements (pip format)
     model/...           what the type plugin wrote (model.pkl, model.keras, model.hdf5, ...)
-    code/...            source files packaged with it
+    code/...            source files packaged with it, below the packages that hold them
+                        (``code/servables/bandgap/features.py``; see hub.servables.shipped)
     files/...           data files packaged with it
 
 Entries are sorted with fixed times and owners, so the same content always
@@ -22,10 +23,11 @@ import shutil
 import tarfile
 import tempfile
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from hub.exceptions import ValidationError
+from hub.servables.shipped import artifact_path
 
 if TYPE_CHECKING:
     from hub.servables.description import ServableDescription
@@ -50,12 +52,13 @@ def build(sv: ServableDescription, workdir: Path) -> tuple[Path, dict[str, Any]]
     for kind, paths in (("code", sv.code), ("files", sv.files)):
         names = []
         for p in paths:
-            target = root / kind / p.name
+            name = f"{kind}/{artifact_path(p) if kind == 'code' else PurePosixPath(p.name)}"
+            target = root / name
             if target.exists():
-                raise ValidationError(f"two {kind} files are named {p.name}; rename one")
+                raise ValidationError(f"two {kind} files would be packaged as {name}; rename one")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, target)
-            names.append(f"{kind}/{p.name}")
+            names.append(name)
         if names:
             files[kind] = names
     (root / "requirements.txt").write_text("\n".join(sv.metadata.dlhub.requirements) + "\n")

@@ -5,7 +5,9 @@ The same :func:`execute` serves the local pool's worker processes
 
 - loads the servable if this process does not hold it yet (the artifact is
   unpacked once per machine, the model once per process; the least recently
-  used model is dropped past ``max_loaded``);
+  used model is dropped past ``max_loaded``); the code it ships is a package of
+  its own, lent the names it was published with while it loads and runs
+  (:mod:`hub.servables.shipped`);
 - lowers the soft address-space limit (``RLIMIT_AS``) to what the process uses
   now plus the run's ``memory_mb``, so a run that allocates past it gets a
   MemoryError, not the machine's memory; the limit goes back up afterwards;
@@ -30,11 +32,15 @@ import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hub.servables import codec, sandbox
+from hub.servables.shipped import ShippedCode
+
+if TYPE_CHECKING:
+    from hub.servables.base import Runner
 
 try:
     import resource
@@ -72,39 +78,68 @@ class WorkerConfig:
     writable: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class LoadedServable:
+    """A servable version a process holds: its runner and the code it ships."""
+
+    runner: Runner
+    code: ShippedCode
+
+
 class Loaded:
     """The servables a process holds, least recently used first."""
 
     def __init__(self, max_loaded: int) -> None:
         self.max_loaded = max(1, max_loaded)
-        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.items: OrderedDict[str, LoadedServable] = OrderedDict()
 
-    def get(self, spec: LoadSpec, stderr: Any) -> tuple[Any, float]:
-        runner = self.items.get(spec.key)
-        if runner is not None:
+    def get(self, spec: LoadSpec, stderr: Any) -> tuple[LoadedServable, float]:
+        """Return the servable ``spec`` names, loading it first if this process does not hold it.
+
+        Parameters
+        ----------
+        spec
+            The servable version to hold.
+        stderr
+            Where to say what the worker lacks of the servable's pinned requirements.
+
+        Returns
+        -------
+        tuple of LoadedServable and float
+            The servable, and the milliseconds its loading took (0 when it was held already).
+        """
+        held = self.items.get(spec.key)
+        if held is not None:
             self.items.move_to_end(spec.key)
-            return runner, 0.0
+            return held, 0.0
         t0 = time.perf_counter()
         from hub.servables.package import unpacked
         from hub.servables.registry import get_type
         from hub.servables.requirements import mismatches
 
         root = unpacked(spec.store_url, spec.artifact_sha, spec.cache_dir)
-        code = root / "code"
-        if code.is_dir() and str(code) not in sys.path:
-            sys.path.append(str(code))
+        code = ShippedCode(root / "code", spec.key)
         for line in mismatches(spec.requirements):
             print(f"matterhub: {spec.key}: {line}", file=stderr)
         # the hub's blob store travels with the options (a notebook stores its executed copy there)
         options = {**spec.options, "store_url": spec.store_url}
-        runner = get_type(spec.type).load(root / "model", _relative(spec.files), options)
-        self.items[spec.key] = runner
+        try:
+            with code.imports():
+                runner = get_type(spec.type).load(root / "model", _relative(spec.files), options)
+        except BaseException:
+            code.forget()
+            raise
+        self.items[spec.key] = LoadedServable(runner, code)
         while len(self.items) > self.max_loaded:
-            self.items.popitem(last=False)
+            _, dropped = self.items.popitem(last=False)
+            dropped.code.forget()
             gc.collect()
-        return runner, (time.perf_counter() - t0) * 1000
+        return self.items[spec.key], (time.perf_counter() - t0) * 1000
 
     def drop_all(self) -> None:
+        """Drop every servable this process holds, with the modules they ship."""
+        for held in self.items.values():
+            held.code.forget()
         self.items.clear()
         gc.collect()
 
@@ -202,9 +237,10 @@ def execute(
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
         ):
-            runner, reply["load_ms"] = loaded.get(spec, err)
+            held, reply["load_ms"] = loaded.get(spec, err)
             t0 = time.perf_counter()
-            value = run_batch(runner, inputs, params) if batch else runner(inputs, params)
+            with held.code.imports():
+                value = run_batch(held.runner, inputs, params) if batch else held.runner(inputs, params)
             reply["run_ms"] = (time.perf_counter() - t0) * 1000
         value = codec.to_safe(value)
         reply.update(status="ok", value=value)

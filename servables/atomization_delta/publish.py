@@ -13,7 +13,7 @@
 
 Usage::
 
-    python servables/atomization_delta/publish.py [--hub DIR] [--user NAME] [--data DIR] [--seed N]
+    python -m servables.atomization_delta.publish [--hub DIR] [--user NAME] [--data DIR] [--seed N]
 
 ``--data`` is the folder holding ``g4mp2/`` (default ``$MATTERHUB_MIRROR`` or
 ``../shared/data``; without them the files are fetched from their public home).  ``publish_study(hub, data_root)`` does all of it for
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +33,14 @@ import yaml
 
 from hub.config import mirror_candidates
 
+from .data import MIRROR_FOLDER, fetch_public_copy, load_molecules, submit_dataset
+from .evaluation import SplitResult, error_rows, evaluate, largest_split, metrics, random_split
+from .model import G4MP2_ATOMIC_ENERGIES, AtomizationDeltaModel, fit_delta_model
+from .xyz import MoleculeBatch, from_arrays, to_xyz
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from atomization_data import MIRROR_FOLDER, fetch_public_copy, load_molecules, submit_dataset  # noqa: E402
-from atomization_eval import SplitResult, error_rows, evaluate, largest_split, metrics, random_split  # noqa: E402
-from atomization_model import (  # noqa: E402
-    G4MP2_ATOMIC_ENERGIES,
-    AtomizationDeltaModel,
-    fit_delta_model,
-)
-from atomization_xyz import MoleculeBatch, from_arrays, to_xyz  # noqa: E402
-
 #: The servable's own modules, packaged with it (``code/`` in the artifact).
-CODE = [HERE / f"{m}.py" for m in ("atomization_xyz", "atomization_features", "atomization_model")]
+CODE = [HERE / f"{m}.py" for m in ("xyz", "features", "model")]
 #: Elements of the data set, in feature order (by atomic number).
 ELEMENTS = ("H", "C", "O")
 
@@ -59,7 +50,7 @@ def data_folder(data_root: str | os.PathLike[str] | None = None) -> Path:
 
     Found under ``data_root``, ``$MATTERHUB_MIRROR`` or ``../shared/data``; without
     any of them (a fresh machine, Binder), copied from its public home into the
-    hub's download cache (see :func:`atomization_data.fetch_public_copy`).
+    hub's download cache (see :func:`data.fetch_public_copy`).
 
     Raises
     ------
@@ -86,7 +77,7 @@ def metadata() -> dict[str, Any]:
 
 
 def batch_of(frame: pd.DataFrame) -> MoleculeBatch:
-    """The molecules of a :func:`~atomization_data.load_molecules` frame as one batch."""
+    """The molecules of a :func:`~data.load_molecules` frame as one batch."""
     return from_arrays(frame["symbols"].tolist(), frame["positions"].tolist(), ELEMENTS)
 
 

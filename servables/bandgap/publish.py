@@ -11,13 +11,12 @@
 
 Usage::
 
-    python servables/bandgap/publish.py [--hub DIR] [--user NAME] [--data DIR] [--trees N]
+    python -m servables.bandgap.publish [--hub DIR] [--user NAME] [--data DIR] [--trees N]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,9 @@ import yaml
 
 from hub.config import mirror_candidates
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-sys.path.insert(0, str(HERE))
+from .features import CompositionFeaturizer
 
-from bandgap_features import CompositionFeaturizer  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def data_file(given: str | None = None) -> Path:
@@ -126,7 +123,7 @@ def describe_model(hub: Any, model: Any, metrics: dict[str, float], dataset_id: 
         inputs=ArgSpec.list_of("string", description="chemical formulas, e.g. ['GaAs', 'MgO']"),
         outputs=ArgSpec.ndarray([None], "float", description="predicted band gap", units="eV"),
         requirements=["ase"],
-        code=[HERE / "bandgap_features.py"],
+        code=[HERE / "features.py"],
     )
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import cie_colour
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
+
+from . import cie_colour
 
 FEATURES = ("L*", "a*", "b*", "chroma", "L*_std")
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cie_colour
-import film_optics
 import numpy as np
 from scipy.ndimage import gaussian_filter
+
+from . import cie_colour, film_optics
 
 
 @dataclass(frozen=True)

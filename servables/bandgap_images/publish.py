@@ -9,7 +9,7 @@ the dataset as its training data and its errors as metrics.
 
 Usage::
 
-    python servables/bandgap_images/publish.py [--hub DIR] [--user NAME] [--data DIR]
+    python -m servables.bandgap_images.publish [--hub DIR] [--user NAME] [--data DIR]
         [--images N] [--size PX] [--epochs E] [--seed S]
 """
 
@@ -17,13 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from bandgap_images_study import publish_study  # noqa: E402
+from .study import publish_study
 
 
 def main() -> None:

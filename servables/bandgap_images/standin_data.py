@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cie_colour
-import film_optics
-import film_render
 import numpy as np
 import pandas as pd
 
 from hub.config import mirror_candidates
+
+from . import cie_colour, film_optics, film_render
 
 #: The label every record and the dataset carry.
 STAND_IN_LABEL = (

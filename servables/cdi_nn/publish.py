@@ -6,7 +6,7 @@ are published as they are; their input and output schemas come from the models
 
 Usage::
 
-    python servables/cdi_nn/publish.py [--hub DIR] [--user NAME] [--data DIR]
+    python -m servables.cdi_nn.publish [--hub DIR] [--user NAME] [--data DIR]
 
 ``--data`` is the folder holding ``cdi_nn/`` (default ``$MATTERHUB_MIRROR`` or
 ``../shared/data``).
@@ -24,7 +24,6 @@ import yaml
 from hub.config import mirror_candidates
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 
 
 def data_root(given: str | None = None) -> Path:

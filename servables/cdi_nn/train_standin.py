@@ -17,7 +17,7 @@ prediction is closer to.
 
 Usage::
 
-    python servables/cdi_nn/train_standin.py [--n 10000] [--epochs 10] [--seed 0] [--out DIR]
+    python -m servables.cdi_nn.train_standin [--n 10000] [--epochs 10] [--seed 0] [--out DIR]
 
 Takes about 15 minutes on two busy CPU cores with the defaults (the committed files took 874 s).
 """
@@ -26,19 +26,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from . import metrics, simulate
 
-import cdi_metrics as metrics  # noqa: E402
-import cdi_simulate as simulate  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 #: Where the trained stand-in lives (committed: it is small, and training takes minutes).
 STANDIN_DIR = HERE / "standin"

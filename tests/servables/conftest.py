@@ -60,6 +60,7 @@ class PartsMaker:
         for parts, catalog in reversed(self.made):
             parts.close()
             catalog.close()
+        self.made.clear()
 
 
 @pytest.fixture()

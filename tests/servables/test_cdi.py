@@ -1,35 +1,23 @@
 """The Cherukara et al. (2018) CDI models from their real files (../shared/data/cdi_nn),
-published by servables/cdi_nn/publish.py and run through the worker pool."""
+published by servables.cdi_nn.publish and run through the worker pool."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hub.servables.parts import ServableParts
+from servables.cdi_nn import publish as cdi
 
 pytestmark = pytest.mark.shared_data
-SCRIPT = Path(__file__).resolve().parents[2] / "servables" / "cdi_nn" / "publish.py"
 
 
-@pytest.fixture(scope="module")
-def cdi() -> object:
-    spec = importlib.util.spec_from_file_location("_cdi_nn_publish", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_cdi_nn_publish"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_cdi_models_publish_and_run(alice: ServableParts, cdi: object, shared_data: Path) -> None:
+def test_cdi_models_publish_and_run(alice: ServableParts, shared_data: Path) -> None:
     from hub.servables.keras import load_model
 
-    described = cdi.describe_models(alice.registry, shared_data)  # type: ignore[attr-defined]
+    described = cdi.describe_models(alice.registry, shared_data)
     structure = described["structure"]
     assert structure.type == "keras" and structure.metadata.servable.options["format"] == "h5"
     assert structure.metadata.servable.model_type.startswith(
@@ -44,7 +32,7 @@ def test_cdi_models_publish_and_run(alice: ServableParts, cdi: object, shared_da
     names = {key: alice.registry.publish(sv) for key, sv in described.items()}
     assert alice.registry.servables('"coherent diffraction" AND servable.type:keras').total == 2
 
-    x = cdi.example_patterns(shared_data, 3)  # type: ignore[attr-defined]
+    x = cdi.example_patterns(shared_data, 3)
     direct = load_model(shared_data / "cdi_nn" / "phase_weights.hdf5").predict(x, verbose=0)
     np.testing.assert_allclose(alice.run(names["phase"], x), direct, rtol=1e-5, atol=1e-6)
     one = alice.run(names["structure"], x[:1])

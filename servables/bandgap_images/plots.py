@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import cie_colour
-import film_optics
 import numpy as np
-import onset_estimator
+
+from . import cie_colour, film_optics, onset_estimator
 
 
 def _figure(width: float, height: float, ncols: int = 1, nrows: int = 1) -> tuple[Any, Any]:

@@ -3,15 +3,10 @@ global phase) and nothing else."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the servable folder is not a package
-import cdi_metrics as metrics
-import cdi_simulate as simulate
+from servables.cdi_nn import metrics, simulate
 
 
 @pytest.fixture(scope="module")

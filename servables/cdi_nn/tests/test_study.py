@@ -4,18 +4,13 @@ published as servables, run through the hub and scored against the truth."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # the servable folder is not a package
-import cdi_plots as plots  # noqa: E402
-import cdi_simulate as simulate  # noqa: E402
-import cdi_study as study  # noqa: E402
+from servables.cdi_nn import metrics, plots, simulate, study
 
 N, SEED = 16, 5
 
@@ -152,8 +147,6 @@ def test_figures(hub: object, full: dict[str, object]) -> None:
     assert len(fig.axes) == 2 * 7 + 1  # 2 rows x (pattern, truth x2, 2 models x2) + the phase colour bar
     titles = [ax.get_title() for ax in fig.axes[:7]]
     assert titles[1] == "true structure" and titles[3].startswith("stand-in: structure\nerror ")
-    import cdi_metrics as metrics
-
     errs = {
         k: metrics.reconstruction_errors(a, p, batch.amplitude, batch.phase)
         for k, (a, p) in predictions.items()

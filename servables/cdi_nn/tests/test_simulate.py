@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the servable folder is not a package
-import cdi_simulate as simulate
+from servables.cdi_nn import simulate
 
 
 def friedel_asymmetry(intensity: np.ndarray) -> float:

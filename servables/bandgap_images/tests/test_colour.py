@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import cie_colour
-import film_optics
 import numpy as np
 import pytest
+
+from servables.bandgap_images import cie_colour, film_optics
 
 
 def film_colour(band_gap: float, transition: str = "direct", thickness_nm: float = 500.0) -> np.ndarray:

@@ -10,15 +10,11 @@ import numpy as np
 import pytest
 
 from hub.exceptions import ServableRunError
+from servables.bandgap import features
+from servables.bandgap import publish as bandgap
 
 
-@pytest.fixture(scope="module")
-def bandgap(load_script: object) -> object:
-    return load_script("bandgap")  # type: ignore[operator]
-
-
-def test_features_from_ase_element_data(load_script: object) -> None:
-    features = load_script("bandgap", "bandgap_features")  # type: ignore[operator]
+def test_features_from_ase_element_data() -> None:
     f = features.featurize("Rb2Te")
     assert f.shape == (25,) and f[-1] == 2
     np.testing.assert_allclose(f[0], (2 * 37 + 52) / 3)  # fraction-weighted mean Z
@@ -33,12 +29,10 @@ def test_features_from_ase_element_data(load_script: object) -> None:
         features.featurize("Ga(As")
 
 
-def test_publish_with_training_data_and_cv_error(
-    bandgap: object, shared_data: Path, example_hub: object
-) -> None:
+def test_publish_with_training_data_and_cv_error(shared_data: Path, example_hub: object) -> None:
     hub: Any = example_hub
     csv = shared_data / "matminer" / "dielectric_constant.csv"
-    name, model, metrics = bandgap.publish(hub, csv, trees=40)  # type: ignore[attr-defined]
+    name, model, metrics = bandgap.publish(hub, csv, trees=40)
     assert 0.3 < metrics["cv_mae_eV"] < 0.8 * metrics["baseline_mae_eV"]
     info = hub.servable(name)
     doc = info.document
@@ -51,7 +45,7 @@ def test_publish_with_training_data_and_cv_error(
     assert doc["servable"]["metrics"]["cv_mae_eV"] == pytest.approx(metrics["cv_mae_eV"])
     assert doc["servable"]["model_type"] == "Pipeline(CompositionFeaturizer → ExtraTreesRegressor)"
     assert any(r.startswith("ase==") for r in doc["dlhub"]["requirements"])
-    assert doc["dlhub"]["files"]["code"] == ["code/bandgap_features.py"]
+    assert doc["dlhub"]["files"]["code"] == ["code/servables/bandgap/features.py"]
     formulas = ["GaAs", "MgO", "Si", "NaCl", "CdTe"]
     np.testing.assert_allclose(hub.run(name, formulas), model.predict(formulas))
     assert hub.servables("servable.metrics.cv_mae_eV:<0.8 AND dlhub.domains:materials").hits[0].id == name

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import cie_colour
-import film_optics
-import film_render
 import numpy as np
 import pytest
+
+from servables.bandgap_images import cie_colour, film_optics, film_render
 
 FILM = film_optics.Film(2.4, "direct", 500.0, 2.3)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import colour_clusters
-import image_autoencoder
 import numpy as np
 import pytest
-import standin_data
+
+from servables.bandgap_images import colour_clusters, image_autoencoder, standin_data
 
 
 @pytest.fixture(scope="module")

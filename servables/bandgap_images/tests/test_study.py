@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bandgap_images_study
 import numpy as np
 import pytest
+
+from servables.bandgap_images import study
 
 
 @pytest.mark.slow
 def test_publish_study_into_a_hub_and_run_its_servables(shared_data: Path, example_hub, tmp_path):
     hub = example_hub
     lines: list[str] = []
-    out = bandgap_images_study.publish_study(
+    out = study.publish_study(
         hub, shared_data, n_images=96, size=16, epochs=3, workdir=tmp_path, echo=lines.append
     )
     assert out["skipped"] is False
@@ -45,21 +46,19 @@ def test_publish_study_into_a_hub_and_run_its_servables(shared_data: Path, examp
     assert hub.search("custom.stand_in:true AND mdf.source_name:bandgap_images_standin").total == 96  # type: ignore[attr-defined]
     assert any("onset estimator" in line for line in lines)
     # a second call finds everything in place and does no work
-    again = bandgap_images_study.publish_study(
-        hub, shared_data, n_images=96, size=16, epochs=3, workdir=tmp_path
-    )
+    again = study.publish_study(hub, shared_data, n_images=96, size=16, epochs=3, workdir=tmp_path)
     assert again["skipped"] is True and again["servables"] == out["servables"]
 
 
 def test_metrics_of_a_perfect_and_a_useless_estimator():
     gaps = np.array([0.5, 1.5, 2.0, 3.0, 4.5, 6.5])
-    perfect = bandgap_images_study.onset_metrics(gaps, np.where((gaps > 1.2) & (gaps < 6.1), gaps, np.nan))
+    perfect = study.onset_metrics(gaps, np.where((gaps > 1.2) & (gaps < 6.1), gaps, np.nan))
     assert perfect["fraction_within_tolerance"] == 1.0 and perfect["mae_eV"] == 0.0
     assert perfect["n_in_range"] == 4 and perfect["n_outside_range"] == 2
-    off = bandgap_images_study.onset_metrics(gaps, gaps + 0.2)
+    off = study.onset_metrics(gaps, gaps + 0.2)
     assert off["fraction_within_tolerance"] == 0.0 and off["mae_eV"] == pytest.approx(0.2)
-    lost = bandgap_images_study.onset_metrics(gaps, np.full(6, np.nan))
+    lost = study.onset_metrics(gaps, np.full(6, np.nan))
     assert lost["fraction_not_found_in_range"] == 1.0
-    reg = bandgap_images_study.regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.0]), 2.0)
+    reg = study.regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.0]), 2.0)
     assert reg["test_mae_eV"] == pytest.approx(1 / 6) and reg["baseline_mae_eV"] == pytest.approx(2 / 3)
     assert reg["visible_test_mae_eV"] == pytest.approx(0.25)

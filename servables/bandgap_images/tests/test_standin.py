@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import standin_data
+
+from servables.bandgap_images import standin_data
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ accurate energy itself.  :class:`AtomizationDeltaModel` learns
 
     Δ = E0(G4MP2) - E0(B3LYP/6-31G(2df,p))     (0 K, electronic + zero-point, Hartree)
 
-from the molecule's structure (:mod:`atomization_features`) with a ridge
+from the molecule's structure (:mod:`features`) with a ridge
 regression, and, called on molecules with their B3LYP energy, returns the
 G4MP2 0 K energy ``u0 + Δ`` and the G4MP2 atomization energy
 ``sum of atomic G4MP2 energies - E0(G4MP2)`` (positive: the energy it takes
@@ -28,8 +28,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from atomization_features import PairDistanceFeatures
-from atomization_xyz import MoleculeBatch, parse_xyz
+
+from .features import PairDistanceFeatures
+from .xyz import MoleculeBatch, parse_xyz
 
 #: G4MP2 0 K energies of the isolated atoms (Hartree), from Ward et al.'s code.
 G4MP2_ATOMIC_ENERGIES: dict[str, float] = {"H": -0.502094, "C": -37.794203, "O": -75.002483}

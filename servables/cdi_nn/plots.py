@@ -15,9 +15,7 @@ widget can show ``fig`` in an ``Output`` the same way or save it as PNG
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,12 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import cdi_metrics as metrics  # noqa: E402
-import cdi_simulate as simulate  # noqa: E402
+from . import metrics, simulate
 
 #: Colour maps: patterns (log scale), amplitudes, phases (cyclic, zero is white).
 PATTERN_CMAP = "magma"

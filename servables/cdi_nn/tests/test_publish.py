@@ -7,19 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
+
+from servables.cdi_nn import publish as cdi
 
 
-@pytest.fixture(scope="module")
-def cdi(load_script: object) -> object:
-    return load_script("cdi_nn")  # type: ignore[operator]
-
-
-def test_publish_credit_and_run(cdi: object, shared_data: Path, example_hub: object) -> None:
+def test_publish_credit_and_run(shared_data: Path, example_hub: object) -> None:
     from hub.servables.keras import load_model
 
     hub: Any = example_hub
-    names = cdi.publish(hub, shared_data)  # type: ignore[attr-defined]
+    names = cdi.publish(hub, shared_data)
     info = hub.servable(names["structure"])
     dc = info.document["datacite"]
     assert [c["familyName"] for c in dc["creators"]] == ["Cherukara", "Nashed", "Harder"]
@@ -31,7 +27,7 @@ def test_publish_credit_and_run(cdi: object, shared_data: Path, example_hub: obj
     assert dc["publicationYear"] == "2018"
     assert info.document["servable"]["options"]["format"] == "h5"
     assert info.method.input.shape == [None, 32, 32, 1]
-    x = cdi.example_patterns(shared_data, 4)  # type: ignore[attr-defined]
+    x = cdi.example_patterns(shared_data, 4)
     for key, file in (("structure", "structure_weights.hdf5"), ("phase", "phase_weights.hdf5")):
         direct = load_model(shared_data / "cdi_nn" / file).predict(x, verbose=0)
         np.testing.assert_allclose(hub.run(names[key], x), direct, rtol=1e-5, atol=1e-6)

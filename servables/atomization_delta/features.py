@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from itertools import combinations_with_replacement
 
 import numpy as np
-from atomization_xyz import MoleculeBatch
+
+from .xyz import MoleculeBatch
 
 #: Atoms closer than this (Å) are taken as a broken geometry, not a molecule.
 MIN_DISTANCE = 0.4

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,13 +29,9 @@ import numpy as np
 
 from hub.config import mirror_candidates
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from . import metrics, publish, simulate
 
-import cdi_metrics as metrics  # noqa: E402
-import cdi_simulate as simulate  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -127,7 +122,7 @@ def to_xarray(batch: simulate.CDIBatch, seed: int | None = None) -> xr.Dataset:
     coords = {"sample": np.arange(n), "qy": q, "qx": q, "y": q, "x": q}
     attrs = {
         "title": "Simulated coherent diffraction patterns of strained 2D crystals",
-        "simulator": "servables/cdi_nn/cdi_simulate.py (MatterHub)",
+        "simulator": "servables/cdi_nn/simulate.py (MatterHub)",
         "seed": -1 if seed is None else int(seed),
         "grid": f"{simulate.SIZE}x{simulate.SIZE}; q = 0 (the Bragg peak) and r = 0 at index {simulate.SIZE // 2}",
         "reference": "Cherukara, Nashed & Harder, Sci. Rep. 8, 16520 (2018), doi:10.1038/s41598-018-34525-1",
@@ -187,13 +182,6 @@ def publish_dataset(hub: Hub, folder: Path, seed: int) -> str:
 # -- the servables ------------------------------------------------------------------------------
 
 
-def _load_yaml() -> dict[str, Any]:
-    import yaml
-
-    data: dict[str, Any] = yaml.safe_load((HERE / "metadata.yaml").read_text())
-    return data
-
-
 def describe_standin(hub: Hub, folder: Path | None = None) -> dict[str, Any]:
     """``{"structure": ServableDescription, "phase": ...}`` of the stand-in in ``folder``
     (default :data:`STANDIN_DIR`), with its held-out errors from ``training.json`` as metrics."""
@@ -201,7 +189,7 @@ def describe_standin(hub: Hub, folder: Path | None = None) -> dict[str, Any]:
 
     folder = folder or STANDIN_DIR
 
-    meta = _load_yaml()
+    meta = publish.metadata()
     common, models = meta["standin"]["common"], meta["standin"]["models"]
     report = json.loads((folder / "training.json").read_text())
     val = report["validation"]
@@ -225,25 +213,10 @@ def describe_standin(hub: Hub, folder: Path | None = None) -> dict[str, Any]:
             outputs=ArgSpec.ndarray([None, 32, 32, 1], "float", dtype="float32", description=m["output"]),
             metrics=figures,
             stand_in=True,
-            trained_on="MatterHub CDI simulator (servables/cdi_nn/cdi_simulate.py)",
+            trained_on="MatterHub CDI simulator (servables/cdi_nn/simulate.py)",
             training=json.dumps({k: report[k] for k in ("n_train", "epochs", "seed", "parameters")}),
         )
     return out
-
-
-def authors_publish_script() -> Any:
-    """``servables/cdi_nn/publish.py`` (the authors' networks), imported by path: the
-    servable folders are not packages, and each has its own ``publish.py``."""
-    import importlib.util
-
-    name = "_servable_cdi_nn_publish"  # the name servables/conftest.py gives it
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "publish.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _published(hub: Hub, name: str) -> str | None:
@@ -258,7 +231,7 @@ def publish_servables(hub: Hub, data_root: Path | None) -> dict[str, str]:
     Returns ``{"standin_structure", "standin_phase"[, "structure", "phase"]}`` -> ``owner/name``.
     """
     names: dict[str, str] = {}
-    meta = _load_yaml()
+    meta = publish.metadata()
     wanted = {f"standin_{k}": m["name"] for k, m in meta["standin"]["models"].items()}
     if data_root is not None:
         wanted.update({k: m["name"] for k, m in meta["models"].items()})
@@ -270,7 +243,7 @@ def publish_servables(hub: Hub, data_root: Path | None) -> dict[str, str]:
         for key, sv in describe_standin(hub).items():
             names[f"standin_{key}"] = hub.publish_servable(sv)
     if data_root is not None and not all(k in names for k in ("structure", "phase")):
-        for key, sv in authors_publish_script().describe_models(hub, data_root).items():
+        for key, sv in publish.describe_models(hub, data_root).items():
             names[key] = hub.publish_servable(sv)
     return names
 

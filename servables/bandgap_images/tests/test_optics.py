@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import film_optics
 import numpy as np
 import pytest
+
+from servables.bandgap_images import film_optics
 
 
 @pytest.mark.parametrize(("transition", "p"), [("direct", 0.5), ("indirect", 2.0)])

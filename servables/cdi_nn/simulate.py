@@ -227,7 +227,7 @@ def far_field(obj: np.ndarray) -> np.ndarray:
 #: The CDI_NN networks respond to the diffraction *modulus* ``sqrt(I)`` of an object
 #: whose amplitude is about this value (no per-pattern normalisation): scanned
 #: against the authors' structure network on simulated batches, this scale gives
-#: the lowest amplitude error (see ``servables/cdi_nn/cdi_calibrate.py`` and the
+#: the lowest amplitude error (see ``servables/cdi_nn/calibrate.py`` and the
 #: README).  Their training objects were, we think, projections of crystals many
 #: atoms thick; a pattern scaled to a maximum of 1 gives an empty prediction.
 MODEL_INPUT_SCALE = 14.0

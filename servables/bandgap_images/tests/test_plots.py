@@ -6,12 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import bandgap_images_plots as plots
-import film_optics
-import film_render
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+
+from servables.bandgap_images import film_optics, film_render, plots
 
 
 @pytest.fixture(autouse=True)

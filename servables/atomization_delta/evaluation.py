@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from atomization_model import KCAL_PER_HARTREE, fit_delta_model
-from atomization_xyz import MoleculeBatch
+
+from .model import KCAL_PER_HARTREE, fit_delta_model
+from .xyz import MoleculeBatch
 
 #: A model maker: training molecules and their corrections -> a predictor of corrections.
 Fitter = Callable[[MoleculeBatch, np.ndarray], Callable[[MoleculeBatch], np.ndarray]]

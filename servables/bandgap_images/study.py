@@ -7,16 +7,10 @@ spectrum and measures each against the band gaps the samples were made from.
 image) and publishes the three servables with that dataset as their training
 data and their errors as metrics.  :func:`publish_study` does both for
 ``matterhub demo`` and skips what the hub already has.
-
-Import it by path (the folder is not a package); it puts its folder on
-``sys.path`` so its sibling modules import::
-
-    spec = importlib.util.spec_from_file_location("bandgap_images_study", path)
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,14 +20,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from . import colour_clusters, image_autoencoder, onset_estimator, standin_data
 
-import colour_clusters  # noqa: E402
-import image_autoencoder  # noqa: E402
-import onset_estimator  # noqa: E402
-import standin_data  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 #: The onset estimator is judged on band gaps inside this window (eV) ...
 ONSET_RANGE_EV = (1.3, 5.0)

@@ -11,6 +11,17 @@ import numpy as np
 import pytest
 
 from hub.exceptions import InputValidationError, ServableRunError
+from servables.atomization_delta import features as pair_distances
+from servables.atomization_delta import publish as study
+from servables.atomization_delta.data import (
+    ENERGY_TABLE,
+    fetch_public_copy,
+    join_energies,
+    low_fidelity_energies,
+    structures_frame,
+)
+from servables.atomization_delta.features import PairDistanceFeatures
+from servables.atomization_delta.xyz import from_arrays, parse_xyz, to_xyz
 
 WATER = "3\nwater\nO 0.0 0.0 0.117\nH 0.0 0.757 -0.469\nH 0.0 -0.757 -0.469\n"
 #: Acetic acid as the data set writes it: extended XYZ with a Z column, then the G4MP2 block.
@@ -30,15 +41,7 @@ Water    -4.9022
 """
 
 
-@pytest.fixture(scope="module")
-def study(load_script: Any) -> Any:
-    """``servables/atomization_delta/publish.py`` (it puts the folder's modules on sys.path)."""
-    return load_script("atomization_delta")
-
-
-def test_parse_xyz_reads_many_molecules_at_once(study: Any) -> None:
-    from atomization_xyz import parse_xyz, to_xyz
-
+def test_parse_xyz_reads_many_molecules_at_once() -> None:
     batch = parse_xyz([WATER, ACETIC_ACID], ("H", "C", "O"))
     assert batch.species.shape == (2, 8) and batch.n_atoms.tolist() == [3, 8]
     assert batch.species[0].tolist() == [2, 0, 0, -1, -1, -1, -1, -1]  # O H H, then padding
@@ -67,17 +70,12 @@ def test_parse_xyz_reads_many_molecules_at_once(study: Any) -> None:
         ("1\nx\nO 0 nan 0\n", "molecule 1: a coordinate is not finite"),
     ],
 )
-def test_parse_xyz_names_the_molecule_and_the_problem(study: Any, text: str, message: str) -> None:
-    from atomization_xyz import parse_xyz
-
+def test_parse_xyz_names_the_molecule_and_the_problem(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_xyz([WATER, text], ("H", "C", "O"))
 
 
-def test_pair_features_are_extensive_and_invariant(study: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from atomization_features import PairDistanceFeatures
-    from atomization_xyz import from_arrays, parse_xyz
-
+def test_pair_features_are_extensive_and_invariant(monkeypatch: pytest.MonkeyPatch) -> None:
     features = PairDistanceFeatures()
     one = parse_xyz([ACETIC_ACID], features.elements)
     symbols = ["C", "O", "O", "H", "C", "H", "H", "H"]
@@ -100,10 +98,8 @@ def test_pair_features_are_extensive_and_invariant(study: Any, monkeypatch: pyte
     assert x[0, names.index("H-C@1.11")] > 1.0
     # molecules are featurized in chunks of similar size; the rows come back in input order
     mixed = parse_xyz([ACETIC_ACID, WATER, ACETIC_ACID, WATER, WATER], features.elements)
-    import atomization_features
-
     whole = features.transform(mixed)
-    monkeypatch.setattr(atomization_features, "CHUNK", 2)
+    monkeypatch.setattr(pair_distances, "CHUNK", 2)
     np.testing.assert_allclose(features.transform(mixed), whole, atol=1e-12)
     np.testing.assert_allclose(whole[[0, 2]], x[[0, 0]], atol=1e-12)
     assert not np.allclose(whole[1], whole[0])
@@ -112,9 +108,7 @@ def test_pair_features_are_extensive_and_invariant(study: Any, monkeypatch: pyte
         features.transform(crowded)
 
 
-def test_energy_table_join(study: Any, shared_data: Path, example_hub: Any) -> None:
-    from atomization_data import ENERGY_TABLE, join_energies, low_fidelity_energies, structures_frame
-
+def test_energy_table_join(shared_data: Path, example_hub: Any) -> None:
     meta = study.metadata()["dataset"]
     source_id = study.submit_dataset(example_hub, shared_data / study.MIRROR_FOLDER, meta)
     energies = low_fidelity_energies(example_hub, source_id)
@@ -128,9 +122,7 @@ def test_energy_table_join(study: Any, shared_data: Path, example_hub: Any) -> N
         join_energies(structures, energies.drop("acid-aceticacid"))
 
 
-def test_study_beats_both_baselines_and_runs_through_the_hub(
-    study: Any, shared_data: Path, example_hub: Any
-) -> None:
+def test_study_beats_both_baselines_and_runs_through_the_hub(shared_data: Path, example_hub: Any) -> None:
     report = study.publish_study(example_hub, shared_data)
     source_id = report["dataset"]
     assert report["molecules"] == 102
@@ -183,7 +175,7 @@ def test_study_beats_both_baselines_and_runs_through_the_hub(
     assert pred["g4mp2_0k"] == pytest.approx(-228.818656, abs=2e-3)
 
 
-def test_servable_says_what_is_wrong_with_an_input(study: Any, shared_data: Path, example_hub: Any) -> None:
+def test_servable_says_what_is_wrong_with_an_input(shared_data: Path, example_hub: Any) -> None:
     name = study.publish_study(example_hub, shared_data)["servable"]
     with pytest.raises(InputValidationError, match="missing 'u0'"):
         example_hub.run(name, [{"xyz": WATER}])
@@ -194,10 +186,8 @@ def test_servable_says_what_is_wrong_with_an_input(study: Any, shared_data: Path
 
 
 def test_data_from_its_public_home_through_the_catalog_mirror(
-    study: Any, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from atomization_data import fetch_public_copy
-
     monkeypatch.setenv("MATTERHUB_MIRROR", str(shared_data))
     monkeypatch.setenv("MATTERHUB_OFFLINE", "1")  # the mirror must be enough: no network
     copy = fetch_public_copy(tmp_path / "public")

@@ -10,24 +10,17 @@ phase networks on a simulated batch, and reports the errors of
 
 Usage::
 
-    python servables/cdi_nn/cdi_calibrate.py [--data DIR] [--n 64] [--seed 100]
+    python -m servables.cdi_nn.calibrate [--data DIR] [--n 64] [--seed 100]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import cdi_metrics as metrics  # noqa: E402
-import cdi_simulate as simulate  # noqa: E402
+from . import metrics, simulate
 
 #: Scales tried for each convention.
 MODULUS_SCALES = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0, 25.0, 30.0)
@@ -59,11 +52,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--seed", type=int, default=100)
     args = parser.parse_args()
-    from cdi_study import authors_publish_script
-
     from hub.servables.keras import load_model
 
-    root = authors_publish_script().data_root(args.data)
+    from .publish import data_root
+
+    root = data_root(args.data)
     structure = load_model(root / "cdi_nn" / "structure_weights.hdf5")
     phase = load_model(root / "cdi_nn" / "phase_weights.hdf5")
     batch = simulate.simulate(args.n, seed=args.seed)

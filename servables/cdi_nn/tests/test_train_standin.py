@@ -4,17 +4,12 @@ committed trained files, and the training script end to end (tiny)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # the servable folder is not a package
-import cdi_metrics as metrics  # noqa: E402
-import cdi_simulate as simulate  # noqa: E402
-import train_standin  # noqa: E402
+from servables.cdi_nn import metrics, simulate, train_standin
 
 
 def _twin(y: np.ndarray) -> np.ndarray:

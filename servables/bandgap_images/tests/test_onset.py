@@ -1,6 +1,6 @@
 """The absorption-onset estimator recovers the band gaps the stand-in spectra were generated from.
 
-Stated tolerance (also in ``bandgap_images_study.ONSET_TOLERANCE_EV``): for band
+Stated tolerance (also in ``study.ONSET_TOLERANCE_EV``): for band
 gaps between 1.3 and 5.0 eV, on spectra from 1.1 to 6.2 eV with 0.003
 absorbance noise, film texture and stray light, at least 97 % of the onsets lie
 within 0.1 eV of the band gap used, and their mean error is under 0.04 eV.
@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bandgap_images_study
-import film_optics
-import film_render
 import numpy as np
-import onset_estimator
 import pytest
-import standin_data
+
+from servables.bandgap_images import film_optics, film_render, onset_estimator, standin_data, study
 
 E = film_optics.ENERGY_GRID_EV
 
@@ -41,11 +38,11 @@ def standin(shared_data: Path) -> standin_data.StandIn:
 
 
 def test_onsets_recover_the_materials_project_band_gaps_within_the_stated_tolerance(standin):
-    assert bandgap_images_study.ONSET_TOLERANCE_EV == 0.1
-    assert bandgap_images_study.ONSET_RANGE_EV == (1.3, 5.0)
+    assert study.ONSET_TOLERANCE_EV == 0.1
+    assert study.ONSET_RANGE_EV == (1.3, 5.0)
     estimated = onset_estimator.estimate_band_gaps(standin.energy_ev, standin.absorbance)
     gaps = standin.band_gaps
-    m = bandgap_images_study.onset_metrics(gaps, estimated)
+    m = study.onset_metrics(gaps, estimated)
     assert m["n_in_range"] > 150  # the real band gaps put most samples in the window
     assert m["fraction_within_tolerance"] >= 0.97
     assert m["mae_eV"] < 0.04

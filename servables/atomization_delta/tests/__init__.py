@@ -1,0 +1,1 @@
+"""Tests of the atomization_delta study."""

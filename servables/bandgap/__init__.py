@@ -1,0 +1,1 @@
+"""A scikit-learn band-gap regressor on the Materials Project dielectric dataset."""

@@ -1,0 +1,1 @@
+"""Tests of the bandgap_images study."""

@@ -1,0 +1,1 @@
+"""Cherukara, Nashed & Harder (2018): coherent diffraction imaging with neural networks."""

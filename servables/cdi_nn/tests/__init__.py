@@ -1,0 +1,1 @@
+"""Tests of the cdi_nn study."""
