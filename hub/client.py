@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from hub.access import PENDING_CURATION, PUBLISHED, Principal
+from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Principal, Resource, allowed, require
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.pipeline import Pipeline, new_submission_id
@@ -155,8 +155,12 @@ class Hub:
         return f"<Hub {self.home} as {self.principal.name}>"
 
     def _pipeline(self, progress: bool | Callable[[Submission], None] | None = None) -> Pipeline:
-        if self.principal.user is None:
-            raise AccessDeniedError("anonymous callers cannot submit datasets; open the hub as a user")
+        require(
+            self.principal,
+            Action.CREATE,
+            Resource(Kind.SUBMISSION),
+            "anonymous callers cannot submit datasets; open the hub as a user",
+        )
         return Pipeline(
             self._catalog,
             self._store,
@@ -343,10 +347,12 @@ class Hub:
         return self.submission(submission_id)
 
     def _require_curator(self) -> None:
-        if not self.principal.is_curator:
-            raise AccessDeniedError(
-                f"{self.principal.name} is not a curator (members of 'curators' or 'admin' are)"
-            )
+        require(
+            self.principal,
+            Action.CURATE,
+            Resource(Kind.SUBMISSION),
+            f"{self.principal.name} is not a curator (members of 'curators' or 'admin' are)",
+        )
 
     # -- Publish: versions -------------------------------------------------------
 
@@ -361,7 +367,7 @@ class Hub:
             raise ConflictError(
                 f"{prev.source_id} is waiting for curation; update its metadata once a curator has accepted it"
             )
-        if not (self.principal.is_admin or prev.owner == self.principal.user):
+        if not allowed(self.principal, Action.CHANGE, Resource(Kind.DATASET, prev.owner, prev.status)):
             raise AccessDeniedError(f"only the owner of {prev.source_id} ({prev.owner}) may update it")
         prev_sub = self._catalog.submission_row(prev.submission_id) if prev.submission_id else None
         if prev_sub is not None:

@@ -6,8 +6,8 @@
 * ``catalog.yaml``: one entry per dataset, each reading ``<source_id>.yaml``
   (intake's own ``YAMLCatalogReader``);
 * ``<source_id>.yaml``: one entry per file, reading it by URL from the hub's
-  blob store (``hub._store.url_of(sha256)``: a path, ``s3://...``) or from the
-  file's original URL when its record has one; tables and arrays use intake's
+  blob store (:func:`blob_location`: a path, ``s3://...``, for the files the
+  exporting principal may read) or the service's file URL of a remote hub; tables and arrays use intake's
   own readers (``PandasCSV``, ``PandasParquet``, ``PandasExcel``,
   ``XArrayDatasetReader``), remote URLs behind fsspec caching; microscopy,
   images and structure files keep MatterHub's readers (``pip install matterhub``);
@@ -29,7 +29,7 @@ from intake.readers.entry import Catalog
 
 from hub.catalog import locate
 from hub.catalog.arrays import ArrayReader
-from hub.catalog.hubdata import HubRecordsReader, add, dataset_catalog, hub_of
+from hub.catalog.hubdata import PROTOCOL, HubRecordsReader, add, dataset_catalog, file_location, hub_of
 from hub.catalog.tables import TableReader
 
 if TYPE_CHECKING:
@@ -118,9 +118,19 @@ def to_parquet(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def blob_location(hub: Hub, source_id: str, f: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """Where a machine without the hub reads a dataset file: its blob in an embedded hub's
+    store, once the hub has checked that its principal may read the file (exporting is
+    handing out what one may read); the service's file URL for a remote hub."""
+    url, options = file_location(hub, source_id, f)
+    if not url.startswith(f"{PROTOCOL}://"):
+        return url, options
+    return hub._store.url_of(hub.file_info(source_id, f["path"])["sha256"]), None
+
+
 def static_dataset_catalog(hub: Hub, source_id: str, folder: Path, *, plain: bool = True) -> Catalog:
     """The catalog of one dataset with every entry static (record groups written to Parquet)."""
-    live = dataset_catalog(hub, source_id)
+    live = dataset_catalog(hub, source_id, location=blob_location)
     sid = str(live.metadata.get("source_id", source_id))
     cat = Catalog(metadata=dict(live.metadata))
     for name in sorted(live.aliases):

@@ -4,26 +4,28 @@
   with its title, authors, elements, size and source_id as metadata; reading
   an entry gives that dataset's catalog.
 * :func:`dataset_catalog` -- one entry per file a reader understands (tables,
-  arrays, microscopy, images, structure files; each reads the file from the
-  hub's blob store by URL) and one per record group (``structures``,
-  ``images``, ``tables``, ``arrays``: DataFrames of the records).
+  arrays, microscopy, images, structure files; each reads the file through the
+  hub's file API, so access is decided at every read) and one per record group
+  (``structures``, ``images``, ``tables``, ``arrays``: DataFrames of the records).
 * :func:`result_catalog` -- the datasets of a search result's hits, plus a
   ``hits`` entry with the hit records as a DataFrame.
 
-File entries hold only static facts (blob URL, sha256, file name), so they can
-be written to YAML as they are; entries of datasets and record groups name the
-hub's folder and the principal, and :mod:`hub.catalog.export` turns them into
-static files for machines without the hub.
+Every entry names the hub and the principal: a file by its ``matterhub://`` URL
+(:mod:`hub.catalog.hubfiles`; the service's file URL for a remote hub), a dataset or
+record group by the hub's folder; they can be written to YAML as they are.  No entry
+holds a blob's location in the store, which would bypass access;
+:mod:`hub.catalog.export` writes static files for machines without the hub.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+import fsspec
 from intake.readers import datatypes
 from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
@@ -45,6 +47,12 @@ if TYPE_CHECKING:
 #: How many source_ids a query may match (the facet size asked of the index).
 MAX_DATASETS = 10_000
 _PAGE = 5000
+#: The fsspec protocol of a hub's dataset files (:class:`hub.catalog.hubfiles.HubFileSystem`).
+PROTOCOL = "matterhub"
+fsspec.register_implementation(PROTOCOL, "hub.catalog.hubfiles.HubFileSystem", clobber=True)
+
+#: Where a reader reads one dataset file: ``(url, storage_options)``.
+Location = Callable[["Hub", str, Mapping[str, Any]], tuple[str, dict[str, Any] | None]]
 
 # -- finding the hub a catalog entry names -------------------------------------------------
 
@@ -72,7 +80,13 @@ def register(hub: Hub) -> dict[str, Any]:
 
 def hub_of(data: Any) -> Hub:
     """The hub a :class:`~hub.catalog.datatypes.HubData` names: live in this process, else opened."""
-    key = (str(data.hub), data.user, tuple(sorted(data.groups or [])))
+    return hub_at(str(data.hub), data.user, data.groups or [])
+
+
+def hub_at(location: str, user: str | None, groups: Sequence[str]) -> Hub:
+    """The hub at ``location`` as ``user`` and ``groups`` (None: its local owner): the one
+    :func:`register` remembered, else one opened (and kept) for the purpose."""
+    key = (location, user, tuple(sorted(groups)))
     with _lock:
         ref = _live.get(key)
         hub = ref() if ref is not None else None
@@ -82,10 +96,10 @@ def hub_of(data: Any) -> Hub:
             from hub.client import Hub
             from hub.remote import is_remote
 
-            if is_remote(data.hub):  # the token comes from $MATTERHUB_TOKEN in a new process
-                hub = Hub(data.hub, progress=False)
+            if is_remote(location):  # the token comes from $MATTERHUB_TOKEN in a new process
+                hub = Hub(location, progress=False)
             else:
-                hub = Hub(data.hub, user=data.user, groups=list(data.groups) or None, progress=False)
+                hub = Hub(location, user=user, groups=list(groups) or None, progress=False)
             _opened[key] = hub
     return hub
 
@@ -256,18 +270,21 @@ def _heads(hub: Hub, source_id: str, files: Sequence[Mapping[str, Any]]) -> dict
 
 
 def file_location(hub: Hub, source_id: str, f: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """Where a reader reads a dataset file: the blob in an embedded hub's store, or the
-    service's file URL for a remote hub (with the caller's token as a header)."""
+    """Where a reader reads a dataset file, through the hub's file API as its principal: the
+    file's ``matterhub://`` URL for an embedded hub, the service's file URL for a remote one
+    (with the caller's token as a header)."""
     from hub.remote import RemoteHub
 
     if isinstance(hub, RemoteHub):
         headers = hub.auth_headers
         return hub.file_url(source_id, f["path"]), ({"headers": headers} if headers else None)
-    return hub._store.url_of(f["sha256"]), None
+    return f"{PROTOCOL}://{source_id}/{f['path']}", register(hub)
 
 
-def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalog:
-    """A catalog of one dataset: its files (read from the blob store) and its record groups.
+def dataset_catalog(
+    hub: Hub, source_id: str, *, records: bool = True, location: Location = file_location
+) -> Catalog:
+    """A catalog of one dataset: its files (read through the hub) and its record groups.
 
     Parameters
     ----------
@@ -278,6 +295,8 @@ def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalo
     records
         Add one entry per non-empty record group (``structures``, ``images``,
         ``tables``, ``arrays``).
+    location
+        Where each file entry reads its file (default :func:`file_location`).
 
     Returns
     -------
@@ -304,7 +323,7 @@ def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalo
         if store is not None:
             stores.setdefault(store, []).append(f)
             continue
-        url, options = file_location(hub, ds.source_id, f)
+        url, options = location(hub, ds.source_id, f)
         reader = file_reader(
             f["path"],
             url,
@@ -317,11 +336,12 @@ def dataset_catalog(hub: Hub, source_id: str, *, records: bool = True) -> Catalo
         if reader is not None:
             add(cat, f["path"], reader)
     for store, members in sorted(stores.items()):
-        refs = {m["path"][len(store) + 1 :]: [file_location(hub, ds.source_id, m)[0]] for m in members}
+        refs = {m["path"][len(store) + 1 :]: [location(hub, ds.source_id, m)[0]] for m in members}
         ref_options: dict[str, Any] = {"fo": refs}
-        remote_options = file_location(hub, ds.source_id, members[0])[1]
+        first, remote_options = location(hub, ds.source_id, members[0])
         if remote_options:
-            ref_options.update(remote_protocol="http", remote_options=remote_options)
+            protocol = first.split("://", 1)[0]
+            ref_options.update(remote_protocol=protocol, remote_options=remote_options)
         data = datatypes.Zarr(
             url="reference://",
             storage_options=ref_options,

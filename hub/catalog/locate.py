@@ -294,13 +294,16 @@ def verify(path: Path, sha256: str | None, url: str, *, discard: bool = False) -
 
 def _cached_url(url: str, mode: CacheMode) -> str:
     """``url`` with fsspec caching links before its remote links."""
+    import fsspec
+
     parts = str(url).split("::")
     out: list[str] = []
     for part in parts:
         if protocols(part)[0] in REMOTE_PROTOCOLS:
             out.append("filecache" if mode == "whole" else "blockcache")
         out.append(part)
-    if mode == "whole" and out[0] != "filecache":
+    gives_local_files = getattr(fsspec.get_filesystem_class(protocols(out[0])[0]), "local_file", False)
+    if mode == "whole" and out[0] != "filecache" and not gives_local_files:
         out.insert(0, "filecache")  # so the member itself lands in a local file
     return "::".join(out)
 

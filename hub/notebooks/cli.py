@@ -115,8 +115,12 @@ def run_cmd(path: str, output: str | None, params: tuple[tuple[str, str], ...]) 
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the executed notebook here.")
 @click.pass_context
 def provenance(ctx: click.Context, sha256: str, out: str | None) -> None:
-    """Show (or download with --out) an executed notebook stored as a run's provenance."""
-    data = _hub(ctx)._store.get_bytes(sha256)
+    """Show (or download with --out) an executed notebook stored as a run's provenance
+    (one of a servable you may see, or a file of a dataset you may see)."""
+    from hub.notebooks.provenance import read_provenance
+
+    hub = _hub(ctx)
+    data = read_provenance(hub._catalog, hub._store, hub.principal, sha256)
     if out:
         Path(out).write_bytes(data)
         click.echo(f"wrote {out}")

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from hub.access import PUBLISHED as DATASET_PUBLISHED
-from hub.access import Principal, index_acl
+from hub.access import Action, Kind, Principal, Resource, allowed, require
+from hub.access.index import document_acl
 from hub.db.catalog import Catalog
 from hub.db.models import ServableRow, ServableTaskRow
 from hub.exceptions import (
@@ -59,6 +59,7 @@ from hub.servables.schema import check_parameters, given_text
 from hub.servables.tasks import COMPLETED, FAILED, PENDING, RUNNING, Task, error_from
 from hub.servables.worker import LoadSpec
 from hub.store.blobs import BlobStore
+from hub.users import Users
 
 if TYPE_CHECKING:
     from hub.client import Hub
@@ -143,9 +144,11 @@ class _Resolved:
     run_acl: frozenset[str] = frozenset()
 
     def runnable_by(self, principal: Principal) -> bool:
-        if principal.is_admin or (principal.user is not None and self.row.owner == principal.user):
-            return True
-        return not self.run_acl.isdisjoint(principal.tokens())
+        return allowed(
+            principal,
+            Action.RUN,
+            Resource(Kind.SERVABLE, self.row.owner, self.row.status, {Action.RUN: self.run_acl}),
+        )
 
 
 class ServableService:
@@ -272,13 +275,7 @@ class ServableService:
     def _owner(self, name: str) -> Principal:
         """A task owner with the groups the catalog gives them now (a run allowed through a
         group must stay allowed when it resumes)."""
-        if name == "anonymous":
-            return Principal(None)
-        from hub.db.models import UserRow
-
-        with self._db.catalog.session() as s:
-            user = s.get(UserRow, name)
-        return Principal(name, frozenset(user.groups or ()) if user is not None else frozenset())
+        return Users(self._db.catalog).principal(name)
 
     def _resume(self, row: ServableTaskRow) -> None:
         if not row.inputs_sha:
@@ -370,8 +367,12 @@ class ServableService:
         return self._register(md, artifact_sha, size, files)[0]
 
     def _require_publisher(self) -> None:
-        if self.principal.user is None:
-            raise AccessDeniedError("anonymous users cannot publish servables; open the hub as a user")
+        require(
+            self.principal,
+            Action.CREATE,
+            Resource(Kind.SERVABLE),
+            "anonymous users cannot publish servables; open the hub as a user",
+        )
 
     def _register(
         self, md: ServableMetadata, artifact_sha: str | None, size: int, files: dict[str, Any]
@@ -452,8 +453,12 @@ class ServableService:
         if version is None:
             raise ValidationError(f"say which version of {ident} (e.g. {ident}@1 or version=1)")
         row = self._db.resolve(self.principal, f"{ident}@{version}")
-        if not (self.principal.is_admin or row.owner == self.principal.user):
-            raise AccessDeniedError(f"only the owner of {row.id} ({row.owner}) may change its versions")
+        require(
+            self.principal,
+            Action.CHANGE,
+            Resource(Kind.SERVABLE, row.owner, row.status),
+            f"only the owner of {row.id} ({row.owner}) may change its versions",
+        )
         return row
 
     def deprecate(self, name: str, version: int | None = None) -> PublishedServable:
@@ -485,7 +490,14 @@ class ServableService:
         live = [r for r in rows if r.status != DEPRECATED]
         row = (live or rows)[-1]
         dl = row.document.get("dlhub", {})
-        acl = index_acl(dl.get("visible_to", ["public"]), row.owner, DATASET_PUBLISHED)
+        acl = document_acl(
+            Resource(
+                Kind.SERVABLE,
+                row.owner,
+                row.status,
+                {Action.SEE: frozenset(dl.get("visible_to", ["public"]))},
+            )
+        )
         return [IndexDoc(row.id, KIND, f"{KIND}:{row.id}", acl, row.document)]
 
     def _sync_index(self, servable_id: str) -> None:
@@ -839,7 +851,7 @@ class ServableService:
     def tasks(self) -> Iterator[Task]:
         """Your unfinished tasks."""
         for row in self._db.unfinished_tasks():
-            if self.principal.is_admin or row.owner == self.principal.name:
+            if allowed(self.principal, Action.SEE, Resource(Kind.TASK, row.owner, row.status)):
                 yield self.task(row.id)
 
 

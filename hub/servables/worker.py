@@ -95,8 +95,9 @@ class Loaded:
             sys.path.append(str(code))
         for line in mismatches(spec.requirements):
             print(f"matterhub: {spec.key}: {line}", file=stderr)
-        # the hub's blob store travels with the options (a notebook stores its executed copy there)
-        options = {**spec.options, "store_url": spec.store_url}
+        # the hub's blob store travels with the options (a notebook stores its executed copy there,
+        # naming the artifact it ran from: who may see the servable may read it)
+        options = {**spec.options, "store_url": spec.store_url, "artifact_sha256": spec.artifact_sha}
         runner = get_type(spec.type).load(root / "model", _relative(spec.files), options)
         self.items[spec.key] = runner
         while len(self.items) > self.max_loaded:
