@@ -23,9 +23,10 @@ The rules read from the table:
   name, so a task run anonymously is seen by anonymous callers.
 - A user is seen by admins and by themselves; admins administer users and the hub.
   Tokens are listed, made and revoked by admins and by the user they belong to.
-- A blob (the bytes of a file, an artifact, an executed notebook) is read through
-  what holds it (:data:`BLOB_HOLDERS`): a file of a dataset version one may see, or
-  the artifact of a servable version one may see.
+- A blob (the bytes of a file, an artifact) is read through what holds it
+  (:data:`BLOB_HOLDERS`): a file of a dataset version one may see, or the artifact of
+  a servable version one may see; the executed notebook of a notebook servable's run
+  is read with the artifact it ran from (:mod:`hub.notebooks.provenance`).
 
 Datasets and servables share one ACL shape: for each right (``see``, ``run``) the
 entries (:mod:`hub.access.principal`) it lists.  The same table is turned into SQL
