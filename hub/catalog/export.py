@@ -7,8 +7,8 @@
   (intake's own ``YAMLCatalogReader``);
 * ``<source_id>.yaml``: one entry per file, reading it by URL from the hub's
   blob store (:func:`blob_location`: a path, ``s3://...``, for the files the
-  exporting principal may read) or the service's file URL of a remote hub; tables and arrays use intake's
-  own readers (``PandasCSV``, ``PandasParquet``, ``PandasExcel``,
+  exporting principal may read) or from a remote hub's file URL; tables and
+  arrays use intake's own readers (``PandasCSV``, ``PandasParquet``, ``PandasExcel``,
   ``XArrayDatasetReader``), remote URLs behind fsspec caching; microscopy,
   images and structure files keep MatterHub's readers (``pip install matterhub``);
 * ``<source_id>.<group>.parquet``: each record group as a table (intake's

@@ -194,7 +194,8 @@ def file_reader(
     path
         The file's path in the dataset (its suffix chooses the reader).
     url
-        Where to read it (a blob URL of the hub's store, or the original URL).
+        Where to read it: the file's ``matterhub://`` URL, a remote hub's file URL, or
+        (in an export) the blob's URL.
     sha256
         Its content hash (downloads are checked against it).
     record

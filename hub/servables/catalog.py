@@ -91,7 +91,10 @@ class ServableCatalog:
                     s.flush()
                     acl = [
                         ServableACL(servable_id=servable_id, version=version, right=right, principal=p)
-                        for right, entries in ((Action.SEE, visible_to), (Action.RUN, runnable_by))
+                        for right, entries in (
+                            (Action.SEE.value, visible_to),
+                            (Action.RUN.value, runnable_by),
+                        )
                         for p in entries
                     ]
                     s.add_all(acl)
