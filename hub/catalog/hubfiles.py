@@ -70,15 +70,18 @@ class HubFileSystem(AbstractFileSystem):
         return hub_at(self.location, self.user, self.groups)
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The file's name, size and sha256 (the hub's :meth:`~hub.client.Hub.file_info`)."""
         source_id, rel = self.split(path)
         f = self._hub().file_info(source_id, rel)
         return {"name": f"{source_id}/{rel}", "size": f["length"], "type": "file", "sha256": f["sha256"]}
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+        """The file itself (a dataset's files are listed by the hub, not browsed here)."""
         entry = self.info(path)
         return [entry] if detail else [entry["name"]]
 
     def ukey(self, path: str) -> str:
+        """The file's sha256: its content never changes under a name."""
         return str(self.info(path)["sha256"])
 
     def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> IO[bytes]:
