@@ -209,7 +209,7 @@ def driver_insert(url: str, records: list[dict[str, Any]]) -> float:
                 "INSERT INTO datasets VALUES ('ingest_v1','ingest',1,'published','alice','t',?,'0',1,1,?,NULL,?)",
                 (doc, len(rows), "2026-01-01 00:00:00.000000"),
             )
-            conn.execute("INSERT INTO dataset_acl VALUES ('ingest_v1','public')")
+            conn.execute("INSERT INTO dataset_acl VALUES ('ingest_v1','see','public')")
             conn.execute(
                 "INSERT INTO files (source_id,path,filename,sha256,length,mime_type,data_type) "
                 "VALUES ('ingest_v1','materials.csv','materials.csv',?,4000000,'text/csv','tabular')",
@@ -233,7 +233,7 @@ def driver_insert(url: str, records: list[dict[str, Any]]) -> float:
                 "INSERT INTO datasets VALUES ('ingest_v1','ingest',1,'published','alice','t',%s,'0',1,1,%s,NULL,now())",
                 (doc, len(rows)),
             )
-            cur.execute("INSERT INTO dataset_acl VALUES ('ingest_v1','public')")
+            cur.execute("INSERT INTO dataset_acl VALUES ('ingest_v1','see','public')")
             cur.execute(
                 "INSERT INTO files (source_id,path,filename,sha256,length,mime_type,data_type) "
                 "VALUES ('ingest_v1','materials.csv','materials.csv',%s,4000000,'text/csv','tabular')",

@@ -63,7 +63,8 @@ import tantivy
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hub.access import Principal, index_acl  # noqa: E402
+from hub.access import PUBLISHED, Action, Kind, Principal, Resource  # noqa: E402
+from hub.access.index import document_acl  # noqa: E402
 from hub.index.documents import prepare_document  # noqa: E402
 from hub.index.engine import IndexDoc, SearchIndex  # noqa: E402
 
@@ -176,7 +177,10 @@ class Datasets:
         visible = [["public"], ["group:lab"], ["user:alice"], ["group:theory"]]  # the last hidden from alice
         self.visible_to = [visible[v] for v in vis]
         self.owner = [USERS[u] for u in rng.choice(len(USERS), size=N_DATASETS, p=[0.1, 0.3, 0.2, 0.2, 0.2])]
-        self.acl = [index_acl(v, o, "published") for v, o in zip(self.visible_to, self.owner, strict=True)]
+        self.acl = [
+            document_acl(Resource(Kind.DATASET, o, PUBLISHED, {Action.SEE: frozenset(v)}))
+            for v, o in zip(self.visible_to, self.owner, strict=True)
+        ]
         day0 = _dt.datetime(2015, 1, 1, tzinfo=_dt.UTC)
         secs = rng.integers(0, 11 * 365 * 86400, size=N_DATASETS)
         self.ingest_date = [

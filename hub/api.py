@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 
 #: The fields of one file of a dataset version, as :meth:`HubAPI.files` lists them.
 FILE_FIELDS = ("path", "filename", "sha256", "length", "mime_type", "data_type")
+#: The fsspec protocol of an embedded hub's dataset files, read through the hub
+#: (``matterhub://<source_id>/<path>``; :class:`hub.catalog.hubfiles.HubFileSystem`).
+PROTOCOL = "matterhub"
 
 
 class FileLocation(NamedTuple):
@@ -370,9 +373,16 @@ class HubAPI(Protocol):
         """One file of a version: path, filename, sha256, length, mime_type, data_type."""
         ...
 
-    def file_locations(self, source_id: str) -> dict[str, FileLocation]:
+    def file_locations(self, source_id: str, *, static: bool = False) -> dict[str, FileLocation]:
         """Where lazy readers (xarray, zarr, Pillow) read each file of a version from, through
-        fsspec: ``{path: FileLocation}``."""
+        fsspec: ``{path: FileLocation}``.
+
+        Every read of these goes through the hub as its principal: an embedded hub's
+        ``matterhub://<source_id>/<path>`` (:data:`PROTOCOL`), a service's file URL with the
+        caller's token.  ``static``: locations that stay readable without this hub library,
+        for exports (an embedded hub's blob URLs, once it has checked the principal may read
+        them; a service's file URLs).
+        """
         ...
 
     def download(
@@ -628,6 +638,16 @@ class HubImplementation:
         raise NotImplementedError(f"{cls.__name__} does not say how to open a location")
 
 
+def hub_reference(hub: HubAPI) -> dict[str, Any]:
+    """What names ``hub`` as its principal in a catalog entry or a file location:
+    ``{"hub": folder or URL, "user": ..., "groups": [...]}`` (user None: the local owner)."""
+    from hub.access import Principal
+
+    if hub.principal == Principal.local():
+        return {"hub": str(hub.home), "user": None, "groups": []}
+    return {"hub": str(hub.home), "user": hub.principal.user, "groups": sorted(hub.principal.groups)}
+
+
 def scheme_of(location: str | os.PathLike[str] | None) -> str:
     """The scheme of a hub location: ``http``, ``https``, ``file``, or ``""`` for a path."""
     if not isinstance(location, str) or "://" not in location:
@@ -707,6 +727,7 @@ def Hub(
 __all__ = [
     "FILE_FIELDS",
     "HUB_GROUP",
+    "PROTOCOL",
     "Dataset",
     "FileLocation",
     "Hub",
@@ -715,6 +736,7 @@ __all__ = [
     "HubInfo",
     "OpenOptions",
     "UsersAPI",
+    "hub_reference",
     "implementations",
     "load_manifest",
     "scheme_of",

@@ -21,16 +21,26 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from tqdm.auto import tqdm
 
-from hub.access import Principal
-from hub.api import FILE_FIELDS, Dataset, FileLocation, HubImplementation, HubInfo, OpenOptions, load_manifest
+from hub.access import Action, Kind, Principal, Resource, require
+from hub.api import (
+    FILE_FIELDS,
+    PROTOCOL,
+    Dataset,
+    FileLocation,
+    HubImplementation,
+    HubInfo,
+    OpenOptions,
+    hub_reference,
+    load_manifest,
+)
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
-from hub.connect.connect import Connect
+from hub.connect.connect import Connect, require_curator
 from hub.connect.request import make_request
 from hub.connect.submission import Submission
 from hub.db.catalog import Catalog
 from hub.db.models import DatasetRow
-from hub.exceptions import AccessDeniedError, HubError, NotFoundError
+from hub.exceptions import HubError, NotFoundError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
 from hub.index.hook import IndexHook
@@ -297,19 +307,12 @@ class EmbeddedHub(HubImplementation):
 
     def pending_curation(self) -> list[Submission]:
         """Submissions waiting for a curator (curators only)."""
-        self._require_curator()
+        require_curator(self.principal)
         return self.submissions(status="pending_curation")
 
     def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
         """Accept (publish) or reject a submission waiting in ``pending_curation``."""
-        self._require_curator()
         return self._connect(False).curate(submission_id, accept, reason)
-
-    def _require_curator(self) -> None:
-        if not self.principal.is_curator:
-            raise AccessDeniedError(
-                f"{self.principal.name} is not a curator (members of 'curators' or 'admin' are)"
-            )
 
     # -- Publish: versions -------------------------------------------------------
 
@@ -385,14 +388,21 @@ class EmbeddedHub(HubImplementation):
         f = self._catalog.file(self.principal, ds.source_id, path)
         return {k: getattr(f, k) for k in FILE_FIELDS}
 
-    def file_locations(self, source_id: str) -> dict[str, FileLocation]:
-        """Where lazy readers read each file of a version you may see: its blob in this hub's
-        store (a path, ``s3://...``)."""
-        return {f["path"]: FileLocation(self._store.url_of(f["sha256"]), None) for f in self.files(source_id)}
+    def file_locations(self, source_id: str, *, static: bool = False) -> dict[str, FileLocation]:
+        """Where lazy readers read each file of a version you may see: ``matterhub://`` URLs
+        read through this hub as its principal (``static``: the blobs' URLs in its store)."""
+        ds = self._catalog.dataset(self.principal, source_id)
+        files = self.files(ds.source_id)
+        if static:
+            return {f["path"]: FileLocation(self._store.url_of(f["sha256"]), None) for f in files}
+        ref = hub_reference(self)
+        return {f["path"]: FileLocation(f"{PROTOCOL}://{ds.source_id}/{f['path']}", ref) for f in files}
 
     def provenance(self, sha256: str) -> bytes:
         """An executed notebook a run of a notebook servable stored as its provenance."""
-        return self._store.get_bytes(sha256)  # MERGE: the access policy's provenance rule
+        from hub.notebooks.provenance import read_provenance
+
+        return read_provenance(self._catalog, self._store, self.principal, sha256)
 
     def download(
         self,
@@ -546,8 +556,7 @@ class EmbeddedHub(HubImplementation):
 
     def rebuild_index(self) -> int:
         """Rebuild the search index from the catalog (admins); returns the number of documents."""
-        if not self.principal.is_admin:  # MERGE: the access policy's administer rule
-            raise AccessDeniedError(f"{self.principal.name} is not an admin: only admins rebuild the index")
+        require(self.principal, Action.ADMINISTER, Resource(Kind.HUB), "only admins rebuild the index")
         return (
             rebuild(self._catalog, self._index, progress=self.progress) + self._servables.registry.reindex()
         )

@@ -428,8 +428,9 @@ class RemoteHub(HubImplementation):
                 return f
         raise NotFoundError(f"{source_id} has no file {path!r}")
 
-    def file_locations(self, source_id: str) -> dict[str, FileLocation]:
-        """The service's URL of each file of a version, with the caller's token as a header."""
+    def file_locations(self, source_id: str, *, static: bool = False) -> dict[str, FileLocation]:
+        """The service's URL of each file of a version, with the caller's token as a header
+        (the same when ``static``: they read without this library)."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
         options = {"headers": headers} if headers else None
         sid = self.dataset(source_id).source_id

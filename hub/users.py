@@ -3,7 +3,9 @@
 A token is 32 random bytes shown once, when it is made; the catalog keeps only
 its sha256, so a copy of the database gives no one a way in.  A token resolves to
 a :class:`~hub.access.Principal` (the user and their groups), and from there the
-rules of :mod:`hub.access` apply exactly as in the embedded hub.
+rules of :mod:`hub.access` apply exactly as in the embedded hub.  Who may manage users
+and tokens is the access policy's rule too (:data:`hub.access.POLICY`: admins
+administer users; a user's tokens are theirs and the admins').
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy import exc as sa_exc
 
-from hub.access import Principal
+from hub.access import Action, Kind, Principal, Resource, allowed, require
 from hub.db.catalog import Catalog
 from hub.db.models import TokenRow, UserRow, utcnow
 from hub.exceptions import (
-    AccessDeniedError,
     AuthenticationError,
     ConflictError,
     NotFoundError,
@@ -100,9 +101,9 @@ def _check_name(kind: str, name: str) -> str:
 class Users:
     """The user directory over a :class:`~hub.db.catalog.Catalog`.
 
-    Every method that changes something takes the acting principal and requires
-    an admin (except :meth:`create_token` and :meth:`revoke_token` on one's own
-    tokens).
+    Every method that reads or changes something takes the acting principal and asks
+    the access policy (admins administer users; users read themselves and make, list
+    and revoke their own tokens).
     """
 
     def __init__(self, catalog: Catalog) -> None:
@@ -153,9 +154,15 @@ class Users:
                     raise
         raise AssertionError("unreachable")
 
+    def principal(self, name: str) -> Principal:
+        """The principal a stored name (an owner column) stands for, with the groups the
+        catalog gives that user now (none for a name that is not a user here)."""
+        with self._catalog.session() as s:
+            row = s.get(UserRow, name)
+        return Principal.named(name, row.groups or () if row is not None else ())
+
     def user(self, actor: Principal, name: str) -> User:
-        if not (actor.is_admin or actor.user == name):
-            raise AccessDeniedError(f"{actor.name} may not read user {name!r}")
+        require(actor, Action.SEE, Resource(Kind.USER, name), f"{actor.name} may not read user {name!r}")
         with self._catalog.session() as s:
             row = s.get(UserRow, name)
         if row is None:
@@ -212,8 +219,7 @@ class Users:
         user = user or actor.user
         if not user:
             raise AuthenticationError("anonymous callers cannot make tokens")
-        if user != actor.user:
-            _require_admin(actor)
+        require(actor, Action.CREATE, Resource(Kind.TOKEN, user), f"{actor.name} is not an admin of this hub")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = utcnow()
         with self._catalog.transaction() as s:
@@ -232,8 +238,9 @@ class Users:
 
     def tokens(self, actor: Principal, user: str | None = None) -> list[TokenInfo]:
         user = user or actor.user
-        if user != actor.user:
-            _require_admin(actor)
+        if user is None:
+            return []  # an anonymous caller has no tokens
+        require(actor, Action.SEE, Resource(Kind.TOKEN, user), f"{actor.name} is not an admin of this hub")
         with self._catalog.session() as s:
             rows = s.scalars(select(TokenRow).where(TokenRow.user == user).order_by(TokenRow.created_at))
             return [_token(r) for r in rows]
@@ -241,7 +248,7 @@ class Users:
     def revoke_token(self, actor: Principal, token_id: str) -> None:
         with self._catalog.transaction() as s:
             row = s.get(TokenRow, token_id)
-            if row is None or not (actor.is_admin or row.user == actor.user):
+            if row is None or not allowed(actor, Action.CHANGE, Resource(Kind.TOKEN, row.user)):
                 raise NotFoundError(f"no token {token_id!r} that you may revoke")
             s.delete(row)
         forget_authentications()
@@ -299,7 +306,7 @@ class Users:
                 last = last.replace(tzinfo=_dt.UTC)
             if last is None or now - last > _dt.timedelta(minutes=1):
                 s.execute(update(TokenRow).where(TokenRow.id == row.id).values(last_used_at=now))
-            return Principal(user.name, frozenset(user.groups or ())), expires
+            return Principal.named(user.name, user.groups or ()), expires
 
 
 class _Retry(Exception):
@@ -319,5 +326,4 @@ def forget_authentications() -> None:
 
 
 def _require_admin(actor: Principal) -> None:
-    if not actor.is_admin:
-        raise AccessDeniedError(f"{actor.name} is not an admin of this hub")
+    require(actor, Action.ADMINISTER, Resource(Kind.USER), f"{actor.name} is not an admin of this hub")

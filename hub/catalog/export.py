@@ -6,9 +6,9 @@
 * ``catalog.yaml``: one entry per dataset, each reading ``<source_id>.yaml``
   (intake's own ``YAMLCatalogReader``);
 * ``<source_id>.yaml``: one entry per file, reading it by URL from the hub's
-  blob store (``hub.file_locations(source_id)``: a path, ``s3://...``) or from the
-  file's original URL when its record has one; tables and arrays use intake's
-  own readers (``PandasCSV``, ``PandasParquet``, ``PandasExcel``,
+  blob store (``hub.file_locations(source_id, static=True)``: a path, ``s3://...``, for
+  the files the exporting principal may read) or from a remote hub's file URL; tables and
+  arrays use intake's own readers (``PandasCSV``, ``PandasParquet``, ``PandasExcel``,
   ``XArrayDatasetReader``), remote URLs behind fsspec caching; microscopy,
   images and structure files keep MatterHub's readers (``pip install matterhub``);
 * ``<source_id>.<group>.parquet``: each record group as a table (intake's
@@ -120,7 +120,7 @@ def to_parquet(df: pd.DataFrame, path: Path) -> Path:
 
 def static_dataset_catalog(hub: HubAPI, source_id: str, folder: Path, *, plain: bool = True) -> Catalog:
     """The catalog of one dataset with every entry static (record groups written to Parquet)."""
-    live = dataset_catalog(hub, source_id)
+    live = dataset_catalog(hub, source_id, static=True)
     sid = str(live.metadata.get("source_id", source_id))
     cat = Catalog(metadata=dict(live.metadata))
     for name in sorted(live.aliases):

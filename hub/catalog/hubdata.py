@@ -4,16 +4,17 @@
   with its title, authors, elements, size and source_id as metadata; reading
   an entry gives that dataset's catalog.
 * :func:`dataset_catalog` -- one entry per file a reader understands (tables,
-  arrays, microscopy, images, structure files; each reads the file from the
-  hub's blob store by URL) and one per record group (``structures``,
-  ``images``, ``tables``, ``arrays``: DataFrames of the records).
+  arrays, microscopy, images, structure files; each reads the file through the
+  hub's file API, so access is decided at every read) and one per record group
+  (``structures``, ``images``, ``tables``, ``arrays``: DataFrames of the records).
 * :func:`result_catalog` -- the datasets of a search result's hits, plus a
   ``hits`` entry with the hit records as a DataFrame.
 
-File entries hold only static facts (blob URL, sha256, file name), so they can
-be written to YAML as they are; entries of datasets and record groups name the
-hub's folder and the principal, and :mod:`hub.catalog.export` turns them into
-static files for machines without the hub.
+Every entry names the hub and the principal: a file by its ``matterhub://`` URL
+(:mod:`hub.catalog.hubfiles`; the service's file URL for a remote hub), a dataset or
+record group by the hub's folder; they can be written to YAML as they are.  No entry
+holds a blob's location in the store, which would bypass access;
+:mod:`hub.catalog.export` writes static files for machines without the hub.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+import fsspec
 from intake.readers import datatypes
 from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
 
-from hub.api import Dataset, HubAPI, scheme_of
+from hub.api import PROTOCOL, Dataset, HubAPI, hub_reference, scheme_of
 from hub.catalog.arrays import ArrayReader, ArrayTreeReader, NumpyArrayReader
 from hub.catalog.datatypes import EMD, DigitalMicrograph, HubDataset, HubRecords, PillowImage, StructureFiles
 from hub.catalog.images import ImageReader
@@ -45,6 +47,9 @@ if TYPE_CHECKING:
 #: How many source_ids a query may match (the facet size asked of the index).
 MAX_DATASETS = 10_000
 _PAGE = 5000
+# the filesystem of hub file URLs (hub.api.PROTOCOL, :meth:`hub.api.HubAPI.file_locations`)
+fsspec.register_implementation(PROTOCOL, "hub.catalog.hubfiles.HubFileSystem", clobber=True)
+
 
 # -- finding the hub a catalog entry names -------------------------------------------------
 
@@ -53,26 +58,24 @@ _opened: dict[tuple[str, str | None, tuple[str, ...]], Any] = {}
 _lock = threading.Lock()
 
 
-def _principal(hub: HubAPI) -> tuple[str | None, list[str]]:
-    from hub.access import Principal
-
-    if hub.principal == Principal.local():
-        return None, []
-    return hub.principal.user, sorted(hub.principal.groups)
-
-
 def register(hub: HubAPI) -> dict[str, Any]:
-    """Remember ``hub`` so entries naming it reuse it; returns the entry fields naming it."""
-    user, groups = _principal(hub)
-    key = (str(hub.home), user, tuple(groups))
+    """Remember ``hub`` so entries naming it reuse it; returns the entry fields naming it
+    (:func:`hub.api.hub_reference`)."""
+    ref = hub_reference(hub)
     with _lock:
-        _live[key] = weakref.ref(hub)
-    return {"hub": str(hub.home), "user": user, "groups": groups}
+        _live[(ref["hub"], ref["user"], tuple(ref["groups"]))] = weakref.ref(hub)
+    return ref
 
 
 def hub_of(data: Any) -> HubAPI:
     """The hub a :class:`~hub.catalog.datatypes.HubData` names: live in this process, else opened."""
-    key = (str(data.hub), data.user, tuple(sorted(data.groups or [])))
+    return hub_at(str(data.hub), data.user, data.groups or [])
+
+
+def hub_at(location: str, user: str | None, groups: Sequence[str]) -> HubAPI:
+    """The hub at ``location`` as ``user`` and ``groups`` (None: its local owner): the one
+    :func:`register` remembered, else one opened (and kept) for the purpose."""
+    key = (location, user, tuple(sorted(groups)))
     with _lock:
         ref = _live.get(key)
         hub: HubAPI | None = ref() if ref is not None else None
@@ -81,13 +84,10 @@ def hub_of(data: Any) -> HubAPI:
         if hub is None:
             from hub.api import Hub
 
-            if scheme_of(data.hub) not in (
-                "",
-                "file",
-            ):  # a service: the token comes from $MATTERHUB_TOKEN in a new process
-                hub = Hub(data.hub, progress=False)
+            if scheme_of(location) not in ("", "file"):  # a service: the token comes from $MATTERHUB_TOKEN
+                hub = Hub(location, progress=False)
             else:
-                hub = Hub(data.hub, user=data.user, groups=list(data.groups) or None, progress=False)
+                hub = Hub(location, user=user, groups=list(groups) or None, progress=False)
             _opened[key] = hub
     return hub
 
@@ -182,7 +182,8 @@ def file_reader(
     path
         The file's path in the dataset (its suffix chooses the reader).
     url
-        Where to read it (a blob URL of the hub's store, or the original URL).
+        Where to read it: the file's ``matterhub://`` URL, a remote hub's file URL, or
+        (in an export) the blob's URL.
     sha256
         Its content hash (downloads are checked against it).
     record
@@ -257,8 +258,8 @@ def _heads(hub: HubAPI, source_id: str, files: Sequence[Mapping[str, Any]]) -> d
     return out
 
 
-def dataset_catalog(hub: HubAPI, source_id: str, *, records: bool = True) -> Catalog:
-    """A catalog of one dataset: its files (read from the blob store) and its record groups.
+def dataset_catalog(hub: HubAPI, source_id: str, *, records: bool = True, static: bool = False) -> Catalog:
+    """A catalog of one dataset: its files (read through the hub) and its record groups.
 
     Parameters
     ----------
@@ -269,6 +270,10 @@ def dataset_catalog(hub: HubAPI, source_id: str, *, records: bool = True) -> Cat
     records
         Add one entry per non-empty record group (``structures``, ``images``,
         ``tables``, ``arrays``).
+    static
+        Entries that read without the hub (an export's): an embedded hub's blob URLs; by
+        default every read goes through the hub, as its principal
+        (:meth:`hub.api.HubAPI.file_locations`).
 
     Returns
     -------
@@ -289,7 +294,7 @@ def dataset_catalog(hub: HubAPI, source_id: str, *, records: bool = True) -> Cat
             group_counts[group] = group_counts.get(group, 0) + 1
     cat = Catalog(metadata=_dataset_metadata(ds, hub))
     heads = _heads(hub, ds.source_id, files)
-    locations = hub.file_locations(ds.source_id)
+    locations = hub.file_locations(ds.source_id, static=static)
     stores: dict[str, list[Mapping[str, Any]]] = {}
     for f in files:
         store = zarr_store_of(f["path"])
@@ -311,9 +316,10 @@ def dataset_catalog(hub: HubAPI, source_id: str, *, records: bool = True) -> Cat
     for store, members in sorted(stores.items()):
         refs = {m["path"][len(store) + 1 :]: [locations[m["path"]].url] for m in members}
         ref_options: dict[str, Any] = {"fo": refs}
-        remote_options = locations[members[0]["path"]].storage_options
+        first, remote_options = locations[members[0]["path"]]
         if remote_options:
-            ref_options.update(remote_protocol="http", remote_options=remote_options)
+            protocol = first.split("://", 1)[0]
+            ref_options.update(remote_protocol=protocol, remote_options=remote_options)
         data = datatypes.Zarr(
             url="reference://",
             storage_options=ref_options,

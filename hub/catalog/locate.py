@@ -293,14 +293,19 @@ def verify(path: Path, sha256: str | None, url: str, *, discard: bool = False) -
 
 
 def _cached_url(url: str, mode: CacheMode) -> str:
-    """``url`` with fsspec caching links before its remote links."""
+    """``url`` with fsspec caching links before its remote links (whole files: a ``filecache``
+    link first, unless the URL's filesystem hands out local files itself, as
+    :class:`hub.catalog.hubfiles.HubFileSystem` does)."""
+    import fsspec
+
     parts = str(url).split("::")
     out: list[str] = []
     for part in parts:
         if protocols(part)[0] in REMOTE_PROTOCOLS:
             out.append("filecache" if mode == "whole" else "blockcache")
         out.append(part)
-    if mode == "whole" and out[0] != "filecache":
+    gives_local_files = getattr(fsspec.get_filesystem_class(protocols(out[0])[0]), "local_file", False)
+    if mode == "whole" and out[0] != "filecache" and not gives_local_files:
         out.insert(0, "filecache")  # so the member itself lands in a local file
     return "::".join(out)
 
@@ -356,14 +361,16 @@ def local_file(
         return path
     if is_remote(url) and offline():
         raise _unreachable(url, mirror, f"${ENV_OFFLINE} forbids network reads")
+    target = _cached_url(url, "whole")
     try:
-        got = fsspec.open_local(_cached_url(url, "whole"), **_cache_options("whole", storage_options))
+        got = fsspec.open_local(target, **_cache_options("whole", storage_options))
     except Exception as exc:
         if not is_remote(url):
             raise
         raise _unreachable(url, mirror, f"{type(exc).__name__}: {exc}") from exc
     path = Path(got[0] if isinstance(got, list) else got)
-    verify(path, sha256, url, discard=True)
+    if target.startswith("filecache::"):  # a copy downloaded into the cache (not a filesystem's own file)
+        verify(path, sha256, url, discard=True)
     return path
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub.access import PENDING_CURATION, PUBLISHED, Principal
+from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Principal, Resource, require
 from hub.connect.archives import ArchiveLimits
 from hub.connect.dispatch import Dispatcher, DispatchHook
 from hub.connect.pipeline import Pipeline, new_submission_id
@@ -24,7 +24,7 @@ from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder
 from hub.db.catalog import Catalog
 from hub.db.models import DatasetRow, SubmissionRow
-from hub.exceptions import AccessDeniedError, ConflictError
+from hub.exceptions import ConflictError
 from hub.records.validation import validate_dataset
 from hub.store.blobs import BlobStore
 
@@ -32,6 +32,16 @@ from hub.store.blobs import BlobStore
 RETRYABLE = ("failed", "interrupted")
 #: Steps a metadata update does not run: it keeps the previous version's files and records.
 KEPT_STEPS = ("collect", "extract", "merge")
+
+
+def require_curator(principal: Principal) -> None:
+    """Raise :class:`~hub.exceptions.AccessDeniedError` unless ``principal`` may curate."""
+    require(
+        principal,
+        Action.CURATE,
+        Resource(Kind.SUBMISSION),
+        f"{principal.name} is not a curator (members of 'curators' or 'admin' are)",
+    )
 
 
 class Connect:
@@ -121,10 +131,9 @@ class Connect:
     # -- curation ------------------------------------------------------------------
 
     def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
-        """Accept (publish) or reject (remove) the version a submission left waiting for curation.
-
-        The caller has checked that the principal is a curator.
-        """
+        """Accept (publish) or reject (remove) the version a submission left waiting for curation
+        (curators only)."""
+        require_curator(self.principal)
         row = self.catalog.submission(submission_id, self.principal)
         if row.status != "pending_curation" or not row.source_id:
             raise ConflictError(f"submission {submission_id} is {row.status}, not pending_curation")
@@ -165,8 +174,12 @@ class Connect:
             raise ConflictError(
                 f"{prev.source_id} is waiting for curation; update its metadata once a curator has accepted it"
             )
-        if not (self.principal.is_admin or prev.owner == self.principal.user):
-            raise AccessDeniedError(f"only the owner of {prev.source_id} ({prev.owner}) may update it")
+        require(
+            self.principal,
+            Action.CHANGE,
+            Resource(Kind.DATASET, prev.owner, prev.status),
+            f"only the owner of {prev.source_id} ({prev.owner}) may update it",
+        )
         request = self._updated_request(prev, changes)
         draft = self._revision(prev, request)
         sub_id = new_submission_id()
@@ -200,8 +213,12 @@ class Connect:
     # -- helpers --------------------------------------------------------------------
 
     def _pipeline(self) -> Pipeline:
-        if self.principal.user is None:
-            raise AccessDeniedError("anonymous callers cannot submit datasets; open the hub as a user")
+        require(
+            self.principal,
+            Action.CREATE,
+            Resource(Kind.SUBMISSION),
+            "anonymous callers cannot submit datasets; open the hub as a user",
+        )
         return Pipeline(
             self.catalog,
             self.store,

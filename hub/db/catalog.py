@@ -2,7 +2,8 @@
 
 Writes that publish a dataset version happen in one transaction, and only after
 it commits is a submission reported complete.  Every read takes a
-:class:`~hub.access.Principal` and filters with :func:`hub.access.visible_clause`.
+:class:`~hub.access.Principal` and filters with the access policy's SQL condition
+(:func:`hub.access.sql.clause`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from hub.access import PENDING_CURATION, PUBLISHED, Principal, visible_clause
+from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Principal, Resource, allowed
+from hub.access.sql import blob_readable, clause
 from hub.db.bulk import insert_many
 from hub.db.engine import open_engine, read_engine, session_factory
 from hub.db.models import DatasetACL, DatasetRow, FileRow, RecordRow, SubmissionRow, utcnow
@@ -79,14 +81,18 @@ class Catalog:
 
     def submission(self, sub_id: str, principal: Principal) -> SubmissionRow:
         row = self.submission_row(sub_id)
-        if row is None or not (principal.is_curator or row.owner == principal.user):
+        if row is None or not allowed(
+            principal, Action.SEE, Resource(Kind.SUBMISSION, row.owner, row.status)
+        ):
             raise NotFoundError(f"no submission {sub_id!r} that you may see")
         return row
 
     def submissions(self, principal: Principal, status: str | None = None) -> list[SubmissionRow]:
-        q = select(SubmissionRow).order_by(SubmissionRow.created_at, SubmissionRow.id)
-        if not principal.is_curator:
-            q = q.where(SubmissionRow.owner == (principal.user or ""))
+        q = (
+            select(SubmissionRow)
+            .where(clause(principal, Action.SEE, Kind.SUBMISSION))
+            .order_by(SubmissionRow.created_at, SubmissionRow.id)
+        )
         if status:
             q = q.where(SubmissionRow.status == status)
         with self.session() as s:
@@ -156,7 +162,10 @@ class Catalog:
                     insert_many(
                         conn,
                         DatasetACL,
-                        [{"source_id": source_id, "principal": p} for p in visible_to],
+                        [
+                            {"source_id": source_id, "right": Action.SEE.value, "principal": p}
+                            for p in visible_to
+                        ],
                     )
                     insert_many(conn, FileRow, [{**f, "source_id": source_id} for f in files])
                     insert_many(
@@ -231,7 +240,7 @@ class Catalog:
     ) -> list[DatasetRow]:
         q = (
             select(DatasetRow)
-            .where(visible_clause(principal))
+            .where(clause(principal, Action.SEE, Kind.DATASET))
             .order_by(DatasetRow.source_name, DatasetRow.version)
         )
         if source_name:
@@ -253,7 +262,7 @@ class Catalog:
                 select(DatasetRow)
                 .where(
                     or_(DatasetRow.source_id == ident, DatasetRow.source_name == ident),
-                    visible_clause(principal),
+                    clause(principal, Action.SEE, Kind.DATASET),
                 )
                 .order_by(
                     (DatasetRow.source_id == ident).desc(),
@@ -272,7 +281,7 @@ class Catalog:
         q = (
             select(FileRow)
             .join(DatasetRow, DatasetRow.source_id == FileRow.source_id)
-            .where(FileRow.source_id == source_id, visible_clause(principal))
+            .where(FileRow.source_id == source_id, clause(principal, Action.SEE, Kind.FILE))
             .order_by(FileRow.path)
         )
         with self.session() as s:
@@ -295,7 +304,7 @@ class Catalog:
         q = (
             select(RecordRow.document)
             .join(DatasetRow, DatasetRow.source_id == RecordRow.source_id)
-            .where(RecordRow.source_id == source_id, visible_clause(principal))
+            .where(RecordRow.source_id == source_id, clause(principal, Action.SEE, Kind.RECORD))
             .order_by(RecordRow.scroll_id)
             .offset(offset)
         )
@@ -312,11 +321,17 @@ class Catalog:
             doc = s.scalar(
                 select(RecordRow.document)
                 .join(DatasetRow, DatasetRow.source_id == RecordRow.source_id)
-                .where(RecordRow.record_id == record_id, visible_clause(principal))
+                .where(RecordRow.record_id == record_id, clause(principal, Action.SEE, Kind.RECORD))
             )
         if doc is None:
             raise NotFoundError(f"no record {record_id!r} that {principal.name} may see")
         return doc
+
+    def blob_readable(self, principal: Principal, sha256: str) -> bool:
+        """Whether ``principal`` may read blob ``sha256``: a dataset file or a servable's
+        artifact it may see holds it (:data:`hub.access.policy.BLOB_HOLDERS`)."""
+        with self.session() as s:
+            return bool(s.scalar(blob_readable(principal, sha256)))
 
     # -- for the search index (no principal: the index applies access itself) -------
 

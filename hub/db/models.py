@@ -2,9 +2,11 @@
 submissions.  Portable SQL only (SQLite by default, PostgreSQL for shared
 deployments); dialect-specific settings live in :mod:`hub.db.engine`.
 
-Access control is a table (``dataset_acl``: one row per principal that may see a
-dataset version), so "what may this principal see" is one portable
-``IN (subquery)`` rather than a JSON query that differs per database.
+Access control is a table per kind of object with an ACL, of one shape
+(:class:`ACLEntry`: the object's key, a right and an entry; ``dataset_acl``,
+``servable_acl``), so "what may this principal see" is one portable
+``IN (subquery)`` rather than a JSON query that differs per database
+(:mod:`hub.access.sql`).
 """
 
 from __future__ import annotations
@@ -86,13 +88,26 @@ class DatasetRow(Base):
     __table_args__ = (UniqueConstraint("source_name", "version", name="uq_dataset_version"),)
 
 
-class DatasetACL(Base):
+class ACLEntry:
+    """One entry of an object's ACL: ``principal`` (``public``, ``user:NAME`` or
+    ``group:NAME``) holds ``right`` (``see`` or ``run``) on the object.
+
+    The ACL shape datasets and servables share: each ACL table is the object's key
+    followed by these two columns.
+    """
+
+    right: Mapped[str] = mapped_column(String(8), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class DatasetACL(ACLEntry, Base):
+    """Who may see a dataset version (``right`` is ``see``: datasets have no other right)."""
+
     __tablename__ = "dataset_acl"
 
     source_id: Mapped[str] = mapped_column(
         ForeignKey("datasets.source_id", ondelete="CASCADE"), primary_key=True
     )
-    principal: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
 
 
 class FileRow(Base):
@@ -169,15 +184,13 @@ class ServableRow(Base):
     updated_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ServableACL(Base):
+class ServableACL(ACLEntry, Base):
     """Who may see (``right='see'``) or run (``right='run'``) a servable version."""
 
     __tablename__ = "servable_acl"
 
     servable_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    right: Mapped[str] = mapped_column(String(8), primary_key=True)
-    principal: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
 
     __table_args__ = (
         ForeignKeyConstraint(

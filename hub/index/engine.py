@@ -27,6 +27,7 @@ from typing import Any
 import tantivy
 
 from hub.access import Principal
+from hub.access.index import index_filter, principal_filter
 from hub.exceptions import ConfigurationError, QueryError
 from hub.index.documents import prepare_document
 from hub.index.query import _PATH, Occur, compile_query
@@ -251,8 +252,9 @@ class SearchIndex:
         self, principal: Principal, kinds: Sequence[str] | None = None
     ) -> list[tuple[Any, tantivy.Query]]:
         clauses: list[tuple[Any, tantivy.Query]] = []
-        if not principal.is_admin:
-            clauses.append((Occur.Must, Q.term_set_query(self.schema, "acl", principal.tokens())))
+        acl = index_filter(self.schema, principal)
+        if acl is not None:
+            clauses.append((Occur.Must, acl))
         if kinds:
             clauses.append((Occur.Must, Q.term_set_query(self.schema, "kind", list(kinds))))
         return clauses
@@ -527,7 +529,7 @@ class SearchIndex:
     def _auto_interval(
         self, searcher: tantivy.Searcher, spec: FacetSpec, principal: Principal
     ) -> float | str | None:
-        who = ("*",) if principal.is_admin else tuple(principal.tokens())
+        who = principal_filter(principal) or ("*",)
         key = (self._seen_commit, who, spec.field)
         if key not in self._range_cache:
             visible = Q.boolean_query([(Occur.Must, Q.all_query()), *self.filter_query(principal)])

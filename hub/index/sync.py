@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 from tqdm.auto import tqdm
 
-from hub.access import PENDING_CURATION, PUBLISHED, index_acl
+from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Resource
+from hub.access.index import document_acl
 from hub.db.catalog import Catalog
 from hub.db.models import DatasetRow
 from hub.index.engine import IndexDoc, SearchIndex
@@ -31,7 +32,8 @@ def indexed_versions(rows: list[DatasetRow]) -> list[DatasetRow]:
 
 
 def documents(catalog: Catalog, row: DatasetRow) -> Iterator[IndexDoc]:
-    acl = index_acl(row.document["mdf"].get("visible_to", ["public"]), row.owner, row.status)
+    visible_to = frozenset(row.document["mdf"].get("visible_to", ["public"]))
+    acl = document_acl(Resource(Kind.DATASET, row.owner, row.status, {Action.SEE: visible_to}))
     yield IndexDoc(row.source_id, "dataset", row.source_id, acl, row.document)
     for rec in catalog.iter_records(row.source_id, batch=BATCH):
         yield IndexDoc(rec["mdf"]["record_id"], "record", row.source_id, acl, rec)

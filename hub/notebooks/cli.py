@@ -103,7 +103,8 @@ def run_cmd(path: str, output: str | None, params: tuple[tuple[str, str], ...]) 
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the executed notebook here.")
 @click.pass_context
 def provenance(ctx: click.Context, sha256: str, out: str | None) -> None:
-    """Show (or download with --out) an executed notebook stored as a run's provenance."""
+    """Show (or download with --out) an executed notebook stored as a run's provenance
+    (one of a servable you may see, or a file of a dataset you may see)."""
     data = open_hub(ctx).provenance(sha256)
     if out:
         Path(out).write_bytes(data)

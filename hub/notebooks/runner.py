@@ -175,10 +175,16 @@ def run_notebook(
     return run
 
 
-def store_notebook(run: NotebookRun, store: Any) -> str:
-    """Put the executed notebook into a blob store (a ``BlobStore`` or its URL); its sha256."""
+def store_notebook(run: NotebookRun, store: Any, artifact_sha256: str | None = None) -> str:
+    """Put the executed notebook into a blob store (a ``BlobStore`` or its URL); its sha256.
+
+    ``artifact_sha256``: the servable artifact the notebook ran from, named in the
+    notebook (who may see that servable may read the notebook: :mod:`hub.notebooks.provenance`).
+    """
+    from hub.notebooks.provenance import stamp
     from hub.store.blobs import BlobStore
 
+    stamp(run.notebook, artifact_sha256)
     blobs = store if isinstance(store, BlobStore) else BlobStore(store)
     sha = blobs.put_bytes(run.notebook_bytes())
     run.notebook_sha256 = sha

@@ -1,9 +1,9 @@
 """The servables' part of the catalog: versions, access, tasks and memoized outputs.
 
-Access is a table (``servable_acl``: one row per version, right and
-principal), so "what may this principal see / run" is one portable query, the
-same rule as datasets' (:mod:`hub.access`): owners and admins always may; others
-when one of their tokens (``public``, ``user:x``, ``group:y``) is listed.
+Access is a table (``servable_acl``: one row per version, right and entry, the
+ACL shape datasets share), so "what may this principal see / run" is one portable
+query: the access policy's (:mod:`hub.access.policy`) through its SQL adapter
+(:func:`hub.access.sql.clause`).
 """
 
 from __future__ import annotations
@@ -13,31 +13,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, func, or_, select, true, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy import exc as sa_exc
 
-from hub.access import Principal
+from hub.access import Action, Kind, Principal, Resource, allowed
+from hub.access.sql import clause
 from hub.db.catalog import Catalog
 from hub.db.engine import session_factory
 from hub.db.models import ServableACL, ServableCacheRow, ServableRow, ServableTaskRow, utcnow
 from hub.exceptions import ConflictError, NotFoundError
 from hub.servables.metadata import DEPRECATED, PUBLISHED
-
-SEE, RUN = "see", "run"
-
-
-def _right_clause(principal: Principal, right: str) -> ColumnElement[bool]:
-    if principal.is_admin:
-        return true()
-    listed = exists().where(
-        ServableACL.servable_id == ServableRow.id,
-        ServableACL.version == ServableRow.version,
-        ServableACL.right == right,
-        ServableACL.principal.in_(principal.tokens()),
-    )
-    if principal.user:
-        return or_(ServableRow.owner == principal.user, listed)
-    return listed
 
 
 def split_ref(ref: str) -> tuple[str, int | None]:
@@ -57,7 +42,7 @@ class ServableCatalog:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._engine = catalog.read_engine  # lookups only (autocommit reads on PostgreSQL)
-        self._lookup: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._lookup: dict[Principal, tuple[Any, Any]] = {}
         self._lookup_lock = threading.Lock()  # the service runs many threads over one catalog
         self._sessions = session_factory(catalog.engine)  # writes, in transactions
         self._reads = session_factory(catalog.read_engine)
@@ -105,11 +90,12 @@ class ServableCatalog:
                     s.add(row)
                     s.flush()
                     acl = [
-                        ServableACL(servable_id=servable_id, version=version, right=SEE, principal=p)
-                        for p in visible_to
-                    ] + [
-                        ServableACL(servable_id=servable_id, version=version, right=RUN, principal=p)
-                        for p in runnable_by
+                        ServableACL(servable_id=servable_id, version=version, right=right, principal=p)
+                        for right, entries in (
+                            (Action.SEE.value, visible_to),
+                            (Action.RUN.value, runnable_by),
+                        )
+                        for p in entries
                     ]
                     s.add_all(acl)
                 return row
@@ -131,7 +117,7 @@ class ServableCatalog:
         """Every version of ``servable_id`` (those ``principal`` may see, when given), oldest first."""
         q = select(ServableRow).where(ServableRow.id == servable_id).order_by(ServableRow.version)
         if principal is not None:
-            q = q.where(_right_clause(principal, SEE))
+            q = q.where(clause(principal, Action.SEE, Kind.SERVABLE))
         with self._reads() as s:
             return list(s.scalars(q))
 
@@ -142,7 +128,7 @@ class ServableCatalog:
     def visible(self, principal: Principal, *, all_versions: bool = False) -> list[ServableRow]:
         q = (
             select(ServableRow)
-            .where(_right_clause(principal, SEE))
+            .where(clause(principal, Action.SEE, Kind.SERVABLE))
             .order_by(ServableRow.id, ServableRow.version)
         )
         with self._reads() as s:
@@ -186,19 +172,18 @@ class ServableCatalog:
 
     def _statements(self, principal: Principal) -> tuple[Any, Any]:
         """The two lookups of :meth:`resolve_key` for ``principal``, built once (runs are hot)."""
-        key = (principal.is_admin, principal.user, tuple(principal.tokens()))
-        cached = self._lookup.get(key)
+        cached = self._lookup.get(principal)
         if cached is None:
-            clause = _right_clause(principal, SEE)
-            by_name = select(ServableRow.id).where(ServableRow.name == bindparam("name"), clause).distinct()
+            visible = clause(principal, Action.SEE, Kind.SERVABLE)
+            by_name = select(ServableRow.id).where(ServableRow.name == bindparam("name"), visible).distinct()
             by_id = (
                 select(ServableRow.id, ServableRow.version, ServableRow.status)
-                .where(ServableRow.id == bindparam("ident"), clause)
+                .where(ServableRow.id == bindparam("ident"), visible)
                 .order_by(ServableRow.version)
             )
             cached = (by_name, by_id)
             with self._lookup_lock:
-                self._lookup[key] = cached
+                self._lookup[principal] = cached
                 while len(self._lookup) > 64:
                     self._lookup.pop(next(iter(self._lookup)))
         return cached
@@ -214,22 +199,6 @@ class ServableCatalog:
         """The version ``ref`` names (see :meth:`resolve_key`), with its document."""
         return self.row(*self.resolve_key(principal, ref)[:2])
 
-    def may_run(self, principal: Principal, row: ServableRow) -> bool:
-        if principal.is_admin or (principal.user is not None and row.owner == principal.user):
-            return True
-        with self._reads() as s:
-            found = s.scalar(
-                select(func.count())
-                .select_from(ServableACL)
-                .where(
-                    ServableACL.servable_id == row.id,
-                    ServableACL.version == row.version,
-                    ServableACL.right == RUN,
-                    ServableACL.principal.in_(principal.tokens()),
-                )
-            )
-        return bool(found)
-
     def run_acl(self, row: ServableRow) -> frozenset[str]:
         """The principals a version runs for (its ``run`` ACL rows; they never change)."""
         with self._reads() as s:
@@ -237,7 +206,7 @@ class ServableCatalog:
                 select(ServableACL.principal).where(
                     ServableACL.servable_id == row.id,
                     ServableACL.version == row.version,
-                    ServableACL.right == RUN,
+                    ServableACL.right == Action.RUN.value,
                 )
             )
             return frozenset(found)
@@ -282,7 +251,7 @@ class ServableCatalog:
     def task(self, task_id: str, principal: Principal) -> ServableTaskRow:
         with self._reads() as s:
             row = s.get(ServableTaskRow, task_id)
-        if row is None or not (principal.is_admin or row.owner == principal.name):
+        if row is None or not allowed(principal, Action.SEE, Resource(Kind.TASK, row.owner, row.status)):
             raise NotFoundError(f"no task {task_id!r} that {principal.name} may see")
         return row
 

@@ -6,7 +6,8 @@ input, a dict of them (all optional, the defaults fill the rest); its outputs
 are what it records with ``hub.record(name, value)``.  A run executes the
 notebook on a fresh pooled kernel in the worker process and returns
 ``{"outputs": {...}, "notebook_sha256": ...}``: the executed notebook is put in
-the hub's blob store as the run's provenance.  A failing cell fails the run
+the hub's blob store as the run's provenance (read by those who may see the
+servable: :mod:`hub.notebooks.provenance`).  A failing cell fails the run
 with :class:`~hub.notebooks.errors.NotebookExecutionError` (cell index,
 exception name and value, and the executed notebook's sha256).
 """
@@ -161,12 +162,13 @@ class NotebookServable(ServableType):
         kernel = options.get("kernel_name") or "python3"
         preload = tuple(options.get("preload") or ())
         store_url = options.get("store_url") or os.environ.get("MATTERHUB_STORE_URL")
+        artifact = options.get("artifact_sha256")
         shared_pool(kernel, preload)  # start this worker's kernels now, before the first run
 
         def run(inputs: Any, params: dict[str, Any]) -> Any:
             given = {**(inputs or {}), **(params or {})}
             result = run_notebook(nb, given, kernel_name=kernel, cwd=root, preload=preload)
-            sha = store_notebook(result, store_url) if store_url else None
+            sha = store_notebook(result, store_url, artifact) if store_url else None
             if result.error is not None:
                 raise result.error
             outputs = {k: v.png if isinstance(v, RecordedFigure) else v for k, v in result.outputs.items()}

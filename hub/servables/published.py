@@ -24,10 +24,10 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from hub.access import PUBLISHED as DATASET_PUBLISHED
-from hub.access import Principal, index_acl
+from hub.access import Action, Kind, Principal, Resource, require
+from hub.access.index import document_acl
 from hub.db.models import ServableRow
-from hub.exceptions import AccessDeniedError, ValidationError
+from hub.exceptions import ValidationError
 from hub.index.engine import IndexDoc, SearchIndex
 from hub.index.results import SearchResult
 from hub.servables import package
@@ -206,8 +206,12 @@ class ServableRegistry:
         return self._register(md, artifact_sha, size, files)[0]
 
     def _require_publisher(self) -> None:
-        if self.principal.user is None:
-            raise AccessDeniedError("anonymous users cannot publish servables; open the hub as a user")
+        require(
+            self.principal,
+            Action.CREATE,
+            Resource(Kind.SERVABLE),
+            "anonymous users cannot publish servables; open the hub as a user",
+        )
 
     def _register(
         self, md: ServableMetadata, artifact_sha: str | None, size: int, files: dict[str, Any]
@@ -289,8 +293,12 @@ class ServableRegistry:
         if version is None:
             raise ValidationError(f"say which version of {ident} (e.g. {ident}@1 or version=1)")
         row = self.db.resolve(self.principal, f"{ident}@{version}")
-        if not (self.principal.is_admin or row.owner == self.principal.user):
-            raise AccessDeniedError(f"only the owner of {row.id} ({row.owner}) may change its versions")
+        require(
+            self.principal,
+            Action.CHANGE,
+            Resource(Kind.SERVABLE, row.owner, row.status),
+            f"only the owner of {row.id} ({row.owner}) may change its versions",
+        )
         return row
 
     def deprecate(self, name: str, version: int | None = None) -> PublishedServable:
@@ -316,7 +324,14 @@ class ServableRegistry:
         live = [r for r in rows if r.status != DEPRECATED]
         row = (live or rows)[-1]
         dl = row.document.get("dlhub", {})
-        acl = index_acl(dl.get("visible_to", ["public"]), row.owner, DATASET_PUBLISHED)
+        acl = document_acl(
+            Resource(
+                Kind.SERVABLE,
+                row.owner,
+                row.status,
+                {Action.SEE: frozenset(dl.get("visible_to", ["public"]))},
+            )
+        )
         return [IndexDoc(row.id, KIND, f"{KIND}:{row.id}", acl, row.document)]
 
     def _sync_index(self, servable_id: str) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hub.access import Principal
+from hub.access import Action, Kind, Principal, Resource, allowed
 from hub.db.models import ServableRow
 from hub.exceptions import AccessDeniedError, InputValidationError, NotRunnableError
 from hub.servables import codec
@@ -64,10 +64,11 @@ class ResolvedVersion:
 
 
 def may_run(principal: Principal, version: ResolvedVersion) -> bool:
-    """The run rule: owners and admins may; others when one of their tokens is in the run ACL."""
-    if principal.is_admin or (principal.user is not None and version.row.owner == principal.user):
-        return True
-    return not version.run_acl.isdisjoint(principal.tokens())
+    """The run rule of the access policy (``Action.RUN`` on the servable, its run ACL)."""
+    row = version.row
+    return allowed(
+        principal, Action.RUN, Resource(Kind.SERVABLE, row.owner, row.status, {Action.RUN: version.run_acl})
+    )
 
 
 @dataclass(frozen=True)

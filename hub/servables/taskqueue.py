@@ -26,14 +26,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any
 
-from hub.access import Principal
-from hub.db.models import ServableTaskRow, UserRow
+from hub.access import Action, Kind, Principal, Resource, allowed
+from hub.db.models import ServableTaskRow
 from hub.exceptions import NotFoundError
 from hub.servables import codec
 from hub.servables.catalog import ServableCatalog
 from hub.servables.runs import PlannedRun, Runs, saved_inputs
 from hub.servables.tasks import Task, TaskStatus
 from hub.store.blobs import BlobStore
+from hub.users import Users
 
 #: Task results larger than this (as JSON) go to the blob store.
 INLINE_RESULT_BYTES = 1024 * 1024
@@ -232,7 +233,7 @@ class TaskQueue:
         """Your unfinished tasks."""
         self.resume_interrupted()
         for row in self.db.unfinished_tasks():
-            if self.principal.is_admin or row.owner == self.principal.name:
+            if allowed(self.principal, Action.SEE, Resource(Kind.TASK, row.owner, row.status)):
                 yield self.task(row.id)
 
     # -- resume ------------------------------------------------------------------------------
@@ -272,11 +273,7 @@ class TaskQueue:
     def _owner(self, name: str) -> Principal:
         """A task owner with the groups the catalog gives them now (a run allowed through a
         group must stay allowed when it resumes)."""
-        if name == "anonymous":
-            return Principal(None)
-        with self.db.catalog.session() as s:
-            user = s.get(UserRow, name)
-        return Principal(name, frozenset(user.groups or ()) if user is not None else frozenset())
+        return Users(self.db.catalog).principal(name)
 
     def close(self) -> None:
         """Stop taking tasks: those that never started are marked failed; running ones finish."""

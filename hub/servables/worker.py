@@ -121,8 +121,9 @@ class Loaded:
         code = ShippedCode(root / "code", spec.key)
         for line in mismatches(spec.requirements):
             print(f"matterhub: {spec.key}: {line}", file=stderr)
-        # the hub's blob store travels with the options (a notebook stores its executed copy there)
-        options = {**spec.options, "store_url": spec.store_url}
+        # the hub's blob store travels with the options (a notebook stores its executed copy there,
+        # naming the artifact it ran from: who may see the servable may read it)
+        options = {**spec.options, "store_url": spec.store_url, "artifact_sha256": spec.artifact_sha}
         try:
             with code.imports():
                 runner = get_type(spec.type).load(root / "model", _relative(spec.files), options)

@@ -15,7 +15,6 @@ import shutil
 import threading
 from pathlib import Path
 
-from hub.access import Principal
 from hub.client import EmbeddedHub
 from hub.connect.urlguard import ADDRESS_GUARD
 from hub.service.settings import ServiceSettings
@@ -92,7 +91,7 @@ class SubmissionWorker:
         row = self.hub.submission(sub_id)
         if row.status not in ("queued", "interrupted"):
             return
-        owner = self.hub.acting_as(Principal(row.owner))
+        owner = self.hub.acting_as(self.hub.users.principal(row.owner))
         guard = ADDRESS_GUARD.set(self.settings.check_address)
         try:
             sub = owner.process(sub_id, progress=False)

@@ -145,9 +145,10 @@ def test_microscopy_files_keep_their_axes_and_units(hub, microscopy):
         and stem.attrs["units_of_attrs"]["beam_energy"] == "keV"
     )
     assert hasattr(stem.data, "dask")
-    expected = file_reader(str(next(Path(hub._store.root).rglob(stem.attrs["source"].rsplit("/", 1)[-1]))))[
-        0
-    ]["data"]
+    # the entry reads through the hub's file API (matterhub://<source_id>/<path>), not a blob URL
+    source_id, path = stem.attrs["source"].removeprefix("matterhub://").split("/", 1)
+    sha = hub.file_info(source_id, path)["sha256"]
+    expected = file_reader(str(next(Path(hub._store.root).rglob(sha))))[0]["data"]
     np.testing.assert_array_equal(stem.values, np.asarray(expected))
     eels = cat["test-EELS_spectrum.dm3"].read()
     assert eels.dims == ("energy_loss",) and eels["energy_loss"].attrs["units"] == "eV"

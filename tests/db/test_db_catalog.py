@@ -15,7 +15,7 @@ import pytest
 from hub.access import PENDING_CURATION, PUBLISHED, Principal
 from hub.db.catalog import Catalog
 from hub.db.models import SubmissionRow
-from hub.exceptions import ConflictError, NotFoundError, ValidationError
+from hub.exceptions import ConflictError, NotFoundError
 
 ADMIN = Principal("root", frozenset({"admin"}))
 CURATOR = Principal("cora", frozenset({"curators"}))
@@ -330,16 +330,6 @@ def test_many_threads_over_one_catalog(catalog: Catalog) -> None:
         assert sum(pool.map(work, range(16))) == 16 * 15
     assert {s.message for s in catalog.submissions(ADMIN)} == {"step 14"}
     assert catalog.engine.pool.checkedout() == 0
-
-
-def test_names_longer_than_the_columns_are_refused_before_sql() -> None:
-    from hub.access import normalize_visible_to
-
-    with pytest.raises(ValidationError, match="at most 200"):
-        normalize_visible_to(["group:" + "g" * 200])
-    with pytest.raises(ValidationError, match="at most 200"):
-        Principal("u" * 201)
-    assert Principal("u" * 200).user == "u" * 200
 
 
 @pytest.mark.parametrize("n", [10, 600], ids=["executemany", "copy"])

@@ -158,6 +158,49 @@ def test_downgrade_to_base_and_up_again(catalog_url: str) -> None:
         engine.dispose()
 
 
+def test_dataset_acl_entries_become_see_entries(catalog_url: str) -> None:
+    """0003 gives datasets' ACL the servables' shape; every existing entry is a ``see`` entry
+    and still lets its principal see the version."""
+    from hub.access import Principal
+    from hub.db.catalog import Catalog
+
+    engine = open_engine(catalog_url)
+    try:
+        migrate.downgrade(engine, "0002")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO datasets (source_id, source_name, version, status, owner, title, document, "
+                    "root_hash, total_size, n_files, n_records, created_at) VALUES ('lab_v1', 'lab', 1, "
+                    "'published', 'ann', 'Lab', :doc, :h, 0, 0, 0, :t)"
+                ),
+                {"doc": '{"mdf": {"source_id": "lab_v1"}}', "h": "0" * 64, "t": "2024-01-01 00:00:00"},
+            )
+            conn.execute(
+                sa.text("INSERT INTO dataset_acl (source_id, principal) VALUES ('lab_v1', 'group:lab')")
+            )
+        assert migrate.upgrade(engine) == migrate.head()
+        assert migrate.differences(engine) == []
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text('SELECT source_id, "right", principal FROM dataset_acl')).all()
+        assert [tuple(r) for r in rows] == [("lab_v1", "see", "group:lab")]
+        pk = sa.inspect(engine).get_pk_constraint("dataset_acl")["constrained_columns"]
+        assert pk == ["source_id", "right", "principal"]
+        assert ("dataset_acl", "ix_dataset_acl_principal") in indexes_of(engine)
+        assert migrate.downgrade(engine, "0002") == "0002"
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT principal FROM dataset_acl")).scalars().all() == ["group:lab"]
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    catalog = Catalog(catalog_url)
+    try:
+        assert [r.source_id for r in catalog.datasets(Principal("dan", frozenset({"lab"})))] == ["lab_v1"]
+        assert catalog.datasets(Principal("eve")) == []
+    finally:
+        catalog.close()
+
+
 def test_hubs_opening_a_new_catalog_at_once_do_not_race(blank_url: str) -> None:
     n = 6
     barrier = threading.Barrier(n)

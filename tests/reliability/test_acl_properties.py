@@ -12,8 +12,8 @@ totals, facet counts, scroll pages, dataset/record/version/manifest reads, file 
 Globus Search (``/globus-search``).  Both the embedded hub (``Hub.acting_as``, what every
 request uses) and the remote client must agree.
 
-Who may see what is written below from the rules in hub/access.py's docstring and
-hub/servables/catalog.py's, not taken from the code.  The default suite draws 2 worlds;
+Who may see what is written below from the rules in hub/access/policy.py's docstring,
+not taken from the code.  The default suite draws 2 worlds;
 ``make reliability`` draws many more.
 """
 

@@ -19,8 +19,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from hub.access import Action, Kind, Resource, require
 from hub.client import EmbeddedHub
-from hub.exceptions import AccessDeniedError, QueryError
+from hub.exceptions import QueryError
 from hub.index.query import parse
 from hub.service.globus import scrollid, subjects
 from hub.service.globus.documents import RESULT_VERSION
@@ -84,8 +85,13 @@ def queries(
 def run_search(hub: EmbeddedHub, index: GlobusIndex, body: GSearchRequest, base_url: str) -> dict[str, Any]:
     """The GSearchResult of ``body`` over ``index``, as ``hub`` sees it."""
     check_window(body.limit, body.offset)
-    if body.bypass_visible_to and not hub.principal.is_admin:
-        raise AccessDeniedError("bypass_visible_to is allowed for index admins only")
+    if body.bypass_visible_to:
+        require(
+            hub.principal,
+            Action.ADMINISTER,
+            Resource(Kind.HUB),
+            "bypass_visible_to is allowed for index admins only",
+        )
     q = user_query(body.q, body.advanced)
     facet_q, result_q = queries(index, q, body.filters, body.post_facet_filters)
     sort = sort_keys(body.sort)

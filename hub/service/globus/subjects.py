@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from hub.access import PENDING_CURATION, Action, Kind, possible
 from hub.client import EmbeddedHub
 from hub.forge import quote
 from hub.index.results import Hit
@@ -34,8 +35,8 @@ class Page:
 
 def shared_sources(hub: EmbeddedHub) -> list[str]:
     """The dataset names of which the caller may see more than one indexed version."""
-    if hub.principal.user is None:
-        return []  # anonymous callers see published versions only: one per name
+    if not possible(hub.principal, Action.SEE, Kind.DATASET, PENDING_CURATION):
+        return []  # who sees no version waiting for curation sees one version per name
     pending = hub.search("mdf.status:pending_curation", kinds=["dataset"], limit=10_000).hits
     names = sorted({str(h.document["mdf"]["source_name"]) for h in pending})
     if not names:

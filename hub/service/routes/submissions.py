@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.access import Action, Kind, Principal, Resource, require
 from hub.exceptions import AccessDeniedError, ValidationError
 from hub.service.deps import CallerHub
 from hub.service.worker import SubmissionWorker
@@ -43,6 +44,13 @@ def _worker(request: Request) -> SubmissionWorker:
     return worker
 
 
+def _require_submitter(principal: Principal) -> None:
+    """Refuse anonymous callers before reading what they send (the policy: signed-in users submit)."""
+    require(
+        principal, Action.CREATE, Resource(Kind.SUBMISSION), "anonymous callers cannot submit; send a token"
+    )
+
+
 def _check_url(url: str, request: Request) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("", "file", "local") or len(scheme) == 1:  # "C:" is a drive letter
@@ -65,8 +73,7 @@ def _queue(hub: Any, request: Request, source: str, meta: SubmissionMetadata) ->
 
 @router.post("/submissions", status_code=202, summary="Submit a dataset from a URL (queued; poll its status)")
 def submit_url(body: URLSubmission, request: Request, hub: CallerHub) -> dict[str, Any]:
-    if hub.principal.user is None:
-        raise AccessDeniedError("anonymous callers cannot submit; send a token")
+    _require_submitter(hub.principal)
     _check_url(body.source, request)
     return _queue(hub, request, body.source, body)
 
@@ -82,8 +89,7 @@ def submit_upload(
     file: UploadFile = File(...),  # noqa: B008
     metadata: str = Form(..., description="The submission metadata as JSON (title, authors, ...)"),
 ) -> dict[str, Any]:
-    if hub.principal.user is None:
-        raise AccessDeniedError("anonymous callers cannot submit; send a token")
+    _require_submitter(hub.principal)
     try:
         meta = SubmissionMetadata.model_validate(json.loads(metadata))
     except json.JSONDecodeError as exc:

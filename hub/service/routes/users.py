@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.access import Action, Kind, Resource, allowed
 from hub.service.deps import Caller, CallerHub
 
 router = APIRouter(tags=["users"])
@@ -40,8 +41,8 @@ def whoami(principal: Caller) -> dict[str, Any]:
     return {
         "user": principal.user,
         "groups": sorted(principal.groups),
-        "admin": principal.is_admin,
-        "curator": principal.is_curator,
+        "admin": allowed(principal, Action.ADMINISTER, Resource(Kind.HUB)),
+        "curator": allowed(principal, Action.CURATE, Resource(Kind.SUBMISSION)),
     }
 
 

@@ -1,11 +1,17 @@
-"""Who is asking, and what they may see: the one place access rules live.
+"""Who is asking: a principal (a user and their groups, or an anonymous caller) and the
+ACL entries that name principals.
 
-A dataset version is visible to the principals in its ``visible_to`` list:
-``"public"`` (everyone, anonymous included), ``"user:<name>"`` or
-``"group:<name>"``.  A bare name is a user name.  The owner and hub admins
-always see their datasets; a version waiting for curation is seen only by its
-owner and the curators.  Every read in the catalog goes through
-:func:`visible_clause`, so no path can forget the rule.
+An ACL entry is ``"public"`` (everyone, anonymous callers included), ``"user:<name>"``
+or ``"group:<name>"``; a bare name given by a caller is a user name.  A principal
+matches the entries :meth:`Principal.tokens` lists.  Two groups give roles: ``admin``
+(administers the hub) and ``curators`` (accept or reject submissions waiting for
+curation; admins are curators too).
+
+A principal is made from a user name and that user's groups, always: the embedded hub
+from its ``user=``/``groups=`` arguments, the service from a token's user
+(:meth:`hub.users.Users.authenticate`), and a stored owner's name (a queued
+submission, an interrupted task) through :meth:`hub.users.Users.principal`, which
+reads the groups the catalog gives that user now.
 """
 
 from __future__ import annotations
@@ -14,21 +20,25 @@ import getpass
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, or_, select
-
-from hub.db.models import DatasetACL, DatasetRow
 from hub.exceptions import ValidationError
 
 PUBLIC = "public"
 ADMIN_GROUP = "admin"
 CURATOR_GROUP = "curators"
-PUBLISHED = "published"
-PENDING_CURATION = "pending_curation"
+#: The name anonymous callers go by (what they make is recorded under it; no user may take it).
+ANONYMOUS = "anonymous"
 #: The longest user name or ACL entry the catalog holds (its columns are VARCHAR(200)).
 MAX_PRINCIPAL = 200
 
 
 def normalize_principal(entry: str) -> str:
+    """One ACL entry in its stored form: ``public``, ``user:NAME`` or ``group:NAME``.
+
+    Raises
+    ------
+    ValidationError
+        For an empty entry, one longer than :data:`MAX_PRINCIPAL`, or one with an unknown prefix.
+    """
     entry = entry.strip()
     if not entry:
         raise ValidationError("visible_to entries must not be empty")
@@ -46,6 +56,13 @@ def normalize_principal(entry: str) -> str:
 
 
 def normalize_visible_to(entries: Iterable[str] | str | None) -> list[str]:
+    """An ACL as stored: its entries normalized, sorted and unique (None: ``["public"]``).
+
+    Raises
+    ------
+    ValidationError
+        For an empty list or a bad entry (see :func:`normalize_principal`).
+    """
     if entries is None:
         return [PUBLIC]
     if isinstance(entries, str):
@@ -58,7 +75,7 @@ def normalize_visible_to(entries: Iterable[str] | str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class Principal:
-    """A user and their groups; ``user=None`` is anonymous."""
+    """A user and their groups; ``user=None`` is an anonymous caller."""
 
     user: str | None
     groups: frozenset[str] = field(default_factory=frozenset)
@@ -71,6 +88,14 @@ class Principal:
             )
 
     @classmethod
+    def named(cls, name: str, groups: Iterable[str] = ()) -> Principal:
+        """The principal a stored name stands for (an owner column), with ``groups``:
+        :data:`ANONYMOUS` is the anonymous principal."""
+        if name == ANONYMOUS:
+            return cls(None)
+        return cls(name, frozenset(groups))
+
+    @classmethod
     def local(cls) -> Principal:
         """The person who owns an embedded hub directory: its admin."""
         try:
@@ -81,15 +106,18 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
+        """Whether the principal administers the hub (a member of ``admin``)."""
         return ADMIN_GROUP in self.groups
 
     @property
     def is_curator(self) -> bool:
+        """Whether the principal curates submissions (a member of ``curators`` or ``admin``)."""
         return self.is_admin or CURATOR_GROUP in self.groups
 
     @property
     def name(self) -> str:
-        return self.user or "anonymous"
+        """The user name, or :data:`ANONYMOUS`: what the principal's work is recorded under."""
+        return self.user or ANONYMOUS
 
     def tokens(self) -> list[str]:
         """The ACL entries that match this principal."""
@@ -98,32 +126,3 @@ class Principal:
             out.append(f"user:{self.user}")
         out += [f"group:{g}" for g in sorted(self.groups)]
         return out
-
-    def can_see(self, visible_to: Iterable[str], owner: str | None = None, status: str = PUBLISHED) -> bool:
-        """The rule of :func:`visible_clause`, for a document already in hand."""
-        if self.is_admin or (self.user is not None and owner == self.user):
-            return True
-        if status == PENDING_CURATION:
-            return self.is_curator
-        return bool(set(self.tokens()) & set(visible_to))
-
-
-def visible_clause(principal: Principal) -> ColumnElement[bool]:
-    """SQL condition on :class:`DatasetRow` selecting the versions ``principal`` may see."""
-    if principal.is_admin:
-        return DatasetRow.source_id.is_not(None)
-    acl = select(DatasetACL.source_id).where(DatasetACL.principal.in_(principal.tokens()))
-    conds: list[ColumnElement[bool]] = [and_(DatasetRow.status == PUBLISHED, DatasetRow.source_id.in_(acl))]
-    if principal.user:
-        conds.append(DatasetRow.owner == principal.user)
-    if principal.is_curator:
-        conds.append(DatasetRow.status == PENDING_CURATION)
-    return or_(*conds)
-
-
-def index_acl(visible_to: Iterable[str], owner: str, status: str) -> list[str]:
-    """The ACL entries an indexed document carries: the same rule as :func:`visible_clause`
-    (admins are not listed: they bypass the filter)."""
-    if status == PENDING_CURATION:
-        return sorted({f"user:{owner}", f"group:{CURATOR_GROUP}"})
-    return sorted({*visible_to, f"user:{owner}"})

@@ -5,7 +5,7 @@ curation, some with a second version of another ``visible_to``) are submitted
 to one hub; for random principals, nothing they may not see shows up (hits,
 totals, facet counts, filters, scroll, ``Hub.record``, ``Hub.dataset``,
 ``Hub.open``, ``Hub.fields``), and everything they may see does.  Who may see
-what is written below from the rule in hub/access.py's docstring, not taken
+what is written below from the rule in hub/access/policy.py's docstring, not taken
 from the code.  Search holds the latest version of a dataset; every version
 stays readable by id by those it is visible to.
 """

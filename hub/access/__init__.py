@@ -1,0 +1,64 @@
+"""Who is asking, and what they may do: the one place access rules live.
+
+- :mod:`hub.access.principal`: :class:`Principal` (a user and their groups, or an
+  anonymous caller) and ACL entries (``public``, ``user:NAME``, ``group:NAME``).
+- :mod:`hub.access.policy`: every rule, as one table (:data:`POLICY`), and
+  :func:`allowed` / :func:`require` for an object in hand.
+- :mod:`hub.access.sql`: the rules as SQL conditions (every catalog read).
+- :mod:`hub.access.index`: the rules as the search index's filter (hits, totals,
+  facets, scroll, fields).
+"""
+
+from hub.access.policy import (
+    ACL,
+    BLOB_HOLDERS,
+    PENDING_CURATION,
+    POLICY,
+    PUBLISHED,
+    Action,
+    Grant,
+    Kind,
+    Resource,
+    Who,
+    allowed,
+    explain,
+    possible,
+    require,
+    rule,
+)
+from hub.access.principal import (
+    ADMIN_GROUP,
+    ANONYMOUS,
+    CURATOR_GROUP,
+    MAX_PRINCIPAL,
+    PUBLIC,
+    Principal,
+    normalize_principal,
+    normalize_visible_to,
+)
+
+__all__ = [
+    "ACL",
+    "ADMIN_GROUP",
+    "ANONYMOUS",
+    "BLOB_HOLDERS",
+    "CURATOR_GROUP",
+    "MAX_PRINCIPAL",
+    "PENDING_CURATION",
+    "POLICY",
+    "PUBLIC",
+    "PUBLISHED",
+    "Action",
+    "Grant",
+    "Kind",
+    "Principal",
+    "Resource",
+    "Who",
+    "allowed",
+    "explain",
+    "normalize_principal",
+    "normalize_visible_to",
+    "possible",
+    "require",
+    "rule",
+]

@@ -1,0 +1,252 @@
+"""The access policy: every "may this principal see / run / change / curate / administer
+this?" rule of the hub, in one table.
+
+:data:`POLICY` maps a kind of object and an action to the grants that allow it; a
+principal may do the action when any grant admits it.  A grant names who
+(:class:`Who`: admins, curators, the object's owner, signed-in users, the principals the
+object's ACL lists for a right, anonymous callers) and, optionally, the status the
+object must be in for the grant to hold.
+
+The rules read from the table:
+
+- A dataset version is seen by admins and its owner; once published, by the
+  principals its ACL lists (``visible_to``); while it waits for curation, by the
+  curators.  Its records and files are seen with it.  Its owner and admins change it
+  (a new version).
+- Signed-in users submit datasets and publish servables.  A submission is seen by its
+  owner and the curators; curators accept or reject it.
+- A servable version is seen by admins, its owner and the principals its ``see`` ACL
+  lists (``visible_to``), run by admins, its owner and those its ``run`` ACL lists
+  (``runnable_by``, else ``visible_to``), and changed (deprecated, deleted) by admins
+  and its owner.
+- A task is seen by admins and the principal that ran it; anonymous callers share one
+  name, so a task run anonymously is seen by anonymous callers.
+- A user is seen by admins and by themselves; admins administer users and the hub.
+  Tokens are listed, made and revoked by admins and by the user they belong to.
+- A blob (the bytes of a file, an artifact) is read through what holds it
+  (:data:`BLOB_HOLDERS`): a file of a dataset version one may see, or the artifact of
+  a servable version one may see; the executed notebook of a notebook servable's run
+  is read with the artifact it ran from (:mod:`hub.notebooks.provenance`).
+
+Datasets and servables share one ACL shape: for each right (``see``, ``run``) the
+entries (:mod:`hub.access.principal`) it lists.  The same table is turned into SQL
+(:mod:`hub.access.sql`) and into the search index's filter (:mod:`hub.access.index`);
+:func:`allowed` is the rule for an object already in hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from types import MappingProxyType
+
+from hub.access.principal import ANONYMOUS, Principal
+from hub.exceptions import AccessDeniedError
+
+#: Dataset statuses: published, or waiting for a curator.
+PUBLISHED = "published"
+PENDING_CURATION = "pending_curation"
+
+
+class Kind(StrEnum):
+    """The kinds of object the policy has rules for."""
+
+    DATASET = "dataset"
+    RECORD = "record"
+    FILE = "file"
+    SUBMISSION = "submission"
+    SERVABLE = "servable"
+    TASK = "task"
+    USER = "user"
+    TOKEN = "token"
+    #: The hub itself (its index, its users as a whole).
+    HUB = "hub"
+
+
+class Action(StrEnum):
+    """What a principal may do to an object; ``see`` and ``run`` are also ACL rights."""
+
+    SEE = "see"
+    RUN = "run"
+    CREATE = "create"
+    CHANGE = "change"
+    CURATE = "curate"
+    ADMINISTER = "administer"
+
+
+class Who(Enum):
+    """Whom a grant admits (the value says it in words, for error messages)."""
+
+    ADMIN = "admins"
+    CURATOR = "curators (members of 'curators' or 'admin')"
+    OWNER = "its owner"
+    SIGNED_IN = "signed-in users"
+    LISTED = "those its ACL lists"
+    ANONYMOUS = "anonymous callers, for what an anonymous caller made"
+
+
+#: An object's ACL: for each right (``Action.SEE``, ``Action.RUN``), the entries it lists.
+ACL = Mapping[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One way to be allowed: ``who``, for ``right`` (``Who.LISTED``), while the object is in
+    ``status`` (None: any status)."""
+
+    who: Who
+    right: Action | None = None
+    status: str | None = None
+
+    def when(self, status: str) -> Grant:
+        """This grant, holding only for objects in ``status``."""
+        return Grant(self.who, self.right, status)
+
+    def __str__(self) -> str:
+        text = self.who.value
+        if self.right is not None:
+            text += f" for {self.right.value!r}"
+        return text + (f" (while {self.status})" if self.status else "")
+
+
+def listed(right: Action) -> Grant:
+    """The principals an object's ACL lists for ``right``."""
+    return Grant(Who.LISTED, right)
+
+
+ADMIN = Grant(Who.ADMIN)
+CURATORS = Grant(Who.CURATOR)
+OWNER = Grant(Who.OWNER)
+SIGNED_IN = Grant(Who.SIGNED_IN)
+ANONYMOUS_CALLERS = Grant(Who.ANONYMOUS)
+
+#: Who sees a dataset version (and its records and files).
+SEE_DATASET = (ADMIN, OWNER, listed(Action.SEE).when(PUBLISHED), CURATORS.when(PENDING_CURATION))
+
+#: Every rule: (kind, action) -> the grants that allow it.  What is not here is allowed to no one.
+POLICY: Mapping[tuple[Kind, Action], tuple[Grant, ...]] = MappingProxyType(
+    {
+        (Kind.DATASET, Action.SEE): SEE_DATASET,
+        (Kind.RECORD, Action.SEE): SEE_DATASET,
+        (Kind.FILE, Action.SEE): SEE_DATASET,
+        (Kind.DATASET, Action.CHANGE): (ADMIN, OWNER),
+        (Kind.SUBMISSION, Action.CREATE): (SIGNED_IN,),
+        (Kind.SUBMISSION, Action.SEE): (CURATORS, OWNER),
+        (Kind.SUBMISSION, Action.CURATE): (CURATORS,),
+        (Kind.SERVABLE, Action.CREATE): (SIGNED_IN,),
+        (Kind.SERVABLE, Action.SEE): (ADMIN, OWNER, listed(Action.SEE)),
+        (Kind.SERVABLE, Action.RUN): (ADMIN, OWNER, listed(Action.RUN)),
+        (Kind.SERVABLE, Action.CHANGE): (ADMIN, OWNER),
+        (Kind.TASK, Action.SEE): (ADMIN, OWNER, ANONYMOUS_CALLERS),
+        (Kind.USER, Action.SEE): (ADMIN, OWNER),
+        (Kind.USER, Action.ADMINISTER): (ADMIN,),
+        (Kind.TOKEN, Action.SEE): (ADMIN, OWNER),
+        (Kind.TOKEN, Action.CREATE): (ADMIN, OWNER),
+        (Kind.TOKEN, Action.CHANGE): (ADMIN, OWNER),
+        (Kind.HUB, Action.ADMINISTER): (ADMIN,),
+    }
+)
+
+#: A blob is read by whoever may see one of its holders: a dataset file, a servable (its artifact).
+BLOB_HOLDERS = (Kind.FILE, Kind.SERVABLE)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What the policy needs to know of one object.
+
+    Parameters
+    ----------
+    kind
+        What it is.
+    owner
+        The name it is recorded under (a dataset's or servable's owner, a task's runner,
+        a user's own name, a token's user); None for an object not made yet.
+    status
+        Its status (``published``, ``pending_curation``, ``deprecated``, ...).
+    acl
+        Its ACL: right -> entries.
+    """
+
+    kind: Kind
+    owner: str | None = None
+    status: str | None = None
+    acl: ACL = field(default_factory=dict)
+
+
+def rule(kind: Kind, action: Action) -> tuple[Grant, ...]:
+    """The grants that allow ``action`` on ``kind`` (none: allowed to no one)."""
+    return POLICY.get((kind, action), ())
+
+
+def admits(grant: Grant, principal: Principal, resource: Resource) -> bool:
+    """Whether ``grant`` lets ``principal`` act on ``resource``."""
+    if grant.status is not None and resource.status != grant.status:
+        return False
+    match grant.who:
+        case Who.ADMIN:
+            return principal.is_admin
+        case Who.CURATOR:
+            return principal.is_curator
+        case Who.OWNER:
+            return principal.user is not None and resource.owner == principal.user
+        case Who.SIGNED_IN:
+            return principal.user is not None
+        case Who.LISTED:
+            assert grant.right is not None
+            return not resource.acl.get(grant.right, frozenset()).isdisjoint(principal.tokens())
+        case Who.ANONYMOUS:
+            return principal.user is None and resource.owner == ANONYMOUS
+
+
+def allowed(principal: Principal, action: Action, resource: Resource) -> bool:
+    """Whether ``principal`` may do ``action`` to ``resource``."""
+    return any(admits(g, principal, resource) for g in rule(resource.kind, action))
+
+
+def possible(principal: Principal, action: Action, kind: Kind, status: str | None = None) -> bool:
+    """Whether ``principal`` may do ``action`` to some object of ``kind`` (in ``status``):
+    False when no grant could admit it, whatever the object."""
+    for grant in rule(kind, action):
+        if grant.status is not None and status is not None and grant.status != status:
+            continue
+        match grant.who:
+            case Who.ADMIN:
+                could = principal.is_admin
+            case Who.CURATOR:
+                could = principal.is_curator
+            case Who.OWNER | Who.SIGNED_IN:
+                could = principal.user is not None
+            case Who.LISTED:
+                could = True
+            case Who.ANONYMOUS:
+                could = principal.user is None
+        if could:
+            return True
+    return False
+
+
+def explain(kind: Kind, action: Action) -> str:
+    """Who may do ``action`` to ``kind``, in words (for error messages)."""
+    grants = rule(kind, action)
+    if not grants:
+        return "no one may"
+    names = [str(g) for g in grants]
+    return (", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]) + " may"
+
+
+def require(principal: Principal, action: Action, resource: Resource, message: str | None = None) -> None:
+    """Raise unless ``principal`` may do ``action`` to ``resource``.
+
+    Raises
+    ------
+    AccessDeniedError
+        With ``message``, or one saying who may.
+    """
+    if not allowed(principal, action, resource):
+        raise AccessDeniedError(
+            message
+            or f"{principal.name} may not {action.value} this {resource.kind.value}: "
+            f"{explain(resource.kind, action)}"
+        )
