@@ -1,7 +1,7 @@
 """Catalog backends benchmark: SQLite (the embedded default) against PostgreSQL
 (a shared deployment), side by side in one run (see ../shared/design/BENCHMARKS.md).
 
-1. Ingest, the catalog transaction alone: ``Catalog.publish`` of one dataset
+1. Ingest, the catalog transaction alone: ``Database.publish`` of one dataset
    version with N synthetic MDF records (fixed seed; compositions drawn from
    the element frequencies of the Materials Project formation-energy set when
    the mirror has it), into an emptied catalog each run.  The limit is the bare
@@ -12,7 +12,7 @@
    into a fresh hub whose catalog is on each backend.
 3. Reads: a mix of the catalog's reads as a non-admin principal (latest version
    by name, listing, a page of records, one record by id, a dataset's files)
-   over D datasets, one thread; then the same mix on 8 threads over one Catalog
+   over D datasets, one thread; then the same mix on 8 threads over one Database
    (the hub service's pattern).
 
 Runs alternate SQLite and PostgreSQL (A B A B ...) after a warm-up; medians
@@ -56,7 +56,7 @@ from bench_connect import corpus_root, element_weights  # noqa: E402
 
 from hub import Hub  # noqa: E402
 from hub.access import PUBLISHED, Principal  # noqa: E402
-from hub.db.catalog import Catalog  # noqa: E402
+from hub.db.database import Database  # noqa: E402
 
 BACKENDS = ("sqlite", "postgresql")
 READER = Principal("bob", frozenset({"lab"}))
@@ -165,7 +165,7 @@ FILES = [
 
 def empty(url: str) -> None:
     """Make the catalog at ``url`` (if new) and remove every dataset from it (not timed)."""
-    catalog = Catalog(url)
+    catalog = Database(url)
     try:
         with catalog.transaction() as s:
             for table in ("records", "files", "dataset_acl", "datasets"):
@@ -176,7 +176,7 @@ def empty(url: str) -> None:
 
 def catalog_publish(url: str, records: list[dict[str, Any]]) -> float:
     empty(url)
-    catalog = Catalog(url)
+    catalog = Database(url)
     try:
         t = time.perf_counter()
         catalog.publish(
@@ -278,8 +278,8 @@ def hub_submit(dbs: Databases, backend: str, folder: Path, workdir: Path) -> flo
 # -- 3. reads ---------------------------------------------------------------------------
 
 
-def build_read_catalog(url: str, datasets: int, per: int, els: list[str], w: np.ndarray) -> Catalog:
-    catalog = Catalog(url)
+def build_read_catalog(url: str, datasets: int, per: int, els: list[str], w: np.ndarray) -> Database:
+    catalog = Database(url)
     acls = [["public"], ["group:lab"], ["user:carol"], ["public", "group:ext"]]
     for d in range(datasets):
         name = f"set{d:03d}"
@@ -297,7 +297,7 @@ def build_read_catalog(url: str, datasets: int, per: int, els: list[str], w: np.
     return catalog
 
 
-def read_ops(catalog: Catalog, datasets: int, per: int, seed: int, n: int) -> list[Callable[[], Any]]:
+def read_ops(catalog: Database, datasets: int, per: int, seed: int, n: int) -> list[Callable[[], Any]]:
     rng = random.Random(seed)
     visible = [d for d in range(datasets) if d % 4 in (0, 1, 3)]  # what bob may see
     ops: list[Callable[[], Any]] = []
@@ -331,7 +331,7 @@ def run_ops(ops: list[Callable[[], Any]]) -> list[float]:
 
 
 def run_threaded(ops: list[Callable[[], Any]], threads: int) -> float:
-    """Operations per second with ``threads`` threads sharing one Catalog."""
+    """Operations per second with ``threads`` threads sharing one Database."""
     chunks = [ops[i::threads] for i in range(threads)]
     barrier = threading.Barrier(threads + 1)
 
@@ -443,7 +443,7 @@ def main() -> None:
             f"{med(b) * scale:.{d}f} {unit} ({spread(b, scale, d)}) | {ratio:.2f} |"
         )
 
-    row(f"Catalog.publish, {n_records:,} records", ingest["hub_sqlite"], ingest["hub_postgresql"])
+    row(f"Database.publish, {n_records:,} records", ingest["hub_sqlite"], ingest["hub_postgresql"])
     row("bare driver, same rows", ingest["driver_sqlite"], ingest["driver_postgresql"])
     if folder is not None:
         row("hub.submit(materialsio)", submits["sqlite"], submits["postgresql"])

@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 from hub import Hub  # noqa: E402
 from hub.connect import extract as extract_step  # noqa: E402
 from hub.connect.collect import collect  # noqa: E402
-from hub.db.catalog import Catalog  # noqa: E402
+from hub.db.database import Database  # noqa: E402
 from hub.extractors.base import ExtractionContext  # noqa: E402
 from hub.extractors.registry import available_extractors  # noqa: E402
 from hub.index import hook as index_hook  # noqa: E402
@@ -328,7 +328,7 @@ def bench_mapped(rows: int, root: Path | None) -> dict:
         indexing = [0.0]
         sync = index_hook.sync_name
 
-        def timed_sync(catalog: Catalog, index: SearchIndex, name: str) -> int:
+        def timed_sync(catalog: Database, index: SearchIndex, name: str) -> int:
             t = time.perf_counter()
             try:
                 return sync(catalog, index, name)

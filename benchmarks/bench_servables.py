@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hub import Hub  # noqa: E402
-from hub.db.catalog import Catalog  # noqa: E402
+from hub.db.database import Database  # noqa: E402
 from hub.index.engine import SearchIndex  # noqa: E402
 from hub.servables.executors import LocalExecutor  # noqa: E402
 from hub.servables.parts import ServableParts  # noqa: E402
@@ -117,7 +117,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         hub = Hub(tmp, user="bench", progress=False)
-        catalog = Catalog(hub.config.catalog)
+        catalog = Database(hub.config.catalog)
         svc = ServableParts(
             catalog, BlobStore(hub.config.store), SearchIndex(hub.config.index), hub.principal, hub.home
         )

@@ -1,8 +1,8 @@
 """``HubAPI``: the one public surface of a hub, embedded or remote, and ``Hub(...)``.
 
 :class:`HubAPI` is a typed :class:`~typing.Protocol` that the embedded hub
-(:class:`hub.client.EmbeddedHub`) and the client of a hub service
-(:class:`hub.remote.RemoteHub`) both implement with the same parameters and the same
+(:class:`hub.hubs.embedded.EmbeddedHub`) and the client of a hub service
+(:class:`hub.hubs.remote.RemoteHub`) both implement with the same parameters and the same
 return types.  :func:`Hub` opens the implementation whose ``schemes`` include the
 location's (a folder: embedded; ``http(s)://``: remote); implementations are plugins in
 the entry point group ``matterhub.hubs``, so this module names none of them.  Front ends
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
 
     from hub.access import Principal
+    from hub.access.users import TokenInfo, User
     from hub.connect.archives import ArchiveLimits
     from hub.connect.submission import Submission
     from hub.index.results import Hit, SearchResult
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from hub.servables.description import ServableDescription
     from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
-    from hub.users import TokenInfo, User
 
 #: The fields of one file of a dataset version, as :meth:`HubAPI.files` lists them.
 FILE_FIELDS = ("path", "filename", "sha256", "length", "mime_type", "data_type")
@@ -179,7 +179,7 @@ class HubInfo(TypedDict):
 
 @runtime_checkable
 class UsersAPI(Protocol):
-    """Users, groups and tokens of a hub (:class:`hub.users.Users`, and its remote twin).
+    """Users, groups and tokens of a hub (:class:`hub.access.users.Users`, and its remote twin).
 
     ``actor`` is who asks; a remote hub's service acts as the token's user whatever is given.
     """
@@ -703,8 +703,8 @@ def Hub(
     Returns
     -------
     HubAPI
-        An embedded hub (:class:`hub.client.EmbeddedHub`) or the client of a service
-        (:class:`hub.remote.RemoteHub`): the same API.
+        An embedded hub (:class:`hub.hubs.embedded.EmbeddedHub`) or the client of a service
+        (:class:`hub.hubs.remote.RemoteHub`): the same API.
 
     Raises
     ------

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hub import Hub
-from hub.demo import DEMO_SEARCHES, build_demo, choose_searches
+from hub.cli.demo import DEMO_SEARCHES, build_demo, choose_searches
 
 
 @pytest.fixture(scope="module")

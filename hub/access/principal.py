@@ -9,8 +9,8 @@ curation; admins are curators too).
 
 A principal is made from a user name and that user's groups, always: the embedded hub
 from its ``user=``/``groups=`` arguments, the service from a token's user
-(:meth:`hub.users.Users.authenticate`), and a stored owner's name (a queued
-submission, an interrupted task) through :meth:`hub.users.Users.principal`, which
+(:meth:`hub.access.users.Users.authenticate`), and a stored owner's name (a queued
+submission, an interrupted task) through :meth:`hub.access.users.Users.principal`, which
 reads the groups the catalog gives that user now.
 """
 

@@ -72,7 +72,7 @@ def main(
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create the hub folder (catalog, blob store) if it does not exist."""
-    from hub.client import EmbeddedHub
+    from hub.hubs.embedded import EmbeddedHub
 
     hub = open_hub(ctx)
     if isinstance(hub, EmbeddedHub):
@@ -411,7 +411,7 @@ def extractors(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def demo(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
     """Build a demo hub from data this machine has, and show what it holds."""
-    from hub.demo import build_demo
+    from hub.cli.demo import build_demo
 
     report = build_demo(
         open_hub(ctx), data_dir=Path(data_dir) if data_dir else None, echo=None if as_json else click.echo

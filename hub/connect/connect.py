@@ -22,7 +22,7 @@ from hub.connect.recovery import recover_interrupted
 from hub.connect.request import SubmissionRequest, make_request
 from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.models import DatasetRow, SubmissionRow
 from hub.exceptions import ConflictError
 from hub.records.validation import validate_dataset
@@ -66,7 +66,7 @@ class Connect:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: Database,
         store: BlobStore,
         staging_root: Path,
         principal: Principal,
@@ -87,7 +87,7 @@ class Connect:
     # -- submissions ------------------------------------------------------------
 
     def submit(self, source: str, request: SubmissionRequest) -> Submission:
-        """Run a new submission of ``source`` to its end (see :meth:`hub.client.Hub.submit`)."""
+        """Run a new submission of ``source`` to its end (see :meth:`hub.hubs.embedded.Hub.submit`)."""
         pipeline = self._pipeline()
         sub_id = pipeline.create(source, request)
         return pipeline.run(sub_id, source, request)

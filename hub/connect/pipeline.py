@@ -36,7 +36,7 @@ from hub.connect.merge import merge_parts
 from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder, manifest_entries
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.models import SubmissionRow
 from hub.exceptions import HubError, SubmissionError, ValidationError
 from hub.extractors.base import ExtractionContext
@@ -65,7 +65,7 @@ class Pipeline:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: Database,
         store: BlobStore,
         staging_root: Path,
         principal: Principal,

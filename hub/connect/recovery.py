@@ -13,10 +13,10 @@ import shutil
 import socket
 from pathlib import Path
 
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 
 
-def recover_interrupted(catalog: Catalog, staging_root: Path) -> list[str]:
+def recover_interrupted(catalog: Database, staging_root: Path) -> list[str]:
     """Mark the running submissions of this host whose process is gone as interrupted.
 
     Parameters

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.access import PUBLISHED
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.records.dataset import source_id_of
 from hub.store.blobs import BlobStore
 from hub.store.manifest import ManifestEntry, store_manifest
@@ -105,7 +105,7 @@ class VersionBuilder:
         Where each version's manifest is written.
     """
 
-    def __init__(self, catalog: Catalog, store: BlobStore) -> None:
+    def __init__(self, catalog: Database, store: BlobStore) -> None:
         self.catalog = catalog
         self.store = store
 
@@ -135,7 +135,7 @@ class VersionBuilder:
         One transaction holds the version, its files, records and access list and
         the submission's ``submission_values``; if a concurrent publisher took the
         version number, the draft is stamped again with the next one
-        (:meth:`hub.db.catalog.Catalog.publish`).
+        (:meth:`hub.db.database.Database.publish`).
         """
         return self.catalog.publish(
             source_name=draft.source_name,

@@ -1,1 +1,1 @@
-"""The SQL catalog (SQLAlchemy 2 over SQLite or PostgreSQL): ``hub.db.catalog.Catalog``."""
+"""The SQL database of a hub (SQLAlchemy 2 over SQLite or PostgreSQL): ``hub.db.database.Database``."""

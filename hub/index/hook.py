@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.index.engine import SearchIndex
 from hub.index.journal import IndexJournal
 from hub.index.sync import sync_name
@@ -32,7 +32,7 @@ class IndexHook:
         The index's write-ahead notes.
     """
 
-    def __init__(self, catalog: Catalog, index: SearchIndex, journal: IndexJournal) -> None:
+    def __init__(self, catalog: Database, index: SearchIndex, journal: IndexJournal) -> None:
         self.catalog = catalog
         self.index = index
         self.journal = journal

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Resource
 from hub.access.index import document_acl
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.models import DatasetRow
 from hub.index.engine import IndexDoc, SearchIndex
 
@@ -31,7 +31,7 @@ def indexed_versions(rows: list[DatasetRow]) -> list[DatasetRow]:
     ]
 
 
-def documents(catalog: Catalog, row: DatasetRow) -> Iterator[IndexDoc]:
+def documents(catalog: Database, row: DatasetRow) -> Iterator[IndexDoc]:
     visible_to = frozenset(row.document["mdf"].get("visible_to", ["public"]))
     acl = document_acl(Resource(Kind.DATASET, row.owner, row.status, {Action.SEE: visible_to}))
     yield IndexDoc(row.source_id, "dataset", row.source_id, acl, row.document)
@@ -39,7 +39,7 @@ def documents(catalog: Catalog, row: DatasetRow) -> Iterator[IndexDoc]:
         yield IndexDoc(rec["mdf"]["record_id"], "record", row.source_id, acl, rec)
 
 
-def sync_name(catalog: Catalog, index: SearchIndex, source_name: str) -> int:
+def sync_name(catalog: Database, index: SearchIndex, source_name: str) -> int:
     """Make the index hold exactly the right versions of ``source_name``."""
     rows = catalog.versions(source_name)
     keep = indexed_versions(rows)
@@ -52,7 +52,7 @@ def sync_name(catalog: Catalog, index: SearchIndex, source_name: str) -> int:
     return index.replace_sources(remove, docs(), remove_name=source_name)
 
 
-def rebuild(catalog: Catalog, index: SearchIndex, progress: bool = True) -> int:
+def rebuild(catalog: Database, index: SearchIndex, progress: bool = True) -> int:
     """Rebuild the whole index from the catalog; returns the number of documents."""
     index.clear()
     names = catalog.source_names()

@@ -19,7 +19,7 @@ from hub.access import Principal
 from hub.exceptions import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
-    from hub.db.catalog import Catalog
+    from hub.db.database import Database
     from hub.store.blobs import BlobStore
 
 #: The notebook metadata key MatterHub writes.
@@ -44,7 +44,7 @@ def artifact_of(data: bytes) -> str | None:
     return named if isinstance(named, str) and _SHA256.match(named) else None
 
 
-def read_provenance(catalog: Catalog, store: BlobStore, principal: Principal, sha256: str) -> bytes:
+def read_provenance(catalog: Database, store: BlobStore, principal: Principal, sha256: str) -> bytes:
     """The blob ``sha256`` (an executed notebook, or a file) if ``principal`` may read it.
 
     Raises

@@ -1,6 +1,6 @@
 """A hub's servables: the registry, the runs and the tasks, as one principal, over one executor.
 
-:class:`~hub.client.Hub` makes one :class:`ServableParts` from its catalog, blob
+:class:`~hub.hubs.embedded.Hub` makes one :class:`ServableParts` from its catalog, blob
 store, search index and principal, and its views share it
 (:meth:`ServableParts.acting_as`): the executor, the resolved versions, the task
 threads and the index check are one per hub.  Making it starts nothing: the
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from hub.access import Principal
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.index.engine import SearchIndex
-from hub.servables.catalog import ServableCatalog
+from hub.servables.database import ServableDatabase
 from hub.servables.executors import Executor, executor_from, shared_local_executor
 from hub.servables.pool import default_size
 from hub.servables.published import IndexCheck, ServableRegistry
@@ -60,7 +60,7 @@ class ServableParts:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: Database,
         store: BlobStore,
         index: SearchIndex,
         principal: Principal,
@@ -72,7 +72,7 @@ class ServableParts:
         self.principal = principal
         self.executor = executor if executor is not None else executor_from(None)
         self._owns_executor = executor is None and self.executor is not shared_local_executor()
-        db = ServableCatalog(catalog)
+        db = ServableDatabase(catalog)
         home = Path(home)
         self.registry = ServableRegistry(db, store, index, principal, home / "staging", IndexCheck())
         self.runs = Runs(db, store, principal, self.executor, home / "servables", ResolvedVersions())

@@ -31,7 +31,7 @@ from hub.exceptions import ValidationError
 from hub.index.engine import IndexDoc, SearchIndex
 from hub.index.results import SearchResult
 from hub.servables import package
-from hub.servables.catalog import ServableCatalog, split_ref
+from hub.servables.database import ServableDatabase, split_ref
 from hub.servables.description import ServableDescription, describe
 from hub.servables.metadata import DEPRECATED, MethodSpec, ServableMetadata
 from hub.store.blobs import BlobStore
@@ -123,7 +123,7 @@ class ServableRegistry:
 
     def __init__(
         self,
-        db: ServableCatalog,
+        db: ServableDatabase,
         store: BlobStore,
         index: SearchIndex,
         principal: Principal,

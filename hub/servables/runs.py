@@ -22,7 +22,7 @@ from hub.access import Action, Kind, Principal, Resource, allowed
 from hub.db.models import ServableRow
 from hub.exceptions import AccessDeniedError, InputValidationError, NotRunnableError
 from hub.servables import codec
-from hub.servables.catalog import ServableCatalog
+from hub.servables.database import ServableDatabase
 from hub.servables.executors import Executor
 from hub.servables.metadata import DEPRECATED, MethodSpec, ServableMetadata
 from hub.servables.request import RunRequest, RunResult, RunStatus
@@ -127,7 +127,7 @@ class Runs:
 
     def __init__(
         self,
-        db: ServableCatalog,
+        db: ServableDatabase,
         store: BlobStore,
         principal: Principal,
         executor: Executor,

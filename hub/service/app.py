@@ -12,13 +12,13 @@ from fastapi import APIRouter, FastAPI
 
 from hub import __version__
 from hub.api import HubInfo
-from hub.client import EmbeddedHub
+from hub.hubs.embedded import EmbeddedHub
 from hub.service.deps import CallerHub
 from hub.service.errors import ERROR_RESPONSES, install_error_handlers
+from hub.service.queue import SubmissionQueue
 from hub.service.ratelimit import RateLimitMiddleware
 from hub.service.routes import datasets, search, servables, submissions, users
 from hub.service.settings import ServiceSettings
-from hub.service.worker import SubmissionWorker
 
 API_PREFIX = "/api"
 
@@ -58,18 +58,18 @@ def create_app(
     upload rate limits (``matterhub serve`` turns them on; see :mod:`hub.service.ratelimit`).
     """
     settings = settings or ServiceSettings()
-    worker = SubmissionWorker(hub, settings.submission_threads, settings)
+    queue = SubmissionQueue(hub, settings.submission_threads, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if start_worker:
-            worker.start()
+            queue.start()
             # servable tasks a previous process left unfinished run again
             await asyncio.to_thread(hub.resume_tasks)
         try:
             yield
         finally:
-            worker.stop(timeout=60)
+            queue.stop(timeout=60)
 
     app = FastAPI(
         title="MatterHub",
@@ -84,7 +84,7 @@ def create_app(
     )
     app.state.hub = hub
     app.state.settings = settings
-    app.state.worker = worker
+    app.state.submissions = queue
     install_error_handlers(app)
     if rate_limit:
         app.add_middleware(RateLimitMiddleware)  # limits from MATTERHUB_SERVICE_RATE_* (0: off)

@@ -66,7 +66,7 @@ def serve(
     import uvicorn
 
     from hub.api import scheme_of
-    from hub.client import EmbeddedHub
+    from hub.hubs.embedded import EmbeddedHub
     from hub.service import create_app
     from hub.service.settings import ServiceSettings
 
@@ -179,7 +179,7 @@ def openapi_schema() -> dict[str, Any]:
     """The service's OpenAPI schema (what ``openapi.json`` at the repository root holds)."""
     import tempfile
 
-    from hub.client import EmbeddedHub
+    from hub.hubs.embedded import EmbeddedHub
     from hub.service import create_app
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.access import Principal
-from hub.client import EmbeddedHub
 from hub.exceptions import AuthenticationError
+from hub.hubs.embedded import EmbeddedHub
 
 _bearer = HTTPBearer(auto_error=False, description="A MatterHub token (`matterhub token create`).")
 

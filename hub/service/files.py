@@ -14,8 +14,8 @@ from typing import IO
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from hub.client import EmbeddedHub
 from hub.exceptions import HubError
+from hub.hubs.embedded import EmbeddedHub
 
 CHUNK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")

@@ -40,7 +40,7 @@ from hub.access import (
 )
 from hub.access.index import INDEXED, document_acl
 from hub.access.sql import STORED, clause
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.models import (
     DatasetACL,
     DatasetRow,
@@ -55,7 +55,7 @@ from hub.db.models import (
 )
 from hub.index.engine import IndexDoc, SearchIndex
 from hub.index.sync import sync_name
-from hub.servables.catalog import ServableCatalog
+from hub.servables.database import ServableDatabase
 
 USERS = ["alice", "bob", "carol"]
 GROUPS = ["lab", "ext", "curators", "admin"]
@@ -147,7 +147,7 @@ def sha_of(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def write(catalog: Catalog, servables: ServableCatalog, index: SearchIndex, world: World) -> None:
+def write(catalog: Database, servables: ServableDatabase, index: SearchIndex, world: World) -> None:
     for o in world.datasets:
         sid = o.key[0]
         name = sid.removesuffix("_v1")
@@ -239,7 +239,7 @@ def write(catalog: Catalog, servables: ServableCatalog, index: SearchIndex, worl
             s.add(TokenRow(id=o.key[0], user=o.resource.owner, token_sha256=sha_of(o.key[0])))
 
 
-def clear(catalog: Catalog, index: SearchIndex) -> None:
+def clear(catalog: Database, index: SearchIndex) -> None:
     with catalog.transaction() as s:
         for table in (
             TokenRow,
@@ -278,7 +278,7 @@ def rows_of(kind: Kind) -> Select[Any]:
     }[kind]
 
 
-def sql_keys(catalog: Catalog, principal: Principal, action: Action, kind: Kind) -> set[tuple[Any, ...]]:
+def sql_keys(catalog: Database, principal: Principal, action: Action, kind: Kind) -> set[tuple[Any, ...]]:
     with catalog.session() as s:
         return {tuple(r) for r in s.execute(rows_of(kind).where(clause(principal, action, kind)))}
 
@@ -289,7 +289,7 @@ def index_ids(index: SearchIndex, principal: Principal, kind: Kind) -> set[str]:
     return {h.id for h in res.hits}
 
 
-def check(catalog: Catalog, index: SearchIndex, world: World, people: list[Principal]) -> None:
+def check(catalog: Database, index: SearchIndex, world: World, people: list[Principal]) -> None:
     rules = [(kind, action) for kind, action in POLICY if kind in STORED]
     for principal, (kind, action) in itertools.product(people, rules):
         expected = {o.key for o in world.objects(kind) if allowed(principal, action, o.resource)}
@@ -306,10 +306,10 @@ def check(catalog: Catalog, index: SearchIndex, world: World, people: list[Princ
 @pytest.fixture(scope="module")
 def stores(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Catalog, ServableCatalog, SearchIndex]]:
+) -> Iterator[tuple[Database, ServableDatabase, SearchIndex]]:
     root = tmp_path_factory.mktemp("policy")
-    catalog = Catalog(f"sqlite:///{root / 'catalog.sqlite'}")
-    yield catalog, ServableCatalog(catalog), SearchIndex(Path(root / "index"))
+    catalog = Database(f"sqlite:///{root / 'catalog.sqlite'}")
+    yield catalog, ServableDatabase(catalog), SearchIndex(Path(root / "index"))
     catalog.close()
 
 
@@ -321,7 +321,7 @@ def stores(
 )
 @given(world=worlds(), people=principals)
 def test_sql_and_index_decide_as_the_policy(
-    stores: tuple[Catalog, ServableCatalog, SearchIndex], world: World, people: list[Principal]
+    stores: tuple[Database, ServableDatabase, SearchIndex], world: World, people: list[Principal]
 ) -> None:
     catalog, servables, index = stores
     clear(catalog, index)
@@ -332,7 +332,7 @@ def test_sql_and_index_decide_as_the_policy(
 def test_the_sql_adapter_on_every_backend(catalog_url: str, tmp_path: Path) -> None:
     """One fixed world through the SQL adapter on SQLite and PostgreSQL (the composite-key
     ``IN`` of servables' ACL included)."""
-    catalog = Catalog(catalog_url)
+    catalog = Database(catalog_url)
     try:
         world = World(
             datasets=[
@@ -373,7 +373,7 @@ def test_the_sql_adapter_on_every_backend(catalog_url: str, tmp_path: Path) -> N
             Principal("root", frozenset({"admin"})),
         ]
         index = SearchIndex(tmp_path / "index")
-        write(catalog, ServableCatalog(catalog), index, world)
+        write(catalog, ServableDatabase(catalog), index, world)
         check(catalog, index, world, people)
     finally:
         catalog.close()

@@ -12,7 +12,7 @@ from hub.access import Principal
 from hub.connect.connect import Connect
 from hub.connect.request import make_request
 from hub.connect.versions import VersionBuilder
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.exceptions import ConflictError
 from hub.index.engine import SearchIndex
 from hub.store.blobs import BlobStore
@@ -80,7 +80,7 @@ class Broken(Recorder):
 def test_hooks_follow_every_change_and_a_failing_one_is_a_warning(
     tmp_path: Path, minerals: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = Database(f"sqlite:///{tmp_path / 'catalog.db'}")
     recorder = Recorder()
 
     def connect(user: str, groups: frozenset[str] = frozenset()) -> Connect:

@@ -1,4 +1,4 @@
-"""The catalog (hub/db/catalog.py) on SQLite and PostgreSQL: versions, access,
+"""The catalog (hub/db/database.py) on SQLite and PostgreSQL: versions, access,
 ordering, documents, big ingests, concurrent publishers and threads."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hub.access import PENDING_CURATION, PUBLISHED, Principal
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.models import SubmissionRow
 from hub.exceptions import ConflictError, NotFoundError
 
@@ -27,8 +27,8 @@ BIG = 5 * 2**32  # more than a 32-bit integer holds
 
 
 @pytest.fixture()
-def catalog(catalog_url: str) -> Iterator[Catalog]:
-    c = Catalog(catalog_url)
+def catalog(catalog_url: str) -> Iterator[Database]:
+    c = Database(catalog_url)
     yield c
     c.close()
 
@@ -77,7 +77,7 @@ def stamp_of(
 
 
 def publish(
-    catalog: Catalog,
+    catalog: Database,
     name: str,
     n_records: int = 5,
     *,
@@ -97,7 +97,7 @@ def publish(
     )
 
 
-def test_versions_documents_and_order(catalog: Catalog) -> None:
+def test_versions_documents_and_order(catalog: Database) -> None:
     assert publish(catalog, "salt", 40, seed=1) == "salt_v1"
     assert publish(catalog, "salt", 3) == "salt_v2"
     assert catalog.next_version("salt") == 3 and catalog.next_version("other") == 1
@@ -124,7 +124,7 @@ def test_versions_documents_and_order(catalog: Catalog) -> None:
     assert abs(dt.datetime.now(dt.UTC) - created) < dt.timedelta(minutes=5)
 
 
-def test_listing_latest_versions(catalog: Catalog) -> None:
+def test_listing_latest_versions(catalog: Database) -> None:
     for name in ["zeta", "alpha", "mid"]:
         publish(catalog, name, 1)
     publish(catalog, "alpha", 1)
@@ -144,7 +144,7 @@ def test_listing_latest_versions(catalog: Catalog) -> None:
     assert catalog.dataset(ALICE, "alpha_v1_v1").source_name == "alpha_v1"
 
 
-def test_access_rules_in_sql(catalog: Catalog) -> None:
+def test_access_rules_in_sql(catalog: Database) -> None:
     publish(catalog, "open", 2)
     publish(catalog, "lab", 2, visible_to=("group:lab", "user:bob"))
     publish(catalog, "mine", 2, visible_to=("user:alice",))
@@ -175,7 +175,7 @@ def test_access_rules_in_sql(catalog: Catalog) -> None:
         catalog.records(LABMATE, "nothing_v1")
 
 
-def test_curation_and_removal(catalog: Catalog) -> None:
+def test_curation_and_removal(catalog: Database) -> None:
     sid = publish(catalog, "cur", 4, status=PENDING_CURATION)
     assert catalog.datasets(ANONYMOUS) == []
     catalog.set_status(sid, PUBLISHED)
@@ -187,7 +187,7 @@ def test_curation_and_removal(catalog: Catalog) -> None:
         catalog.set_status(sid, PUBLISHED)
 
 
-def test_submissions(catalog: Catalog) -> None:
+def test_submissions(catalog: Database) -> None:
     t0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=-7)))
     for i, owner in enumerate(["alice", "bob", "alice"]):
         catalog.add_submission(
@@ -219,7 +219,7 @@ def test_submissions(catalog: Catalog) -> None:
         catalog.submission("sub1", ALICE)
 
 
-def test_documents_are_strict_json_on_every_backend(catalog: Catalog) -> None:
+def test_documents_are_strict_json_on_every_backend(catalog: Database) -> None:
     """PostgreSQL's jsonb holds neither NaN nor NUL: both backends store them the same way."""
 
     def stamp(v: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -251,7 +251,7 @@ def test_documents_are_strict_json_on_every_backend(catalog: Catalog) -> None:
     }
 
 
-def test_a_big_ingest_in_one_transaction(catalog: Catalog) -> None:
+def test_a_big_ingest_in_one_transaction(catalog: Database) -> None:
     n = 8_000
     sid = publish(catalog, "big", n, seed=3)
     assert catalog.counts()["records"] == n
@@ -260,13 +260,13 @@ def test_a_big_ingest_in_one_transaction(catalog: Catalog) -> None:
 
 
 def test_concurrent_publishers_get_distinct_versions(catalog_url: str) -> None:
-    """Threads (each with its own Catalog, as separate processes would) publish the same name."""
+    """Threads (each with its own Database, as separate processes would) publish the same name."""
     n = 8
     barrier = threading.Barrier(n)
-    catalogs = [Catalog(catalog_url) for _ in range(n)]
+    catalogs = [Database(catalog_url) for _ in range(n)]
     calls: list[int] = []
 
-    def work(c: Catalog) -> str:
+    def work(c: Database) -> str:
         barrier.wait()
         return publish(c, "race", 30, calls=calls)
 
@@ -283,7 +283,7 @@ def test_concurrent_publishers_get_distinct_versions(catalog_url: str) -> None:
             c.close()
 
 
-def test_an_integrity_error_is_not_mistaken_for_a_race(catalog: Catalog) -> None:
+def test_an_integrity_error_is_not_mistaken_for_a_race(catalog: Database) -> None:
     calls: list[int] = []
     twice = files_of(2) + files_of(1)  # the same path twice
     with pytest.raises(ConflictError, match="could not publish 'dup_v1'"):
@@ -300,8 +300,8 @@ def test_an_integrity_error_is_not_mistaken_for_a_race(catalog: Catalog) -> None
     assert catalog.counts() == {"datasets": 0, "records": 0, "files": 0}, "rolled back"
 
 
-def test_many_threads_over_one_catalog(catalog: Catalog) -> None:
-    """The hub service's pattern: one Catalog, many threads reading and writing at once."""
+def test_many_threads_over_one_catalog(catalog: Database) -> None:
+    """The hub service's pattern: one Database, many threads reading and writing at once."""
     publish(catalog, "shared", 50)
     for i in range(16):
         catalog.add_submission(
@@ -333,7 +333,7 @@ def test_many_threads_over_one_catalog(catalog: Catalog) -> None:
 
 
 @pytest.mark.parametrize("n", [10, 600], ids=["executemany", "copy"])
-def test_both_bulk_paths_store_the_same_and_refuse_duplicates(catalog: Catalog, n: int) -> None:
+def test_both_bulk_paths_store_the_same_and_refuse_duplicates(catalog: Database, n: int) -> None:
     """Many rows go by COPY on PostgreSQL, few by executemany: same documents, same errors."""
     from hub.db.bulk import COPY_THRESHOLD
 
@@ -390,7 +390,7 @@ def test_connections_the_server_dropped_are_replaced(
 
     from hub.db import engine as engine_mod
 
-    catalog = Catalog(postgres_url)
+    catalog = Database(postgres_url)
     try:
         publish(catalog, "kept", 2)
         assert catalog.counts()["datasets"] == 1

@@ -162,7 +162,7 @@ def test_dataset_acl_entries_become_see_entries(catalog_url: str) -> None:
     """0003 gives datasets' ACL the servables' shape; every existing entry is a ``see`` entry
     and still lets its principal see the version."""
     from hub.access import Principal
-    from hub.db.catalog import Catalog
+    from hub.db.database import Database
 
     engine = open_engine(catalog_url)
     try:
@@ -193,7 +193,7 @@ def test_dataset_acl_entries_become_see_entries(catalog_url: str) -> None:
         migrate.upgrade(engine)
     finally:
         engine.dispose()
-    catalog = Catalog(catalog_url)
+    catalog = Database(catalog_url)
     try:
         assert [r.source_id for r in catalog.datasets(Principal("dan", frozenset({"lab"})))] == ["lab_v1"]
         assert catalog.datasets(Principal("eve")) == []

@@ -1,4 +1,4 @@
-"""Users, groups and bearer tokens (hub/users.py) on SQLite and PostgreSQL."""
+"""Users, groups and bearer tokens (hub/access/users.py) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from hub.access import Principal
-from hub.db.catalog import Catalog
+from hub.access.users import TOKEN_PREFIX, Users, hash_token
+from hub.db.database import Database
 from hub.db.models import TokenRow
 from hub.exceptions import (
     AccessDeniedError,
@@ -20,20 +21,19 @@ from hub.exceptions import (
     NotFoundError,
     ValidationError,
 )
-from hub.users import TOKEN_PREFIX, Users, hash_token
 
 ADMIN = Principal("root", frozenset({"admin"}))
 
 
 @pytest.fixture()
-def catalog(catalog_url: str) -> Iterator[Catalog]:
-    c = Catalog(catalog_url)
+def catalog(catalog_url: str) -> Iterator[Database]:
+    c = Database(catalog_url)
     yield c
     c.close()
 
 
 @pytest.fixture()
-def users(catalog: Catalog) -> Users:
+def users(catalog: Database) -> Users:
     return Users(catalog)
 
 
@@ -64,7 +64,7 @@ def test_users_and_groups(users: Users) -> None:
         users.set_groups(ADMIN, "carol", [])
 
 
-def test_tokens_authenticate_and_revoke(users: Users, catalog: Catalog) -> None:
+def test_tokens_authenticate_and_revoke(users: Users, catalog: Database) -> None:
     users.create_user(ADMIN, "alice", ["lab"])
     alice = Principal("alice", frozenset({"lab"}))
     token, info = users.create_token(alice, label="laptop")

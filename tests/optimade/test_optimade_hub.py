@@ -1,5 +1,5 @@
 """``Hub.optimade_search``: the endpoint's search from Python, the same for the embedded hub
-and the remote client of the service (needs the wiring in hub/client.py and hub/remote.py)."""
+and the remote client of the service (needs the wiring in hub/hubs/embedded.py and hub/hubs/remote.py)."""
 
 from __future__ import annotations
 

@@ -136,7 +136,7 @@ def check_embedded(home: Path) -> dict[str, Any]:
 FAULTS = {
     "storing blobs": "hub.store.blobs.BlobStore.put_file",
     "extracting": "hub.extractors.crystal.CrystalExtractor.extract",
-    "before the catalog commit": "hub.db.catalog.Catalog.publish",
+    "before the catalog commit": "hub.db.database.Catalog.publish",
     "between catalog and index": "hub.index.hook.sync_name",
     "before the index commit": "hub.index.engine.SearchIndex.replace_sources",
     "after the index commit": "hub.index.engine.SearchIndex._update_fields",

@@ -535,7 +535,7 @@ def test_keras_models_load_in_safe_mode(tmp_path: Path) -> None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import keras
 
-    from hub.db.catalog import Catalog
+    from hub.db.database import Database
     from hub.index.engine import SearchIndex
     from hub.servables.executors import LocalExecutor
     from hub.servables.parts import ServableParts
@@ -544,7 +544,7 @@ def test_keras_models_load_in_safe_mode(tmp_path: Path) -> None:
     inp = keras.Input((2,))
     model = keras.Model(inp, keras.layers.Lambda(lambda x: x * 2.0)(inp))
     hub = Hub(tmp_path / "hub", user="alice", progress=False)
-    catalog = Catalog(hub.config.catalog)
+    catalog = Database(hub.config.catalog)
     executor = LocalExecutor(size=1)  # a pool of its own
     parts = ServableParts(
         catalog,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hub import Hub
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.index.engine import SearchIndex
 from hub.servables.executors import Executor, LocalExecutor
 from hub.servables.parts import ServableParts
@@ -40,11 +40,11 @@ class PartsMaker:
     :meth:`close` closes every one made."""
 
     def __init__(self) -> None:
-        self.made: list[tuple[ServableParts, Catalog]] = []
+        self.made: list[tuple[ServableParts, Database]] = []
 
     def __call__(self, hub: Hub, executor: Executor) -> ServableParts:
         config = hub.config
-        catalog = Catalog(config.catalog)
+        catalog = Database(config.catalog)
         parts = ServableParts(
             catalog,
             BlobStore(config.store),

@@ -1,5 +1,5 @@
 """Servables with the catalog on SQLite and on PostgreSQL: publish, versions, access,
-runs, memoization and asynchronous tasks (hub/servables/catalog.py)."""
+runs, memoization and asynchronous tasks (hub/servables/database.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from hub.access import Principal
 from hub.exceptions import AccessDeniedError, NotFoundError
-from hub.servables.catalog import ServableCatalog
+from hub.servables.database import ServableDatabase
 from hub.servables.executors import LocalExecutor
 from hub.servables.parts import ServableParts
 from hub.servables.pool import WorkerPool
@@ -96,7 +96,7 @@ def test_access_versions_and_deletion(parts_for: Callable[..., ServableParts]) -
 def test_concurrent_publishers_and_lookups(make_hub: Callable[..., Any]) -> None:
     """Threads publish versions of one servable and resolve it at once (one catalog)."""
     hub = make_hub()
-    db = ServableCatalog(hub._catalog)
+    db = ServableDatabase(hub._catalog)
     n = 8
     barrier = threading.Barrier(n)
 

@@ -97,7 +97,7 @@ CHECK = textwrap.dedent(
     """
     import json, os, sys
     from hub import Hub
-    from hub.db.catalog import Catalog
+    from hub.db.database import Database
     from hub.db.models import ServableTaskRow
     from hub.servables import pool as pool_module
 
@@ -125,7 +125,7 @@ CHECK = textwrap.dedent(
         return found
 
     def status(hub, task_id):
-        catalog = Catalog(hub.config.catalog)
+        catalog = Database(hub.config.catalog)
         with catalog.session() as s:
             value = s.get(ServableTaskRow, task_id).status
         catalog.close()

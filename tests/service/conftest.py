@@ -47,7 +47,7 @@ class Service:
         return self.hub.acting_as(self.hub.users.authenticate(token))
 
     def wait_idle(self) -> None:
-        assert self.app.state.worker.wait_idle(120)
+        assert self.app.state.submissions.wait_idle(120)
 
     def close(self) -> None:
         for h in self._opened:

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from hub.access.users import Users
 from hub.api import Hub, HubAPI, UsersAPI, implementations
-from hub.client import EmbeddedHub
 from hub.exceptions import HubError
-from hub.remote import RemoteHub, RemoteUsers
-from hub.users import Users
+from hub.hubs.embedded import EmbeddedHub
+from hub.hubs.remote import RemoteHub, RemoteUsers
 
 IMPLEMENTATIONS = {"embedded": EmbeddedHub, "remote": RemoteHub}
 #: Where the two may return narrower types than the protocol: the hub's own type from

@@ -1,7 +1,7 @@
 """Start JupyterLab with the MatterHub panel on a demo hub (``make demo SERVE=lab``).
 
 ``python -m hub.widgets.jupyterlab.demo --hub .demo-hub --port 8888`` fills the hub with the
-demo datasets when it is empty (:func:`hub.demo.build_demo`), then runs::
+demo datasets when it is empty (:func:`hub.cli.demo.build_demo`), then runs::
 
     jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --port 8888 --IdentityProvider.token=<token>
 
@@ -184,7 +184,7 @@ class LabServer:
 def ensure_demo_hub(home: Path) -> None:
     """Fill ``home`` with the demo datasets when it holds none."""
     from hub import Hub
-    from hub.demo import build_demo
+    from hub.cli.demo import build_demo
 
     with Hub(home, progress=False) as hub:
         if hub.datasets():

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from hub.client import EmbeddedHub
+from hub.hubs.embedded import EmbeddedHub
 from hub.index.analysis import parse_date
 from hub.service.globus.errors import GlobusRequestError
 from hub.service.globus.filters import bound, field_path

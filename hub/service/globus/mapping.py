@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from hub.client import EmbeddedHub
+from hub.hubs.embedded import EmbeddedHub
 from hub.index.analysis import value_type
 from hub.service.globus.indexes import GlobusIndex
 

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub.access import Action, Kind, Resource, require
-from hub.client import EmbeddedHub
 from hub.exceptions import QueryError
+from hub.hubs.embedded import EmbeddedHub
 from hub.index.query import parse
 from hub.service.globus import scrollid, subjects
 from hub.service.globus.documents import RESULT_VERSION

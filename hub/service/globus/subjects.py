@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from hub.access import PENDING_CURATION, Action, Kind, possible
-from hub.client import EmbeddedHub
 from hub.forge import quote
+from hub.hubs.embedded import EmbeddedHub
 from hub.index.results import Hit
 from hub.service.globus.documents import Subject, single_subjects, subject_of
 

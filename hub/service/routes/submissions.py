@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.access import Action, Kind, Principal, Resource, require
 from hub.exceptions import AccessDeniedError, ValidationError
 from hub.service.deps import CallerHub
-from hub.service.worker import SubmissionWorker
+from hub.service.queue import SubmissionQueue
 
 router = APIRouter(tags=["submissions"])
 
@@ -39,9 +39,9 @@ class URLSubmission(SubmissionMetadata):
     source: str = Field(..., description="An http(s), s3, gs, ... URL the service can read")
 
 
-def _worker(request: Request) -> SubmissionWorker:
-    worker: SubmissionWorker = request.app.state.worker
-    return worker
+def _submissions(request: Request) -> SubmissionQueue:
+    queue: SubmissionQueue = request.app.state.submissions
+    return queue
 
 
 def _require_submitter(principal: Principal) -> None:
@@ -67,7 +67,7 @@ def _queue(hub: Any, request: Request, source: str, meta: SubmissionMetadata) ->
     fields.pop("source", None)
     title, authors = fields.pop("title"), fields.pop("authors")
     sub = hub.enqueue(source, title, authors, **fields)
-    _worker(request).put(sub.id)
+    _submissions(request).put(sub.id)
     return sub.to_dict()
 
 
@@ -99,7 +99,7 @@ def submit_upload(
     name = PurePath(file.filename or "upload").name or "upload"
     if name in (".", ".."):
         name = "upload"
-    folder = _worker(request).uploads / uuid.uuid4().hex
+    folder = _submissions(request).uploads / uuid.uuid4().hex
     folder.mkdir(parents=True)
     target = folder / name
     limit = request.app.state.settings.max_upload_bytes
@@ -140,7 +140,7 @@ def retry_submission(submission_id: str, request: Request, hub: CallerHub) -> di
     if Path(sub.source).is_absolute() and not Path(sub.source).exists():
         raise ValidationError("the uploaded file of this submission is gone; upload it again")
     hub.requeue(submission_id)
-    _worker(request).put(submission_id)
+    _submissions(request).put(submission_id)
     return hub.submission(submission_id).to_dict()
 
 

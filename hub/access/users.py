@@ -24,7 +24,7 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy import exc as sa_exc
 
 from hub.access import Action, Kind, Principal, Resource, allowed, require
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.models import TokenRow, UserRow, utcnow
 from hub.exceptions import (
     AuthenticationError,
@@ -99,14 +99,14 @@ def _check_name(kind: str, name: str) -> str:
 
 
 class Users:
-    """The user directory over a :class:`~hub.db.catalog.Catalog`.
+    """The user directory over a :class:`~hub.db.database.Database`.
 
     Every method that reads or changes something takes the acting principal and asks
     the access policy (admins administer users; users read themselves and make, list
     and revoke their own tokens).
     """
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Database) -> None:
         self._catalog = catalog
 
     # -- users and groups -----------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy import exc as sa_exc
 
 from hub.access import Action, Kind, Principal, Resource, allowed
 from hub.access.sql import clause
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.engine import session_factory
 from hub.db.models import ServableACL, ServableCacheRow, ServableRow, ServableTaskRow, utcnow
 from hub.exceptions import ConflictError, NotFoundError
@@ -36,10 +36,10 @@ def split_ref(ref: str) -> tuple[str, int | None]:
         raise NotFoundError(f"{ref!r}: the version after '@' must be a number, e.g. {ident}@2") from None
 
 
-class ServableCatalog:
+class ServableDatabase:
     """SQL reads and writes for servables, over the hub's catalog engine."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Database) -> None:
         self.catalog = catalog
         self._engine = catalog.read_engine  # lookups only (autocommit reads on PostgreSQL)
         self._lookup: dict[Principal, tuple[Any, Any]] = {}

@@ -5,7 +5,7 @@
 folder, nothing to start.  ``Hub(path, user="alice", groups=["lab"])`` acts as
 that principal; with no ``user`` the embedded hub acts as its local owner, who
 administers it.  ``Hub("http://host:port", token=...)`` is the client of a hub
-service (:class:`hub.remote.RemoteHub`).  Both implement :class:`hub.api.HubAPI`.
+service (:class:`hub.hubs.remote.RemoteHub`).  Both implement :class:`hub.api.HubAPI`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from hub.connect.archives import ArchiveLimits
 from hub.connect.connect import Connect, require_curator
 from hub.connect.request import make_request
 from hub.connect.submission import Submission
-from hub.db.catalog import Catalog
+from hub.db.database import Database
 from hub.db.models import DatasetRow
 from hub.exceptions import HubError, NotFoundError
 from hub.extractors.registry import extractor_classes
@@ -52,12 +52,12 @@ from hub.store.blobs import BlobStore
 if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
 
+    from hub.access.users import Users
     from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
     from hub.servables.parts import ServableParts
     from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
-    from hub.users import Users
 
 
 #: What :meth:`Hub.search` and :meth:`Hub.scroll` find unless told otherwise (servables are
@@ -119,9 +119,9 @@ class EmbeddedHub(HubImplementation):
         self.config = HubConfig.load(location, catalog=catalog, store=store)
         self.principal = Principal(user, frozenset(groups or ())) if user else Principal.local()
         self.progress = progress
-        self._catalog = Catalog(self.config.catalog)
+        self._catalog = Database(self.config.catalog)
         if token is not None:
-            from hub.users import Users
+            from hub.access.users import Users
 
             self.principal = Users(self._catalog).authenticate(token)
         self._store = BlobStore(self.config.store)
@@ -159,7 +159,7 @@ class EmbeddedHub(HubImplementation):
     @property
     def users(self) -> Users:
         """Users, groups and tokens (used by the hub service; admins manage them)."""
-        from hub.users import Users
+        from hub.access.users import Users
 
         return Users(self._catalog)
 

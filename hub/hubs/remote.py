@@ -28,6 +28,7 @@ import httpx
 from tqdm.auto import tqdm
 
 from hub.access import Principal
+from hub.access.users import TokenInfo, User
 from hub.api import Dataset, FileLocation, HubImplementation, HubInfo, OpenOptions, load_manifest
 from hub.connect.submission import Submission
 from hub.exceptions import (
@@ -47,7 +48,6 @@ from hub.exceptions import (
 )
 from hub.index.results import Hit, SearchResult, files_by_dataset
 from hub.store.blobs import VerifyingReader
-from hub.users import TokenInfo, User
 
 if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
@@ -788,7 +788,7 @@ class RemoteHub(HubImplementation):
 
 
 class RemoteUsers:
-    """Users, groups and tokens of a hub service: the twin of :class:`hub.users.Users`
+    """Users, groups and tokens of a hub service: the twin of :class:`hub.access.users.Users`
     (same methods; ``actor`` is accepted for symmetry; the service acts as the token's user)."""
 
     def __init__(self, request: Callable[..., Any]) -> None:

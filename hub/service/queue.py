@@ -1,8 +1,8 @@
-"""The background worker that runs submissions: requests only queue them.
+"""The submission queue: requests only queue submissions; its threads run them.
 
-Submissions run one at a time per worker thread, as their owner, in the service
+Submissions run one at a time per thread, as their owner, in the service
 process (Connect runs only the hub's own extractors; published code never runs
-here).  On start the worker picks up every submission left ``queued`` or
+here).  On start the queue picks up every submission left ``queued`` or
 ``interrupted`` (the service stopped or was killed while it ran), so a restart
 resumes unfinished work.
 """
@@ -15,16 +15,16 @@ import shutil
 import threading
 from pathlib import Path
 
-from hub.client import EmbeddedHub
 from hub.connect.urlguard import ADDRESS_GUARD
+from hub.hubs.embedded import EmbeddedHub
 from hub.service.settings import ServiceSettings
 
-log = logging.getLogger("matterhub.service.worker")
+log = logging.getLogger("matterhub.service.queue")
 
 UPLOADS = "uploads"
 
 
-class SubmissionWorker:
+class SubmissionQueue:
     def __init__(self, hub: EmbeddedHub, threads: int = 1, settings: ServiceSettings | None = None) -> None:
         self.hub = hub
         #: URL sources are checked again as they are downloaded (private addresses refused)
@@ -79,8 +79,8 @@ class SubmissionWorker:
                 self._busy += 1
             try:
                 self._process(sub_id)
-            except Exception:  # one bad submission must not stop the worker
-                log.exception("submission %s failed in the worker", sub_id)
+            except Exception:  # one bad submission must not stop the queue
+                log.exception("submission %s failed in the queue", sub_id)
             finally:
                 with self._idle:
                     self._busy -= 1

@@ -28,12 +28,12 @@ from hub.exceptions import ConflictError, NotFoundError
 Stamp = Callable[[int], tuple[dict[str, Any], list[dict[str, Any]]]]
 
 
-class Catalog:
+class Database:
     """The catalog at ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``), its
     schema brought to the current revision on open.
 
     Thread-safe: every method takes its own session from the engine's pool
-    (:data:`hub.db.engine.POOL_SIZE` connections, more under load), so one Catalog
+    (:data:`hub.db.engine.POOL_SIZE` connections, more under load), so one Database
     serves the many threads of the hub service.
     """
 
