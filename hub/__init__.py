@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
 __all__ = ["Hub", "__version__", "record"]
 
 
-def __getattr__(name: str):  # lazy, so ``import hub`` stays cheap for extractor workers
+def __getattr__(name: str) -> Any:  # lazy, so ``import hub`` stays cheap for extractor workers
     if name == "Hub":
         from hub.api import Hub
 

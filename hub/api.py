@@ -365,8 +365,11 @@ class HubAPI(Protocol):
         ...
 
     def open(self, source_id: str, path: str, *, verify: bool = True) -> IO[bytes]:
-        """A file as a binary stream; a full read checks its sha256 (``verify=False``: a
-        plain stream, for partial reads)."""
+        """A file of a version as a binary stream.
+
+        A full read checks its sha256; ``verify=False`` gives a plain stream, for partial
+        reads.
+        """
         ...
 
     def file_info(self, source_id: str, path: str) -> dict[str, Any]:
@@ -374,10 +377,9 @@ class HubAPI(Protocol):
         ...
 
     def file_locations(self, source_id: str, *, static: bool = False) -> dict[str, FileLocation]:
-        """Where lazy readers (xarray, zarr, Pillow) read each file of a version from, through
-        fsspec: ``{path: FileLocation}``.
+        """Where lazy readers (xarray, zarr, Pillow) read each file of a version from.
 
-        Every read of these goes through the hub as its principal: an embedded hub's
+        The locations are fsspec URLs and options, ``{path: FileLocation}``.  Every read of these goes through the hub as its principal: an embedded hub's
         ``matterhub://<source_id>/<path>`` (:data:`PROTOCOL`), a service's file URL with the
         caller's token.  ``static``: locations that stay readable without this hub library,
         for exports (an embedded hub's blob URLs, once it has checked the principal may read
@@ -404,8 +406,11 @@ class HubAPI(Protocol):
         ...
 
     def provenance(self, sha256: str) -> bytes:
-        """An executed notebook a notebook servable's run stored as its provenance (the
-        run's ``notebook_sha256``), if you may see that run."""
+        """An executed notebook that a notebook servable's run stored as its provenance.
+
+        ``sha256`` is the run's ``notebook_sha256``; the notebook is given only if you may
+        see that run.
+        """
         ...
 
     # -- Discover ----------------------------------------------------------------------------
@@ -468,8 +473,11 @@ class HubAPI(Protocol):
     def catalog(
         self, query: str | SearchResult | None = None, *, all_versions: bool = False
     ) -> IntakeCatalog:
-        """An intake catalog: one entry per dataset you may see, per dataset ``query``
-        matches, or per dataset of a search result's hits (plus their records)."""
+        """An intake catalog of datasets you may see.
+
+        One entry per dataset you may see, per dataset ``query`` matches, or per dataset
+        of a search result's hits (plus their records).
+        """
         ...
 
     def rebuild_index(self) -> int:
@@ -483,8 +491,11 @@ class HubAPI(Protocol):
     # -- Servables (DLHub) -----------------------------------------------------------------
 
     def describe(self, model: Any, **metadata: Any) -> ServableDescription:
-        """Describe a scikit-learn estimator, a Keras model (object or file), a typed Python
-        callable, a notebook or a DLHub document: inputs, outputs, requirements, DataCite."""
+        """A servable description of a model: inputs, outputs, requirements, DataCite.
+
+        ``model`` is a scikit-learn estimator, a Keras model (object or file), a typed
+        Python callable, a notebook or a DLHub document.
+        """
         ...
 
     def publish_servable(self, servable: Any, **metadata: Any) -> str:
@@ -639,8 +650,11 @@ class HubImplementation:
 
 
 def hub_reference(hub: HubAPI) -> dict[str, Any]:
-    """What names ``hub`` as its principal in a catalog entry or a file location:
-    ``{"hub": folder or URL, "user": ..., "groups": [...]}`` (user None: the local owner)."""
+    """What names ``hub`` as its principal in a catalog entry or a file location.
+
+    ``{"hub": folder or URL, "user": ..., "groups": [...]}``; user None means the hub's
+    local owner.
+    """
     from hub.access import Principal
 
     if hub.principal == Principal.local():

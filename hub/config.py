@@ -21,11 +21,26 @@ CONFIG_NAME = "config.json"
 
 
 def default_home() -> Path:
+    """The folder of the default hub: ``$MATTERHUB_HOME`` when set, else ``~/.matterhub``."""
     return Path(os.environ.get(ENV_HOME) or Path.home() / ".matterhub").expanduser()
 
 
 @dataclass
 class HubConfig:
+    """The configuration of an embedded hub, as ``config.json`` in its folder stores it.
+
+    Attributes
+    ----------
+    home
+        The hub's folder (not stored: the file's location says it).
+    catalog
+        The catalog's SQLAlchemy URL (SQLite in ``home`` by default, or PostgreSQL).
+    store
+        The blob store's folder or fsspec URL (``home/blobs`` by default).
+    index
+        The search index's folder (``home/index`` by default).
+    """
+
     home: Path
     catalog: str
     store: str
@@ -33,6 +48,7 @@ class HubConfig:
 
     @property
     def staging(self) -> Path:
+        """The folder where each running submission gets its own folder (downloads, unpacked archives)."""
         return self.home / "staging"
 
     @classmethod
@@ -76,9 +92,12 @@ CHECKOUT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def mirror_candidates(given: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Where to look for a copy of the real data, in order: ``given``, then ``$MATTERHUB_MIRROR``
-    when it is set, else the checkout's ``../shared/data``.  A set ``$MATTERHUB_MIRROR`` is
-    final: set it to an empty string (or a missing folder) to say there is no mirror."""
+    """Where to look for a copy of the real data, in order.
+
+    ``given``, then ``$MATTERHUB_MIRROR`` when it is set, else the checkout's
+    ``../shared/data``.  A set ``$MATTERHUB_MIRROR`` is final: set it to an empty string
+    (or a missing folder) to say there is no mirror.
+    """
     out = [Path(given).expanduser()] if given else []
     value = os.environ.get(ENV_MIRROR)
     if value is None:

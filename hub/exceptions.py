@@ -23,10 +23,17 @@ class HubError(Exception):
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:
+        """The error as the body of an HTTP error response.
+
+        ``status``, ``title`` and ``detail`` (the message), plus the details given as
+        keyword arguments.
+        """
         return {"status": self.status_code, "title": self.title, "detail": self.message, **self.details}
 
 
 class ConfigurationError(HubError):
+    """A hub set up in a way it cannot run with (executor, catalog schema, index)."""
+
     status_code = 500
     title = "Configuration error"
 
@@ -50,11 +57,18 @@ class ValidationError(HubError, ValueError):
 
 
 class NotFoundError(HubError, LookupError):
+    """A dataset, file, record, submission, servable or user that does not exist (HTTP 404).
+
+    Things the caller may not see are reported the same way.
+    """
+
     status_code = 404
     title = "Not found"
 
 
 class AccessDeniedError(HubError, PermissionError):
+    """An action the caller's principal is not allowed (HTTP 403; 401 when anonymous)."""
+
     status_code = 403
     title = "Forbidden"
 
@@ -67,6 +81,12 @@ class AuthenticationError(HubError):
 
 
 class ConflictError(HubError):
+    """An action the current state forbids (HTTP 409).
+
+    A user that exists already, a servable version the catalog cannot allocate, or a
+    submission in the wrong status to retry or curate.
+    """
+
     status_code = 409
     title = "Conflict"
 
@@ -105,6 +125,11 @@ class IntegrityError(HubError):
 
 
 class SubmissionError(HubError):
+    """A submission that cannot be completed as asked.
+
+    A mapping without an extractor to apply it, or a file changing while it is stored.
+    """
+
     status_code = 400
     title = "Submission failed"
 
@@ -181,7 +206,9 @@ class ServableTimeoutError(ServableRunError, TimeoutError):
 
 class ServableCrashedError(ServableRunError):
     """A servable's worker process died (segfault, abort, killed); the worker was replaced.
-    (HTTP 502: the published code failed, not the hub.)"""
+
+    HTTP 502: the published code failed, not the hub.
+    """
 
     status_code = 502
     title = "Servable crashed"

@@ -113,7 +113,7 @@ def _number(value: Any, what: str) -> str:
 
 
 def quote(value: Any, wildcard: bool | None = None) -> str:
-    """Write ``value`` as a term of the query language (the right side of ``field:``).
+    r"""Write ``value`` as a term of the query language (the right side of ``field:``).
 
     Parameters
     ----------
@@ -127,7 +127,7 @@ def quote(value: Any, wildcard: bool | None = None) -> str:
     Returns
     -------
     str
-        ``true``/``false`` for booleans; numbers as they are (``\\-5`` for negatives,
+        ``true``/``false`` for booleans; numbers as they are (``\-5`` for negatives,
         since a bare ``-`` means NOT); a word of letters, digits and ``_ . + -`` as it
         is; a number-, boolean- or date-like string unquoted with its special
         characters escaped (so it also matches numeric, boolean and date fields); a
@@ -143,7 +143,7 @@ def quote(value: Any, wildcard: bool | None = None) -> str:
     Examples
     --------
     >>> quote("Co"), quote(2.5), quote(-5), quote(True)
-    ('Co', '2.5', '\\\\-5', 'true')
+    ('Co', '2.5', '\\-5', 'true')
     >>> quote("Band gaps: oxides"), quote("mp-*")
     ('"Band gaps: oxides"', 'mp-*')
     """

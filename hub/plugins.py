@@ -1,7 +1,9 @@
-"""What every kind of plugin shares (extractors, servable types): loading an
-entry point group, where a plugin that fails to load becomes a warning naming
-it, not a crash (xarray's backend pattern); and declared imports, whose absence
-is an error naming the pip extra to install (papermill's ``iorw`` pattern)."""
+"""What every kind of plugin shares (extractors, servable types, hub implementations).
+
+Loading an entry point group, where a plugin that fails to load becomes a warning
+naming it, not a crash (xarray's backend pattern); and declared imports, whose
+absence is an error naming the pip extra to install (papermill's ``iorw`` pattern).
+"""
 
 from __future__ import annotations
 
@@ -88,8 +90,11 @@ def _canonical(name: str) -> str:
 
 
 def extra_providing(module: str) -> str | None:
-    """The extra of ``matterhub`` whose requirements install top-level module ``module``
-    (read from the installed package's own metadata), or None."""
+    """The extra of ``matterhub`` whose requirements install top-level module ``module``, or None.
+
+    Read from the installed package's own metadata; None as well when MatterHub runs
+    from a source tree that is not installed.
+    """
     top = module.split(".")[0]
     wanted = _canonical(_DISTRIBUTION_OF_MODULE.get(top, top))
     try:
@@ -117,9 +122,11 @@ def _extra_of_caller(exc: BaseException) -> str | None:
 
 
 def missing_dependency(exc: ModuleNotFoundError, who: str) -> MissingDependencyError | None:
-    """``exc`` (an optional package that is not installed) as an error naming the extra to
-    install, or None when the missing module is MatterHub's own (a broken install, not a
-    missing extra)."""
+    """``exc``, an optional package that is not installed, as an error naming the extra to install.
+
+    ``who`` names what needs the package, in the message.  None when the missing module
+    is MatterHub's own (a broken install, not a missing extra).
+    """
     name = (exc.name or "").split(".")[0]
     if not name or name == "hub":
         return None

@@ -39,21 +39,32 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
 
 
 def hash_token(token: str) -> str:
+    """The hex sha256 of a token: what the catalog stores and looks tokens up by."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class User:
+    """A user of a shared hub: name, groups (sorted) and creation time (ISO 8601, UTC)."""
+
     name: str
     groups: tuple[str, ...]
     created_at: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The user as JSON: ``name``, ``groups`` (a list) and ``created_at``."""
         return {"name": self.name, "groups": list(self.groups), "created_at": self.created_at}
 
 
 @dataclass(frozen=True)
 class TokenInfo:
+    """What the hub knows of a token, never the token itself.
+
+    Its ``id`` (to revoke it by), ``user``, ``label``, and times in ISO 8601 (UTC):
+    ``created_at``, ``expires_at`` (None: never) and ``last_used_at`` (None: never used;
+    updated at most once a minute).
+    """
+
     id: str
     user: str
     label: str
@@ -62,6 +73,7 @@ class TokenInfo:
     last_used_at: str | None
 
     def to_dict(self) -> dict[str, Any]:
+        """The token's information as JSON, one key per field."""
         return dict(self.__dict__)
 
 
@@ -112,6 +124,17 @@ class Users:
     # -- users and groups -----------------------------------------------------------
 
     def create_user(self, actor: Principal, name: str, groups: Iterable[str] = ()) -> User:
+        """Create the user ``name`` in ``groups`` (admins).
+
+        Raises
+        ------
+        AccessDeniedError
+            When ``actor`` is not an admin.
+        ValidationError
+            For a reserved name, or a user or group name of characters not allowed.
+        ConflictError
+            When the user exists already.
+        """
         _require_admin(actor)
         _check_name("user", name)
         gs = sorted({_check_name("group", g) for g in groups})
@@ -129,7 +152,8 @@ class Users:
         """Create ``name`` if missing, adding ``groups`` to theirs (bootstrap of a new service).
 
         Safe when several processes bootstrap at once: the row is locked (touched by an
-        UPDATE, which both SQLite and PostgreSQL serialize) before its groups are read."""
+        UPDATE, which both SQLite and PostgreSQL serialize) before its groups are read.
+        """
         _check_name("user", name)
         for attempt in range(10):
             try:
@@ -155,13 +179,25 @@ class Users:
         raise AssertionError("unreachable")
 
     def principal(self, name: str) -> Principal:
-        """The principal a stored name (an owner column) stands for, with the groups the
-        catalog gives that user now (none for a name that is not a user here)."""
+        """The principal a stored name (an owner column) stands for.
+
+        It has the groups the catalog gives that user now (none for a name that is not a
+        user here).
+        """
         with self._catalog.session() as s:
             row = s.get(UserRow, name)
         return Principal.named(name, row.groups or () if row is not None else ())
 
     def user(self, actor: Principal, name: str) -> User:
+        """The user ``name`` (themselves, or admins).
+
+        Raises
+        ------
+        AccessDeniedError
+            When ``actor`` may not read that user.
+        NotFoundError
+            When there is no such user.
+        """
         require(actor, Action.SEE, Resource(Kind.USER, name), f"{actor.name} may not read user {name!r}")
         with self._catalog.session() as s:
             row = s.get(UserRow, name)
@@ -170,11 +206,26 @@ class Users:
         return _user(row)
 
     def users(self, actor: Principal) -> list[User]:
+        """Every user, by name (admins; others get :class:`~hub.exceptions.AccessDeniedError`)."""
         _require_admin(actor)
         with self._catalog.session() as s:
             return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
 
     def set_groups(self, actor: Principal, name: str, groups: Iterable[str]) -> User:
+        """Replace the groups of user ``name`` (admins).
+
+        Their tokens carry the new groups at once in this process, and in the other
+        processes of a shared deployment within :data:`AUTH_CACHE_S` seconds.
+
+        Raises
+        ------
+        AccessDeniedError
+            When ``actor`` is not an admin.
+        ValidationError
+            For a group name of characters not allowed.
+        NotFoundError
+            When there is no such user.
+        """
         _require_admin(actor)
         gs = sorted({_check_name("group", g) for g in groups})
         with self._catalog.transaction() as s:
@@ -186,6 +237,15 @@ class Users:
         return _user(row)
 
     def delete_user(self, actor: Principal, name: str) -> None:
+        """Delete user ``name`` and their tokens (admins).
+
+        Raises
+        ------
+        AccessDeniedError
+            When ``actor`` is not an admin.
+        NotFoundError
+            When there is no such user.
+        """
         _require_admin(actor)
         with self._catalog.transaction() as s:
             s.execute(delete(TokenRow).where(TokenRow.user == name))
@@ -237,6 +297,13 @@ class Users:
         return token, _token(row)
 
     def tokens(self, actor: Principal, user: str | None = None) -> list[TokenInfo]:
+        """The tokens of ``user`` (default: the actor), oldest first; an anonymous caller has none.
+
+        Raises
+        ------
+        AccessDeniedError
+            When ``user`` is someone else and ``actor`` is not an admin.
+        """
         user = user or actor.user
         if user is None:
             return []  # an anonymous caller has no tokens
@@ -246,6 +313,16 @@ class Users:
             return [_token(r) for r in rows]
 
     def revoke_token(self, actor: Principal, token_id: str) -> None:
+        """Revoke a token by its id (the token's user, or an admin).
+
+        It stops working at once in this process, and in the other processes of a shared
+        deployment within :data:`AUTH_CACHE_S` seconds.
+
+        Raises
+        ------
+        NotFoundError
+            When there is no such token, or ``actor`` may not revoke it.
+        """
         with self._catalog.transaction() as s:
             row = s.get(TokenRow, token_id)
             if row is None or not allowed(actor, Action.CHANGE, Resource(Kind.TOKEN, row.user)):
@@ -254,8 +331,10 @@ class Users:
         forget_authentications()
 
     def cached(self, token: str) -> Principal | None:
-        """The principal of a token this process checked in the last :data:`AUTH_CACHE_S`
-        seconds, or None (then :meth:`authenticate` asks the catalog)."""
+        """The principal of a token this process checked in the last :data:`AUTH_CACHE_S` seconds.
+
+        None when it has not (then :meth:`authenticate` asks the catalog).
+        """
         key = (id(self._catalog), hash_token(token))
         with _CACHE_LOCK:
             hit = _AUTH_CACHE.get(key)

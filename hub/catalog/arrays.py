@@ -178,7 +178,7 @@ class NumpyArrayReader(_ArrayFileReader):
 
         path = self._local(data)
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-        lazy = da.from_array(array, chunks=chunks, name=False)
+        lazy = da.from_array(array, chunks=chunks, name=False)  # type: ignore[no-untyped-call]
         return xr.DataArray(
             lazy,
             dims=[f"dim_{i}" for i in range(array.ndim)],

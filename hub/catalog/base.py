@@ -13,7 +13,7 @@ from intake.readers.readers import BaseReader
 from hub.catalog import locate
 
 
-class HubReader(BaseReader):
+class HubReader(BaseReader):  # type: ignore[misc]
     """A reader whose data reaches it through :mod:`hub.catalog.locate`.
 
     Subclasses declare, as every intake reader does, ``implements`` (the
@@ -28,11 +28,13 @@ class HubReader(BaseReader):
 
     @staticmethod
     def _mirror(data: BaseData) -> str | Mapping[str, str] | None:
-        return data.metadata.get("mirror")
+        mirror: str | Mapping[str, str] | None = data.metadata.get("mirror")
+        return mirror
 
     @staticmethod
     def _sha256(data: BaseData) -> str | None:
-        return data.metadata.get("sha256")
+        sha256: str | None = data.metadata.get("sha256")
+        return sha256
 
     @staticmethod
     def _filename(data: BaseData, url: str) -> str:

@@ -12,9 +12,9 @@ import fsspec
 from fsspec.implementations.local import LocalFileOpener, LocalFileSystem
 
 
-class _CountingFile(LocalFileOpener):
+class _CountingFile(LocalFileOpener):  # type: ignore[misc]
     def read(self, length: int = -1) -> bytes:
-        data = super().read(length)
+        data: bytes = super().read(length)
         CountingFileSystem.bytes_read += len(data)
         return data
 
@@ -24,7 +24,7 @@ class _CountingFile(LocalFileOpener):
         return int(n or 0)
 
 
-class CountingFileSystem(LocalFileSystem):
+class CountingFileSystem(LocalFileSystem):  # type: ignore[misc]
     """The local filesystem under the protocol ``counting://``, counting every byte read."""
 
     protocol = ("counting",)
@@ -37,7 +37,8 @@ class CountingFileSystem(LocalFileSystem):
         return super()._open(path, mode, block_size, **kwargs)
 
     def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
-        data = super().cat_file(path, start, end, **kwargs)
+        """The bytes of ``path`` from ``start`` to ``end``, added to :attr:`bytes_read`."""
+        data: bytes = super().cat_file(path, start, end, **kwargs)
         CountingFileSystem.bytes_read += len(data)
         return data
 

@@ -20,14 +20,14 @@ from typing import Any
 from intake.readers.datatypes import BaseData, FileData
 
 
-class DigitalMicrograph(FileData):
+class DigitalMicrograph(FileData):  # type: ignore[misc]
     """Gatan DigitalMicrograph images, spectra and spectrum images (``.dm3``, ``.dm4``)."""
 
     filepattern = "dm[34]$"
     structure = {"array", "image"}
 
 
-class EMD(FileData):
+class EMD(FileData):  # type: ignore[misc]
     """Electron Microscopy Datasets: Berkeley EMD and FEI/Thermo Velox (``.emd``, HDF5 inside)."""
 
     filepattern = "emd$"
@@ -35,7 +35,7 @@ class EMD(FileData):
     magic = {b"\x89HDF"}
 
 
-class PillowImage(FileData):
+class PillowImage(FileData):  # type: ignore[misc]
     """Images Pillow reads besides PNG, JPEG and TIFF (GIF, BMP, WebP)."""
 
     filepattern = "(gif|bmp|webp)$"
@@ -43,7 +43,7 @@ class PillowImage(FileData):
     magic = {b"GIF8", b"BM"}
 
 
-class StructureFiles(FileData):
+class StructureFiles(FileData):  # type: ignore[misc]
     """Structure and calculation files that MatterHub's extractors read.
 
     CIF, POSCAR/CONTCAR, (extended) XYZ with G4MP2-style energy blocks, and
@@ -56,7 +56,7 @@ class StructureFiles(FileData):
     structure = {"table", "nested"}
 
 
-class PythonData(BaseData):
+class PythonData(BaseData):  # type: ignore[misc]
     """Data that a pip-installed Python module holds (e.g. ``ase.data.g2_1``)."""
 
     structure = {"table"}
@@ -66,7 +66,7 @@ class PythonData(BaseData):
         super().__init__(metadata)
 
 
-class HubData(BaseData):
+class HubData(BaseData):  # type: ignore[misc]
     """Something in a MatterHub hub, read as the given principal.
 
     ``hub`` is the hub's location (its folder); ``user`` and ``groups`` the

@@ -45,7 +45,7 @@ def _remote(url: str, layer: str) -> str:
 
 
 def plain_reader(reader: Any) -> Any:
-    """intake's own reader for what a MatterHub file reader reads, or the reader itself.
+    """Intake's own reader for what a MatterHub file reader reads, or the reader itself.
 
     CSV/TSV become ``PandasCSV`` with the separator, encoding and leading
     comment lines found now (matminer's ``# ref:`` line is skipped); Excel and

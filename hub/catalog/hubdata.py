@@ -59,8 +59,14 @@ _lock = threading.Lock()
 
 
 def register(hub: HubAPI) -> dict[str, Any]:
-    """Remember ``hub`` so entries naming it reuse it; returns the entry fields naming it
-    (:func:`hub.api.hub_reference`)."""
+    """Remember ``hub`` so that entries naming it reuse it.
+
+    Returns
+    -------
+    dict
+        The entry fields naming ``hub`` and its principal (:func:`hub.api.hub_reference`):
+        ``hub``, ``user`` and ``groups``.
+    """
     ref = hub_reference(hub)
     with _lock:
         _live[(ref["hub"], ref["user"], tuple(ref["groups"]))] = weakref.ref(hub)
@@ -73,8 +79,12 @@ def hub_of(data: Any) -> HubAPI:
 
 
 def hub_at(location: str, user: str | None, groups: Sequence[str]) -> HubAPI:
-    """The hub at ``location`` as ``user`` and ``groups`` (None: its local owner): the one
-    :func:`register` remembered, else one opened (and kept) for the purpose."""
+    """The hub at ``location`` as ``user`` and ``groups`` (None: its local owner).
+
+    The one :func:`register` remembered when it is still alive, else one opened (and
+    kept for later calls) for the purpose; a service location takes its token from
+    ``$MATTERHUB_TOKEN``.
+    """
     key = (location, user, tuple(sorted(groups)))
     with _lock:
         ref = _live.get(key)
@@ -95,7 +105,7 @@ def hub_at(location: str, user: str | None, groups: Sequence[str]) -> HubAPI:
 # -- readers of hub data ---------------------------------------------------------------------
 
 
-class HubDatasetReader(BaseReader):
+class HubDatasetReader(BaseReader):  # type: ignore[misc]
     """A hub dataset as an intake catalog of its files and record groups."""
 
     implements = {HubDataset}
@@ -107,7 +117,7 @@ class HubDatasetReader(BaseReader):
         return dataset_catalog(hub_of(data), data.source_id, **kwargs)
 
 
-class HubRecordsReader(BaseReader):
+class HubRecordsReader(BaseReader):  # type: ignore[misc]
     """Records of a hub as a DataFrame: a record group of a dataset, or records by id.
 
     Structure and calculation records give the columns of
@@ -244,7 +254,7 @@ def add(cat: Catalog, name: str, reader: BaseReader, **metadata: Any) -> str:
     alias, so ``list(cat)`` and ``len(cat)`` miss it; an alias fixes that.)
     """
     reader.metadata.update(metadata)
-    token = cat.add_entry(reader)
+    token: str = cat.add_entry(reader)
     cat.aliases[name] = token
     return token
 

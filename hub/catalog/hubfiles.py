@@ -23,14 +23,15 @@ from typing import IO, Any
 
 from fsspec.spec import AbstractFileSystem
 
-from hub.catalog.hubdata import PROTOCOL, hub_at
+from hub.api import PROTOCOL
+from hub.catalog.hubdata import hub_at
 from hub.catalog.locate import cache_dir
 from hub.exceptions import IntegrityError
 
 CHUNK = 1 << 20
 
 
-class HubFileSystem(AbstractFileSystem):
+class HubFileSystem(AbstractFileSystem):  # type: ignore[misc]
     """``matterhub://<source_id>/<path>``: dataset files read through a hub as a principal.
 
     Parameters

@@ -30,7 +30,6 @@ def _pixels(path: str, frame: int) -> Any:
 
 def image_to_dataarray(path: Path, frame: int = 0, name: str | None = None) -> Any:
     """An image file as a lazily decoded :class:`xarray.DataArray` with physical axes."""
-    import dask
     import dask.array as da
     import numpy as np
     import xarray as xr
@@ -50,7 +49,9 @@ def image_to_dataarray(path: Path, frame: int = 0, name: str | None = None) -> A
         else:
             dtype = np.asarray(image.crop((0, 0, 1, 1))).dtype
     shape = tuple(block["shape"])
-    pixels = da.from_delayed(dask.delayed(_pixels)(str(path), frame), shape=shape, dtype=dtype)
+    from dask.delayed import delayed
+
+    pixels = da.from_delayed(delayed(_pixels)(str(path), frame), shape=shape, dtype=dtype)  # type: ignore[no-untyped-call]
     axes = list(block["axes"])
     if len(shape) == 3:
         axes.append({"name": "band", "size": shape[2]})

@@ -242,6 +242,7 @@ def _unreachable(url: str, mirror: str | Mapping[str, str] | None, reason: str) 
 
 
 def sha256_of(path: Path) -> str:
+    """The hex sha256 of a local file's content, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -293,9 +294,11 @@ def verify(path: Path, sha256: str | None, url: str, *, discard: bool = False) -
 
 
 def _cached_url(url: str, mode: CacheMode) -> str:
-    """``url`` with fsspec caching links before its remote links (whole files: a ``filecache``
-    link first, unless the URL's filesystem hands out local files itself, as
-    :class:`hub.catalog.hubfiles.HubFileSystem` does)."""
+    """``url`` with fsspec caching links before its remote links.
+
+    For whole files a ``filecache`` link also goes first, unless the URL's filesystem
+    hands out local files itself, as :class:`hub.catalog.hubfiles.HubFileSystem` does.
+    """
     import fsspec
 
     parts = str(url).split("::")
@@ -403,7 +406,8 @@ def open_file(
     target = _cached_url(url, "blocks") if is_remote(url) else url
     options = _cache_options("blocks", storage_options) if is_remote(url) else dict(storage_options or {})
     try:
-        return fsspec.open(target, mode="rb", **options).open()
+        opened: IO[bytes] = fsspec.open(target, mode="rb", **options).open()
+        return opened
     except Exception as exc:
         if not is_remote(url):
             raise
@@ -504,10 +508,12 @@ def public_catalog(name: str = "index") -> Any:
 
 
 def public_mirror(catalog: str, keys: Sequence[str], root: Path | None = None) -> Path:
-    """A folder laid out like ``$MATTERHUB_MIRROR`` holding the data entries ``keys`` of public
-    catalog ``catalog`` (``catalogs/<catalog>.yaml``), each file at its ``mirror`` path, read
-    with :func:`local_file`: from the mirror when it holds them, else downloaded once from
-    their public homes into the cache, sha256-checked where the catalog knows the hash.
+    """A folder laid out like ``$MATTERHUB_MIRROR`` holding data entries of a public catalog.
+
+    Each file of the data entries ``keys`` of ``catalog`` (``catalogs/<catalog>.yaml``)
+    sits at its ``mirror`` path, read with :func:`local_file`: from the mirror when it
+    holds it, else downloaded once from its public home into the cache, sha256-checked
+    where the catalog knows the hash.
 
     For code that takes a data root (the studies): ``root`` defaults to
     ``cache_dir() / "public"``, shared by every catalog.

@@ -46,7 +46,7 @@ def signal_to_dataarray(signal: dict[str, Any], name: str | None = None) -> Any:
         import dask.array as da
 
         fields = list(data.dtype.names)
-        data = da.stack([data[f] for f in fields], axis=-1)
+        data = da.stack([data[f] for f in fields], axis=-1)  # type: ignore[no-untyped-call]
         raw_axes = [*raw_axes, {"name": "band", "size": len(fields)}]
     dims, coords = axes_coords(raw_axes)
     if dims and dims[-1].startswith("band") and getattr(signal["data"].dtype, "names", None):

@@ -357,7 +357,7 @@ class StructureFilesReader(HubReader):
         return folder
 
 
-class ASEMoleculesReader(BaseReader):
+class ASEMoleculesReader(BaseReader):  # type: ignore[misc]
     """A molecule table that ASE ships (``ase.data.g2_1``, ``ase.data.g2_2``) as a structures DataFrame.
 
     One row per molecule: name, formula, description, experimental enthalpy of

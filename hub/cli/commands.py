@@ -62,8 +62,10 @@ def main(
     token: str | None,
     quiet: bool,
 ) -> None:
-    """MatterHub: a data and model hub for materials science.  ``--hub`` is a folder (the
-    embedded hub) or the URL of a hub service."""
+    """MatterHub: a data and model hub for materials science.
+
+    ``--hub`` is a folder (the embedded hub) or the URL of a hub service.
+    """
     ctx.ensure_object(dict)
     ctx.obj.update(location=location, user=user, groups=groups, token=token, quiet=quiet)
 

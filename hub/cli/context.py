@@ -11,9 +11,11 @@ from hub.api import HubAPI
 
 
 def open_hub(ctx: click.Context) -> HubAPI:
-    """The hub of ``matterhub``'s global options (``--hub``, ``--user``, ``--group``,
-    ``--token``, ``-q``), opened once per command; the default hub when a command runs
-    without the group (``Hub()``)."""
+    """The hub that ``matterhub``'s global options name, opened once per command.
+
+    The options are ``--hub``, ``--user``, ``--group``, ``--token`` and ``-q``; a command
+    run without the group (not under ``main``) gets the default hub (``Hub()``).
+    """
     from hub.api import Hub
 
     root = ctx.find_root()

@@ -1,6 +1,8 @@
-"""The demo hub: real data any machine has after ``pip install`` (ASE's
-molecules, crystals and test files, files generated here), plus the real-data
-mirror (``$MATTERHUB_MIRROR`` or ``../shared/data``) when it is present.
+"""The demo hub: real data any machine has after ``pip install``, plus the real-data mirror.
+
+The data every install has are ASE's molecules, crystals and test files and files
+generated here; the mirror (``$MATTERHUB_MIRROR`` or ``../shared/data``) adds its
+datasets when it is present.
 
 ``build_demo`` skips datasets already in the hub, so running it twice is cheap.
 """
@@ -24,6 +26,12 @@ Echo = Callable[[str], None] | None
 
 @dataclass
 class DemoSource:
+    """A dataset the demo submits: where its files are and the metadata it is submitted with.
+
+    ``mapping`` and ``extra`` (further metadata keywords) are passed to
+    :meth:`hub.api.HubAPI.submit` as they are.
+    """
+
     source_name: str
     title: str
     path: Path
@@ -175,8 +183,10 @@ PUBLIC_HOMES = {"mp_dielectric_constants": ("matminer", "dielectric_constant_dat
 
 
 def _public_sources(say: Callable[[str], None]) -> list[DemoSource]:
-    """Without a mirror: the datasets of :data:`PUBLIC_HOMES`, read from their public homes
-    (downloaded once, sha256-checked, cached in ``$MATTERHUB_CACHE``)."""
+    """Without a mirror: the datasets of :data:`PUBLIC_HOMES`, read from their public homes.
+
+    Each is downloaded once, sha256-checked and cached in ``$MATTERHUB_CACHE``.
+    """
     from hub.catalog.locate import public_mirror
 
     out = []
@@ -339,7 +349,8 @@ def _study_module(folder: str, module: str) -> Any | None:
     """``servables.<folder>.<module>`` of this checkout (or of the working directory), else None.
 
     The studies are the checkout's ``servables`` package, which is not installed: unless it is
-    imported already, it is imported from its folder (``sys.path`` stays as it is)."""
+    imported already, it is imported from its folder (``sys.path`` stays as it is).
+    """
     import importlib
     import importlib.util
     import sys
@@ -362,9 +373,11 @@ def _study_module(folder: str, module: str) -> Any | None:
 
 
 def _demo_studies(hub: HubAPI, mirror: Path | None, say: Callable[[str], None]) -> dict[str, Any]:
-    """Each study publishes its dataset and trained servables (a second run finds them there),
-    on the real data when the mirror holds it or its public home is reachable, else on data the
-    demo generates, or it says why it did not run and what would make it run."""
+    """Each study publishes its dataset and trained servables (a second run finds them there).
+
+    A study runs on the real data when the mirror holds it or its public home is reachable,
+    else on data the demo generates, or it says why it did not run and what would make it run.
+    """
     from hub.catalog.locate import RemoteDataError
     from hub.plugins import missing_dependency
 
@@ -458,7 +471,7 @@ def _demo_servable(hub: HubAPI, say: Callable[[str], None]) -> dict[str, Any]:
     names = [n for n in g2_1.molecule_names if len(data[n]["symbols"]) > 1]
     elements = sorted({s for n in names for s in _symbols(data[n]["symbols"])})
     X = np.array([[_symbols(data[n]["symbols"]).count(e) for e in elements] for n in names], dtype=np.float64)
-    y = np.array([g2_1.get_atomization_energy(n) * kcal / mol for n in names])  # eV
+    y = np.array([g2_1.get_atomization_energy(n) * kcal / mol for n in names])  # type: ignore[no-untyped-call]  # eV
     model = LinearRegression(fit_intercept=False).fit(X, y)
     name = "atomization_energy_from_counts"
     owner = hub.principal.name
@@ -484,7 +497,7 @@ def _demo_servable(hub: HubAPI, say: Callable[[str], None]) -> dict[str, Any]:
     say(f"servable: published {full}; hub.run on {', '.join(probe)} (in a worker process):")
     for n, v in zip(probe, values, strict=True):
         say(
-            f"  {n:<6} predicted {v:6.2f} eV   experiment {g2_1.get_atomization_energy(n) * kcal / mol:6.2f} eV"
+            f"  {n:<6} predicted {v:6.2f} eV   experiment {g2_1.get_atomization_energy(n) * kcal / mol:6.2f} eV"  # type: ignore[no-untyped-call]
         )
     return {"servable": full, "predictions": dict(zip(probe, values, strict=True))}
 
@@ -497,6 +510,8 @@ def _symbols(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class DemoSearch:
+    """A search the demo shows: the query and the keywords it is run with (facets, sort, kinds)."""
+
     query: str
     options: dict[str, Any] = field(default_factory=dict)
     #: the datasets (source names) it finds things in: it is shown when the hub holds one of them
@@ -580,6 +595,15 @@ def _label(doc: dict[str, Any]) -> str:
 
 
 def summarize(hub: HubAPI) -> dict[str, Any]:
+    """What the demo reports about a hub.
+
+    Returns
+    -------
+    dict
+        The hub's :meth:`~hub.api.HubAPI.stats`, plus ``per_dataset`` (each dataset you
+        may see as a dict), ``elements`` (the element facet's buckets), ``errors`` (how many
+        extraction errors your submissions report) and ``home``.
+    """
     stats = hub.stats()
     facets = hub.search("*", limit=0, facets=[{"field": "material.elements", "size": 120}]).facets
     errors = sum(len(s.errors) for s in hub.submissions())

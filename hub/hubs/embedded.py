@@ -142,10 +142,11 @@ class EmbeddedHub(HubImplementation):
 
     @property
     def home(self) -> Path:
+        """The hub's folder (its configuration's ``home``)."""
         return self.config.home
 
     def acting_as(self, principal: Principal) -> EmbeddedHub:
-        """This hub seen by ``principal``: shares the catalog, store, index and workers.
+        """A view of this hub as ``principal``, sharing its catalog, store, index and workers.
 
         Cheap (no database is opened): the hub service makes one per request.
         Closing a view does nothing; close the hub it came from.
@@ -164,8 +165,11 @@ class EmbeddedHub(HubImplementation):
         return Users(self._catalog)
 
     def close(self) -> None:
-        """Wait for submissions still running on this hub's threads, stop its workers and
-        close the catalog (a view from :meth:`acting_as` closes nothing)."""
+        """Wait for running submissions, stop the workers and close the catalog.
+
+        Submissions still running on this hub's threads finish first.  A view from
+        :meth:`acting_as` closes nothing.
+        """
         if self._root is not self:
             return
         if self._threads is not None:
@@ -270,8 +274,11 @@ class EmbeddedHub(HubImplementation):
         source_name: str | None = None,
         **metadata: Any,
     ) -> Submission:
-        """Record a submission as ``queued`` without running it (the hub service's worker runs it
-        with :meth:`process`); the metadata is validated now, so a bad request fails at once."""
+        """Record a submission as ``queued`` without running it.
+
+        The hub service's worker runs it with :meth:`process`; the metadata is validated
+        now, so a bad request fails at once.
+        """
         request = make_request(
             title=title,
             authors=authors,
@@ -376,8 +383,11 @@ class EmbeddedHub(HubImplementation):
         return self._catalog.record(self.principal, record_id)
 
     def open(self, source_id: str, path: str, *, verify: bool = True) -> IO[bytes]:
-        """A file of a dataset as a binary file object; a full read verifies its sha256
-        (``verify=False``: a plain seekable file, for partial reads)."""
+        """A file of a dataset as a binary file object.
+
+        A full read verifies its sha256; ``verify=False`` gives a plain seekable file, for
+        partial reads.
+        """
         ds = self._catalog.dataset(self.principal, source_id)
         f = self._catalog.file(self.principal, ds.source_id, path)
         return self._store.open(f.sha256, length=f.length, verify=verify)
@@ -389,8 +399,11 @@ class EmbeddedHub(HubImplementation):
         return {k: getattr(f, k) for k in FILE_FIELDS}
 
     def file_locations(self, source_id: str, *, static: bool = False) -> dict[str, FileLocation]:
-        """Where lazy readers read each file of a version you may see: ``matterhub://`` URLs
-        read through this hub as its principal (``static``: the blobs' URLs in its store)."""
+        """Where lazy readers read each file of a version you may see.
+
+        ``matterhub://`` URLs, read through this hub as its principal; with ``static``, the
+        blobs' URLs in its store (once the principal may see the version).
+        """
         ds = self._catalog.dataset(self.principal, source_id)
         files = self.files(ds.source_id)
         if static:
@@ -499,10 +512,10 @@ class EmbeddedHub(HubImplementation):
     def catalog(
         self, query: str | SearchResult | None = None, *, all_versions: bool = False
     ) -> IntakeCatalog:
-        """An intake catalog: one entry per dataset you may see, per dataset ``query``
-        matches, or per dataset of a search result's hits (plus its record hits).
+        """An intake catalog of datasets you may see.
 
-        Reading an entry gives that dataset's catalog of files and record groups, each read
+        One entry per dataset you may see, per dataset ``query`` matches, or per dataset of
+        a search result's hits (plus its record hits).  Reading an entry gives that dataset's catalog of files and record groups, each read
         lazily into pandas or xarray (see :func:`hub.catalog.catalog_for`).
         """
         from hub.catalog import catalog_for
@@ -538,11 +551,13 @@ class EmbeddedHub(HubImplementation):
         sort: str | None = None,
         response_fields: str | Sequence[str] | None = None,
     ) -> StructureResults:
-        """Structures matching an OPTIMADE filter (``elements HAS ALL "Co","O" AND nsites<20``),
-        as OPTIMADE resources: what ``/optimade/v1/structures`` answers, with the same access
-        rules.  ``sort``: a property, ``-nsites`` for descending; ``response_fields``: the
+        """Structures matching an OPTIMADE filter, as OPTIMADE resources.
+
+        A filter such as ``elements HAS ALL "Co","O" AND nsites<20`` gives what
+        ``/optimade/v1/structures`` answers, with the same access rules.  ``sort``: a property, ``-nsites`` for descending; ``response_fields``: the
         attributes to return (all when None).  ``res.total``, ``res.structures``, ``res.ids``,
-        ``res.more``, ``res.to_atoms()``.  Needs the ``service`` extra (the optimade package)."""
+        ``res.more``, ``res.to_atoms()``.  Needs the ``service`` extra (the optimade package).
+        """
         from hub.optimade.search import search_structures
 
         return search_structures(
@@ -578,8 +593,11 @@ class EmbeddedHub(HubImplementation):
         return self._servable_parts
 
     def describe(self, model: Any, **metadata: Any) -> ServableDescription:
-        """Describe a scikit-learn estimator, a Keras model (object or file), a typed Python
-        callable, or a DLHub metadata document: inputs, outputs, requirements, DataCite."""
+        """A servable description of a model: inputs, outputs, requirements, DataCite.
+
+        ``model`` is a scikit-learn estimator, a Keras model (object or file), a typed
+        Python callable, or a DLHub metadata document.
+        """
         return self._servables.registry.describe(model, **metadata)
 
     def publish_servable(self, servable: Any, **metadata: Any) -> str:
@@ -667,8 +685,11 @@ class EmbeddedHub(HubImplementation):
         timeout: float | None = None,
         memory_mb: int | None = None,
     ) -> Any:
-        """Run a servable on ``inputs`` (validated first) in a worker process; with
-        ``asynchronous=True`` returns a task (see :meth:`task` and :meth:`hub.api.HubAPI.run`)."""
+        """Run a servable on ``inputs`` (validated first) in a worker process.
+
+        Returns the outputs; with ``asynchronous=True``, a task (see :meth:`task` and
+        :meth:`hub.api.HubAPI.run`).
+        """
         return self._servables.run(
             name,
             inputs,
@@ -685,8 +706,10 @@ class EmbeddedHub(HubImplementation):
         return self._servables.tasks.task(task_id)
 
     def resume_tasks(self) -> None:
-        """Run again the asynchronous runs a stopped process of this host left unfinished (the
-        first run or task read does it otherwise; opening a hub never does)."""
+        """Run again the asynchronous runs a stopped process of this host left unfinished.
+
+        The first run or task read does it otherwise; opening a hub never does.
+        """
         self._servables.tasks.resume_interrupted()
 
     def deprecate_servable(self, name: str, version: int | None = None) -> PublishedServable:

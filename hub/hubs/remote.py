@@ -1,5 +1,4 @@
-"""``Hub("http://host:port", token=...)``: the hub service, through the same Python API as
-the embedded hub.
+"""``Hub("http://host:port", token=...)``: the hub service, through the embedded hub's API.
 
 :class:`RemoteHub` implements :class:`hub.api.HubAPI` as the embedded hub does, with the
 same parameters and return types (:class:`~hub.connect.submission.Submission`,
@@ -243,6 +242,7 @@ class RemoteHub(HubImplementation):
         return self._request("POST", path, **kw)
 
     def close(self) -> None:
+        """Close the HTTP connection to the service (the service itself keeps running)."""
         self._http.close()
 
     def __enter__(self) -> RemoteHub:
@@ -286,10 +286,13 @@ class RemoteHub(HubImplementation):
         wait: bool = True,
         **metadata: Any,
     ) -> Submission:
-        """Send a dataset to the service: a URL it reads itself, or a local file, archive or
-        folder (zipped) that is uploaded.  Waits until the service has processed it
+        """Send a dataset to the service and, by default, wait until it is processed.
+
+        ``source`` is a URL the service reads itself, or a local file, archive or folder
+        (zipped) that is uploaded.  Waits until the service has processed it
         (``wait=False``: returns the queued submission at once; poll :meth:`submission`).
-        ``progress``: show tqdm bars, or a callable given the submission at each poll."""
+        ``progress``: show tqdm bars, or a callable given the submission at each poll.
+        """
         fields: dict[str, Any] = {
             "title": title,
             "authors": list(authors),
@@ -352,20 +355,28 @@ class RemoteHub(HubImplementation):
                 poll = min(poll * 1.5, 2.0)
 
     def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
+        """Run a failed or interrupted submission again on the service and wait for it.
+
+        ``progress`` shows tqdm bars while waiting (None: the hub's ``progress`` setting).
+        """
         self._post(f"/submissions/{submission_id}/retry")
         return self._follow(submission_id, self.progress if progress is None else progress)
 
     def submission(self, submission_id: str) -> Submission:
+        """One of your submissions (curators: anyone's), as the service reports it now."""
         return _submission(self._get(f"/submissions/{quote(submission_id, safe='')}"))
 
     def submissions(self, status: str | None = None) -> list[Submission]:
+        """Your submissions (curators: everyone's), optionally of one status."""
         params = {"status": status} if status else {}
         return [_submission(b) for b in self._get("/submissions", params=params)]
 
     def pending_curation(self) -> list[Submission]:
+        """Submissions waiting for a curator (curators only)."""
         return [_submission(b) for b in self._get("/curation")]
 
     def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
+        """Accept (publish) or reject a submission waiting for curation (curators only)."""
         return _submission(
             self._post(f"/submissions/{submission_id}/curate", json={"accept": accept, "reason": reason})
         )
@@ -393,8 +404,11 @@ class RemoteHub(HubImplementation):
         return out
 
     def records(self, source_id: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        """The records of a version (a page with ``offset`` and ``limit``; read in pages of
-        10,000, the most the service sends at once)."""
+        """The records of a version (a page with ``offset`` and ``limit``).
+
+        They are fetched in requests of at most 10,000 records, the most the service sends
+        at once; ``limit=None`` reads to the end.
+        """
         out: list[dict[str, Any]] = []
         page = 10_000
         while limit is None or len(out) < limit:
@@ -429,8 +443,10 @@ class RemoteHub(HubImplementation):
         raise NotFoundError(f"{source_id} has no file {path!r}")
 
     def file_locations(self, source_id: str, *, static: bool = False) -> dict[str, FileLocation]:
-        """The service's URL of each file of a version, with the caller's token as a header
-        (the same when ``static``: they read without this library)."""
+        """The service's URL of each file of a version, with the caller's token as a header.
+
+        ``static`` changes nothing: these locations already read without this library.
+        """
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
         options = {"headers": headers} if headers else None
         sid = self.dataset(source_id).source_id
@@ -522,6 +538,11 @@ class RemoteHub(HubImplementation):
         sort: str | Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
     ) -> SearchResult:
+        """Search datasets and records you may see (see :meth:`hub.api.HubAPI.search`).
+
+        The service runs the query under its access rules; the result keeps this hub, so
+        its :meth:`~hub.index.results.SearchResult.to_catalog` reads through the service.
+        """
         body = {
             "q": q,
             "facets": list(facets),
@@ -536,6 +557,7 @@ class RemoteHub(HubImplementation):
     def scroll(
         self, q: str = "*", *, filters: dict[str, Any] | None = None, kinds: Sequence[str] | None = None
     ) -> Iterator[Hit]:
+        """Every hit of ``q`` you may see, in a stable order, fetched 1000 at a time."""
         after: int | None = None
         while True:
             hits, after = self.scroll_page(q, filters=filters, kinds=kinds, after=after, size=1000)
@@ -552,6 +574,7 @@ class RemoteHub(HubImplementation):
         after: int | None = None,
         size: int = 1000,
     ) -> tuple[list[Hit], int | None]:
+        """One page of :meth:`scroll` and the cursor of the next (None after the last)."""
         body = self._post(
             "/search/scroll",
             json={
@@ -584,14 +607,18 @@ class RemoteHub(HubImplementation):
         return StructureResults.from_response(response.json(), filter, offset, limit)
 
     def fields(self) -> dict[str, dict[str, int]]:
+        """Searchable fields of what you may see: ``{path: {type: documents}}``."""
         out: dict[str, dict[str, int]] = self._get("/fields")
         return out
 
     def catalog(
         self, query: str | SearchResult | None = None, *, all_versions: bool = False
     ) -> IntakeCatalog:
-        """An intake catalog of the datasets you may see, that ``query`` matches, or of a
-        search result's hits; files are read over HTTP from the service."""
+        """An intake catalog of the datasets you may see.
+
+        Its entries are the datasets ``query`` matches, or those of a search result's hits
+        (all of them when None); files are read over HTTP from the service.
+        """
         from hub.catalog import catalog_for
 
         return catalog_for(self, query, all_versions=all_versions)
@@ -734,8 +761,10 @@ class RemoteHub(HubImplementation):
         timeout: float | None = None,
         memory_mb: int | None = None,
     ) -> Any:
-        """Run a servable on the service (see :meth:`hub.api.HubAPI.run`); the service caps
-        ``timeout`` and ``memory_mb`` at its own limits."""
+        """Run a servable on the service (see :meth:`hub.api.HubAPI.run`).
+
+        The service caps ``timeout`` and ``memory_mb`` at its own limits.
+        """
         from hub.servables.codec import to_json
         from hub.servables.request import RunResult
         from hub.servables.tasks import Task
@@ -788,8 +817,11 @@ class RemoteHub(HubImplementation):
 
 
 class RemoteUsers:
-    """Users, groups and tokens of a hub service: the twin of :class:`hub.access.users.Users`
-    (same methods; ``actor`` is accepted for symmetry; the service acts as the token's user)."""
+    """Users, groups and tokens of a hub service: the twin of :class:`hub.access.users.Users`.
+
+    It has the same methods; ``actor`` is accepted for symmetry, but the service acts as
+    the token's user.
+    """
 
     def __init__(self, request: Callable[..., Any]) -> None:
         self._request = request
