@@ -1,5 +1,6 @@
-"""The access policy: every "may this principal see / run / change / curate / administer
-this?" rule of the hub, in one table.
+"""The access policy: every access rule of the hub, in one table.
+
+Each rule answers "may this principal see / run / change / curate / administer this?".
 
 :data:`POLICY` maps a kind of object and an action to the grants that allow it; a
 principal may do the action when any grant admits it.  A grant names who
@@ -92,15 +93,18 @@ ACL = Mapping[str, frozenset[str]]
 
 @dataclass(frozen=True)
 class Grant:
-    """One way to be allowed: ``who``, for ``right`` (``Who.LISTED``), while the object is in
-    ``status`` (None: any status)."""
+    """One way to be allowed to do an action.
+
+    A grant admits ``who``, for ``right`` (used with ``Who.LISTED``: the ACL right whose
+    entries count), while the object is in ``status`` (None: any status).
+    """
 
     who: Who
     right: Action | None = None
     status: str | None = None
 
     def when(self, status: str) -> Grant:
-        """This grant, holding only for objects in ``status``."""
+        """The same grant, holding only for objects in ``status``."""
         return Grant(self.who, self.right, status)
 
     def __str__(self) -> str:
@@ -206,8 +210,11 @@ def allowed(principal: Principal, action: Action, resource: Resource) -> bool:
 
 
 def possible(principal: Principal, action: Action, kind: Kind, status: str | None = None) -> bool:
-    """Whether ``principal`` may do ``action`` to some object of ``kind`` (in ``status``):
-    False when no grant could admit it, whatever the object."""
+    """Whether ``principal`` may do ``action`` to some object of ``kind`` (in ``status``).
+
+    False when no grant could admit it, whatever the object; True when one could, for
+    some object (its owner, its ACL).  ``status`` None considers grants for any status.
+    """
     for grant in rule(kind, action):
         if grant.status is not None and status is not None and grant.status != status:
             continue

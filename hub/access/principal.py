@@ -1,5 +1,6 @@
-"""Who is asking: a principal (a user and their groups, or an anonymous caller) and the
-ACL entries that name principals.
+"""Who is asking: a principal and the ACL entries that name principals.
+
+A principal is a user and their groups, or an anonymous caller.
 
 An ACL entry is ``"public"`` (everyone, anonymous callers included), ``"user:<name>"``
 or ``"group:<name>"``; a bare name given by a caller is a user name.  A principal
@@ -89,8 +90,10 @@ class Principal:
 
     @classmethod
     def named(cls, name: str, groups: Iterable[str] = ()) -> Principal:
-        """The principal a stored name stands for (an owner column), with ``groups``:
-        :data:`ANONYMOUS` is the anonymous principal."""
+        """The principal a stored name stands for (an owner column), with ``groups``.
+
+        :data:`ANONYMOUS` gives the anonymous principal (and ``groups`` are dropped).
+        """
         if name == ANONYMOUS:
             return cls(None)
         return cls(name, frozenset(groups))

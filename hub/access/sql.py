@@ -140,9 +140,16 @@ def _listed(stored: Stored, right: Action, tokens: Sequence[str]) -> ColumnEleme
 
 
 def blob_readable(principal: Principal, sha256: str) -> Select[tuple[bool]]:
-    """A query answering whether ``principal`` may read blob ``sha256``: whether a holder of it
-    (:data:`~hub.access.policy.BLOB_HOLDERS`: a dataset file, a servable's artifact) is one
-    ``principal`` may see."""
+    """A query answering whether ``principal`` may read blob ``sha256``.
+
+    The blob is readable when a holder of it (:data:`~hub.access.policy.BLOB_HOLDERS`: a
+    dataset file, a servable's artifact) is one ``principal`` may see.
+
+    Raises
+    ------
+    ValueError
+        When a kind in ``BLOB_HOLDERS`` has no table holding blobs.
+    """
     held: list[ColumnElement[bool]] = []
     for kind in BLOB_HOLDERS:
         if kind is Kind.FILE:

@@ -23,12 +23,25 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".ta
 
 @dataclass(frozen=True)
 class ArchiveLimits:
+    """The limits an archive must keep to when unpacked by :func:`extract_archive`.
+
+    Attributes
+    ----------
+    max_size : int
+        Bytes the archive may expand to (20 GiB by default).
+    max_ratio : float
+        How many times its own size the archive may expand to.
+    max_members : int
+        How many members the archive may hold.
+    """
+
     max_size: int = 20 * 1024**3  #: bytes after expansion
     max_ratio: float = 200.0  #: expanded / compressed
     max_members: int = 1_000_000
 
 
 def is_archive(path: str | Path) -> bool:
+    """Whether ``path`` names an archive the hub unpacks, judged by its suffix (:data:`ARCHIVE_SUFFIXES`)."""
     name = str(path).lower()
     return name.endswith(ARCHIVE_SUFFIXES)
 

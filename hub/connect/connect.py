@@ -131,8 +131,23 @@ class Connect:
     # -- curation ------------------------------------------------------------------
 
     def curate(self, submission_id: str, accept: bool, reason: str = "") -> Submission:
-        """Accept (publish) or reject (remove) the version a submission left waiting for curation
-        (curators only)."""
+        """Accept (publish) or reject (remove) the version a submission left waiting for curation.
+
+        Curators only.  The submission's ``curate`` step records the verdict, who gave it
+        and ``reason``.
+
+        Returns
+        -------
+        Submission
+            The submission after the verdict (``complete`` or ``rejected``).
+
+        Raises
+        ------
+        AccessDeniedError
+            When the principal is not a curator.
+        ConflictError
+            When the submission is not waiting for curation.
+        """
         require_curator(self.principal)
         row = self.catalog.submission(submission_id, self.principal)
         if row.status != "pending_curation" or not row.source_id:

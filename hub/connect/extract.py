@@ -28,12 +28,36 @@ GENERIC = "generic"
 
 @dataclass
 class Group:
+    """The files that form one record and the extractors that read them.
+
+    Attributes
+    ----------
+    files : tuple of Path
+        The group's files: a grouping extractor's group (a run folder's files) or one file.
+    extractors : list of Extractor
+        The extractors run on the group, the generic extractor last.
+    """
+
     files: tuple[Path, ...]
     extractors: list[Extractor]
 
 
 @dataclass
 class GroupResult:
+    """What the extractors made of one :class:`Group`.
+
+    Attributes
+    ----------
+    files : tuple of Path
+        The group's files.
+    parts : list of (str, Extracted)
+        Each extractor's name and what it extracted, for the extractors that extracted something.
+    errors : list of dict
+        One :func:`error_entry` for each extractor that failed on the group.
+    warnings : list of dict
+        The warnings raised while the group was read (``path``, ``extractor``, ``message``).
+    """
+
     files: tuple[Path, ...]
     parts: list[tuple[str, Extracted]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -48,8 +72,11 @@ CONFIGURES_LOGGING_ON_IMPORT = ("rsciio",)
 
 
 class WarningLog(logging.Handler):
-    """Collects Python warnings and library log warnings, tagged with the file
-    and extractor being run (set :attr:`where` before each call)."""
+    """Collects Python warnings and library log warnings as entries.
+
+    Each entry is tagged with the file and extractor being run (set :attr:`where` before
+    each call); a message repeating the entry just before it is kept once.
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -57,15 +84,18 @@ class WarningLog(logging.Handler):
         self.entries: list[dict[str, Any]] = []
 
     def add(self, message: str) -> None:
+        """Add ``message`` as an entry for the current :attr:`where`, unless it repeats the last one."""
         path, extractor = self.where
         entry = {"path": path, "extractor": extractor, "message": message}
         if not self.entries or self.entries[-1] != entry:
             self.entries.append(entry)
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Add a library's log record (``logger name: message``)."""
         self.add(f"{record.name}: {record.getMessage()}")
 
     def showwarning(self, message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        """Add a Python warning (``Category: message``); stands in for :func:`warnings.showwarning`."""
         self.add(f"{category.__name__}: {message}")
 
 
@@ -122,6 +152,11 @@ def plan(files: Sequence[Path], extractors: Sequence[Extractor], context: Extrac
 
 
 def run_group(group: Group, context: ExtractionContext, log: WarningLog | None = None) -> GroupResult:
+    """Run each extractor of ``group``; an extractor that fails adds an error and the next one runs.
+
+    ``log``, when given, has its :attr:`~WarningLog.where` set to the group's path and each
+    extractor before it runs.  The result's ``warnings`` are left to the caller (:func:`run`).
+    """
     result = GroupResult(group.files)
     path = _rel(group.files[0], context.root)
     for ex in group.extractors:
@@ -158,6 +193,28 @@ def run(groups: Sequence[Group], context: ExtractionContext, progress: Any = Non
 def error_entry(
     files: Sequence[Path], root: Path, extractor: str | None, exc: BaseException, step: str = "extract"
 ) -> dict[str, Any]:
+    """The error entry a submission reports for ``exc`` raised on ``files``.
+
+    Parameters
+    ----------
+    files : sequence of Path
+        The files being read; their paths are given relative to ``root``.
+    root : Path
+        The submission's root folder.
+    extractor : str or None
+        The extractor that failed, None when the failure is not an extractor's.
+    exc : BaseException
+        The exception raised.
+    step : str
+        The submission step that failed.
+
+    Returns
+    -------
+    dict
+        ``path`` (the file, or the folder of several files, with a trailing ``/``),
+        ``paths``, ``step``, ``extractor``, ``error`` (the exception's class name) and
+        ``message`` (its text, else its class name).
+    """
     paths = [_rel(f, root) for f in files]
     message = str(exc) or exc.__class__.__name__
     return {

@@ -53,6 +53,7 @@ MAX_WARNINGS = 200
 
 
 def new_submission_id() -> str:
+    """A new random submission id (16 hex digits)."""
     return uuid.uuid4().hex[:16]
 
 
@@ -90,6 +91,10 @@ class Pipeline:
     # -- entry points -------------------------------------------------------
 
     def create(self, source: str, request: SubmissionRequest, sub_id: str | None = None) -> str:
+        """Record a ``queued`` submission of ``source`` owned by the principal; return its id.
+
+        ``sub_id`` is the id to give it (a new one when None).  Nothing runs until :meth:`run`.
+        """
         sub_id = sub_id or new_submission_id()
         self.catalog.add_submission(
             SubmissionRow(
@@ -106,6 +111,19 @@ class Pipeline:
         return sub_id
 
     def run(self, sub_id: str, source: str, request: SubmissionRequest) -> Submission:
+        """Run submission ``sub_id`` (made by :meth:`create`) through every step.
+
+        A :class:`~hub.exceptions.HubError` marks the submission failed, with its message,
+        and is not raised; any other exception marks it failed (``interrupted`` for a
+        ``KeyboardInterrupt`` and the like) and is raised.  Once the version is committed
+        the submission keeps its outcome, whatever fails after.  The staging folder is removed
+        either way, and the dispatch hooks run when the version was committed.
+
+        Returns
+        -------
+        Submission
+            The submission as the catalog holds it after the run.
+        """
         run = _Run(self, sub_id, source, request)
         try:
             run.execute()

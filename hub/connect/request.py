@@ -95,9 +95,19 @@ class SubmissionRequest(BaseModel):
 
     @property
     def name(self) -> str:
+        """The dataset's source name: ``source_name``, else the title made into one (:func:`slugify`)."""
         return self.source_name or slugify(self.title)
 
     def datacite_block(self) -> DataCite:
+        """The dataset's DataCite metadata, from the named fields and then the ``datacite`` ones.
+
+        A key in ``datacite`` replaces what the named fields gave it.
+
+        Raises
+        ------
+        ValidationError
+            When the result is not valid DataCite metadata.
+        """
         data: dict[str, Any] = {
             "creators": creators_from(self.authors, self.affiliations),
             "titles": [Title(title=self.title)],

@@ -14,11 +14,38 @@ FINAL = frozenset({"complete", "pending_curation", "failed", "interrupted", "rej
 
 
 def new_steps() -> list[dict[str, Any]]:
+    """The steps of a submission not yet run: each of :data:`STEPS`, ``pending``."""
     return [{"name": s, "status": "pending", "seconds": None, "detail": ""} for s in STEPS]
 
 
 @dataclass
 class Submission:
+    """A submission as its owner and the curators see it (a copy of its catalog row).
+
+    Attributes
+    ----------
+    id : str
+        The submission's id.
+    status : str
+        ``queued``, ``running``, or one of :data:`FINAL`.
+    source : str
+        What was submitted (a path or URL).
+    source_name : str
+        The dataset the submission makes a version of.
+    source_id : str or None
+        The version it made, once there is one.
+    owner : str
+        The name of the principal that submitted it.
+    steps : list of dict
+        Each of :data:`STEPS`: ``name``, ``status``, ``seconds`` and ``detail``.
+    errors : list of dict
+        The per-file errors (``path``, ``extractor``, ``message``, ...).
+    message : str or None
+        Why the submission failed, or the curator's verdict.
+    created_at, updated_at : datetime or None
+        When it was made and last changed.
+    """
+
     id: str
     status: str
     source: str
@@ -33,6 +60,7 @@ class Submission:
 
     @classmethod
     def from_row(cls, row: SubmissionRow) -> Submission:
+        """The submission a catalog row holds (its steps and errors copied)."""
         return cls(
             id=row.id,
             status=row.status,
@@ -49,16 +77,20 @@ class Submission:
 
     @property
     def done(self) -> bool:
+        """Whether the submission has ended (its status is one of :data:`FINAL`)."""
         return self.status in FINAL
 
     @property
     def ok(self) -> bool:
+        """Whether the submission made a version (``complete`` or ``pending_curation``)."""
         return self.status in ("complete", "pending_curation")
 
     def step(self, name: str) -> dict[str, Any]:
+        """The step called ``name`` (one of :data:`STEPS`)."""
         return next(s for s in self.steps if s["name"] == name)
 
     def to_dict(self) -> dict[str, Any]:
+        """The submission as JSON-ready data (times as ISO 8601 text)."""
         return {
             "id": self.id,
             "status": self.status,

@@ -33,8 +33,16 @@ HTTP_PROTOCOLS = ("http", "https")
 
 
 def refused_address(address: str) -> bool:
-    """Whether ``address`` is loopback, private, link-local, reserved, multicast or unspecified
-    (IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry)."""
+    """Whether ``address`` is loopback, private, link-local, reserved, multicast or unspecified.
+
+    IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry; an IPv6 zone
+    (``%eth0``) is ignored.
+
+    Raises
+    ------
+    ValueError
+        When ``address`` is not an IP address.
+    """
     addr = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
@@ -57,7 +65,11 @@ def _is_ip(host: str) -> bool:
 
 
 def guarded_storage_options(protocol: str) -> dict[str, Any]:
-    """fsspec storage options that enforce the current :data:`ADDRESS_GUARD` (empty without one)."""
+    """The fsspec storage options that enforce the current :data:`ADDRESS_GUARD`.
+
+    For HTTP(S) under a guard, a client whose resolver and requests (redirects included)
+    check every address; empty for other protocols and without a guard.
+    """
     guard = ADDRESS_GUARD.get()
     if guard is None or protocol not in HTTP_PROTOCOLS:
         return {}
@@ -132,8 +144,14 @@ BUCKET_PROTOCOLS = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl")
 
 
 def check_before_fetch(url: str) -> None:
-    """Under a guard, resolve a non-HTTP URL's host again right before it is fetched and check
-    each address (HTTP is checked at connection time by :func:`guarded_storage_options`)."""
+    """Check the addresses of a non-HTTP URL's host right before it is fetched, under a guard.
+
+    The host is resolved again and each address passed to the current
+    :data:`ADDRESS_GUARD`, which raises for one it refuses.  HTTP is checked at connection
+    time instead (:func:`guarded_storage_options`); object-store URLs
+    (:data:`BUCKET_PROTOCOLS`), URLs without a host and hosts that do not resolve are not
+    checked here.
+    """
     from urllib.parse import urlsplit
 
     guard = ADDRESS_GUARD.get()

@@ -22,8 +22,12 @@ COPY_THRESHOLD = 500
 
 
 def insert_many(conn: Connection, entity: type[Any] | Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into the table of ``entity`` (a mapped
-    class or a Table) in the connection's current transaction."""
+    """Insert ``rows`` into the table of ``entity`` in the connection's current transaction.
+
+    ``entity`` is a mapped class or a Table; ``rows`` are dicts with the same keys.  From
+    :data:`COPY_THRESHOLD` rows on, PostgreSQL through psycopg gets a COPY, when the rows
+    give every column that has a Python-side default; otherwise an executemany INSERT.
+    """
     table = entity if isinstance(entity, Table) else cast(Table, entity.__table__)
     if not rows:
         return

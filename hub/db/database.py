@@ -29,8 +29,9 @@ Stamp = Callable[[int], tuple[dict[str, Any], list[dict[str, Any]]]]
 
 
 class Database:
-    """The catalog at ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``), its
-    schema brought to the current revision on open.
+    """The hub's SQL database at ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``).
+
+    Its schema is brought to the current revision on open (:func:`hub.db.engine.open_engine`).
 
     Thread-safe: every method takes its own session from the engine's pool
     (:data:`hub.db.engine.POOL_SIZE` connections, more under load), so one Database
@@ -46,6 +47,7 @@ class Database:
         self._reads = session_factory(self.read_engine)
 
     def close(self) -> None:
+        """Close the engine's pooled connections."""
         self.engine.dispose()
 
     @contextmanager
@@ -53,7 +55,8 @@ class Database:
         """A session for reads: each statement sees what is committed when it runs.
 
         Write in :meth:`transaction` (on PostgreSQL a read session commits each
-        statement by itself, so a write there would not be atomic)."""
+        statement by itself, so a write there would not be atomic).
+        """
         with self._reads() as s:
             yield s
 
@@ -66,10 +69,12 @@ class Database:
     # -- submissions ----------------------------------------------------------
 
     def add_submission(self, row: SubmissionRow) -> None:
+        """Insert a new submission, in a transaction of its own."""
         with self._sessions.begin() as s:
             s.add(row)
 
     def update_submission(self, sub_id: str, **values: Any) -> None:
+        """Set the columns ``values`` names on submission ``sub_id`` (and its ``updated_at``)."""
         values["updated_at"] = utcnow()
         with self._sessions.begin() as s:
             s.execute(update(SubmissionRow).where(SubmissionRow.id == sub_id).values(**values))
@@ -80,6 +85,13 @@ class Database:
             return s.get(SubmissionRow, sub_id)
 
     def submission(self, sub_id: str, principal: Principal) -> SubmissionRow:
+        """Submission ``sub_id``, when ``principal`` may see it.
+
+        Raises
+        ------
+        NotFoundError
+            When there is no such submission or ``principal`` may not see it.
+        """
         row = self.submission_row(sub_id)
         if row is None or not allowed(
             principal, Action.SEE, Resource(Kind.SUBMISSION, row.owner, row.status)
@@ -88,6 +100,7 @@ class Database:
         return row
 
     def submissions(self, principal: Principal, status: str | None = None) -> list[SubmissionRow]:
+        """The submissions ``principal`` may see (only those in ``status``, when given), oldest first."""
         q = (
             select(SubmissionRow)
             .where(clause(principal, Action.SEE, Kind.SUBMISSION))
@@ -99,6 +112,7 @@ class Database:
             return list(s.scalars(q))
 
     def running_submissions(self) -> list[SubmissionRow]:
+        """Every submission whose status is ``running``, oldest first (no access check)."""
         with self.session() as s:
             return list(
                 s.scalars(
@@ -111,6 +125,7 @@ class Database:
     # -- publishing -----------------------------------------------------------
 
     def next_version(self, source_name: str) -> int:
+        """The version number a new version of ``source_name`` would get (1 for a new dataset)."""
         with self.session() as s:
             current = s.scalar(
                 select(func.max(DatasetRow.version)).where(DatasetRow.source_name == source_name)
@@ -133,12 +148,21 @@ class Database:
         """Insert a new version in one transaction; returns its source_id.
 
         ``stamp(version)`` returns the dataset document and the records for that
-        version; it is called again if a concurrent publisher took the version.
+        version; it is called again if a concurrent publisher took the version.  The
+        version's ACL lists ``visible_to`` for ``see``; ``files`` are the file rows'
+        columns.  When ``submission_id`` is given, ``submission_values`` (and the new
+        ``source_id``) are set on that submission in the same transaction.
+
+        Raises
+        ------
+        ConflictError
+            When the catalog refuses the version, or ``attempts`` concurrent publishers
+            each took the next version first.
         """
         for _ in range(attempts):
             version = self.next_version(source_name)
             doc, records = stamp(version)
-            source_id = doc["mdf"]["source_id"]
+            source_id: str = doc["mdf"]["source_id"]
             try:
                 with self._sessions.begin() as s:
                     s.add(
@@ -205,8 +229,16 @@ class Database:
         submission_id: str | None = None,
         submission_values: dict[str, Any] | None = None,
     ) -> None:
-        """Change a version's status; in the same transaction, set ``submission_values`` on
-        the submission ``submission_id`` (a curator's verdict and its outcome commit together)."""
+        """Change a version's status (its row and its document's ``mdf.status``).
+
+        In the same transaction, ``submission_values`` are set on the submission
+        ``submission_id``, so a curator's verdict and its outcome commit together.
+
+        Raises
+        ------
+        NotFoundError
+            When there is no version ``source_id``.
+        """
         with self._sessions.begin() as s:
             row = s.get(DatasetRow, source_id)
             if row is None:
@@ -223,8 +255,11 @@ class Database:
         submission_id: str | None = None,
         submission_values: dict[str, Any] | None = None,
     ) -> None:
-        """Remove a version and everything of it; in the same transaction, set
-        ``submission_values`` on the submission ``submission_id``."""
+        """Remove a version and everything of it (records, files, ACL).
+
+        In the same transaction, ``submission_values`` are set on the submission
+        ``submission_id``.  The blobs of its files stay in the blob store.
+        """
         with self._sessions.begin() as s:
             s.execute(delete(RecordRow).where(RecordRow.source_id == source_id))
             s.execute(delete(FileRow).where(FileRow.source_id == source_id))
@@ -238,6 +273,12 @@ class Database:
     def datasets(
         self, principal: Principal, *, all_versions: bool = False, source_name: str | None = None
     ) -> list[DatasetRow]:
+        """The dataset versions ``principal`` may see, by source name then version.
+
+        By default one version per dataset: the latest published one, else (when none
+        visible is published) the earliest visible one.  ``all_versions`` gives every
+        visible version; ``source_name`` only that dataset's.
+        """
         q = (
             select(DatasetRow)
             .where(clause(principal, Action.SEE, Kind.DATASET))
@@ -256,7 +297,15 @@ class Database:
         return list(latest.values())
 
     def dataset(self, principal: Principal, ident: str) -> DatasetRow:
-        """A version by source_id, or the latest visible published version by source_name."""
+        """A version by source_id, or the latest visible published version by source_name.
+
+        For a source_name with no visible published version, its latest visible version.
+
+        Raises
+        ------
+        NotFoundError
+            When ``principal`` may see no such version.
+        """
         with self.session() as s:  # one query: the exact version first, else the name's best
             row = s.scalar(
                 select(DatasetRow)
@@ -278,6 +327,13 @@ class Database:
         return row
 
     def files(self, principal: Principal, source_id: str) -> list[FileRow]:
+        """The files of version ``source_id``, by path.
+
+        Raises
+        ------
+        NotFoundError
+            When ``principal`` may not see the version (or there is none).
+        """
         q = (
             select(FileRow)
             .join(DatasetRow, DatasetRow.source_id == FileRow.source_id)
@@ -291,6 +347,13 @@ class Database:
         return rows
 
     def file(self, principal: Principal, source_id: str, path: str) -> FileRow:
+        """The file at ``path`` in version ``source_id``.
+
+        Raises
+        ------
+        NotFoundError
+            When ``principal`` may not see the version, or it has no such file.
+        """
         self.dataset(principal, source_id)
         with self.session() as s:
             row = s.scalar(select(FileRow).where(FileRow.source_id == source_id, FileRow.path == path))
@@ -301,6 +364,13 @@ class Database:
     def records(
         self, principal: Principal, source_id: str, *, offset: int = 0, limit: int | None = None
     ) -> list[dict[str, Any]]:
+        """The record documents of version ``source_id`` in scroll order, a page of them.
+
+        Raises
+        ------
+        NotFoundError
+            When ``principal`` may not see the version (or there is none).
+        """
         q = (
             select(RecordRow.document)
             .join(DatasetRow, DatasetRow.source_id == RecordRow.source_id)
@@ -317,8 +387,15 @@ class Database:
         return docs
 
     def record(self, principal: Principal, record_id: str) -> dict[str, Any]:
+        """The document of record ``record_id``.
+
+        Raises
+        ------
+        NotFoundError
+            When there is no such record or ``principal`` may not see its version.
+        """
         with self.session() as s:
-            doc = s.scalar(
+            doc: dict[str, Any] | None = s.scalar(
                 select(RecordRow.document)
                 .join(DatasetRow, DatasetRow.source_id == RecordRow.source_id)
                 .where(RecordRow.record_id == record_id, clause(principal, Action.SEE, Kind.RECORD))
@@ -328,14 +405,18 @@ class Database:
         return doc
 
     def blob_readable(self, principal: Principal, sha256: str) -> bool:
-        """Whether ``principal`` may read blob ``sha256``: a dataset file or a servable's
-        artifact it may see holds it (:data:`hub.access.policy.BLOB_HOLDERS`)."""
+        """Whether ``principal`` may read blob ``sha256``.
+
+        It may when a dataset file or a servable's artifact it may see holds the blob
+        (:data:`hub.access.policy.BLOB_HOLDERS`).
+        """
         with self.session() as s:
             return bool(s.scalar(blob_readable(principal, sha256)))
 
     # -- for the search index (no principal: the index applies access itself) -------
 
     def versions(self, source_name: str) -> list[DatasetRow]:
+        """Every version of ``source_name``, oldest first, whatever its status (no access check)."""
         with self.session() as s:
             return list(
                 s.scalars(
@@ -346,10 +427,15 @@ class Database:
             )
 
     def source_names(self) -> list[str]:
+        """The name of every dataset in the catalog, sorted (no access check)."""
         with self.session() as s:
             return list(s.scalars(select(DatasetRow.source_name).distinct().order_by(DatasetRow.source_name)))
 
     def iter_records(self, source_id: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        """The record documents of version ``source_id`` in scroll order (no access check).
+
+        Read ``batch`` at a time, each batch in a session of its own.
+        """
         last = 0
         while True:
             with self.session() as s:
@@ -368,6 +454,7 @@ class Database:
                 last = scroll_id
 
     def pending_curation(self) -> list[DatasetRow]:
+        """The versions waiting for curation, oldest first (no access check)."""
         with self.session() as s:
             return list(
                 s.scalars(
@@ -378,6 +465,7 @@ class Database:
             )
 
     def counts(self) -> dict[str, int]:
+        """How many dataset versions, records and files the catalog holds (no access check)."""
         with self.session() as s:
             return {
                 "datasets": s.scalar(select(func.count()).select_from(DatasetRow)) or 0,
@@ -387,6 +475,7 @@ class Database:
 
     @staticmethod
     def now() -> _dt.datetime:
+        """The current time, as the catalog stamps it: an aware UTC datetime."""
         return utcnow()
 
 

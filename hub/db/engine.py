@@ -1,8 +1,9 @@
-"""Opening the catalog database.  The only module that knows about dialects:
-SQLite gets its WAL journal, foreign keys and busy timeout here, PostgreSQL its
-connection pool (idle connections checked before use) and autocommit reads
-(:func:`read_engine`), so the rest of the code is portable SQL that both run
-unchanged.
+"""Opening the catalog database.
+
+The only module that knows about dialects: SQLite gets its WAL journal, foreign keys
+and busy timeout here, PostgreSQL its connection pool (idle connections checked before
+use) and autocommit reads (:func:`read_engine`), so the rest of the code is portable
+SQL that both run unchanged.
 The schema is brought to the current revision by :func:`hub.db.migrate.upgrade`.
 
 JSON documents are stored as strict JSON, the JSON PostgreSQL's ``jsonb``
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.exceptions import ConfigurationError
 
@@ -43,6 +44,7 @@ IDLE_PING_S = 10.0
 
 
 def catalog_url(home: Path) -> str:
+    """The URL of the SQLite catalog of the hub folder ``home`` (its ``catalog.sqlite``)."""
     return f"sqlite:///{home / 'catalog.sqlite'}"
 
 
@@ -64,7 +66,8 @@ def _use_wal(cur: Any) -> None:
 
     Switching needs the file to itself, and SQLite answers "database is locked" at once,
     without its busy handler, when another connection holds it (hubs opening a new
-    catalog at the same moment): so wait here, a few milliseconds at a time."""
+    catalog at the same moment): so wait here, a few milliseconds at a time.
+    """
     deadline = time.monotonic() + WAL_SWITCH_TIMEOUT_S
     delay = 0.002
     while True:
@@ -140,9 +143,12 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX
 
 
 def read_engine(engine: Engine) -> Engine:
-    """``engine`` for reads: on PostgreSQL in autocommit mode, so that a read is one
-    round trip (no BEGIN and ROLLBACK around it); SQLite reads are like that already.
-    Shares ``engine``'s pool.  Never write through it: use a transaction of ``engine``."""
+    """``engine`` for reads: on PostgreSQL in autocommit mode, ``engine`` itself on SQLite.
+
+    In autocommit mode a read is one round trip (no BEGIN and ROLLBACK around it);
+    SQLite reads are like that already.  Shares ``engine``'s pool.  Never write through
+    it: use a transaction of ``engine``.
+    """
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
@@ -152,7 +158,8 @@ def auto_upgrade() -> bool:
     """Whether opening a catalog upgrades its schema (``$MATTERHUB_DB_AUTO_UPGRADE``, default on).
 
     A shared deployment may turn it off (``0``) to upgrade only on purpose, with
-    ``matterhub db upgrade``; a hub then refuses a catalog that is behind."""
+    ``matterhub db upgrade``; a hub then refuses a catalog that is behind.
+    """
     return os.environ.get(ENV_AUTO_UPGRADE, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
@@ -160,7 +167,13 @@ def open_engine(url: str, *, migrate: bool | None = None, **kw: Any) -> Engine:
     """An engine for ``url`` with the schema at the current revision (created if missing).
 
     ``migrate=False`` (default: :func:`auto_upgrade`) only checks that the schema is
-    at the current revision."""
+    at the current revision.
+
+    Raises
+    ------
+    ConfigurationError
+        When upgrades are off and the schema is not at the current revision.
+    """
     from hub.db import migrate as migrations
 
     engine = make_engine(url, **kw)
@@ -181,5 +194,6 @@ def open_engine(url: str, *, migrate: bool | None = None, **kw: Any) -> Engine:
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker:
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory for ``engine``; its sessions keep objects loaded after a commit."""
     return sessionmaker(engine, expire_on_commit=False)

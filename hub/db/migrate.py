@@ -68,6 +68,7 @@ def config(url: str | None = None, connection: Connection | None = None) -> Conf
 
 @functools.cache
 def script_directory() -> ScriptDirectory:
+    """The migration scripts shipped in the package (read once per process)."""
     return ScriptDirectory.from_config(config())
 
 

@@ -1,6 +1,7 @@
-"""The catalog schema: the source of truth for datasets, files, records and
-submissions.  Portable SQL only (SQLite by default, PostgreSQL for shared
-deployments); dialect-specific settings live in :mod:`hub.db.engine`.
+"""The catalog schema: the source of truth for datasets, files, records and submissions.
+
+Portable SQL only (SQLite by default, PostgreSQL for shared deployments);
+dialect-specific settings live in :mod:`hub.db.engine`.
 
 Access control is a table per kind of object with an ACL, of one shape
 (:class:`ACLEntry`: the object's key, a right and an entry; ``dataset_acl``,
@@ -33,6 +34,7 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> _dt.datetime:
+    """The current time, as an aware UTC datetime (the catalog's timestamps)."""
     return _dt.datetime.now(_dt.UTC)
 
 
@@ -48,6 +50,7 @@ class UTCDateTime(TypeDecorator[_dt.datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: _dt.datetime | None, dialect: Any) -> _dt.datetime | None:
+        """``value`` in UTC before it is stored (a naive one taken to be UTC already)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -55,6 +58,7 @@ class UTCDateTime(TypeDecorator[_dt.datetime]):
         return value.astimezone(_dt.UTC)
 
     def process_result_value(self, value: _dt.datetime | None, dialect: Any) -> _dt.datetime | None:
+        """A stored value as an aware UTC datetime (a naive one taken to be UTC)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -63,6 +67,8 @@ class UTCDateTime(TypeDecorator[_dt.datetime]):
 
 
 class Base(DeclarativeBase):
+    """The base of the catalog's tables; ``dict`` and ``list`` columns are JSON (``jsonb`` on PostgreSQL)."""
+
     type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType}
 
 
@@ -89,8 +95,10 @@ class DatasetRow(Base):
 
 
 class ACLEntry:
-    """One entry of an object's ACL: ``principal`` (``public``, ``user:NAME`` or
-    ``group:NAME``) holds ``right`` (``see`` or ``run``) on the object.
+    """One entry of an object's ACL: ``principal`` holds ``right`` on the object.
+
+    ``principal`` is ``public``, ``user:NAME`` or ``group:NAME``; ``right`` is ``see``
+    or ``run``.
 
     The ACL shape datasets and servables share: each ACL table is the object's key
     followed by these two columns.
@@ -111,6 +119,11 @@ class DatasetACL(ACLEntry, Base):
 
 
 class FileRow(Base):
+    """One file of a dataset version: its path in the dataset and the blob holding its bytes.
+
+    ``sha256`` names the blob in the blob store; ``length`` is its size in bytes.
+    """
+
     __tablename__ = "files"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -129,6 +142,12 @@ class FileRow(Base):
 
 
 class RecordRow(Base):
+    """One record of a dataset version: its validated document.
+
+    ``record_id`` is ``{source_id}.{scroll_id}``; ``scroll_id`` orders the records of a
+    version, for reading them in pages.
+    """
+
     __tablename__ = "records"
 
     record_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -25,7 +25,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?
 
 @lru_cache(maxsize=1)
 def _analyzer() -> tantivy.TextAnalyzer:
-    """tantivy's ``default`` text analyzer, built the way tantivy builds it."""
+    """The ``default`` text analyzer of tantivy, built the way tantivy builds it."""
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(MAX_TOKEN_BYTES))
@@ -40,8 +40,11 @@ def tokenize(text: str) -> list[str]:
 
 
 def positioned_tokens(text: str) -> list[tuple[int, str]]:
-    """(position, token) pairs of ``text``: a dropped (too long) word leaves a gap,
-    as it does in the index, so a phrase around it keeps its shape."""
+    """The (position, token) pairs of ``text``.
+
+    A dropped (too long) word leaves a gap, as it does in the index, so a phrase around
+    it keeps its shape.
+    """
     return [(t.position, t.text) for t in _analyzer().pre_tokenize(text).tokens]
 
 
@@ -73,6 +76,7 @@ def parse_date(text: str, clamp: bool = False) -> _dt.datetime | None:
 
 
 def rfc3339(value: _dt.datetime) -> str:
+    """``value`` as RFC 3339 text in UTC, with microseconds (``2019-01-02T03:04:05.000000Z``)."""
     return value.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

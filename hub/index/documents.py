@@ -44,8 +44,10 @@ def searchable(doc: dict[str, Any]) -> dict[str, Any]:
 def _prepare(
     node: Any, path: str, strings: list[tuple[str, str]], types: set[tuple[str, str]]
 ) -> tuple[Any, Any, Any]:
-    """One walk giving a node's three indexed forms, while collecting every
-    (path, string) and (path, type):
+    """One walk giving a node's three indexed forms.
+
+    The walk also collects every (path, string) into ``strings`` and (path, type) into
+    ``types``.  The forms:
 
     - keyword (``kw``): numbers as floats (a range or a term matches ints and floats
       alike), dates as RFC 3339 (tantivy indexes them as dates), non-finite numbers

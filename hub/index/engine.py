@@ -58,6 +58,24 @@ class IndexDoc:
 
 @dataclass(frozen=True)
 class FacetSpec:
+    """One facet of a search: how to count the matches by the values of a field.
+
+    Attributes
+    ----------
+    field : str
+        The dotted path of the field.
+    type : str
+        ``terms`` (the most frequent values), ``histogram`` (numbers in bins) or
+        ``date_histogram`` (dates in bins).
+    size : int
+        How many values a ``terms`` facet gives.
+    interval : float or str or None
+        A histogram's bin width: a number, or a duration such as ``"30d"`` for dates.
+        None: chosen from the range of the field over what the principal may see.
+    buckets : int or None
+        About how many bins a histogram without an ``interval`` gets (10 when None).
+    """
+
     field: str
     type: str = "terms"  # terms | histogram | date_histogram
     size: int = 10
@@ -66,6 +84,13 @@ class FacetSpec:
 
     @classmethod
     def of(cls, spec: str | dict[str, Any] | FacetSpec) -> FacetSpec:
+        """The facet ``spec`` describes: a field path (a ``terms`` facet), a dict of the attributes or a spec.
+
+        Raises
+        ------
+        QueryError
+            When the dict has unknown keys, no ``field`` or an unknown ``type``.
+        """
         if isinstance(spec, FacetSpec):
             return spec
         if isinstance(spec, str):
@@ -139,8 +164,16 @@ class SearchIndex:
     def replace_sources(
         self, remove: Sequence[str], docs: Iterable[IndexDoc], remove_name: str | None = None
     ) -> int:
-        """Delete every document of the ``remove`` sources (and, with ``remove_name``,
-        of every version of that dataset name), add ``docs``; one commit."""
+        """Delete every document of the ``remove`` sources and add ``docs``, in one commit.
+
+        With ``remove_name``, the documents of every version of that dataset name are
+        deleted too.  The field registry (:meth:`fields`) follows.
+
+        Returns
+        -------
+        int
+            How many documents were added.
+        """
         n = 0
         types: dict[str, Counter[tuple[str, str]]] = {}
         remove = list(remove)
@@ -164,6 +197,7 @@ class SearchIndex:
         return n
 
     def clear(self) -> None:
+        """Delete every document and empty the field registry, in one commit."""
         with self._writer() as w:
             w.delete_all_documents()
             w.commit()
@@ -207,8 +241,10 @@ class SearchIndex:
     # -- reading -------------------------------------------------------------------
 
     def searcher(self) -> tantivy.Searcher:
-        """A searcher on the latest commit, this process's or another's (reloaded only when
-        the index's ``meta.json`` changed)."""
+        """A searcher on the latest commit, this process's or another's.
+
+        The index is reloaded only when its ``meta.json`` changed.
+        """
         try:
             st = (self.path / "meta.json").stat()
             stamp = (st.st_mtime_ns, st.st_size)
@@ -220,6 +256,7 @@ class SearchIndex:
         return self.index.searcher()
 
     def count(self) -> int:
+        """How many documents the index holds, whoever may see them."""
         return int(self.searcher().num_docs)
 
     def fields(self, sources: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
@@ -251,6 +288,10 @@ class SearchIndex:
     def filter_query(
         self, principal: Principal, kinds: Sequence[str] | None = None
     ) -> list[tuple[Any, tantivy.Query]]:
+        """The ``Must`` clauses limiting a query to what ``principal`` may see (and to ``kinds``).
+
+        Empty for an admin (who sees everything) and no ``kinds``.
+        """
         clauses: list[tuple[Any, tantivy.Query]] = []
         acl = index_filter(self.schema, principal)
         if acl is not None:
@@ -292,6 +333,35 @@ class SearchIndex:
         sort: str | Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
     ) -> SearchResult:
+        """One page of the documents ``principal`` may see that match ``query``.
+
+        Parameters
+        ----------
+        query : str
+            A query in the hub's query language (:mod:`hub.index.query`).
+        principal : Principal
+            Who asks: hits, totals and facets only count what they may see.
+        facets : sequence of str, dict or FacetSpec
+            The facets to compute over every match (:meth:`FacetSpec.of`).
+        filters : dict, optional
+            ``{path: value or list of values}``; a document must match one value of each path.
+        limit, offset : int
+            The page: at most :data:`MAX_LIMIT` hits, ``offset + limit`` at most :data:`MAX_WINDOW`.
+        sort : str or sequence of str, optional
+            Dotted paths, ``-path`` or ``path:desc`` descending; by score when None.
+        kinds : sequence of str, optional
+            Only documents of these kinds (``dataset``, ``record``, ``servable``).
+
+        Returns
+        -------
+        SearchResult
+            The page, the exact total and the facets.
+
+        Raises
+        ------
+        QueryError
+            When the query, a facet or the page is not one the index can answer.
+        """
         if not isinstance(limit, int) or not isinstance(offset, int) or isinstance(limit, bool):
             raise QueryError(
                 f"limit and offset must be whole numbers; got limit={limit!r}, offset={offset!r}"
@@ -358,8 +428,17 @@ class SearchIndex:
         after: int | None = None,
         size: int = SCROLL_BATCH,
     ) -> tuple[list[Hit], int | None]:
-        """One page of :meth:`scroll`: the hits after cursor ``after`` and the next cursor
-        (None on the last page).  Cursors are stable across index updates (``seq`` only grows)."""
+        """One page of :meth:`scroll`: the hits after cursor ``after`` and the next cursor.
+
+        The next cursor is None on the last page.  Cursors are stable across index
+        updates (``seq`` only grows).
+
+        Raises
+        ------
+        QueryError
+            When ``size`` is not 1 to :data:`MAX_LIMIT`, ``after`` is not a cursor, or
+            the query is not one the index can answer.
+        """
         if not 1 <= size <= MAX_LIMIT:
             raise QueryError(f"a scroll page holds 1 to {MAX_LIMIT} hits; got {size}")
         if after is not None and not 0 <= after < 2**63:
@@ -588,8 +667,11 @@ def _histogram_request(spec: FacetSpec, path: str, interval: float | str) -> dic
 
 @contextmanager
 def _engine_errors(query: str, what: str = "") -> Iterator[None]:
-    """Errors from the engine (a facet on a field of the wrong type, a regex it
-    rejects, a Rust panic) become :class:`QueryError`, never another exception."""
+    """Turn the engine's errors inside the block into :class:`QueryError`.
+
+    A facet on a field of the wrong type, a regex it rejects or a Rust panic becomes a
+    :class:`QueryError`, never another exception.
+    """
     try:
         yield
     except QueryError:
@@ -683,7 +765,7 @@ def _nice_interval(lo: float, hi: float, buckets: int) -> float:
     if span <= 0:
         return 1.0
     raw = span / max(buckets, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude: float = 10 ** math.floor(math.log10(raw))
     for step in (1, 2, 2.5, 5, 10):
         if raw <= step * magnitude:
             return step * magnitude

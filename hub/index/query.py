@@ -69,8 +69,10 @@ def rust_escape(text: str) -> str:
 
 
 def wildcard_regex(value: str) -> str:
-    """A Rust regex for a Lucene wildcard term as written (escapes included): ``*``
-    is any characters, ``?`` one character (newlines included), ``\\*`` a star."""
+    r"""A Rust regex for a Lucene wildcard term as written (escapes included).
+
+    ``*`` is any characters, ``?`` one character (newlines included), ``\*`` a star.
+    """
     out = []
     pos = 0
     for m in _WILDCARD.finditer(value):
@@ -94,7 +96,7 @@ _NEGATIVE_BOUND = re.compile(r"(?<=:)([<>]=?)-(?=\.?\d)")
 
 
 def _escape_negative_bounds(query: str) -> tuple[str, list[int]]:
-    """``query`` with ``:>=-5`` written ``:>=\\-5``, and where backslashes were inserted."""
+    r"""``query`` with ``:>=-5`` written ``:>=\-5``, and where backslashes were inserted."""
     inserted: list[int] = []
 
     def escape(m: re.Match[str]) -> str:
@@ -160,6 +162,13 @@ class Compiler:
     # -- entry ---------------------------------------------------------------------
 
     def compile(self, node: tree.Item, field: str | None = None) -> tantivy.Query:
+        """The tantivy query of ``node`` (inside ``field:(...)`` when ``field`` is given).
+
+        Raises
+        ------
+        QueryError
+            For a part of the query the index cannot run, pointing at it.
+        """
         try:
             return self._compile(node, field)
         except QueryError:
@@ -235,8 +244,11 @@ class Compiler:
 
     @staticmethod
     def _wordless(node: tree.Item, field: str | None) -> bool:
-        """A bare word or phrase with nothing to search (``&``, ``-``): dropped from a
-        boolean, as an analyzer drops it (it would otherwise match nothing)."""
+        """Whether ``node`` is a bare word or phrase with nothing to search (``&``, ``-``).
+
+        Such a node is dropped from a boolean, as an analyzer drops it (it would
+        otherwise match nothing).
+        """
         if isinstance(node, tree.Not | tree.Prohibit | tree.Plus):
             node = node.a
         if field is not None or not isinstance(node, tree.Word | tree.Phrase):
@@ -321,8 +333,11 @@ class Compiler:
         return known if known else ALL_TYPES
 
     def _values(self, field: str, text: str, types: frozenset[str] = frozenset()) -> list[tantivy.Query]:
-        """``text`` as an exact value of ``field``: a keyword, and a number, a
-        boolean or a date when it reads as one (only the types the field holds)."""
+        """``text`` as an exact value of ``field``, one query per type it may be.
+
+        A keyword, and a number, a boolean or a date when it reads as one (only the types
+        the field holds); the empty query when none applies.
+        """
         types = types or self._types(field)
         kw = f"kw.{field}"
         queries = [Q.term_query(self.schema, kw, text)] if "keyword" in types else []
@@ -505,8 +520,11 @@ _ONE_DAY = _dt.timedelta(days=1)
 
 @dataclass(frozen=True)
 class _Bound:
-    """A range bound: its kind (open, number, date, keyword), its text for tantivy's
-    query parser, and the day it names when it is a day without a time."""
+    """A range bound, as tantivy's query parser takes it.
+
+    Its kind (open, number, date, keyword), its text for the parser, and the day it
+    names when it is a day without a time.
+    """
 
     kind: str
     text: str

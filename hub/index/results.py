@@ -15,6 +15,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class Hit:
+    """One document a search found.
+
+    Attributes
+    ----------
+    id : str
+        The document's id (a dataset's ``source_id``, a record's ``record_id``, a servable's id).
+    kind : str
+        ``dataset``, ``record`` or ``servable``.
+    score : float or None
+        The relevance score; None when the hits are sorted or scrolled.
+    document : dict
+        The indexed document; ``hit["mdf"]`` reads a key of it.
+    """
+
     id: str
     kind: str
     score: float | None
@@ -24,6 +38,7 @@ class Hit:
         return self.document[key]
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The document's ``key``, or ``default`` when it has none."""
         return self.document.get(key, default)
 
 
@@ -47,6 +62,7 @@ class SearchResult:
 
     @property
     def documents(self) -> list[dict[str, Any]]:
+        """The documents of this page's hits."""
         return [h.document for h in self.hits]
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -61,14 +77,23 @@ class SearchResult:
         return pd.DataFrame(rows)
 
     def to_catalog(self, hub: HubAPI | None = None) -> IntakeCatalog:
-        """An intake catalog of this result: one entry per dataset of the hits, and
-        ``hits`` (this page's record hits as a DataFrame)."""
+        """An intake catalog of this result, made by ``hub`` (else the hub that searched).
+
+        One entry per dataset of the hits, and ``hits`` (this page's record hits as a
+        DataFrame).
+
+        Raises
+        ------
+        ValueError
+            When no ``hub`` is given and the result does not know its hub.
+        """
         owner = hub if hub is not None else self.hub
         if owner is None:
             raise ValueError("this result does not know its hub; call result.to_catalog(hub)")
         return owner.catalog(self)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data: query, total, page, hits and facets."""
         return {
             "query": self.query,
             "total": self.total,
@@ -85,8 +110,10 @@ class SearchResult:
 
 
 def files_by_dataset(items: Iterable[Hit | dict[str, Any]]) -> dict[str, set[str]]:
-    """``{source_id: {paths}}`` of hits or records (a dataset hit stands for all its files:
-    an empty set)."""
+    """The files of hits or records, by dataset version: ``{source_id: {paths}}``.
+
+    A dataset hit stands for all its files: an empty set.
+    """
     wanted: dict[str, set[str]] = {}
     for item in items:
         doc = item.document if isinstance(item, Hit) else item

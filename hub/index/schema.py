@@ -29,6 +29,7 @@ SCHEMA_VERSION = 5
 
 
 def build_schema() -> tantivy.Schema:
+    """The tantivy schema of the index: the fields of the table above (:data:`FIELDS`)."""
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field("kind", stored=True, tokenizer_name="raw", fast=True, index_option="basic")

@@ -32,6 +32,11 @@ def indexed_versions(rows: list[DatasetRow]) -> list[DatasetRow]:
 
 
 def documents(catalog: Database, row: DatasetRow) -> Iterator[IndexDoc]:
+    """The index documents of dataset version ``row``: its dataset document, then its records.
+
+    All carry the version's ACL (its owner, its ``visible_to`` once published, the
+    curators while it waits for curation).
+    """
     visible_to = frozenset(row.document["mdf"].get("visible_to", ["public"]))
     acl = document_acl(Resource(Kind.DATASET, row.owner, row.status, {Action.SEE: visible_to}))
     yield IndexDoc(row.source_id, "dataset", row.source_id, acl, row.document)

@@ -38,12 +38,16 @@ class Creator(_Block):
 
 
 class Title(_Block):
+    """A title of the dataset; the main one has no ``titleType``."""
+
     title: str = Field(min_length=1)
     titleType: Literal["AlternativeTitle", "Subtitle", "TranslatedTitle", "Other"] | None = None
     lang: str | None = None
 
 
 class Description(_Block):
+    """A description of the dataset, an abstract unless ``descriptionType`` says otherwise."""
+
     description: str
     descriptionType: Literal[
         "Abstract", "Methods", "SeriesInformation", "TableOfContents", "TechnicalInfo", "Other"
@@ -51,11 +55,15 @@ class Description(_Block):
 
 
 class Subject(_Block):
+    """A subject, keyword or classification code, with its scheme when it has one."""
+
     subject: str
     subjectScheme: str | None = None
 
 
 class Rights(_Block):
+    """A license or rights statement, with its URI and identifier when known."""
+
     rights: str
     rightsUri: str | None = None
     rightsIdentifier: str | None = None
@@ -97,6 +105,8 @@ RELATION_TYPES = (
 
 
 class RelatedIdentifier(_Block):
+    """A related resource (a paper, a dataset), by identifier and how it relates (``relationType``)."""
+
     relatedIdentifier: str
     relatedIdentifierType: Literal[
         "ARK",
@@ -130,11 +140,15 @@ class RelatedIdentifier(_Block):
 
 
 class ResourceType(_Block):
+    """What kind of resource the version is (``Dataset`` unless said otherwise)."""
+
     resourceTypeGeneral: str = "Dataset"
     resourceType: str | None = None
 
 
 class Identifier(_Block):
+    """The version's persistent identifier, a DOI unless ``identifierType`` says otherwise."""
+
     identifier: str
     identifierType: str = "DOI"
 

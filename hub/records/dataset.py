@@ -36,10 +36,19 @@ def slugify(title: str, max_length: int = 40) -> str:
 
 
 def source_id_of(source_name: str, version: int) -> str:
+    """The ``source_id`` of version ``version`` of ``source_name`` (``{source_name}_v{version}``)."""
     return f"{source_name}_v{version}"
 
 
 def check_custom(v: dict[str, Any]) -> dict[str, Any]:
+    """``v``, once checked as a ``custom`` block: field names and how many there are.
+
+    Raises
+    ------
+    ValueError
+        When there are more than :data:`MAX_CUSTOM_FIELDS` fields or a name is not
+        letters, digits and ``_`` (at most 64, not starting with a digit).
+    """
     if len(v) > MAX_CUSTOM_FIELDS:
         raise ValueError(
             f"at most {MAX_CUSTOM_FIELDS} custom fields are allowed; got {len(v)} "
@@ -56,6 +65,8 @@ class _Block(BaseModel):
 
 
 class MDFDatasetBlock(_Block):
+    """The ``mdf`` block of a dataset document: the version's name, number, status and who may see it."""
+
     source_name: str
     source_id: str
     version: int = Field(ge=1)
@@ -92,6 +103,8 @@ class DataBlock(_Block):
 
 
 class DatasetDocument(_Block):
+    """An MDF dataset document: a version's DataCite metadata, ``mdf`` block, ``data`` and ``custom``."""
+
     dc: DataCite
     mdf: MDFDatasetBlock
     data: DataBlock | None = None

@@ -27,6 +27,8 @@ class _Open(BaseModel):
 
 
 class FileEntry(_Strict):
+    """A file of the dataset version that the record was made from, and the blob (``sha256``) holding it."""
+
     filename: str
     path: str
     length: int = Field(ge=0)
@@ -37,6 +39,8 @@ class FileEntry(_Strict):
 
 
 class MDFRecordBlock(_Strict):
+    """The ``mdf`` block of a record: the dataset version it belongs to, its ids and who may see it."""
+
     source_name: str
     source_id: str
     version: int = Field(ge=1)
@@ -49,11 +53,15 @@ class MDFRecordBlock(_Strict):
 
 
 class Material(_Strict):
+    """The material of a record: its composition and chemical elements."""
+
     composition: str | None = None
     elements: list[str] = Field(default_factory=list)
 
 
 class CrystalStructure(_Open):
+    """A crystal structure: space group, atoms, volume (Å^3), lattice vectors (Å) and periodicity."""
+
     space_group_number: int | None = Field(default=None, ge=1, le=230)
     number_of_atoms: int | None = Field(default=None, ge=0)
     volume: float | None = Field(default=None, ge=0)
@@ -70,6 +78,8 @@ class CrystalStructure(_Open):
 
 
 class DFT(_Open):
+    """A DFT calculation: code, method, convergence and energies (eV)."""
+
     code: str | None = None
     code_version: str | None = None
     method: str | None = None
@@ -80,6 +90,8 @@ class DFT(_Open):
 
 
 class Axis(_Strict):
+    """One axis of an image or signal: its size and calibration (``scale``, ``offset``, ``units``)."""
+
     name: str | None = None
     size: int = Field(ge=0)
     scale: float = 1.0
@@ -88,6 +100,8 @@ class Axis(_Strict):
 
 
 class Image(_Open):
+    """An image: width and height in pixels, shape and calibrated axes."""
+
     width: int | None = Field(default=None, ge=0)
     height: int | None = Field(default=None, ge=0)
     shape: list[int] = Field(default_factory=list)
@@ -95,6 +109,8 @@ class Image(_Open):
 
 
 class ElectronMicroscopy(_Open):
+    """The acquisition of an electron micrograph or spectrum (beam energy in keV)."""
+
     beam_energy: float | None = Field(default=None, ge=0)
     magnification: float | None = Field(default=None, ge=0)
     acquisition_mode: str | None = None
@@ -103,17 +119,23 @@ class ElectronMicroscopy(_Open):
 
 
 class Column(_Strict):
+    """One column of a table: its name and data type."""
+
     name: str
     dtype: str
 
 
 class Table(_Open):
+    """A table (CSV, TSV, Excel, Parquet, JSON lines): its columns and size."""
+
     columns: list[Column] = Field(default_factory=list)
     n_rows: int | None = Field(default=None, ge=0)
     n_columns: int | None = Field(default=None, ge=0)
 
 
 class Variable(_Open):
+    """One variable of an array file: its name, dimensions, shape and data type."""
+
     name: str
     dims: list[str] = Field(default_factory=list)
     shape: list[int] = Field(default_factory=list)
@@ -121,6 +143,8 @@ class Variable(_Open):
 
 
 class Arrays(_Open):
+    """An array file (NetCDF, HDF5, Zarr, ``.npy``): its variables, dimension sizes and attributes."""
+
     variables: list[Variable] = Field(default_factory=list)
     dims: dict[str, int] = Field(default_factory=dict)
     attrs: dict[str, Any] = Field(default_factory=dict)
@@ -139,6 +163,8 @@ BLOCKS: dict[str, type[BaseModel]] = {
 
 
 class RecordDocument(_Strict):
+    """An MDF record document: one searchable record of a dataset version (a file or a calculation)."""
+
     mdf: MDFRecordBlock
     files: list[FileEntry] = Field(default_factory=list)
     material: Material | None = None

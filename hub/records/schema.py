@@ -1,6 +1,8 @@
-"""JSON Schema exported from the pydantic models and committed under
-``hub/records/schemas/`` (``python -m hub.records.schema`` rewrites them; a test
-checks the committed files match the models)."""
+"""JSON Schema exported from the pydantic models and committed under ``hub/records/schemas/``.
+
+``python -m hub.records.schema`` rewrites them; a test checks the committed files
+match the models.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ MODELS: dict[str, type[BaseModel]] = {"dataset": DatasetDocument, "record": Reco
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each document model (:data:`MODELS`), by name, with its ``$schema`` and ``$id``."""
     out = {}
     for name, model in MODELS.items():
         schema = model.model_json_schema(mode="validation")
@@ -28,10 +31,12 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
 
 def render(schema: dict[str, Any]) -> str:
+    """``schema`` as the committed files hold it: indented JSON, keys sorted, a final newline."""
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Write each schema of :func:`json_schemas` to ``directory`` (``NAME.json``); return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in json_schemas().items():

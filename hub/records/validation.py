@@ -14,7 +14,12 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 def format_errors(exc: pydantic.ValidationError) -> list[dict[str, Any]]:
-    """pydantic's errors as ``{"field": "crystal_structure.lattice", "message": ..., "got": ...}``."""
+    """The errors of a pydantic ``ValidationError``, one dict each.
+
+    Each is ``{"field": "crystal_structure.lattice", "message": ..., "got": ..., "type": ...}``:
+    the dotted field path (``(document)`` for the whole), pydantic's message, the repr
+    of the value given (cut at 80 characters) and pydantic's error type.
+    """
     out = []
     for err in exc.errors(include_url=False):
         path = ".".join(str(p) for p in err["loc"]) or "(document)"
@@ -35,6 +40,14 @@ def _summary(what: str, errors: list[dict[str, Any]]) -> str:
 
 
 def validate_model(model: type[M], data: Any, what: str) -> M:
+    """``data`` validated as a ``model``.
+
+    Raises
+    ------
+    ValidationError
+        When ``data`` is not valid: its message names ``what`` and lists the problems
+        (at most 20), and it carries every error of :func:`format_errors`.
+    """
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:

@@ -32,6 +32,14 @@ class VerifyingReader:
         self._sequential = True
 
     def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all that is left when negative).
+
+        Raises
+        ------
+        IntegrityError
+            When a sequential read reaches the end of the blob and its content does not
+            hash to its sha256.
+        """
         data = self._f.read(size)
         if self._sequential and size != 0:
             self._hash.update(data)
@@ -51,25 +59,31 @@ class VerifyingReader:
         self._sequential = False
 
     def seek(self, offset: int, whence: int = 0) -> int:
+        """Move to ``offset``; any move but a rewind before reading ends the hash check."""
         # random access: checking the whole-file hash is no longer possible
         if not (offset == 0 and whence == 0 and self._read == 0):
             self._sequential = False
         return self._f.seek(offset, whence)
 
     def tell(self) -> int:
+        """The current position in the blob."""
         return self._f.tell()
 
     def readable(self) -> bool:
+        """Whether the file can be read: always."""
         return True
 
     def seekable(self) -> bool:
+        """Whether the file supports :meth:`seek`: always."""
         return True
 
     def close(self) -> None:
+        """Close the underlying file."""
         self._f.close()
 
     @property
     def closed(self) -> bool:
+        """Whether the underlying file is closed."""
         return bool(self._f.closed)
 
     def __enter__(self) -> VerifyingReader:
@@ -92,13 +106,16 @@ class BlobStore:
         self._dirs: set[str] = set()
 
     def path(self, sha256: str) -> str:
+        """Where blob ``sha256`` lives on the store's filesystem: ``{root}/{sha256[:2]}/{sha256}``."""
         return f"{self.root}/{sha256[:2]}/{sha256}"
 
     def url_of(self, sha256: str) -> str:
         """An fsspec URL of the blob, for readers outside the hub."""
-        return self.fs.unstrip_protocol(self.path(sha256))
+        url: str = self.fs.unstrip_protocol(self.path(sha256))
+        return url
 
     def exists(self, sha256: str) -> bool:
+        """Whether blob ``sha256`` is in the store."""
         return bool(self.fs.exists(self.path(sha256)))
 
     def put_file(self, local_path: str | os.PathLike[str], sha256: str | None = None) -> StoredFile:
@@ -146,6 +163,7 @@ class BlobStore:
             self._dirs.add(parent)
 
     def put_bytes(self, data: bytes) -> str:
+        """Store ``data`` (once: content already stored is not stored again); return its sha256."""
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha)
         if not self.fs.exists(target):
@@ -156,7 +174,16 @@ class BlobStore:
         return sha
 
     def open(self, sha256: str, *, verify: bool = True, length: int | None = None) -> BinaryIO:
-        """Open a blob for reading; with ``verify`` a full sequential read checks its sha256."""
+        """Open a blob for reading; with ``verify`` a full sequential read checks its sha256.
+
+        ``length``, the blob's size when known, lets the check run as soon as the last
+        byte is read.
+
+        Raises
+        ------
+        NotFoundError
+            When the blob is not in the store.
+        """
         target = self.path(sha256)
         try:
             f = self.fs.open(target, "rb")
@@ -165,6 +192,15 @@ class BlobStore:
         return VerifyingReader(f, sha256, length) if verify else f  # type: ignore[return-value]
 
     def get_bytes(self, sha256: str) -> bytes:
+        """The content of blob ``sha256``, its sha256 checked.
+
+        Raises
+        ------
+        NotFoundError
+            When the blob is not in the store.
+        IntegrityError
+            When its content does not hash to its name.
+        """
         with self.open(sha256) as f:
             return f.read()
 

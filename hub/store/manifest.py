@@ -1,8 +1,7 @@
-"""The manifest of a dataset version: every file's path, size and sha256, and
-a root hash over them.
+r"""The manifest of a dataset version: every file's path, size and sha256, and a root hash.
 
 The root hash is the sha256 of the manifest's canonical text, one line per file
-sorted by path, in ``sha256sum`` style (``{sha256}  {length}  {path}\\n``), so
+sorted by path, in ``sha256sum`` style (``{sha256}  {length}  {path}\n``), so
 anyone can recompute it with standard tools.
 """
 
@@ -20,20 +19,28 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, order=True)
 class ManifestEntry:
+    """One file of a manifest: its path in the dataset, its sha256 and its length in bytes.
+
+    Entries sort by path.
+    """
+
     path: str
     sha256: str
     length: int
 
 
 def canonical_text(entries: Iterable[ManifestEntry]) -> str:
+    """The manifest's canonical text: ``{sha256}  {length}  {path}`` lines, sorted by path."""
     return "".join(f"{e.sha256}  {e.length}  {e.path}\n" for e in sorted(entries))
 
 
 def root_hash(entries: Iterable[ManifestEntry]) -> str:
+    """The root hash of a version: the sha256 of the :func:`canonical_text` of ``entries``."""
     return hashlib.sha256(canonical_text(entries).encode()).hexdigest()
 
 
 def manifest_document(source_id: str, entries: Iterable[ManifestEntry]) -> dict[str, Any]:
+    """The JSON manifest of version ``source_id``: its root hash, total size and files by path."""
     items = sorted(entries)
     return {
         "source_id": source_id,
