@@ -48,8 +48,19 @@ def chemical_symbols() -> frozenset[str]:
 
 
 def parse_formula(formula: Any) -> Counter[str] | None:
-    """Element counts of a plain formula such as ``"C5H8O2"`` or ``"Al2O3"``; None when
-    ``formula`` is not one (parentheses, unknown symbols, zero counts)."""
+    """Element counts of a plain formula such as ``"C5H8O2"`` or ``"Al2O3"``.
+
+    Parameters
+    ----------
+    formula : Any
+        The candidate formula; anything but a string gives None.
+
+    Returns
+    -------
+    Counter of str or None
+        The count of each element symbol, or None when ``formula`` is not a plain
+        formula (parentheses, unknown symbols, zero counts).
+    """
     if not isinstance(formula, str):
         return None
     parts = _formula_parts(formula)
@@ -72,8 +83,11 @@ def _formula_parts(formula: str) -> tuple[tuple[str, int], ...] | None:
 
 
 def reduced_formula(counts: dict[str, int]) -> str:
-    """OPTIMADE's ``chemical_formula_reduced``: elements in alphabetical order, counts
-    divided by their greatest common divisor, counts of 1 left out (``"O2Si"``)."""
+    """OPTIMADE's ``chemical_formula_reduced`` of element counts.
+
+    Elements in alphabetical order, counts divided by their greatest common divisor,
+    counts of 1 left out (``{"Si": 2, "O": 4}`` gives ``"O2Si"``).
+    """
     divisor = reduce(math.gcd, counts.values())
     return "".join(f"{e}{n // divisor if n // divisor != 1 else ''}" for e, n in sorted(counts.items()))
 
@@ -94,8 +108,11 @@ def _site_species(structure: dict[str, Any]) -> list[str] | None:
 def _counts(
     doc: dict[str, Any], structure: dict[str, Any]
 ) -> tuple[Counter[str], int, list[str] | None, list[Any] | None] | None:
-    """(element counts, number of sites, species_at_sites and positions when both are
-    complete), or None."""
+    """The composition and sites of a structure record, or None.
+
+    (element counts, number of sites, species_at_sites and positions when both are
+    complete).
+    """
     sites = _site_species(structure)
     if sites is not None:
         counts = Counter(sites)
@@ -112,8 +129,11 @@ def _counts(
 
 
 def _dimension_types(structure: dict[str, Any]) -> list[int] | None:
-    """Periodic (1) or not (0) along each cell vector: ``dimension_types``, else ``pbc``;
-    a record with a lattice but neither is taken as a bulk crystal."""
+    """Periodic (1) or not (0) along each cell vector.
+
+    From ``dimension_types``, else ``pbc``; a record with a lattice but neither is taken
+    as a bulk crystal.
+    """
     for key in ("dimension_types", "pbc"):
         value = structure.get(key)
         if isinstance(value, list) and len(value) == 3:
@@ -142,8 +162,14 @@ def cell(structure: dict[str, Any]) -> list[list[float]] | None:
 
 
 def site_positions(doc: dict[str, Any]) -> tuple[list[str], list[list[float]]] | None:
-    """(species_at_sites, cartesian_site_positions) when the record has both, one position
-    per site."""
+    """A record's per-site species and Cartesian positions, when it has both.
+
+    Returns
+    -------
+    tuple of (list of str, list of list of float) or None
+        (species_at_sites, cartesian_site_positions), one position per site; None when
+        the record is not a structure record or lacks either.
+    """
     parts = structure_parts(doc)
     if parts is None or parts[1] is None or parts[2] is None:
         return None
@@ -151,8 +177,11 @@ def site_positions(doc: dict[str, Any]) -> tuple[list[str], list[list[float]]] |
 
 
 def _descriptive(own: str | None, counts: dict[str, int]) -> str:
-    """The record's own formula (``material.composition``) when it is a plain formula with
-    the structure's proportions; otherwise the Hill formula of the counts."""
+    """OPTIMADE's ``chemical_formula_descriptive`` of a record.
+
+    The record's own formula (``material.composition``) when it is a plain formula with
+    the structure's proportions; otherwise the Hill formula of the counts.
+    """
     parsed = parse_formula(own)
     if parsed is not None and set(parsed) == set(counts):
         total, own_total = sum(counts.values()), sum(parsed.values())
@@ -166,8 +195,11 @@ def _descriptive(own: str | None, counts: dict[str, int]) -> str:
 
 @lru_cache(maxsize=8192)
 def _composition_fields(counts: tuple[tuple[str, int], ...], own: str | None) -> tuple[Any, ...]:
-    """(elements, ratios, reduced, anonymous, descriptive) of sorted element counts and the
-    record's own formula: the same few compositions recur across records."""
+    """The composition fields of sorted element counts and the record's own formula.
+
+    (elements, ratios, reduced, anonymous, descriptive), cached: the same few
+    compositions recur across records.
+    """
     table = dict(counts)
     elements = tuple(table)
     total = sum(table.values())
@@ -202,8 +234,15 @@ def optimade_fields(doc: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def structure_parts(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str] | None, list[Any] | None] | None:
-    """:func:`optimade_fields`, and the record's ``species_at_sites`` and
-    ``cartesian_site_positions`` when both are complete (one pass over the record)."""
+    """A structure record's OPTIMADE properties and its sites, in one pass over the record.
+
+    Returns
+    -------
+    tuple or None
+        (:func:`optimade_fields`, ``species_at_sites``, ``cartesian_site_positions``),
+        the last two None unless both are complete; None when ``doc`` is not a
+        structure record.
+    """
     mdf = doc.get("mdf")
     structure = doc.get("crystal_structure")
     if not isinstance(mdf, dict) or mdf.get("resource_type") != "record" or not isinstance(structure, dict):
@@ -236,9 +275,16 @@ def structure_parts(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str] | No
 
 
 def with_optimade_fields(doc: dict[str, Any]) -> dict[str, Any]:
-    """``doc`` with its :func:`optimade_fields` as an ``optimade`` block (a shallow copy),
-    or ``doc`` itself when it is not a structure record.  Used on the indexed view of a
-    document; the stored document is left as it is."""
+    """A document with its :func:`optimade_fields` as an ``optimade`` block.
+
+    Used on the indexed view of a document; the stored document is left as it is.
+
+    Returns
+    -------
+    dict
+        A shallow copy of ``doc`` with the block added, or ``doc`` itself when it is not
+        a structure record.
+    """
     fields = optimade_fields(doc)
     if fields is None:
         return doc

@@ -56,6 +56,7 @@ class StructureResults:
 
     @property
     def ids(self) -> list[str]:
+        """The record ids of this page's structures, in order."""
         return [s["id"] for s in self.structures]
 
     def __len__(self) -> int:
@@ -65,7 +66,15 @@ class StructureResults:
         return iter(self.structures)
 
     def to_atoms(self) -> list[Atoms]:
-        """This page's structures as :class:`ase.Atoms` (they need their per-site data)."""
+        """The page's structures as :class:`ase.Atoms`.
+
+        Each needs its per-site data (see :func:`~hub.optimade.structures.to_atoms`).
+
+        Raises
+        ------
+        ValueError
+            When a structure has no ``species_at_sites`` or ``cartesian_site_positions``.
+        """
         return [to_atoms(s) for s in self.structures]
 
     @classmethod

@@ -60,8 +60,10 @@ def search_structures(
     sort: str | None = None,
     response_fields: str | Iterable[str] | None = None,
 ) -> StructureResults:
-    """The structures ``hub`` (a :class:`~hub.api.HubAPI`, as its principal) finds for
-    an OPTIMADE ``filter``: one page of ``limit`` from ``offset``.
+    """The structures ``hub`` finds for an OPTIMADE ``filter``: one page of ``limit`` from ``offset``.
+
+    The search runs as ``hub``'s principal (a :class:`~hub.api.HubAPI`), with its access
+    rules.  An empty filter matches every structure record.
 
     Raises
     ------
@@ -87,9 +89,12 @@ def search_structures(
 def get_structure(
     hub: HubAPI, entry_id: str, response_fields: str | Iterable[str] | None = None
 ) -> dict[str, Any] | None:
-    """The structure resource of record ``entry_id``, or None when there is none the hub's
-    principal may see (a missing record, a hidden one and one without a structure look
-    the same)."""
+    """The structure resource of record ``entry_id``, or None.
+
+    None when there is none the hub's principal may see: a missing record, a hidden one
+    and one without a structure look the same.  ``response_fields`` limits the
+    attributes (None for all).
+    """
     try:
         record = hub.record(entry_id)
     except NotFoundError:

@@ -113,9 +113,17 @@ def response_field_names(value: str | Iterable[str] | None) -> tuple[str, ...] |
 
 
 def to_atoms(resource: dict[str, Any]) -> Atoms:
-    """An :class:`ase.Atoms` of a structure resource (it needs its sites: request
-    ``species_at_sites``, ``cartesian_site_positions``, ``lattice_vectors`` and
-    ``dimension_types`` when you pass ``response_fields``)."""
+    """An :class:`ase.Atoms` of a structure resource.
+
+    It needs the resource's sites: request ``species_at_sites``,
+    ``cartesian_site_positions``, ``lattice_vectors`` and ``dimension_types`` when you
+    pass ``response_fields``.  Without a complete lattice the atoms are not periodic.
+
+    Raises
+    ------
+    ValueError
+        When the resource has no ``species_at_sites`` or ``cartesian_site_positions``.
+    """
     from ase import Atoms
 
     attrs = resource["attributes"]

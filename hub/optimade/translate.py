@@ -93,8 +93,11 @@ class Const(Node):
 
 @dataclass(frozen=True)
 class Leaf(Node):
-    """A hub query: one field clause (``simple``), or several; ``structural`` when it can
-    only match a structure record (it tests a field of the ``optimade`` block)."""
+    """A hub query: one field clause (``simple``), or several.
+
+    ``structural`` when it can only match a structure record (it tests a field of the
+    ``optimade`` block).
+    """
 
     text: str
     structural: bool = False
@@ -160,8 +163,15 @@ def _atomic(node: Node) -> bool:
 
 
 def render(node: Node) -> str:
-    """The hub query of ``node`` (not a constant), with parentheses only where needed: the
-    hub parses every query, and each parenthesis costs it time."""
+    """The hub query of ``node``, with parentheses only where needed.
+
+    The hub parses every query, and each parenthesis costs it time.
+
+    Raises
+    ------
+    ValueError
+        For a constant (:data:`TRUE`, :data:`FALSE`), which has no query.
+    """
     if isinstance(node, Leaf):
         return node.text
     if isinstance(node, And | Or):
@@ -216,8 +226,11 @@ def _number_clause(path: str, op: str, value: int | float) -> Leaf:
 
 
 def _regex_literal(text: str) -> str:
-    """``text`` as a Rust regex literal: every character but ASCII letters and digits as
-    ``\\x{..}`` (nothing left for the query parser or the regex engine to read)."""
+    r"""``text`` as a Rust regex literal.
+
+    Every character but ASCII letters and digits is written as ``\x{..}`` (nothing left
+    for the query parser or the regex engine to read).
+    """
     return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):X}}}" for c in text)
 
 
@@ -240,7 +253,7 @@ def _range_word(text: str) -> bool:
 
 
 def _compare_values(a: Any, op: str, b: Any) -> bool:
-    return {
+    result: bool = {
         "=": a == b,
         "!=": a != b,
         "<": a < b,
@@ -248,6 +261,7 @@ def _compare_values(a: Any, op: str, b: Any) -> bool:
         ">": a > b,
         ">=": a >= b,
     }[op]
+    return result
 
 
 def parse_timestamp(text: str) -> _dt.datetime:
@@ -298,9 +312,12 @@ class _Translator:
     ``BaseTransformer`` does, taking the rule's translated children.
     """
 
-    def transform(self, tree: Tree) -> Any:
-        """Children first, then the rule's method (what lark's ``Transformer.transform`` does,
-        without its per-node attribute lookups: a filter is translated per request)."""
+    def transform(self, tree: Tree[Token]) -> Any:
+        """The translation of ``tree``: children first, then the rule's method.
+
+        What lark's ``Transformer.transform`` does, without its per-node attribute
+        lookups: a filter is translated per request.
+        """
         rules = _rules()
         # a child is a token (a str) or a subtree
         children = [c if isinstance(c, str) else self.transform(c) for c in tree.children]
@@ -706,7 +723,7 @@ def parser() -> Lark:
     return Lark(grammar, parser="lalr", maybe_placeholders=False)
 
 
-def _parse(text: str) -> Tree:
+def _parse(text: str) -> Tree[Token]:
     """The parse tree of ``text``, or the :class:`FilterError` saying where it goes wrong."""
     grammar = parser()
     from lark.exceptions import UnexpectedInput

@@ -36,11 +36,13 @@ info_router = APIRouter(tags=["info"])
 
 @info_router.get("/info", summary="What this hub is and holds (counts you may see)")
 def info(hub: CallerHub) -> HubInfo:
+    """The hub's name, version and API prefix, how many datasets the caller may see, and who the caller is."""
     return hub.info()
 
 
 @info_router.get("/stats", summary="How many datasets (all versions), records and files the hub holds")
 def stats(hub: CallerHub) -> dict[str, int]:
+    """The hub's totals, whoever asks: datasets (every version), records and files."""
     return hub.stats()
 
 
@@ -112,8 +114,11 @@ def create_app(
 
 
 def _optional_auth(app: FastAPI) -> None:
-    """Mark the bearer token optional in the OpenAPI schema (``security: [{HTTPBearer: []}, {}]``):
-    anonymous callers are welcome and see public things."""
+    """Mark the bearer token optional in the OpenAPI schema.
+
+    Every secured operation gets ``security: [{HTTPBearer: []}, {}]``: anonymous callers
+    are welcome and see public things.
+    """
     build = app.openapi
 
     def openapi() -> dict[str, Any]:

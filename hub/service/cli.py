@@ -1,5 +1,8 @@
-"""``matterhub serve``, ``matterhub user ...``, ``matterhub token ...`` and
-``matterhub openapi``: running and administering the hub service."""
+"""The service's commands: running and administering the hub service.
+
+``matterhub serve``, ``matterhub user ...``, ``matterhub token ...`` and
+``matterhub openapi``.
+"""
 
 from __future__ import annotations
 
@@ -108,6 +111,7 @@ def user() -> None:
 @click.option("--group", "groups", multiple=True, help="A group (repeatable): admin, curators, any lab.")
 @click.pass_context
 def user_add(ctx: click.Context, name: str, groups: tuple[str, ...]) -> None:
+    """Create user NAME (admins); print it as JSON."""
     users, me = _users(ctx)
     click.echo(json.dumps(users.create_user(me, name, groups).to_dict()))
 
@@ -115,6 +119,7 @@ def user_add(ctx: click.Context, name: str, groups: tuple[str, ...]) -> None:
 @user.command("list")
 @click.pass_context
 def user_list(ctx: click.Context) -> None:
+    """List every user and its groups, one a line (admins)."""
     users, me = _users(ctx)
     for u in users.users(me):
         click.echo(f"{u.name}\t{','.join(u.groups)}")
@@ -134,6 +139,7 @@ def user_groups(ctx: click.Context, name: str, groups: tuple[str, ...]) -> None:
 @click.argument("name")
 @click.pass_context
 def user_delete(ctx: click.Context, name: str) -> None:
+    """Delete user NAME and revoke its tokens (admins)."""
     users, me = _users(ctx)
     users.delete_user(me, name)
     click.echo(f"deleted {name}")
@@ -150,6 +156,7 @@ def token() -> None:
 @click.option("--days", type=float, default=None, help="Expire after this many days.")
 @click.pass_context
 def token_create(ctx: click.Context, name: str, label: str, days: float | None) -> None:
+    """Create a token for user NAME (yourself, or anyone for admins); print it once."""
     users, me = _users(ctx)
     expires = _dt.timedelta(days=days) if days else None
     tok, info = users.create_token(me, name, label, expires)
@@ -161,6 +168,7 @@ def token_create(ctx: click.Context, name: str, label: str, days: float | None) 
 @click.argument("name")
 @click.pass_context
 def token_list(ctx: click.Context, name: str) -> None:
+    """List user NAME's tokens as JSON, one a line (yours, or anyone's for admins)."""
     users, me = _users(ctx)
     for t in users.tokens(me, name):
         click.echo(json.dumps(t.to_dict()))
@@ -170,6 +178,7 @@ def token_list(ctx: click.Context, name: str) -> None:
 @click.argument("token_id")
 @click.pass_context
 def token_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke token TOKEN_ID (its user or an admin)."""
     users, me = _users(ctx)
     users.revoke_token(me, token_id)
     click.echo(f"revoked {token_id}")

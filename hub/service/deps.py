@@ -25,9 +25,19 @@ async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> Principal:
-    """The principal of the request's bearer token; anonymous without a token.  A token seen
-    in the last seconds is answered from memory; otherwise the catalog is asked in a thread."""
-    cached = getattr(request.state, "principal", None)
+    """The principal of the request's bearer token; anonymous without a token.
+
+    A token seen in the last seconds is answered from memory; otherwise the catalog is
+    asked in a thread.  The principal is kept on ``request.state`` for the rest of the
+    request.
+
+    Raises
+    ------
+    AuthenticationError
+        An ``Authorization`` header that is not a bearer token, or an unknown, expired
+        or revoked token.
+    """
+    cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     token = credentials.credentials if credentials is not None else None

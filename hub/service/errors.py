@@ -1,6 +1,9 @@
-"""Error responses: every :class:`~hub.exceptions.HubError` becomes its HTTP status with a
-JSON body ``{"status", "title", "detail", ...}``; malformed requests are 400s that say
-which field is wrong; nothing the caller sent turns into a 500."""
+"""Error responses: every error of the service as an HTTP status with a JSON body.
+
+Every :class:`~hub.exceptions.HubError` becomes its HTTP status with a JSON body
+``{"status", "title", "detail", ...}``; malformed requests are 400s that say which
+field is wrong; nothing the caller sent turns into a 500.
+"""
 
 from __future__ import annotations
 
@@ -41,10 +44,19 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def error_body(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """The JSON body of an error response: ``status``, ``title``, ``detail`` and ``extra``."""
     return {"status": status, "title": title, "detail": detail, **extra}
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Install on ``app`` the handlers that turn errors into :func:`error_body` responses.
+
+    A :class:`~hub.exceptions.HubError` gets its own status (an anonymous caller refused
+    access gets 401 with ``WWW-Authenticate: Bearer``, since a token may help); a request
+    that does not fit the API gets 400 naming the fields at fault (not FastAPI's 422);
+    Starlette's own HTTP errors (404 for an unknown path, 405) keep their status.
+    """
+
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
         status = exc.status_code

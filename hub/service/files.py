@@ -1,7 +1,9 @@
-"""Serving a dataset file: streamed in chunks, HTTP Range (one range), ``ETag`` = the
-file's sha256, ``If-None-Match`` answered with 304.  A full read is verified
-against the sha256 as it streams (a corrupt blob ends the response early rather
-than passing for the real file)."""
+"""Serving a dataset file over HTTP, streamed in chunks.
+
+HTTP Range (one range), ``ETag`` = the file's sha256, ``If-None-Match`` answered with
+304.  A full read is verified against the sha256 as it streams (a corrupt blob ends
+the response early rather than passing for the real file).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 class RangeNotSatisfiable(HubError):
+    """A ``Range`` header no byte of the file satisfies (416)."""
+
     status_code = 416
     title = "Range not satisfiable"
 
@@ -42,7 +46,17 @@ def _chunks(f: IO[bytes], start: int, length: int) -> Iterator[bytes]:
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``(start, end_inclusive)`` of a single ``bytes=`` range, None to send everything."""
+    """``(start, end_inclusive)`` of a single ``bytes=`` range, None to send everything.
+
+    Multiple or malformed ranges are ignored (None), as RFC 9110 allows; an end past
+    the file is cut to its last byte.
+
+    Raises
+    ------
+    RangeNotSatisfiable
+        A range that starts past the end of a ``size``-byte file, ends before it starts,
+        or an empty suffix range (``bytes=-0``).
+    """
     m = _RANGE.match(header.strip())
     if not m:
         return None  # multiple or malformed ranges: RFC 9110 lets us ignore the header
@@ -62,6 +76,19 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 def file_response(hub: EmbeddedHub, ident: str, path: str, request: Request) -> Response:
+    """The response to a request for file ``path`` of dataset ``ident``, as ``hub`` sees it.
+
+    304 when ``If-None-Match`` holds the file's ETag; 206 with one part when a
+    satisfiable ``Range`` is asked for (and ``If-Range``, if sent, is the ETag); else 200
+    with the whole file, verified against its sha256 as it streams.
+
+    Raises
+    ------
+    RangeNotSatisfiable
+        A ``Range`` outside the file (see :func:`parse_range`).
+    NotFoundError
+        A dataset or file ``hub``'s principal may not see, or that does not exist.
+    """
     ds = hub.dataset(ident)
     info = hub.file_info(ds.source_id, path)
     etag = f'"{info["sha256"]}"'

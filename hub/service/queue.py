@@ -25,6 +25,13 @@ UPLOADS = "uploads"
 
 
 class SubmissionQueue:
+    """Threads that run queued submissions of ``hub``, each as its owner.
+
+    ``threads`` submissions run at once; URL sources are checked against ``settings``
+    (private addresses refused) as they are downloaded.  An upload's folder under
+    :attr:`uploads` is removed once its submission succeeds.
+    """
+
     def __init__(self, hub: EmbeddedHub, threads: int = 1, settings: ServiceSettings | None = None) -> None:
         self.hub = hub
         #: URL sources are checked again as they are downloaded (private addresses refused)
@@ -39,9 +46,11 @@ class SubmissionQueue:
 
     @property
     def uploads(self) -> Path:
+        """The folder of uploaded submission sources, under the hub's home."""
         return self.hub.home / UPLOADS
 
     def start(self) -> None:
+        """Queue every submission left ``interrupted`` or ``queued``, and start the threads."""
         for status in ("interrupted", "queued"):
             for sub in self.hub.submissions(status=status):
                 self.put(sub.id)
@@ -51,6 +60,7 @@ class SubmissionQueue:
             self._workers.append(t)
 
     def put(self, sub_id: str) -> None:
+        """Queue submission ``sub_id`` to run (once: one already queued or running is not added)."""
         with self._lock:
             if sub_id in self._queued:
                 return

@@ -1,5 +1,7 @@
-"""A per-caller rate limit for the REST API: a token bucket per bearer token (or per client
-address for anonymous callers), and a second, stricter one for uploads.
+"""A per-caller rate limit for the REST API.
+
+A token bucket per bearer token (or per client address for anonymous callers), and a
+second, stricter one for uploads.
 
     app.add_middleware(RateLimitMiddleware)        # limits from the environment
 
@@ -75,12 +77,22 @@ class Limiter:
 
     @property
     def enabled(self) -> bool:
+        """Whether the limit applies (a rate of 0 turns it off)."""
         return self.rate > 0
 
     def __len__(self) -> int:
         return len(self._buckets)
 
     def take(self, key: str, now: float) -> float:
+        """Take one token from caller ``key``'s bucket at time ``now`` (seconds).
+
+        A caller seen for the first time starts with a full bucket (``burst`` tokens).
+
+        Returns
+        -------
+        float
+            0.0 when granted, else the seconds until a token is there.
+        """
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = Bucket(self.burst, now)
@@ -135,6 +147,12 @@ class RateLimitMiddleware:
         self.refused = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass an HTTP request on to the app, or answer 429 when its caller is over a limit.
+
+        Every request takes from the caller's request bucket; an upload (a ``POST`` to
+        one of :data:`UPLOAD_PATHS`) also from its upload bucket.  Other ASGI events
+        (lifespan, websockets) pass through unlimited.
+        """
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -1,5 +1,8 @@
-"""The service's settings (command-line options of ``matterhub serve``, or environment
-variables ``MATTERHUB_SERVICE_<NAME>``)."""
+"""The service's settings.
+
+From command-line options of ``matterhub serve``, or environment variables
+``MATTERHUB_SERVICE_<NAME>``.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +27,15 @@ def _env_int(name: str, default: int) -> int:
 
 @dataclass
 class ServiceSettings:
+    """The limits and options of one service, filled in from the environment.
+
+    A setting left at its default (0, False or empty) is read from
+    ``MATTERHUB_SERVICE_MAX_UPLOAD_BYTES`` (default 10 GiB),
+    ``MATTERHUB_SERVICE_ALLOW_PRIVATE_URLS``, ``MATTERHUB_SERVICE_MAX_RUN_TIMEOUT_S``
+    (default 3600), ``MATTERHUB_SERVICE_MAX_RUN_MEMORY_MB`` (default 16384) and
+    ``MATTERHUB_SERVICE_APIS`` (default ``globus,optimade``).
+    """
+
     #: The largest upload accepted (bytes).
     max_upload_bytes: int = 0
     #: Let URL submissions read loopback, private and link-local addresses (off: SSRF guard).
@@ -52,8 +64,18 @@ class ServiceSettings:
             self.apis = tuple(a.strip() for a in value.split(",") if a.strip())
 
     def check_source_url(self, url: str) -> None:
-        """Refuse URLs whose host resolves to a loopback, private, link-local or reserved
-        address, unless :attr:`allow_private_urls`."""
+        """Refuse a URL the service may not read, unless :attr:`allow_private_urls`.
+
+        Only http(s), ftp and object-store URLs (s3, gs, gcs, az, abfs) are read; the host
+        of an http(s) or ftp URL must resolve, and to no loopback, private, link-local or
+        reserved address.  Object-store bucket names are not resolved.
+
+        Raises
+        ------
+        AccessDeniedError
+            A URL of another scheme, without a host, whose host does not resolve, or
+            resolves to a refused address.
+        """
         if self.allow_private_urls:
             return
         parts = urlsplit(url)
@@ -72,8 +94,16 @@ class ServiceSettings:
             self.check_address(host, str(info[4][0]))
 
     def check_address(self, host: str, address: str) -> None:
-        """Refuse one address ``host`` resolved to (also called at download time, against DNS
-        rebinding and redirects: :mod:`hub.connect.urlguard`)."""
+        """Refuse one address ``host`` resolved to, unless :attr:`allow_private_urls`.
+
+        Also called at download time, against DNS rebinding and redirects
+        (:mod:`hub.connect.urlguard`).
+
+        Raises
+        ------
+        AccessDeniedError
+            A loopback, private, link-local or reserved ``address``.
+        """
         if not self.allow_private_urls and refused_address(address):
             raise AccessDeniedError(
                 f"{host} resolves to {address}, a loopback/private address: URL submissions may not "

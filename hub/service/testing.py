@@ -1,5 +1,6 @@
-"""A real uvicorn server on a loopback port, in a background thread: what the tests, the
-benchmarks and notebooks use to talk to a live service.
+"""A real uvicorn server on a loopback port, in a background thread.
+
+What the tests, the benchmarks and notebooks use to talk to a live service.
 
     with LiveServer(create_app(hub)) as server:
         httpx.get(server.url + "/api/info")
@@ -16,6 +17,7 @@ import uvicorn
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that is free now (the system picks it)."""
     with socket.socket() as s:
         s.bind((host, 0))
         port: int = s.getsockname()[1]
@@ -23,6 +25,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class LiveServer:
+    """An ASGI ``app`` served by uvicorn on ``host:port`` in a daemon thread.
+
+    A context manager: entering starts the server (see :meth:`start`), leaving stops it.
+    ``port`` defaults to a free one; ``config`` goes to :class:`uvicorn.Config` (log level
+    ``warning`` and lifespan ``on`` unless given).
+    """
+
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None, **config: Any) -> None:
         self.host = host
         self.port = port or free_port(host)
@@ -33,9 +42,24 @@ class LiveServer:
 
     @property
     def url(self) -> str:
+        """The server's base URL, ``http://host:port``."""
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> LiveServer:
+        """Start the server and wait until it accepts connections.
+
+        Returns
+        -------
+        LiveServer
+            The server itself.
+
+        Raises
+        ------
+        RuntimeError
+            The server stopped while starting.
+        TimeoutError
+            It did not start within ``timeout`` seconds.
+        """
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -47,6 +71,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        """Ask the server to exit and wait for its thread (at most 30 s)."""
         self.server.should_exit = True
         self.thread.join(30)
 

@@ -52,11 +52,14 @@ def file_url(base_url: str, source_id: str, path: str) -> str:
 
 
 def content_of(hit: Hit, base_url: str) -> dict[str, Any]:
-    """A hit's document as the Globus index shows it: records with file URLs, datasets at
-    ``mdf.scroll_id`` 0 (see :mod:`hub.service.globus.scrollid`).
+    """A hit's document as the Globus index shows it.
+
+    Records get a ``url`` on each of their ``files[]``; datasets get ``mdf.scroll_id``
+    0 (see :mod:`hub.service.globus.scrollid`); other documents are left as they are.
 
     The hit's document is changed in place (each search decodes its own copy; a
-    10,000-hit page is not copied again)."""
+    10,000-hit page is not copied again).
+    """
     doc = hit.document
     if hit.kind == "dataset":
         return scrollid.stamp(doc)
@@ -79,6 +82,13 @@ class Subject:
     hits: list[Hit] = field(default_factory=list)
 
     def to_gmeta(self, base_url: str, version: str = RESULT_VERSION) -> dict[str, Any]:
+        """The subject as a GMetaResult of result format ``version``.
+
+        The 2019-08-27 format holds ``entries`` (each a ``content`` and its ``entry_id``);
+        the 2017-09-01 one parallel ``content`` and ``entry_ids`` lists.  File URLs are
+        made absolute with ``base_url``; the hits' documents are changed in place (see
+        :func:`content_of`).
+        """
         contents = [content_of(h, base_url) for h in self.hits]
         ids = [entry_id_of(h) for h in self.hits]
         if version == LEGACY_VERSION:

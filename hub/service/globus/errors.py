@@ -90,6 +90,7 @@ class GlobusRequestError(HubError):
 def error_document(
     status: int, code: str, message: str, error_data: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """A Globus error document (``GError``), with a new ``request_id`` and ``error_data`` when given."""
     doc: dict[str, Any] = {
         "@datatype": "GError",
         "@version": "2017-09-01",
@@ -106,6 +107,7 @@ def error_document(
 def error_response(
     status: int, code: str, message: str, error_data: dict[str, Any] | None = None
 ) -> JSONResponse:
+    """An :func:`error_document` as a JSON response of ``status`` (401 with ``WWW-Authenticate: Bearer``)."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
         jsonable_encoder(error_document(status, code, message, error_data)),
@@ -132,8 +134,11 @@ def hub_error_response(exc: HubError) -> JSONResponse:
 
 
 def validation_response(exc: RequestValidationError) -> JSONResponse:
-    """A request that does not fit the schema: ``BadRequest.ValidationError``, with the
-    problems by location, as Globus Search reports them (``error_data.messages``)."""
+    """A request that does not fit the schema, as Globus Search reports it.
+
+    A 400 ``BadRequest.ValidationError``, with the problems by location (``json``,
+    ``query``, ``path``) and field in ``error_data.messages``.
+    """
     messages: dict[str, dict[str, list[str]]] = {}
     lines = []
     for e in exc.errors():
@@ -152,6 +157,7 @@ class GlobusRoute(APIRoute):
     """A route whose errors are Globus error documents."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler of the route, with every exception turned into a Globus error document."""
         handler = super().get_route_handler()
 
         async def globus_handler(request: Request) -> Response:

@@ -49,10 +49,12 @@ class GlobusIndex:
 
     @property
     def display_name(self) -> str:
+        """The index's display name (``GET /v1/index/{index_id}``)."""
         return _DESCRIPTIONS[self.kind][0]
 
     @property
     def description(self) -> str:
+        """What the index holds, in a sentence (``GET /v1/index/{index_id}``)."""
         return _DESCRIPTIONS[self.kind][1]
 
     @property

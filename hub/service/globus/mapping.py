@@ -51,6 +51,10 @@ def field_types(hub: EmbeddedHub, index: GlobusIndex) -> dict[str, str]:
 
 
 def mapping_document(hub: EmbeddedHub, index: GlobusIndex, field: str | None = None) -> dict[str, Any]:
+    """The ``UGFieldMappings`` document of ``index``: every field's type, or only ``field``'s.
+
+    ``mappings`` is empty when ``field`` is not a field the caller may see.
+    """
     types = field_types(hub, index)
     if field is not None:
         types = {field: types[field]} if field in types else {}

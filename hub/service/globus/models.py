@@ -29,6 +29,8 @@ class _Doc(BaseModel):
 
 
 class _Filter(_Doc):
+    """The fields every filter has: its type and whether it is a post filter."""
+
     type: str
     post_filter: bool | None = Field(
         None,
@@ -41,6 +43,8 @@ class _Filter(_Doc):
 
 
 class MatchFilter(_Filter):
+    """A field holding every one of ``values`` (``match_all``) or at least one (``match_any``)."""
+
     type: Literal["match_all", "match_any"]
     field_name: str
     values: list[Scalar] = Field(min_length=1)
@@ -60,22 +64,30 @@ class RangeValue(BaseModel):
 
 
 class RangeFilter(_Filter):
+    """A field with a value in at least one of the ranges ``values``."""
+
     type: Literal["range"]
     field_name: str
     values: list[RangeValue] = Field(min_length=1)
 
 
 class ExistsFilter(_Filter):
+    """A field that holds a value."""
+
     type: Literal["exists"]
     field_name: str
 
 
 class NotFilter(_Filter):
+    """The documents another filter does not match."""
+
     type: Literal["not"]
     filter: GFilter
 
 
 class BoolFilter(_Filter):
+    """Filters combined: all of them (``and``) or at least one (``or``)."""
+
     type: Literal["and", "or"]
     filters: list[GFilter] = Field(min_length=1)
 
@@ -88,6 +100,8 @@ BoolFilter.model_rebuild()
 
 
 class HistogramRange(BaseModel):
+    """The span of a histogram facet: numbers, or dates for a date histogram."""
+
     model_config = ConfigDict(extra="forbid")
 
     low: Scalar
@@ -95,6 +109,8 @@ class HistogramRange(BaseModel):
 
 
 class _Facet(_Doc):
+    """The fields every facet has: the field it counts and its name in the results."""
+
     field_name: str
     name: str | None = Field(None, description="The facet's name in facet_results (default: field_name)")
 
@@ -104,17 +120,23 @@ class _Facet(_Doc):
 
 
 class TermsFacet(_Facet):
+    """The ``size`` most frequent values of a field, with their counts."""
+
     type: Literal["terms"] = "terms"
     size: int = Field(10, ge=1, le=MAX_RESULTS)
 
 
 class DateHistogramFacet(_Facet):
+    """Counts of a date field's values per calendar ``date_interval``, within ``histogram_range`` if given."""
+
     type: Literal["date_histogram"]
     date_interval: DateInterval
     histogram_range: HistogramRange | None = None
 
 
 class NumericHistogramFacet(_Facet):
+    """Counts of a numeric field's values in ``size`` equal buckets of ``histogram_range``."""
+
     type: Literal["numeric_histogram"]
     size: int = Field(ge=1, le=1000, description="How many buckets split histogram_range")
     histogram_range: HistogramRange
@@ -124,11 +146,15 @@ GFacet = Annotated[TermsFacet | DateHistogramFacet | NumericHistogramFacet, Fiel
 
 
 class GSort(_Doc):
+    """A field to order the results by, descending unless ``order`` is ``asc``."""
+
     field_name: str
     order: Literal["asc", "desc"] = "desc"
 
 
 class GBoost(_Doc):
+    """A field whose matches should weigh more (accepted; the hub ranks by its own scores)."""
+
     field_name: str
     factor: float = Field(ge=0)
 

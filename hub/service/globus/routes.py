@@ -57,6 +57,12 @@ def _json(content: dict[str, Any]) -> JSONResponse:
     responses=_ok(RESULT_SCHEMA, "A GSearchResult"),
 )
 def post_search(index_id: str, body: GSearchRequest, request: Request, hub: CallerHub) -> JSONResponse:
+    """Search an index as Globus Search does: a GSearchRequest answered with a GSearchResult.
+
+    The query is the hub's Lucene-style language (with ``advanced`` false, one it cannot
+    parse is searched as plain words); filters, facets and sort are Globus Search's.
+    Only what the caller may see is searched; ``offset + limit`` may not pass 10,000.
+    """
     return _json(run_search(hub, resolve(index_id), body, _base_url(request)))
 
 
@@ -76,6 +82,7 @@ def get_search(
     bypass_visible_to: bool = False,
     result_format_version: Literal["2019-08-27", "2017-09-01"] = "2019-08-27",
 ) -> JSONResponse:
+    """Search an index with a query string only, as Globus Search's GET search does; the answer is a GSearchResult."""
     body = GSearchRequest(
         q=q,
         offset=offset,
@@ -93,6 +100,11 @@ def get_search(
     responses=_ok(RESULT_SCHEMA, "A GScrollResult"),
 )
 def scroll(index_id: str, body: GScrollRequest, request: Request, hub: CallerHub) -> JSONResponse:
+    """One page of every result of a query (no 10,000 cap), each result its own subject.
+
+    Send the answer's ``marker`` back for the following page; ``has_next_page`` is false
+    after the last one.
+    """
     index = resolve(index_id)
     _, query = queries(index, user_query(body.q, body.advanced), body.filters)
     after: int | None = None
@@ -125,6 +137,12 @@ def get_subject(
     subject: str,
     result_format_version: Literal["2019-08-27", "2017-09-01"] = "2019-08-27",
 ) -> dict[str, Any]:
+    """The entries of one subject the caller may see, as a GMetaResult.
+
+    In the MDF index a subject is a dataset's ``source_name`` (its versions are its
+    entries, newest first) or a record's ``<source_name>.<scroll_id>``; in the DLHub
+    index a servable's id.  404 when the caller may see no entry of it.
+    """
     index = resolve(index_id)
     if index.kind == "dlhub":
         hits = [h for h in hub.servables("*", limit=MAX_RESULTS).hits if h.id == subject]
@@ -144,6 +162,7 @@ def get_subject(
 
 @router.get("/v1/index/{index_id}", summary="Globus Search: show an index")
 def get_index(index_id: str, hub: CallerHub) -> dict[str, Any]:
+    """The index as Globus Search describes one (a GSearchIndex), with the number of entries the caller may see."""
     index = resolve(index_id)
     entries = hub.search("*", limit=0, kinds=index.kinds).total
     return {
@@ -167,6 +186,7 @@ def get_index(index_id: str, hub: CallerHub) -> dict[str, Any]:
 
 @router.get("/beta/index/{index_id}/mapping", summary="Globus Search: the mapped type of every field")
 def get_mapping(index_id: str, hub: CallerHub) -> dict[str, Any]:
+    """Every field of the index the caller may see and its type (``text``, ``double``, ``date``, ``boolean``)."""
     return mapping_document(hub, resolve(index_id))
 
 
@@ -174,6 +194,7 @@ def get_mapping(index_id: str, hub: CallerHub) -> dict[str, Any]:
     "/beta/index/{index_id}/mapping/{field_name}", summary="Globus Search: the mapped type of a field"
 )
 def get_field_mapping(index_id: str, field_name: str, hub: CallerHub) -> dict[str, Any]:
+    """The type of one field of the index; 404 when the caller may see no such field."""
     doc = mapping_document(hub, resolve(index_id), field_name)
     if not doc["mappings"]:
         raise NotFoundError(f"index {index_id} has no field {field_name!r} you may see")

@@ -15,7 +15,8 @@ dataset entries returned carry ``mdf.scroll_id: 0``.
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import Any, Final
 
 from luqum import tree
 
@@ -60,7 +61,13 @@ def zero_satisfies(node: tree.Item) -> bool | None:
     return None
 
 
-_UNKNOWN: Any = object()
+class _Unknown(enum.Enum):
+    """A range bound that is not a number."""
+
+    UNKNOWN = enum.auto()
+
+
+_UNKNOWN: Final = _Unknown.UNKNOWN
 
 
 def _number(word: tree.Word) -> float | None:
@@ -70,7 +77,7 @@ def _number(word: tree.Word) -> float | None:
         return None
 
 
-def _bound(item: Any) -> Any:
+def _bound(item: Any) -> float | _Unknown | None:
     """A range bound as a number, None when open, ``_UNKNOWN`` when not a number."""
     if item is None:
         return None

@@ -57,10 +57,18 @@ def user_query(q: str | None, advanced: bool) -> str:
 
 
 def sort_keys(sort: list[GSort]) -> list[str]:
+    """A request's ``sort`` as the hub's sort keys (``-path`` for descending)."""
     return [("-" if s.order == "desc" else "") + field_path(s.field_name) for s in sort]
 
 
 def check_window(limit: int, offset: int) -> None:
+    """Refuse a page that ends past the 10,000th result.
+
+    Raises
+    ------
+    GlobusRequestError
+        When ``offset + limit`` is above :data:`~hub.service.globus.models.MAX_RESULTS`.
+    """
     if offset + limit > MAX_RESULTS:
         raise GlobusRequestError(
             f"offset + limit may be at most {MAX_RESULTS}; you requested offset={offset}, limit={limit}. "
@@ -71,8 +79,12 @@ def check_window(limit: int, offset: int) -> None:
 def queries(
     index: GlobusIndex, q: str, filters: Sequence[GFilter], post_facet_filters: Sequence[GFilter] = ()
 ) -> tuple[str, str]:
-    """``(facet query, result query)``: the query with the filters that precede facet
-    counting, and with every filter."""
+    """The query for the facet counts and the query for the results, as a pair.
+
+    The facet query holds the filters that precede facet counting (``post_filter``
+    false); the result query every filter, ``post_facet_filters`` included.  In the MDF
+    index both read dataset entries at ``mdf.scroll_id`` 0 (:mod:`.scrollid`).
+    """
     pre = [f for f in filters if not f.is_post_filter]
     post = [f for f in filters if f.is_post_filter] + list(post_facet_filters)
     facet_q = with_filters(q, pre)

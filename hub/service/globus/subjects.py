@@ -29,6 +29,8 @@ CHUNK = 2_000
 
 @dataclass
 class Page:
+    """One page of subjects and the number of subjects in all (``total``)."""
+
     subjects: list[Subject]
     total: int
 
@@ -76,8 +78,10 @@ def page(
 def _multi_entry_subjects(
     hub: EmbeddedHub, query: str, kinds: list[str], names: list[str]
 ) -> dict[str, list[Hit]]:
-    """The subjects of ``names`` with more than one matching entry, and those entries
-    (newest version first)."""
+    """The subjects of ``names`` with more than one matching entry.
+
+    Each with those entries, newest version first.
+    """
     either = " OR ".join(f"mdf.source_name:{quote(n, wildcard=False)}" for n in names)
     groups: dict[str, list[Hit]] = {}
     for hit in hub.scroll(f"({query}) AND ({either})", kinds=kinds):

@@ -1,5 +1,8 @@
-"""The JSON bodies of the OPTIMADE endpoint: ``meta``, errors, ``info``, ``info/structures``,
-``links`` (JSON:API documents as the OPTIMADE specification shapes them)."""
+"""The JSON bodies of the OPTIMADE endpoint.
+
+``meta``, errors, ``info``, ``info/structures`` and ``links``: JSON:API documents as the
+OPTIMADE specification shapes them.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ ENDPOINTS = ("info", "links", *ENTRY_TYPES)
 
 
 def now() -> str:
+    """The current UTC time as OPTIMADE writes it (``2024-05-01T12:00:00Z``)."""
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -38,8 +42,20 @@ def meta(
     data_available: int | None = None,
     warnings: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The top-level ``meta`` of a response; ``representation`` is the request's path after
-    the (versioned) base URL, with its query string (``/structures?filter=nsites<3``)."""
+    """The top-level ``meta`` of a response.
+
+    Parameters
+    ----------
+    representation : str
+        The request's path after the (versioned) base URL, with its query string
+        (``/structures?filter=nsites<3``).
+    more : bool
+        ``more_data_available``: whether pages follow.
+    data_returned, data_available : int, optional
+        The number of matches and of entries in all; left out when None.
+    warnings : iterable of str
+        Details of the warnings to report (``meta.warnings``), if any.
+    """
     out: dict[str, Any] = {
         "query": {"representation": representation},
         "api_version": API_VERSION,

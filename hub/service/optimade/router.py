@@ -1,7 +1,8 @@
-"""The OPTIMADE endpoint: ``/optimade/versions`` and, under the versioned base URL
-``/optimade/v1`` (also ``/v1.2``, ``/v1.2.0`` and, for convenience, the unversioned
-``/optimade``), ``info``, ``info/structures``, ``links``, ``structures`` and
-``structures/{id}``.
+"""The OPTIMADE endpoint: ``/optimade/versions`` and the versioned base URL ``/optimade/v1``.
+
+Under the versioned base URL (also ``/v1.2``, ``/v1.2.0`` and, for convenience, the
+unversioned ``/optimade``) it serves ``info``, ``info/structures``, ``links``,
+``structures`` and ``structures/{id}``.
 
 Every route acts as the request's principal (``CallerHub``: anonymous without a bearer
 token, public records only), so totals, pages and single entries are access-controlled
@@ -51,6 +52,8 @@ _ENDPOINT_IN_PATH = re.compile(r"/(?:info|links|structures|versions)(?:/.*)?$")
 
 
 class OptimadeResponse(JSONResponse):
+    """A JSON response with the JSON:API media type, ``application/vnd.api+json``."""
+
     media_type = MEDIA_TYPE
 
 
@@ -90,10 +93,14 @@ def _error_response(request: Request, exc: BaseException) -> Response:
 
 
 class OptimadeRoute(APIRoute):
-    """A route whose every failure (authentication, request validation, the hub's own
-    errors, bugs) is answered as an OPTIMADE error document."""
+    """A route whose every failure is answered as an OPTIMADE error document.
+
+    That is authentication, request validation, the hub's own errors and bugs (500,
+    logged) alike.
+    """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler of the route, with every exception turned into an error document."""
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
@@ -183,21 +190,25 @@ def _check_format(response_format: str, include: str | None) -> None:
     responses={200: {"description": "One major version a line", "content": {"text/csv": {}}}},
 )
 def versions() -> Response:
+    """The major versions of the OPTIMADE API served here, as CSV with a header line."""
     return Response(f"version\n{MAJOR}\n", media_type="text/csv; header=present")
 
 
 def info(request: Request) -> Response:
+    """The base info of this OPTIMADE implementation: API version, versioned base URL, formats, endpoints and entry types."""
     unversioned = re.sub(r"/v\d+(\.\d+){0,2}$", "", _base_url(request))
     return OptimadeResponse(info_body(unversioned + VERSIONED, _representation(request)))
 
 
 def entry_info(entry: str, request: Request) -> Response:
+    """The properties of an entry type (only ``structures`` is served): each one's description, type, unit and sortability."""
     if entry != "structures":
         raise _NotFound(f"no entry type {entry!r}; entry types: structures")
     return OptimadeResponse(entry_info_body(_representation(request)))
 
 
 def links(request: Request) -> Response:
+    """The links of this database: itself, as the root of its provider (no other database, no index meta-database)."""
     unversioned = re.sub(r"/v\d+(\.\d+){0,2}$", "", _base_url(request))
     return OptimadeResponse(links_body(unversioned, str(request.base_url), _representation(request)))
 
@@ -216,6 +227,13 @@ def structures(
     email_address: Ignored = None,
     api_hint: Ignored = None,
 ) -> Response:
+    """The structures the caller may see that match the filter, one page at a time.
+
+    Without a token only public records are searched.  Page with ``page_limit`` and
+    ``page_offset`` or ``page_number``; ``links.next`` is the next page's URL.  The filter
+    names the properties of ``info/structures``; a property of another database
+    (``_prefix_name``) matches nothing, with a warning.
+    """
     _check_format(response_format, include)
     for name in ("page_cursor", "page_above", "page_below"):
         if request.query_params.get(name):
@@ -253,6 +271,11 @@ def structure(
     email_address: Ignored = None,
     api_hint: Ignored = None,
 ) -> Response:
+    """The structure of a record, by its id.
+
+    ``data`` is null when there is no such structure the caller may see: a missing record,
+    a hidden one and one without a structure look the same.
+    """
     _check_format(response_format, include)
     resource = get_structure(hub, entry_id, response_fields)
     body = {
@@ -264,6 +287,7 @@ def structure(
 
 
 def landing(request: Request) -> Response:
+    """A small HTML page at a base URL, saying what it is and linking its endpoints."""
     here = str(request.url).split("?", 1)[0].rstrip("/")
     items = "".join(f'<li><a href="{here}/{e}">{e}</a></li>' for e in ENDPOINTS)
     return HTMLResponse(
@@ -315,4 +339,5 @@ def unknown_version(version: str, rest: str, request: Request) -> Response:
 
 @router.get("/{rest:path}", include_in_schema=False)
 def unknown_endpoint(rest: str) -> Response:
+    """Any other path under ``/optimade``: an OPTIMADE 404."""
     raise _NotFound(f"no OPTIMADE endpoint {rest!r}; see {VERSIONED}/info")

@@ -18,6 +18,8 @@ MAX_LIMIT = 10_000
 
 
 class SearchRequest(BaseModel):
+    """A search: a query, facets, drill-down filters, a page and its order."""
+
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field("*", description="Lucene-style query: `material.elements:Co AND dft.converged:true`")
@@ -35,6 +37,8 @@ class SearchRequest(BaseModel):
 
 
 class ScrollRequest(BaseModel):
+    """One page of a scroll over every hit of a query, after the cursor of the previous page."""
+
     model_config = ConfigDict(extra="forbid")
 
     q: str = "*"
@@ -56,6 +60,11 @@ async def search_get(
     facets: list[str] = Query(default=[]),  # noqa: B008
     kinds: list[Literal["record", "dataset"]] | None = Query(default=None),  # noqa: B008
 ) -> dict[str, Any]:
+    """The datasets and records the caller may see that match query ``q``: one page, with facet counts.
+
+    ``kinds`` keeps records or datasets only; ``sort`` is a field path (``-path`` for
+    descending).  POST /api/search takes filters and histogram facets too.
+    """
     return await in_search_lane(
         lambda: hub.search(q, facets=facets, limit=limit, offset=offset, sort=sort, kinds=kinds).to_dict()
     )
@@ -63,6 +72,11 @@ async def search_get(
 
 @router.post("/search", summary="Search with facets, filters and sorting")
 async def search_post(body: SearchRequest, hub: CallerHub) -> dict[str, Any]:
+    """The datasets and records the caller may see that match the request: one page, with facets.
+
+    Facets count terms of a field, or histogram its values (``histogram``,
+    ``date_histogram``); filters drill down to values or ranges of fields.
+    """
     return await in_search_lane(
         lambda: hub.search(
             body.q,
@@ -78,6 +92,11 @@ async def search_post(body: SearchRequest, hub: CallerHub) -> dict[str, Any]:
 
 @router.post("/search/scroll", summary="Every hit, a page at a time, in a stable order (no cap)")
 async def search_scroll(body: ScrollRequest, hub: CallerHub) -> dict[str, Any]:
+    """One page of every hit of a query the caller may see, in a stable order.
+
+    Send the answer's ``next`` as ``after`` for the following page; ``next`` is null after
+    the last one.  Unlike ``offset``, a scroll reaches every hit.
+    """
     hits, cursor = await in_search_lane(
         lambda: hub.scroll_page(
             body.q, filters=body.filters, kinds=body.kinds, after=body.after, size=body.size
@@ -91,14 +110,17 @@ async def search_scroll(body: ScrollRequest, hub: CallerHub) -> dict[str, Any]:
 
 @router.get("/fields", summary="Searchable fields of what you may see: {path: {type: documents}}")
 def fields(hub: CallerHub) -> dict[str, dict[str, int]]:
+    """The searchable fields of the datasets the caller may see: for each path, its types and how many documents hold each."""
     return hub.fields()
 
 
 @router.get("/extractors", summary="What each installed extractor reads and fills")
 def extractors(hub: CallerHub) -> list[dict[str, Any]]:
+    """What each extractor installed on the service reads and the fields it fills (nothing is run)."""
     return hub.extractors()
 
 
 @router.post("/index/rebuild", summary="Rebuild the search index from the catalog (admins)")
 def rebuild_index(hub: CallerHub) -> dict[str, int]:
+    """Rebuild the search index from the catalog and the servables' registry (admins); the answer counts the documents indexed."""
     return {"documents": hub.rebuild_index()}

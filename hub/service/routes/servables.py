@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,10 +19,15 @@ from hub.index.engine import MAX_WINDOW
 from hub.servables.codec import from_json, to_json
 from hub.service.deps import CallerHub
 
+if TYPE_CHECKING:
+    from hub.servables.published import PublishedServable
+
 router = APIRouter(tags=["servables"])
 
 
 class RunRequest(BaseModel):
+    """A run of a servable: its input, parameters, and how to run it and answer."""
+
     model_config = ConfigDict(extra="forbid")
 
     inputs: Any = Field(..., description="The servable's input (arrays as {__ndarray__: ...})")
@@ -50,6 +55,8 @@ class RunRequest(BaseModel):
 
 
 class ServableSearch(BaseModel):
+    """A servable search: a query, facets, drill-down filters, a page and its order."""
+
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field("*", description="Lucene-style query: `servable.type:keras AND dlhub.domains:materials`")
@@ -67,6 +74,7 @@ def list_servables(
     limit: int = Query(10, ge=0, le=10_000),
     offset: int = Query(0, ge=0, le=MAX_WINDOW),
 ) -> dict[str, Any]:
+    """The servables the caller may see that match query ``q``: one page of ``limit`` from ``offset``."""
     return hub.servables(q, limit=limit, offset=offset).to_dict()
 
 
@@ -74,6 +82,7 @@ def list_servables(
     "/servables/search", summary="Search the servables you may see, with facets, filters and sorting"
 )
 def search_servables(body: ServableSearch, hub: CallerHub) -> dict[str, Any]:
+    """The servables the caller may see that match the request: one page, with facets."""
     return hub.servables(
         body.q,
         facets=body.facets,
@@ -86,15 +95,24 @@ def search_servables(body: ServableSearch, hub: CallerHub) -> dict[str, Any]:
 
 @router.get("/servable-names/{name}", summary="A servable by its bare name (yours, or the one you may see)")
 def get_servable_by_name(name: str, hub: CallerHub) -> dict[str, Any]:
+    """A servable by its name alone: the caller's own, else the one of that name the caller may see.
+
+    The answer is its document, versions and status, and its input, output and
+    parameters as JSON Schema (``schema``).
+    """
     return _servable_body(hub.servable(name))
 
 
-def _servable_body(sv: Any) -> dict[str, Any]:
+def _servable_body(sv: PublishedServable) -> dict[str, Any]:
     return {**sv.to_dict(), "schema": sv.json_schema()}
 
 
 @router.get("/servables/{owner}/{name}", summary="A servable (latest version, or name@version)")
 def get_servable(owner: str, name: str, hub: CallerHub) -> dict[str, Any]:
+    """A servable the caller may see: its document, versions and status, and its input, output and parameters as JSON Schema.
+
+    ``name@version`` names one version; ``name`` alone the latest.
+    """
     return _servable_body(hub.servable(f"{owner}/{name}"))
 
 
@@ -109,6 +127,12 @@ def publish_servable(
     metadata: str = Form(..., description="The servable document (ServableDescription.to_dict()) as JSON"),
     artifact: UploadFile | None = File(None),  # noqa: B008
 ) -> dict[str, Any]:
+    """Publish a servable packaged by a client (``ServableDescription``): its document and its artifact.
+
+    Signed-in callers publish.  The artifact (a tar; required for a runnable servable,
+    at most the service's upload limit) is checked, never loaded or run here.  The
+    answer is the published servable.
+    """
     try:
         doc = json.loads(metadata)
     except json.JSONDecodeError as exc:
@@ -135,6 +159,12 @@ def publish_servable(
 
 @router.post("/servables/{owner}/{name}/run", summary="Run a servable (validated inputs; worker processes)")
 def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub: CallerHub) -> dict[str, Any]:
+    """Run a servable the caller may see on an input, validated against its schema, in a worker process.
+
+    The answer is ``{"output": ...}``, or ``{"task": ...}`` at once with ``asynchronous``
+    (poll GET /api/tasks/{id}).  ``timeout`` and ``memory_mb`` may not exceed the service's
+    limits (400).
+    """
     settings = request.app.state.settings
     if body.timeout is not None and body.timeout > settings.max_run_timeout_s:
         raise ValidationError(f"timeout: at most {settings.max_run_timeout_s:g} s on this service")
@@ -158,16 +188,26 @@ def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub:
 
 @router.post("/servables/{owner}/{name}/deprecate", summary="Mark a servable deprecated (owner/admin)")
 def deprecate_servable(owner: str, name: str, hub: CallerHub, version: int | None = None) -> dict[str, Any]:
+    """Mark one version of a servable deprecated (its owner or an admin); the answer is that version.
+
+    Name the version with ``version`` or as ``name@version`` (400 without one).  A deprecated
+    version still runs by ``name@version``, with a warning; ``name`` alone no longer picks it.
+    """
     return _servable_body(hub.deprecate_servable(f"{owner}/{name}", version))
 
 
 @router.delete("/servables/{owner}/{name}", status_code=204, summary="Delete a servable (owner/admin)")
 def delete_servable(owner: str, name: str, hub: CallerHub, version: int | None = None) -> None:
+    """Delete one version of a servable: its metadata, access and memoized outputs (its owner or an admin).
+
+    Name the version with ``version`` or as ``name@version`` (400 without one); past tasks stay.
+    """
     hub.delete_servable(f"{owner}/{name}", version)
 
 
 @router.get("/tasks/{task_id}", summary="A task's status, result (arrays exact) and error")
 def get_task(task_id: str, hub: CallerHub) -> dict[str, Any]:
+    """An asynchronous run the caller started (admins: anyone's): its status, result and error."""
     return hub.task(task_id).to_json()
 
 
@@ -178,4 +218,9 @@ def get_task(task_id: str, hub: CallerHub) -> dict[str, Any]:
     responses={200: {"content": {"application/x-ipynb+json": {}}, "description": "The notebook"}},
 )
 def get_provenance(sha256: str, hub: CallerHub) -> Response:
+    """The executed notebook of a run of a notebook servable, by the sha256 the run reported.
+
+    400 for a value that is not a sha256; 404 when there is no such notebook or the
+    caller may not read it (the same answer).
+    """
     return Response(hub.provenance(sha256), media_type="application/x-ipynb+json")

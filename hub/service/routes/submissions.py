@@ -1,5 +1,8 @@
-"""Submissions: upload an archive or a file, or name a URL; the background worker runs
-them (a request only queues); status, retry, curation."""
+"""Submissions: upload an archive or a file, or name a URL; status, retry, curation.
+
+The submission queue runs submissions (:mod:`hub.service.queue`): a request only
+queues them.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.access import Action, Kind, Principal, Resource, require
+from hub.client import EmbeddedHub
 from hub.exceptions import AccessDeniedError, ValidationError
 from hub.service.deps import CallerHub
 from hub.service.queue import SubmissionQueue
@@ -23,7 +27,7 @@ router = APIRouter(tags=["submissions"])
 
 
 class SubmissionMetadata(BaseModel):
-    """What :meth:`Hub.submit` takes besides the source."""
+    """What :meth:``Hub.submit`` takes besides the source."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -36,6 +40,8 @@ class SubmissionMetadata(BaseModel):
 
 
 class URLSubmission(SubmissionMetadata):
+    """A submission of the data at a URL, with its metadata."""
+
     source: str = Field(..., description="An http(s), s3, gs, ... URL the service can read")
 
 
@@ -62,7 +68,7 @@ def _check_url(url: str, request: Request) -> None:
     settings.check_source_url(url)
 
 
-def _queue(hub: Any, request: Request, source: str, meta: SubmissionMetadata) -> dict[str, Any]:
+def _queue(hub: EmbeddedHub, request: Request, source: str, meta: SubmissionMetadata) -> dict[str, Any]:
     fields = meta.model_dump(exclude_none=True)
     fields.pop("source", None)
     title, authors = fields.pop("title"), fields.pop("authors")
@@ -73,6 +79,11 @@ def _queue(hub: Any, request: Request, source: str, meta: SubmissionMetadata) ->
 
 @router.post("/submissions", status_code=202, summary="Submit a dataset from a URL (queued; poll its status)")
 def submit_url(body: URLSubmission, request: Request, hub: CallerHub) -> dict[str, Any]:
+    """Queue a submission of the data at a URL (signed-in callers); the answer is the queued submission.
+
+    The service reads http(s), ftp and object-store URLs, never its own disk, nor
+    loopback or private addresses unless its admin allows them (403).
+    """
     _require_submitter(hub.principal)
     _check_url(body.source, request)
     return _queue(hub, request, body.source, body)
@@ -89,6 +100,11 @@ def submit_upload(
     file: UploadFile = File(...),  # noqa: B008
     metadata: str = Form(..., description="The submission metadata as JSON (title, authors, ...)"),
 ) -> dict[str, Any]:
+    """Queue a submission of an uploaded file or archive (signed-in callers); the answer is the queued submission.
+
+    An archive (zip or tar) is unpacked safely before extraction.  An upload larger
+    than the service accepts is a 400: submit a URL instead.
+    """
     _require_submitter(hub.principal)
     try:
         meta = SubmissionMetadata.model_validate(json.loads(metadata))
@@ -122,16 +138,22 @@ def submit_upload(
 
 @router.get("/submissions", summary="Your submissions (curators: everyone's)")
 def list_submissions(hub: CallerHub, status: str | None = None) -> list[dict[str, Any]]:
+    """The caller's submissions (curators: everyone's), or only those of one ``status``."""
     return [s.to_dict() for s in hub.submissions(status=status)]
 
 
 @router.get("/submissions/{submission_id}", summary="A submission's status, steps and per-file errors")
 def get_submission(submission_id: str, hub: CallerHub) -> dict[str, Any]:
+    """One of the caller's submissions (curators: anyone's): its status, steps and per-file errors."""
     return hub.submission(submission_id).to_dict()
 
 
 @router.post("/submissions/{submission_id}/retry", status_code=202, summary="Queue a failed submission again")
 def retry_submission(submission_id: str, request: Request, hub: CallerHub) -> dict[str, Any]:
+    """Queue a failed or interrupted submission again; the answer is the queued submission.
+
+    409 for a submission in any other state; 400 when its uploaded file is gone.
+    """
     sub = hub.submission(submission_id)
     if sub.status not in ("failed", "interrupted"):
         from hub.exceptions import ConflictError
@@ -145,15 +167,22 @@ def retry_submission(submission_id: str, request: Request, hub: CallerHub) -> di
 
 
 class CurationDecision(BaseModel):
+    """A curator's decision on a submission: accept or reject it, and why."""
+
     accept: bool
     reason: str = ""
 
 
 @router.get("/curation", summary="Submissions waiting for a curator (curators only)")
 def pending_curation(hub: CallerHub) -> list[dict[str, Any]]:
+    """The submissions whose dataset waits for a curator's decision (curators only)."""
     return [s.to_dict() for s in hub.pending_curation()]
 
 
 @router.post("/submissions/{submission_id}/curate", summary="Accept or reject a submission (curators)")
 def curate(submission_id: str, body: CurationDecision, hub: CallerHub) -> dict[str, Any]:
+    """Accept (publish) or reject (remove) the dataset version a submission left waiting (curators).
+
+    409 when the submission is not waiting for curation; the answer is the submission.
+    """
     return hub.curate(submission_id, body.accept, body.reason).to_dict()
