@@ -64,7 +64,8 @@ def _scalar(value: Any) -> str | int | float | bool | None:
 
 def _global_attrs(attrs: Mapping[Any, Any]) -> dict[str, Any]:
     """Scalar attributes, at most :data:`MAX_ATTRS`; names starting with ``_`` are
-    format internals (``_NCProperties``, ``_ARRAY_DIMENSIONS``) and skipped."""
+    format internals (``_NCProperties``, ``_ARRAY_DIMENSIONS``) and skipped.
+    """
     kept: dict[str, Any] = {}
     for name, value in attrs.items():
         if len(kept) >= MAX_ATTRS:

@@ -353,7 +353,7 @@ _COMPOSITE_GEOMETRY = {
 
 
 def _energy_unit(unit: str) -> float | None:
-    """eV per ``unit`` (Ha, Hartree, eV, kcal/mol, kJ/mol, Ry), None when unknown."""
+    """EV per ``unit`` (Ha, Hartree, eV, kcal/mol, kJ/mol, Ry), None when unknown."""
     from ase import units
 
     factors = {

@@ -114,7 +114,8 @@ def plain_value(value: Any, na_values: frozenset[str] = frozenset()) -> Any:
 def elements_of(composition: str) -> tuple[str, ...] | None:
     """The element symbols (sorted) of a formula such as ``"Fe2O3"`` or a
     composition dict literal such as ``"{'Fe': 2.0, 'O': 3.0}"``; None when
-    it does not parse or names something that is not an element."""
+    it does not parse or names something that is not an element.
+    """
     from ase.data import chemical_symbols
     from ase.formula import Formula
 
@@ -137,7 +138,8 @@ def elements_of(composition: str) -> tuple[str, ...] | None:
 
 def _add_elements(records: list[dict[str, Any]], mapping: Mapping[str, str]) -> None:
     """Make ``material.composition`` a string (the record schema's type) and derive
-    ``material.elements`` from it, unless the mapping sets the elements itself."""
+    ``material.elements`` from it, unless the mapping sets the elements itself.
+    """
     if "material.composition" not in mapping:
         return
     derive = "material.elements" not in mapping
@@ -386,7 +388,8 @@ def _local(tag: str) -> str:
 
 def xml_element_value(element: ET.Element) -> Any:
     """An XML element as nested dicts: children by tag (repeated tags -> lists),
-    attributes as ``@name``, text beside children or attributes as ``#text``."""
+    attributes as ``@name``, text beside children or attributes as ``#text``.
+    """
     children = list(element)
     if not children and not element.attrib:
         return xml_text_value(element.text)

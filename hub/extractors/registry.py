@@ -1,6 +1,7 @@
 """Finding extractors: every extractor, built-in or third-party, is an entry
 point in the group ``matterhub.extractors`` (xarray's backend plugin pattern).
-A plugin that fails to load becomes a warning naming it, not a crash."""
+A plugin that fails to load becomes a warning naming it, not a crash.
+"""
 
 from __future__ import annotations
 

@@ -350,7 +350,8 @@ class VaspExtractor(Extractor):
 
     def group(self, files: Sequence[Path], context: ExtractionContext) -> Iterable[tuple[Path, ...]]:
         """One group per run folder (every file of a folder holding an ``OUTCAR`` or a
-        ``vasprun.xml``), and one per loose OUTCAR-like or vasprun-like file elsewhere."""
+        ``vasprun.xml``), and one per loose OUTCAR-like or vasprun-like file elsewhere.
+        """
         by_folder: dict[Path, list[Path]] = defaultdict(list)
         for f in files:
             by_folder[f.parent].append(f)

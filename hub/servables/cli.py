@@ -130,7 +130,8 @@ def servable_publish(
     as_json: bool,
 ) -> None:
     """Publish PATH: a model file (.keras, .h5, .joblib, .pkl), a DLHub document (.json),
-    FILE.py:FUNCTION, or a folder with a servable.yaml naming its model."""
+    FILE.py:FUNCTION, or a folder with a servable.yaml naming its model.
+    """
     meta: dict[str, Any] = {}
     p = Path(path)
     target: Any = path

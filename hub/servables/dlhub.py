@@ -53,7 +53,8 @@ class DLHubDatasetType(ServableType):
 
 def read_document(path: str | os.PathLike[str], *, repair: bool = False) -> dict[str, Any]:
     """A DLHub document from a file; a truncated file is an error naming where it ends (or, with
-    ``repair``, its complete part with a warning)."""
+    ``repair``, its complete part with a warning).
+    """
     p = Path(path)
     text = p.read_text(encoding="utf-8")
     try:

@@ -40,7 +40,8 @@ ENV_EXECUTOR = "MATTERHUB_EXECUTOR"
 
 class Executor(ABC):
     """Runs servable requests somewhere: implement :meth:`submit` (and :meth:`close` if
-    the executor holds something)."""
+    the executor holds something).
+    """
 
     #: A short name for messages.
     name = "executor"
@@ -109,7 +110,8 @@ class LocalExecutor(Executor):
 
 class DaskExecutor(Executor):
     """Runs on a ``dask.distributed`` cluster: a Client, or a scheduler address (connected on
-    the first run)."""
+    the first run).
+    """
 
     name = "dask"
 
@@ -180,7 +182,8 @@ class DaskExecutor(Executor):
 
     def _restart_worker_of(self, future: Any) -> bool:
         """Stop the worker process still running ``future`` (a thread cannot be stopped otherwise);
-        its nanny starts a fresh one.  (A graceful ``restart_workers`` waits for the task.)"""
+        its nanny starts a fresh one.  (A graceful ``restart_workers`` waits for the task.)
+        """
         try:
             workers = [w for w, keys in self.client.processing().items() if future.key in keys]
         except Exception:
@@ -227,7 +230,8 @@ def shared_local_executor() -> LocalExecutor:
 def executor_from(value: Any = None) -> Executor:
     """An executor from a setting: an Executor, a distributed Client, ``"local"`` (a pool of
     its own), ``"dask://host:port"`` (or ``tcp://``), or None for ``$MATTERHUB_EXECUTOR``,
-    else the process-wide local pool.  Nothing starts or connects before the first run."""
+    else the process-wide local pool.  Nothing starts or connects before the first run.
+    """
     if isinstance(value, Executor):
         return value
     if value is None:

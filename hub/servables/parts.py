@@ -103,7 +103,8 @@ class ServableParts:
         memory_mb: int | None = None,
     ) -> Any:
         """Run a servable on ``inputs``: its outputs, or with ``asynchronous`` a :class:`Task`
-        at once (see :meth:`hub.servables.runs.Runs.plan` for the options and errors)."""
+        at once (see :meth:`hub.servables.runs.Runs.plan` for the options and errors).
+        """
         self.tasks.resume_interrupted()
         if asynchronous:
             planned = self.runs.plan(
@@ -116,7 +117,8 @@ class ServableParts:
 
     def close(self) -> None:
         """Stop waiting for queued tasks (they are marked failed; running ones finish), and close
-        the executor if these parts made it."""
+        the executor if these parts made it.
+        """
         self.tasks.close()
         if self._owns_executor:
             self.executor.close()

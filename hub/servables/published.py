@@ -88,7 +88,8 @@ class PublishedServable:
 
 class IndexCheck:
     """Whether a hub's search index was checked to hold every servable (once per hub:
-    the registries of its views share one)."""
+    the registries of its views share one).
+    """
 
     def __init__(self) -> None:
         self._done = False
@@ -181,7 +182,8 @@ class ServableRegistry:
         """Publish a servable packaged elsewhere (the remote client's upload): its document and
         the artifact tar that :func:`hub.servables.package.build` wrote.  The tar is checked
         (plain files only, ``servable.json`` present, the files the document names present)
-        but nothing in it is loaded or run here."""
+        but nothing in it is loaded or run here.
+        """
         self._require_publisher()
         doc = dict(document)
         dlhub = {
@@ -303,7 +305,8 @@ class ServableRegistry:
 
     def deprecate(self, name: str, version: int | None = None) -> PublishedServable:
         """Mark a version deprecated: it stays runnable by name@version (with a warning) but
-        ``name`` alone no longer picks it."""
+        ``name`` alone no longer picks it.
+        """
         row = self._owned(name, version)
         self.db.set_status(row.id, row.version, DEPRECATED)
         self._sync_index(row.id)
@@ -355,7 +358,8 @@ class ServableRegistry:
 
     def ensure_indexed(self) -> None:
         """Index every servable again if the index does not hold one document per servable
-        (an index rebuilt or lost while the catalog kept them)."""
+        (an index rebuilt or lost while the catalog kept them).
+        """
         ids = self.db.ids()
         try:
             indexed = self.index.search(

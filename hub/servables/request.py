@@ -147,7 +147,8 @@ class RunResult:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> RunResult:
         """A result from :meth:`to_json`, or from the REST reply of a synchronous run
-        (``{"output": ...}``: a run that answered, every other field left out)."""
+        (``{"output": ...}``: a run that answered, every other field left out).
+        """
         output = body.get("output")
         return cls(
             status=RunStatus(body.get("status", RunStatus.OK)),
@@ -165,7 +166,8 @@ class RunResult:
 
     def error_record(self, what: str) -> dict[str, Any]:
         """What a failed run of ``what`` (``owner/name@version``) keeps: ``kind`` (the status),
-        ``exc_type``, ``message`` (a sentence naming the version) and ``traceback``."""
+        ``exc_type``, ``message`` (a sentence naming the version) and ``traceback``.
+        """
         if self.status is RunStatus.ERROR:
             text = f"{what} raised {self.exc_type or 'an error'}: {self.message}{self._install_hint()}"
         elif self.status is RunStatus.MEMORY:

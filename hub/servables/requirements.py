@@ -88,7 +88,8 @@ def by_value_modules(modules: Iterable[str]) -> list[str]:
 
 def referenced_modules(fn: Callable[..., Any]) -> set[str]:
     """Modules a function uses: its own, and those of the globals its code names (recursively
-    through nested functions and lambdas)."""
+    through nested functions and lambdas).
+    """
     fn = getattr(fn, "__func__", fn)
     if not isinstance(fn, types.FunctionType):
         call = type(fn).__dict__.get("__call__")

@@ -265,7 +265,8 @@ class Runs:
 
     def replan(self, servable_id: str, version: int, saved: dict[str, Any]) -> PlannedRun:
         """A planned run again from what a task saved (:func:`saved_inputs`), for its owner
-        (who must still be allowed to run the version)."""
+        (who must still be allowed to run the version).
+        """
         resolved = self.runnable(f"{servable_id}@{version}")
         assert resolved.spec is not None
         limits = saved["limits"]
@@ -283,7 +284,8 @@ class Runs:
 
     def execute(self, planned: PlannedRun) -> RunResult:
         """Run ``planned`` (the one body of synchronous runs and tasks): a memoized output if
-        there is one, else the executor's result, remembered when it is new and memoized."""
+        there is one, else the executor's result, remembered when it is new and memoized.
+        """
         key = planned.memo_key
         try:
             sha = self.db.cached(key) if key is not None else None

@@ -240,7 +240,8 @@ class TaskQueue:
 
     def resume_interrupted(self) -> None:
         """Run again the tasks a process of this host left unfinished when it died (once per hub;
-        the first run or task read does it when nobody called this before)."""
+        the first run or task read does it when nobody called this before).
+        """
         self.threads.resume_once(self._resume_all)
 
     def _resume_all(self) -> None:
@@ -272,7 +273,8 @@ class TaskQueue:
 
     def _owner(self, name: str) -> Principal:
         """A task owner with the groups the catalog gives them now (a run allowed through a
-        group must stay allowed when it resumes)."""
+        group must stay allowed when it resumes).
+        """
         return Users(self.db.catalog).principal(name)
 
     def close(self) -> None:

@@ -317,7 +317,8 @@ def _children_before() -> set[int] | None:
 
 def _exit_with_parent(poll: float = 1.0) -> None:
     """Stop this worker (and what its run started) once the hub that started it is gone: a
-    killed hub must not leave a servable running forever."""
+    killed hub must not leave a servable running forever.
+    """
     parent = os.getppid()
 
     def watch() -> None:

@@ -18,8 +18,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.access import Action, Kind, Principal, Resource, require
-from hub.client import EmbeddedHub
 from hub.exceptions import AccessDeniedError, ValidationError
+from hub.hubs.embedded import EmbeddedHub
 from hub.service.deps import CallerHub
 from hub.service.queue import SubmissionQueue
 
