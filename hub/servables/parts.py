@@ -102,8 +102,10 @@ class ServableParts:
         timeout: float | None = None,
         memory_mb: int | None = None,
     ) -> Any:
-        """Run a servable on ``inputs``: its outputs, or with ``asynchronous`` a :class:`Task`
-        at once (see :meth:`hub.servables.runs.Runs.plan` for the options and errors)."""
+        """Run a servable on ``inputs``: its outputs, or with ``asynchronous`` a :class:`Task` at once.
+
+        See :meth:`hub.servables.runs.Runs.plan` for the options and errors.
+        """
         self.tasks.resume_interrupted()
         if asynchronous:
             planned = self.runs.plan(
@@ -115,8 +117,10 @@ class ServableParts:
         )
 
     def close(self) -> None:
-        """Stop waiting for queued tasks (they are marked failed; running ones finish), and close
-        the executor if these parts made it."""
+        """Stop taking tasks, and close the executor if these parts made it.
+
+        Queued tasks are marked failed; running ones finish.
+        """
         self.tasks.close()
         if self._owns_executor:
             self.executor.close()

@@ -239,8 +239,11 @@ class TaskQueue:
     # -- resume ------------------------------------------------------------------------------
 
     def resume_interrupted(self) -> None:
-        """Run again the tasks a process of this host left unfinished when it died (once per hub;
-        the first run or task read does it when nobody called this before)."""
+        """Run again the tasks a process of this host left unfinished when it died.
+
+        This happens once per hub: the first run or task read does it when nobody called
+        this before.
+        """
         self.threads.resume_once(self._resume_all)
 
     def _resume_all(self) -> None:
@@ -271,8 +274,10 @@ class TaskQueue:
         self._start(row.id, planned, now, resumed=True)
 
     def _owner(self, name: str) -> Principal:
-        """A task owner with the groups the catalog gives them now (a run allowed through a
-        group must stay allowed when it resumes)."""
+        """A task owner with the groups the catalog gives them now.
+
+        A run allowed through a group must stay allowed when it resumes.
+        """
         return Users(self.db.catalog).principal(name)
 
     def close(self) -> None:
