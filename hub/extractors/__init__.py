@@ -1,5 +1,6 @@
-"""Extractors: one module per file family, registered through the
-``matterhub.extractors`` entry point group.
+"""Extractors: one module per file family.
+
+Each extractor is registered through the ``matterhub.extractors`` entry point group.
 """
 
 from hub.extractors.base import Extracted, ExtractionContext, Extractor

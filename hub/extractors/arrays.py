@@ -63,8 +63,10 @@ def _scalar(value: Any) -> str | int | float | bool | None:
 
 
 def _global_attrs(attrs: Mapping[Any, Any]) -> dict[str, Any]:
-    """Scalar attributes, at most :data:`MAX_ATTRS`; names starting with ``_`` are
-    format internals (``_NCProperties``, ``_ARRAY_DIMENSIONS``) and skipped.
+    """Scalar attributes, at most :data:`MAX_ATTRS`.
+
+    Names starting with ``_`` are format internals (``_NCProperties``,
+    ``_ARRAY_DIMENSIONS``) and skipped.
     """
     kept: dict[str, Any] = {}
     for name, value in attrs.items():
@@ -278,10 +280,10 @@ def _describe_zarr(store_path: Path) -> dict[str, Any]:
 
 
 def zarr_store_of(path: Path) -> Path | None:
-    """The Zarr store ``path`` stands for: the path itself for ``*.zarr.zip``, the
-    store directory for its root metadata file, else None.
+    """The Zarr store ``path`` stands for, or None.
 
-    Only one file per store directory stands for it: ``zarr.json`` if present,
+    That is the path itself for ``*.zarr.zip``, the store directory for its root
+    metadata file, else None.  Only one file per store directory stands for it: ``zarr.json`` if present,
     else the first present of ``.zmetadata``, ``.zgroup``, ``.zarray``.
     """
     name = path.name.lower()

@@ -88,6 +88,14 @@ class Extractor:
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
+        """The extractor's declared metadata as a JSON-ready dict, for the CLI and catalogs.
+
+        Returns
+        -------
+        dict
+            ``name``, ``description``, ``provides``, ``patterns``, ``imports``, ``extra``,
+            ``groups_files`` and ``available`` (whether its imports are installed here).
+        """
         return {
             "name": cls.name,
             "description": cls.description,

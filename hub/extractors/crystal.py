@@ -126,14 +126,16 @@ def atoms_to_record(atoms: Atoms) -> dict[str, Any]:
     ExtractionError
         When ``atoms`` holds no atoms.
     """
-    symbols = [str(s) for s in atoms.get_chemical_symbols()]
+    symbols = [str(s) for s in atoms.get_chemical_symbols()]  # type: ignore[no-untyped-call]
     if not symbols:
         raise ExtractionError("The structure holds no atoms, so there is nothing to describe.")
     pbc = [bool(p) for p in atoms.pbc]
     # a crystal's composition is its reduced formula (Al2O3); a molecule's is its
     # molecular formula (C6H6O3, not the empirical C2H2O)
     material = {
-        "composition": str(atoms.get_chemical_formula(mode="hill", empirical=any(pbc))),
+        "composition": str(
+            atoms.get_chemical_formula(mode="hill", empirical=any(pbc))  # type: ignore[no-untyped-call]
+        ),
         "elements": sorted(set(symbols)),
     }
     structure: dict[str, Any] = {
@@ -150,7 +152,8 @@ def atoms_to_record(atoms: Atoms) -> dict[str, Any]:
             structure.update(_space_group(atoms))
     if len(symbols) <= MAX_SITES:
         structure["species_at_sites"] = symbols
-        structure["cartesian_site_positions"] = [[float(x) for x in row] for row in atoms.get_positions()]
+        positions = atoms.get_positions()  # type: ignore[no-untyped-call]
+        structure["cartesian_site_positions"] = [[float(x) for x in row] for row in positions]
     return {"material": material, "crystal_structure": structure}
 
 
@@ -158,7 +161,8 @@ def _space_group(atoms: Atoms) -> dict[str, Any]:
     """Space group number and international symbol, or nothing when spglib finds none."""
     import spglib
 
-    cell = (atoms.cell[:], atoms.get_scaled_positions(wrap=True), atoms.numbers)
+    scaled = atoms.get_scaled_positions(wrap=True)  # type: ignore[no-untyped-call]
+    cell = (atoms.cell[:], scaled, atoms.numbers)
     with warnings.catch_warnings():
         # spglib warns (and returns None) when it finds no symmetry, e.g. for
         # overlapping atoms; the record then simply has no space group.
@@ -353,7 +357,7 @@ _COMPOSITE_GEOMETRY = {
 
 
 def _energy_unit(unit: str) -> float | None:
-    """EV per ``unit`` (Ha, Hartree, eV, kcal/mol, kJ/mol, Ry), None when unknown."""
+    """Electronvolts per ``unit`` (Ha, Hartree, eV, kcal/mol, kJ/mol, Ry), None when unknown."""
     from ase import units
 
     factors = {

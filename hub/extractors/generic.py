@@ -49,6 +49,13 @@ _MIME_BY_NAME = {
 
 
 def guess_mime_type(path: Path) -> str:
+    """The MIME type of a file, guessed from its name.
+
+    VASP output names (``OUTCAR``, ``POSCAR_1``, ``CONTCAR.relax``, ...) are ``text/plain``;
+    materials suffixes that :mod:`mimetypes` does not know (``.cif``, ``.dm4``, ``.npy``, ...)
+    come from a table of their own; everything else from :func:`mimetypes.guess_type`, falling
+    back to ``application/octet-stream``.
+    """
     name = path.name.lower()
     for stem, mime in _MIME_BY_NAME.items():
         if name == stem or name.startswith(stem + "_") or name.startswith(stem + "."):
@@ -84,10 +91,17 @@ def file_entry(
 
 
 class GenericExtractor(Extractor):
+    """The extractor that claims every file and records its ``files[]`` entry.
+
+    It reads no content beyond hashing: size, MIME type and sha256 (taken from the blob
+    store's entry when Connect stored the file first).
+    """
+
     name = "generic"
     description = "Size, MIME type and sha256 of every file"
     provides = ("files",)
     patterns = ("*",)
 
     def extract(self, group: tuple[Path, ...], context: ExtractionContext) -> dict[str, Any]:
+        """The ``files`` block: one :func:`file_entry` per file of ``group``."""
         return {"files": [file_entry(p, context.root, stored=context.stored.get(p)) for p in group]}

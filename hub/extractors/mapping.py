@@ -112,9 +112,11 @@ def plain_value(value: Any, na_values: frozenset[str] = frozenset()) -> Any:
 
 @lru_cache(maxsize=65536)
 def elements_of(composition: str) -> tuple[str, ...] | None:
-    """The element symbols (sorted) of a formula such as ``"Fe2O3"`` or a
-    composition dict literal such as ``"{'Fe': 2.0, 'O': 3.0}"``; None when
-    it does not parse or names something that is not an element.
+    """The element symbols (sorted) of a formula or composition dict literal.
+
+    ``composition`` is a formula such as ``"Fe2O3"`` or a dict literal such as
+    ``"{'Fe': 2.0, 'O': 3.0}"`` (pymatgen's ``Composition.as_dict()``, as matminer
+    stores it).  None when it does not parse or names something that is not an element.
     """
     from ase.data import chemical_symbols
     from ase.formula import Formula
@@ -137,8 +139,10 @@ def elements_of(composition: str) -> tuple[str, ...] | None:
 
 
 def _add_elements(records: list[dict[str, Any]], mapping: Mapping[str, str]) -> None:
-    """Make ``material.composition`` a string (the record schema's type) and derive
-    ``material.elements`` from it, unless the mapping sets the elements itself.
+    """Make ``material.composition`` a string and derive ``material.elements`` from it.
+
+    A string is the record schema's type for the composition; the elements are left
+    alone when the mapping sets them itself.
     """
     if "material.composition" not in mapping:
         return
@@ -387,8 +391,11 @@ def _local(tag: str) -> str:
 
 
 def xml_element_value(element: ET.Element) -> Any:
-    """An XML element as nested dicts: children by tag (repeated tags -> lists),
-    attributes as ``@name``, text beside children or attributes as ``#text``.
+    """An XML element as nested dicts.
+
+    Children are keyed by tag (repeated tags -> lists), attributes as ``@name``, and
+    text beside children or attributes as ``#text``; a leaf element without
+    attributes is its text's value (:func:`xml_text_value`).
     """
     children = list(element)
     if not children and not element.attrib:

@@ -1,6 +1,8 @@
-"""Finding extractors: every extractor, built-in or third-party, is an entry
-point in the group ``matterhub.extractors`` (xarray's backend plugin pattern).
-A plugin that fails to load becomes a warning naming it, not a crash.
+"""Finding extractors.
+
+Every extractor, built-in or third-party, is an entry point in the group
+``matterhub.extractors`` (xarray's backend plugin pattern).  A plugin that fails to
+load becomes a warning naming it, not a crash.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ def extractor_classes() -> dict[str, type[Extractor]]:
 
 
 def get_extractor(name: str) -> Extractor:
+    """A new instance of the extractor registered as ``name``.
+
+    Raises
+    ------
+    NotFoundError
+        When no extractor has that name; the message lists the installed ones.
+    """
     classes = extractor_classes()
     if name not in classes:
         raise NotFoundError(

@@ -349,8 +349,10 @@ class VaspExtractor(Extractor):
     groups_files = True
 
     def group(self, files: Sequence[Path], context: ExtractionContext) -> Iterable[tuple[Path, ...]]:
-        """One group per run folder (every file of a folder holding an ``OUTCAR`` or a
-        ``vasprun.xml``), and one per loose OUTCAR-like or vasprun-like file elsewhere.
+        """One group per VASP run folder, and one per loose OUTCAR-like or vasprun-like file.
+
+        A run folder is a folder holding an ``OUTCAR`` or a ``vasprun.xml``; its group is
+        every file in it.
         """
         by_folder: dict[Path, list[Path]] = defaultdict(list)
         for f in files:
@@ -480,6 +482,6 @@ def _energy(atoms: Atoms | None) -> float | None:
     if atoms is None or atoms.calc is None:
         return None
     try:
-        return float(atoms.get_potential_energy())
+        return float(atoms.get_potential_energy())  # type: ignore[no-untyped-call]
     except PropertyNotImplementedError:
         return None

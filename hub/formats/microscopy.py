@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.exceptions import ExtractionError, MissingDependencyError
 
@@ -172,7 +172,10 @@ def _get(tree: Any, path: str) -> Any:
     return node
 
 
-def _first(*values: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def _first(*values: _T | None) -> _T | None:
     return next((v for v in values if v is not None), None)
 
 

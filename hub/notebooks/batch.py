@@ -26,6 +26,23 @@ from hub.notebooks.runner import NotebookRun, load_notebook, run_notebook
 
 @dataclass
 class BatchResult:
+    """What :func:`run_batch` gives back.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per run, ordered by run number (also written to ``results.parquet``
+        and ``results.csv``).
+    failures : list of dict
+        One entry per failed run, ordered by run number: ``run``, ``parameters``,
+        the error (cell index, exception name and value, traceback when the notebook
+        failed in a cell) and ``notebook`` (also written to ``failures.json``).
+    out_dir : Path or None
+        The folder the table and the executed notebooks were written to.
+    runs : list of NotebookRun
+        The runs that started, in the order they finished.
+    """
+
     table: Any  # pandas.DataFrame
     failures: list[dict[str, Any]] = field(default_factory=list)
     out_dir: Path | None = None
@@ -49,6 +66,17 @@ def grid_from_yaml(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def expand_grid(data: Any) -> list[dict[str, Any]]:
+    """Parameter sets from a parsed grid (see :func:`grid_from_yaml` for the shapes).
+
+    None is one run without parameters; a mapping of name -> values is the full
+    product (a scalar is one value); a list of mappings is one run each; a mapping
+    holding only ``grid`` and/or ``runs`` is the grid's runs followed by the listed runs.
+
+    Raises
+    ------
+    ValidationError
+        When ``data`` is neither a mapping nor a list of mappings.
+    """
     if data is None:
         return [{}]
     if isinstance(data, list):

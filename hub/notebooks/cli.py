@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -44,7 +43,9 @@ def batch(
     if bool(grid) == bool(query):
         raise click.UsageError("give exactly one of --param-grid GRID.yaml or --over-search QUERY")
     sets = (
-        grid_from_yaml(grid) if grid else params_from_search(open_hub(ctx), query or "*", notebook, limit=limit)
+        grid_from_yaml(grid)
+        if grid
+        else params_from_search(open_hub(ctx), query or "*", notebook, limit=limit)
     )
     if not sets:
         raise click.UsageError("no parameter sets: the grid is empty or the search found nothing")
@@ -103,8 +104,10 @@ def run_cmd(path: str, output: str | None, params: tuple[tuple[str, str], ...]) 
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the executed notebook here.")
 @click.pass_context
 def provenance(ctx: click.Context, sha256: str, out: str | None) -> None:
-    """Show (or download with --out) an executed notebook stored as a run's provenance
-    (one of a servable you may see, or a file of a dataset you may see)."""
+    """Show (or download with --out) an executed notebook stored as a run's provenance.
+
+    The notebook must belong to a servable you may see, or be a file of a dataset you may see.
+    """
     data = open_hub(ctx).provenance(sha256)
     if out:
         Path(out).write_bytes(data)
@@ -112,7 +115,7 @@ def provenance(ctx: click.Context, sha256: str, out: str | None) -> None:
         return
     import nbformat
 
-    nb = nbformat.reads(data.decode(), as_version=4)
+    nb = nbformat.reads(data.decode(), as_version=4)  # type: ignore[no-untyped-call]
     for i, cell in enumerate(nb.cells):
         click.echo(f"--- [{i}] {cell.cell_type} {cell.get('execution_count') or ''}")
         click.echo(cell.source)

@@ -45,6 +45,13 @@ class PooledEngine:
         autosave_cell_every: int = 30,
         **kwargs: Any,
     ) -> Any:
+        """Execute ``nb`` under papermill's execution manager; the executed notebook.
+
+        The manager records cell timings and status, saves to ``output_path`` as it
+        goes (also every ``autosave_cell_every`` seconds during a long cell) and marks the notebook
+        complete even when a cell fails.  ``kwargs`` go to
+        :meth:`execute_managed_notebook` (``pool``, ``preload``, timeouts).
+        """
         from papermill.engines import NotebookExecutionManager
 
         nb_man = NotebookExecutionManager(
@@ -64,12 +71,14 @@ class PooledEngine:
 
     @classmethod
     def nb_kernel_name(cls, nb: Any, name: str | None = None) -> str:
+        """The kernel to run ``nb`` with: ``name``, else the notebook's kernelspec (papermill's rule)."""
         from papermill.engines import Engine
 
         return str(Engine.nb_kernel_name(nb, name))
 
     @classmethod
     def nb_language(cls, nb: Any, language: str | None = None) -> str:
+        """The notebook's language: ``language``, else from its metadata (papermill's rule)."""
         from papermill.engines import Engine
 
         return str(Engine.nb_language(nb, language))
@@ -88,6 +97,21 @@ class PooledEngine:
         preload: tuple[str, ...] | list[str] | None = None,
         **kwargs: Any,
     ) -> Any:
+        """Run the managed notebook ``nb_man`` on a kernel taken from ``pool``.
+
+        The kernel comes from ``pool`` (default: the process-wide pool for
+        ``kernel_name`` and ``preload``), is moved to the current working directory
+        (papermill's ``--cwd``) when it started elsewhere, runs every cell through
+        papermill's notebook client with ``execution_timeout`` per cell, and is
+        released (shut down) afterwards, whatever happened.
+
+        Raises
+        ------
+        TimeoutError
+            When no kernel becomes ready in time.
+        RuntimeError
+            When the pool's kernel failed to start.
+        """
         from papermill.clientwrap import PapermillNotebookClient
         from papermill.engines import logger
 

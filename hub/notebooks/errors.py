@@ -48,6 +48,10 @@ class NotebookExecutionError(HubError):
         return msg
 
     def to_dict(self) -> dict[str, Any]:
+        """The failure as a JSON-ready dict (cell indexes, exception name and value, blob).
+
+        The cell's source and the traceback are left out.
+        """
         return {
             "cell_index": self.cell_index,
             "source_cell_index": self.source_cell_index,

@@ -26,6 +26,10 @@ DEFAULT_SIZE = 2
 
 
 def default_size() -> int:
+    """Kernels a pool keeps ready: ``$MATTERHUB_KERNEL_POOL`` (at least 1), else :data:`DEFAULT_SIZE`.
+
+    A value that is not an integer falls back to :data:`DEFAULT_SIZE`.
+    """
     try:
         return max(1, int(os.environ.get("MATTERHUB_KERNEL_POOL", DEFAULT_SIZE)))
     except ValueError:
@@ -54,6 +58,11 @@ class PooledKernel:
         return content
 
     def shutdown(self) -> None:
+        """Stop the client's channels, then the kernel process, then its connection files.
+
+        Failures while stopping the kernel or cleaning up are swallowed (the kernel may
+        already be gone).
+        """
         try:
             self.kc.stop_channels()
         finally:
@@ -177,6 +186,11 @@ class KernelPool:
             self._stopper.submit(pk.shutdown)
 
     def ready_count(self) -> int:
+        """Kernels started and waiting to be taken.
+
+        A start that failed counts too, until the caller of :meth:`acquire` that
+        receives its error takes it.
+        """
         return self._ready.qsize()
 
     def close(self) -> None:

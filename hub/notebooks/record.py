@@ -40,6 +40,7 @@ class RecordedFigure:
         return self.png
 
     def save(self, path: str) -> None:
+        """Write the PNG bytes to ``path`` (overwriting it)."""
         with open(path, "wb") as f:
             f.write(self.png)
 
@@ -53,7 +54,8 @@ def _is_json(value: Any) -> bool:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return False
-    return json.loads(text) == value
+    same: bool = json.loads(text) == value
+    return same
 
 
 def encode(name: str, value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -162,7 +164,7 @@ def record(name: str, value: Any) -> Any:
         from IPython.display import display
     except ImportError:  # not in IPython: nothing to show the record to
         return value
-    display(bundle, raw=True)
+    display(bundle, raw=True)  # type: ignore[no-untyped-call]
     if payload["kind"] == "figure":
         import contextlib
 
@@ -182,6 +184,12 @@ def read_records(nb: Any) -> dict[str, Any]:
 
 
 def iter_payloads(nb: Any) -> list[dict[str, Any]]:
+    """The record payloads in an executed notebook's outputs, in cell and output order.
+
+    A payload is the :data:`MIME` entry of an output's data (a dict, or its JSON text)
+    that has a ``name``; other outputs are skipped.  Payloads are not decoded (see
+    :func:`decode`).
+    """
     found = []
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []) or []:

@@ -23,6 +23,13 @@ IMPORTS = ("papermill", "nbformat", "nbclient", "jupyter_client", "ipykernel")
 
 
 def require() -> None:
+    """Make sure the notebook extra is installed (papermill, nbformat, nbclient, kernels).
+
+    Raises
+    ------
+    MissingDependencyError
+        Naming the missing modules and the ``notebooks`` extra.
+    """
     require_imports(IMPORTS, "notebooks", "Running notebooks")
 
 
@@ -41,17 +48,27 @@ class NotebookRun:
 
     @property
     def ok(self) -> bool:
+        """Whether every cell ran without an error."""
         return self.error is None
 
     def raise_for_error(self) -> NotebookRun:
+        """The run itself, unless a cell failed.
+
+        Raises
+        ------
+        NotebookExecutionError
+            The run's :attr:`error`, when a cell failed.
+        """
         if self.error is not None:
             raise self.error
         return self
 
     def notebook_bytes(self) -> bytes:
+        """The executed notebook as ``.ipynb`` JSON, UTF-8 encoded (what :func:`store_notebook` stores)."""
         import nbformat
 
-        return nbformat.writes(self.notebook).encode()
+        text: str = nbformat.writes(self.notebook)  # type: ignore[no-untyped-call]
+        return text.encode()
 
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"failed: {self.error}"
@@ -63,9 +80,9 @@ def load_notebook(nb: Any) -> Any:
     import nbformat
 
     if isinstance(nb, str | os.PathLike):
-        return nbformat.read(os.fspath(nb), as_version=4)
+        return nbformat.read(os.fspath(nb), as_version=4)  # type: ignore[no-untyped-call]
     if isinstance(nb, dict):
-        return nbformat.from_dict(nb)
+        return nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
     return nb
 
 
@@ -81,7 +98,7 @@ def inspect_parameters(nb: Any) -> dict[str, dict[str, Any]]:
         path = Path(tmp) / "nb.ipynb"
         import nbformat
 
-        nbformat.write(node, str(path))
+        nbformat.write(node, str(path))  # type: ignore[no-untyped-call]
         return dict(papermill.inspect_notebook(str(path)))
 
 
@@ -160,7 +177,7 @@ def run_notebook(
             pass  # read back from the written notebook below, with the cell as written
         import nbformat
 
-        executed = nbformat.read(str(target), as_version=4)
+        executed = nbformat.read(str(target), as_version=4)  # type: ignore[no-untyped-call]
     error = error_from_notebook(executed)
     run = NotebookRun(
         parameters=params,

@@ -1,5 +1,7 @@
-"""Servables (DLHub's part of the hub): describe models and functions, publish
-them as versioned artifacts, discover them, and run them in worker processes.
+"""Servables: DLHub's part of the hub.
+
+Describe models and functions, publish them as versioned artifacts, discover them,
+and run them in worker processes.
 
 - :func:`describe` / :class:`ServableDescription`: metadata and schemas of a
   scikit-learn estimator, a Keras model, a Python callable, a model file or a

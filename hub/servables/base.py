@@ -56,6 +56,7 @@ class Runner:
         self.batchable = batchable
 
     def __call__(self, inputs: Any, parameters: dict[str, Any]) -> Any:
+        """The outputs of the servable for ``inputs`` and ``parameters`` (``fn``'s result)."""
         return self.fn(inputs, parameters)
 
 
@@ -93,6 +94,14 @@ class ServableType:
 
     @classmethod
     def info(cls) -> dict[str, Any]:
+        """The type's declared metadata as a JSON-ready dict, for the CLI and widgets.
+
+        Returns
+        -------
+        dict
+            ``name``, ``description``, ``shim``, ``imports``, ``extra``, ``suffixes``,
+            ``runnable`` and ``available`` (whether its imports are installed here).
+        """
         return {
             "name": cls.name,
             "description": cls.description,

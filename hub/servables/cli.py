@@ -1,5 +1,7 @@
-"""The servable commands of ``matterhub``: ``servable publish|show|deprecate|delete|types``,
-``servables [QUERY]``, ``run NAME --input FILE``, ``task ID``; each with ``--json``.
+"""The servable commands of ``matterhub``.
+
+``servable publish|show|deprecate|delete|types``, ``servables [QUERY]``,
+``run NAME --input FILE`` and ``task ID``; each with ``--json``.
 
 Register them on the main group::
 
@@ -129,7 +131,9 @@ def servable_publish(
     metadata_file: str | None,
     as_json: bool,
 ) -> None:
-    """Publish PATH: a model file (.keras, .h5, .joblib, .pkl), a DLHub document (.json),
+    """Publish PATH as a new version of a servable.
+
+    PATH is a model file (.keras, .h5, .joblib, .pkl), a DLHub document (.json),
     FILE.py:FUNCTION, or a folder with a servable.yaml naming its model.
     """
     meta: dict[str, Any] = {}

@@ -67,8 +67,10 @@ def _write_segment(raw: memoryview) -> str:
 
 
 def _read_segment(path: str, size: int) -> Any:
-    """The segment mapped copy-on-write (no copy is made; writes stay private), then unlinked:
-    its memory is freed when the last array using it goes.
+    """The shared-memory segment at ``path``, mapped copy-on-write, then unlinked.
+
+    No copy is made and writes stay private; the segment's memory is freed when the
+    last array using it goes.
     """
     try:
         if size == 0:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.access import Action, Kind, Principal, Resource, allowed
 from hub.access.sql import clause
@@ -44,8 +45,8 @@ class ServableDatabase:
         self._engine = catalog.read_engine  # lookups only (autocommit reads on PostgreSQL)
         self._lookup: dict[Principal, tuple[Any, Any]] = {}
         self._lookup_lock = threading.Lock()  # the service runs many threads over one catalog
-        self._sessions = session_factory(catalog.engine)  # writes, in transactions
-        self._reads = session_factory(catalog.read_engine)
+        self._sessions: sessionmaker[Session] = session_factory(catalog.engine)  # writes, in transactions
+        self._reads: sessionmaker[Session] = session_factory(catalog.read_engine)
 
     # -- versions ---------------------------------------------------------------------
 
@@ -122,10 +123,16 @@ class ServableDatabase:
             return list(s.scalars(q))
 
     def ids(self) -> list[str]:
+        """Every servable id in the catalog, sorted, whoever may see it (for reindexing)."""
         with self._reads() as s:
             return list(s.scalars(select(ServableRow.id).distinct().order_by(ServableRow.id)))
 
     def visible(self, principal: Principal, *, all_versions: bool = False) -> list[ServableRow]:
+        """The servables ``principal`` may see, by id.
+
+        One version per servable: the latest not deprecated, else the latest; every
+        visible version (by id, oldest first) when ``all_versions``.
+        """
         q = (
             select(ServableRow)
             .where(clause(principal, Action.SEE, Kind.SERVABLE))
@@ -143,10 +150,17 @@ class ServableDatabase:
         return list(latest.values())
 
     def resolve_key(self, principal: Principal, ref: str) -> tuple[str, int, str]:
-        """(id, version, status) of the version ``ref`` names: ``owner/name@version``,
-        ``owner/name`` (the latest not deprecated, else the latest) or ``name``.
+        """(id, version, status) of the version ``ref`` names, among those ``principal`` may see.
 
+        ``ref`` is ``owner/name@version``, ``owner/name`` (the latest not deprecated,
+        else the latest) or ``name`` (when one owner's servable of that name is visible).
         Reads three columns only (no document): runs call this every time.
+
+        Raises
+        ------
+        NotFoundError
+            When nothing visible matches, when ``name`` is ambiguous (several owners), or
+            when the version after ``@`` is not a number.
         """
         ident, version = split_ref(ref)
         by_name, by_id = self._statements(principal)
@@ -189,6 +203,13 @@ class ServableDatabase:
         return cached
 
     def row(self, servable_id: str, version: int) -> ServableRow:
+        """The version ``servable_id@version`` with its document, not checking access.
+
+        Raises
+        ------
+        NotFoundError
+            When there is no such version.
+        """
         with self._reads() as s:
             row = s.get(ServableRow, (servable_id, version))
         if row is None:
@@ -212,6 +233,13 @@ class ServableDatabase:
             return frozenset(found)
 
     def set_status(self, servable_id: str, version: int, status: str) -> ServableRow:
+        """Set a version's status (published, deprecated) in its row and document; the updated row.
+
+        Raises
+        ------
+        NotFoundError
+            When there is no such version.
+        """
         with self._sessions.begin() as s:
             row = s.get(ServableRow, (servable_id, version))
             if row is None:
@@ -222,6 +250,10 @@ class ServableDatabase:
             return row
 
     def delete(self, servable_id: str, version: int) -> None:
+        """Remove a version with its ACL rows and memoized outputs, in one transaction.
+
+        The artifact's blob stays in the store.
+        """
         with self._sessions.begin() as s:
             s.execute(
                 delete(ServableACL).where(
@@ -240,15 +272,25 @@ class ServableDatabase:
     # -- tasks ------------------------------------------------------------------------
 
     def add_task(self, row: ServableTaskRow) -> None:
+        """Persist a new task."""
         with self._sessions.begin() as s:
             s.add(row)
 
     def update_task(self, task_id: str, **values: Any) -> None:
+        """Set the task's columns named in ``values`` (and ``updated_at``, to now)."""
         values["updated_at"] = utcnow()
         with self._sessions.begin() as s:
             s.execute(update(ServableTaskRow).where(ServableTaskRow.id == task_id).values(**values))
 
     def task(self, task_id: str, principal: Principal) -> ServableTaskRow:
+        """The task ``task_id``, when ``principal`` may see it (the access policy's task rule).
+
+        Raises
+        ------
+        NotFoundError
+            When there is no such task or ``principal`` may not see it (the same error,
+            so hidden tasks are not revealed).
+        """
         with self._reads() as s:
             row = s.get(ServableTaskRow, task_id)
         if row is None or not allowed(principal, Action.SEE, Resource(Kind.TASK, row.owner, row.status)):
@@ -256,6 +298,11 @@ class ServableDatabase:
         return row
 
     def unfinished_tasks(self) -> list[ServableTaskRow]:
+        """Every pending or running task of any owner, oldest first.
+
+        What :meth:`~hub.servables.taskqueue.TaskQueue.tasks` filters and what resuming
+        interrupted tasks scans; callers check access themselves.
+        """
         with self._reads() as s:
             return list(
                 s.scalars(
@@ -268,10 +315,12 @@ class ServableDatabase:
     # -- memoized outputs --------------------------------------------------------------
 
     def cached(self, key: str) -> str | None:
+        """The sha256 of the memoized result blob under ``key``, or None."""
         with self._reads() as s:
             return s.scalar(select(ServableCacheRow.result_sha).where(ServableCacheRow.key == key))
 
     def remember(self, key: str, servable_id: str, version: int, result_sha: str) -> None:
+        """Memoize ``result_sha`` under ``key`` for that version; the first run to remember a key wins."""
         try:
             with self._sessions.begin() as s:
                 s.add(
@@ -282,4 +331,5 @@ class ServableDatabase:
 
     @staticmethod
     def now() -> _dt.datetime:
+        """The current time as the catalog stores it (UTC)."""
         return utcnow()

@@ -60,26 +60,32 @@ class ServableDescription:
 
     @property
     def name(self) -> str:
+        """The servable's name (``dlhub.name``; the id is ``owner/name`` once published)."""
         return self.metadata.dlhub.name
 
     @property
     def type(self) -> str:
+        """The servable type plugin's name (``sklearn``, ``keras``, ``python``, ...)."""
         return self.metadata.servable.type
 
     @property
     def input(self) -> ArgSpec:
+        """The run method's input schema."""
         return self.metadata.servable.run.input
 
     @property
     def output(self) -> ArgSpec:
+        """The run method's output schema."""
         return self.metadata.servable.run.output
 
     @property
     def parameters(self) -> dict[str, ArgSpec]:
+        """The run method's keyword parameters, by name."""
         return self.metadata.servable.run.parameters
 
     @property
     def requirements(self) -> list[str]:
+        """The requirements workers need to run it (pinned, ``name==version``, when described here)."""
         return self.metadata.dlhub.requirements
 
     def json_schema(self) -> dict[str, Any]:
@@ -87,6 +93,7 @@ class ServableDescription:
         return self.metadata.json_schema()
 
     def to_dict(self) -> dict[str, Any]:
+        """The servable's JSON document, as the catalog would store it."""
         return self.metadata.to_document()
 
     def check(self, inputs: Any, parameters: Mapping[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:

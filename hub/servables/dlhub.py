@@ -52,8 +52,16 @@ class DLHubDatasetType(ServableType):
 
 
 def read_document(path: str | os.PathLike[str], *, repair: bool = False) -> dict[str, Any]:
-    """A DLHub document from a file; a truncated file is an error naming where it ends (or, with
-    ``repair``, its complete part with a warning).
+    """A DLHub document from a JSON file.
+
+    A truncated file is an error naming where it ends, or, with ``repair``, its complete
+    part (:func:`repair_json`) with a warning.
+
+    Raises
+    ------
+    ValidationError
+        When the file is not complete JSON (and ``repair`` is false) or holds something
+        other than a JSON object.
     """
     p = Path(path)
     text = p.read_text(encoding="utf-8")

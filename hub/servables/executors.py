@@ -39,8 +39,9 @@ ENV_EXECUTOR = "MATTERHUB_EXECUTOR"
 
 
 class Executor(ABC):
-    """Runs servable requests somewhere: implement :meth:`submit` (and :meth:`close` if
-    the executor holds something).
+    """Runs servable requests somewhere.
+
+    Subclasses implement :meth:`submit` (and :meth:`close` if the executor holds something).
     """
 
     #: A short name for messages.
@@ -109,8 +110,15 @@ class LocalExecutor(Executor):
 
 
 class DaskExecutor(Executor):
-    """Runs on a ``dask.distributed`` cluster: a Client, or a scheduler address (connected on
-    the first run).
+    """Runs on a ``dask.distributed`` cluster.
+
+    ``client`` is a ``distributed.Client``, or a scheduler address (connected on the
+    first run; the executor then owns and closes that client).
+
+    Raises
+    ------
+    MissingDependencyError
+        When ``distributed`` is not installed (the ``dask`` extra).
     """
 
     name = "dask"
@@ -135,7 +143,7 @@ class DaskExecutor(Executor):
             if self._client is None:
                 from distributed import Client
 
-                self._client = Client(self._address)
+                self._client = Client(self._address)  # type: ignore[no-untyped-call]
             return self._client
 
     def submit(self, request: RunRequest) -> Future[RunResult]:
@@ -181,8 +189,10 @@ class DaskExecutor(Executor):
         return out
 
     def _restart_worker_of(self, future: Any) -> bool:
-        """Stop the worker process still running ``future`` (a thread cannot be stopped otherwise);
-        its nanny starts a fresh one.  (A graceful ``restart_workers`` waits for the task.)
+        """Stop the worker process still running ``future``; whether one was found and told to exit.
+
+        A thread cannot be stopped otherwise; the worker's nanny starts a fresh one.  (A
+        graceful ``restart_workers`` waits for the task.)
         """
         try:
             workers = [w for w, keys in self.client.processing().items() if future.key in keys]
@@ -228,9 +238,17 @@ def shared_local_executor() -> LocalExecutor:
 
 
 def executor_from(value: Any = None) -> Executor:
-    """An executor from a setting: an Executor, a distributed Client, ``"local"`` (a pool of
-    its own), ``"dask://host:port"`` (or ``tcp://``), or None for ``$MATTERHUB_EXECUTOR``,
-    else the process-wide local pool.  Nothing starts or connects before the first run.
+    """An executor from a setting.
+
+    ``value`` is an Executor (returned as is), a distributed Client, ``"local"`` or
+    ``"pool"`` (a worker pool of its own), ``"dask://host:port"`` (or ``tcp://``,
+    ``tls://``, ``inproc://``), or None for ``$MATTERHUB_EXECUTOR``, else the
+    process-wide local pool.  Nothing starts or connects before the first run.
+
+    Raises
+    ------
+    ConfigurationError
+        When a string setting is none of these, or ``value`` is of another type.
     """
     if isinstance(value, Executor):
         return value

@@ -76,7 +76,7 @@ def load_model(path: Path) -> Any:
     """Load a ``.keras`` or Keras 2 HDF5 file (``compile=False``), skipping throw-away initialisation."""
     keras = import_keras()
 
-    class _SkipInit(keras.initializers.Initializer):  # type: ignore[name-defined]
+    class _SkipInit(keras.initializers.Initializer):  # type: ignore[misc, name-defined]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             pass
 
@@ -118,6 +118,12 @@ def _spec(tensors: list[Any], what: str) -> ArgSpec:
 
 
 class KerasServable(ServableType):
+    """The ``keras`` servable type: a Keras 3 model, or a Keras 2 HDF5 model file.
+
+    Runs call the model's ``predict`` (batchable: stacked inputs run as one call), with
+    the parameter ``batch_size`` (default 32).
+    """
+
     name = "keras"
     description = "A Keras 3 model (.keras) or a Keras 2 HDF5 model"
     shim = "keras.KerasServable"
@@ -127,6 +133,7 @@ class KerasServable(ServableType):
     priority = 20
 
     def can_describe(self, obj: Any) -> bool:
+        """Whether ``obj`` is a ``keras.Model`` (False, without importing Keras, when nothing imported it)."""
         if "keras" not in sys.modules:
             return False
         import keras
@@ -134,9 +141,17 @@ class KerasServable(ServableType):
         return isinstance(obj, keras.Model)
 
     def open(self, path: Path) -> Any:
+        """The model in a ``.keras``, ``.h5`` or ``.hdf5`` file (see :func:`load_model`)."""
         return load_model(path)
 
     def describe(self, obj: Any, source: Path | None, options: dict[str, Any]) -> TypeDescription:
+        """The model's class, size and layer summary, and ndarray schemas of its inputs and outputs.
+
+        Several inputs or outputs become a ``tuple`` schema.  The options record the Keras
+        backend, the file format (``h5`` or ``keras``), the Keras version and the parameter
+        count; the requirements add the backend's distributions (``jax``, ``jaxlib``, ...).
+        ``options`` is not used.
+        """
         keras = import_keras()
         lines: list[str] = []
         obj.summary(print_fn=lambda line, *a, **k: lines.append(line))
@@ -163,6 +178,10 @@ class KerasServable(ServableType):
         )
 
     def package(self, obj: Any, source: Path | None, dest: Path) -> dict[str, Any]:
+        """Copy the source file as it is (its bytes are the published model), else save ``model.keras``.
+
+        Returns ``{"model": <file name in dest>}``.
+        """
         if source is not None and source.suffix.lower() in self.suffixes:
             target = dest / f"model{source.suffix.lower()}"
             shutil.copyfile(source, target)
@@ -172,6 +191,7 @@ class KerasServable(ServableType):
         return {"model": target.name}
 
     def load(self, root: Path, files: dict[str, Any], options: dict[str, Any]) -> Runner:
+        """A batchable runner calling ``model.predict`` (a tuple of inputs is passed as a list)."""
         model = load_model(root / files["model"])
 
         def run(x: Any, params: dict[str, Any]) -> Any:

@@ -125,6 +125,7 @@ class ServableBlock(_Model):
 
     @property
     def run(self) -> MethodSpec:
+        """The method runs call: ``run``, else the first method, else an empty :class:`MethodSpec`."""
         return self.methods.get("run") or next(iter(self.methods.values()), MethodSpec())
 
 
@@ -141,4 +142,5 @@ class ServableMetadata(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
     def json_schema(self) -> dict[str, Any]:
+        """The run method's input, output and parameter schemas as JSON Schema fragments."""
         return self.servable.run.json_schema()

@@ -62,6 +62,8 @@ def _code(nb: Any) -> str:
 
 
 class NotebookServable(ServableType):
+    """The ``notebook`` servable type: a parameterized Jupyter notebook (see the module docs)."""
+
     name = "notebook"
     description = "A parameterized Jupyter notebook (papermill): parameters in, recorded outputs out"
     imports = ("papermill", "nbformat", "nbclient", "jupyter_client", "ipykernel")
@@ -70,15 +72,38 @@ class NotebookServable(ServableType):
     priority = 50
 
     def can_describe(self, obj: Any) -> bool:
+        """Whether ``obj`` is a :class:`NotebookSource` (a notebook file opened by :meth:`open`)."""
         return isinstance(obj, NotebookSource)
 
     def open(self, path: Path) -> NotebookSource:
+        """The notebook file at ``path``, read with nbformat.
+
+        Raises
+        ------
+        MissingDependencyError
+            When the ``notebooks`` extra is not installed.
+        """
         self.require()
         from hub.notebooks.runner import load_notebook
 
         return NotebookSource(Path(path), load_notebook(path))
 
     def describe(self, obj: Any, source: Path | None, options: dict[str, Any]) -> TypeDescription:
+        """The notebook's parameters as the input schema and its ``record`` calls as the output.
+
+        The input is a dict of the parameters (all optional: the defaults fill the rest),
+        typed from papermill's inferred types or the defaults' types.  The output lists
+        the names the code passes to ``record(...)`` and the executed notebook's blob.  The
+        modules the code imports are listed; the options keep the kernel name and
+        ``options["preload"]`` (modules each kernel imports first).
+
+        Raises
+        ------
+        ValidationError
+            When no cell is tagged ``parameters``, unless ``options["allow_no_parameters"]``.
+        MissingDependencyError
+            When the ``notebooks`` extra is not installed.
+        """
         self.require()
         from hub.notebooks.runner import inspect_parameters
 
@@ -148,10 +173,19 @@ class NotebookServable(ServableType):
         )
 
     def package(self, obj: Any, source: Path | None, dest: Path) -> dict[str, Any]:
+        """Copy the notebook file as ``notebook.ipynb``; returns ``{"model": "notebook.ipynb"}``."""
         shutil.copyfile(obj.path, dest / "notebook.ipynb")
         return {"model": "notebook.ipynb"}
 
     def load(self, root: Path, files: dict[str, Any], options: dict[str, Any]) -> Runner:
+        """A runner executing the notebook on this worker's kernel pool (started now).
+
+        Each run merges ``inputs`` and ``parameters`` into the notebook's parameters, runs
+        it with the artifact folder as working directory, stores the executed notebook
+        when a store is known (``options["store_url"]`` or ``$MATTERHUB_STORE_URL``),
+        raises the cell's :class:`~hub.notebooks.errors.NotebookExecutionError` when one
+        failed, and returns ``{"outputs": ..., "notebook_sha256": ...}`` (figures as PNG bytes).
+        """
         self.require()
         from hub.notebooks.pool import shared_pool
         from hub.notebooks.record import RecordedFigure

@@ -119,8 +119,15 @@ def unpacked(store: BlobStore | str, sha256: str, cache_dir: str | os.PathLike[s
 
 
 def check_artifact(path: Path, files: dict[str, Any]) -> None:
-    """Check an uploaded artifact tar without extracting it: regular files and folders only,
-    no absolute or ``..`` paths, ``servable.json`` present, and every file ``files`` names.
+    """Check an uploaded artifact tar without extracting it.
+
+    It must hold regular files and folders only, no absolute or ``..`` paths,
+    ``servable.json``, and every file ``files`` names.
+
+    Raises
+    ------
+    ValidationError
+        Naming the first problem found.
     """
     names: set[str] = set()
     try:

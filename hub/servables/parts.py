@@ -60,7 +60,7 @@ class ServableParts:
 
     def __init__(
         self,
-        catalog: Database,
+        catalog: Catalog,
         store: BlobStore,
         index: SearchIndex,
         principal: Principal,
@@ -102,8 +102,9 @@ class ServableParts:
         timeout: float | None = None,
         memory_mb: int | None = None,
     ) -> Any:
-        """Run a servable on ``inputs``: its outputs, or with ``asynchronous`` a :class:`Task`
-        at once (see :meth:`hub.servables.runs.Runs.plan` for the options and errors).
+        """Run a servable on ``inputs``: its outputs, or with ``asynchronous`` a :class:`Task` at once.
+
+        See :meth:`hub.servables.runs.Runs.plan` for the options and errors.
         """
         self.tasks.resume_interrupted()
         if asynchronous:
@@ -116,8 +117,9 @@ class ServableParts:
         )
 
     def close(self) -> None:
-        """Stop waiting for queued tasks (they are marked failed; running ones finish), and close
-        the executor if these parts made it.
+        """Stop taking tasks, and close the executor if these parts made it.
+
+        Queued tasks are marked failed; running ones finish.
         """
         self.tasks.close()
         if self._owns_executor:

@@ -51,5 +51,10 @@ def dump(obj: Any, path: Path, by_value: Iterable[str] = ()) -> None:
 
 
 def load(path: Path) -> Any:
+    """The object pickled in ``path`` (by :func:`dump`).
+
+    Unpickling runs whatever code the pickle names, so load only artifacts you trust;
+    the libraries it was pickled with by reference must be importable.
+    """
     with open(path, "rb") as f:
         return pickle.load(f)

@@ -54,6 +54,13 @@ _VERDICTS = {"timeout": RunStatus.TIMEOUT, "memory": RunStatus.MEMORY, "procs": 
 
 
 def default_size() -> int:
+    """Worker processes a pool starts: ``$MATTERHUB_WORKERS`` (at least 1), else the CPUs, at most 4.
+
+    Raises
+    ------
+    ValueError
+        When ``$MATTERHUB_WORKERS`` is set but not an integer.
+    """
     value = os.environ.get("MATTERHUB_WORKERS")
     if value:
         return max(1, int(value))
@@ -72,6 +79,11 @@ def _context(start_method: str) -> Any:
 
 
 def signal_name(code: int | None) -> str:
+    """How a worker process ended, for messages, from its exit code.
+
+    A negative code is the signal that stopped it (``signal SIGKILL``); None is
+    ``an unknown cause``; anything else is ``exit code N``.
+    """
     if code is None:
         return "an unknown cause"
     if code < 0:
@@ -303,6 +315,7 @@ class WorkerPool:
 
     @property
     def pids(self) -> list[int]:
+        """The process ids of the pool's current worker processes (slots not started yet have none)."""
         return [w.pid for w in self._workers if w is not None and w.pid is not None]
 
     # -- runs -------------------------------------------------------------------------

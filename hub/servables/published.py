@@ -87,8 +87,9 @@ class PublishedServable:
 
 
 class IndexCheck:
-    """Whether a hub's search index was checked to hold every servable (once per hub:
-    the registries of its views share one).
+    """Whether a hub's search index was checked to hold every servable.
+
+    The check runs once per hub: the registries of its views share one.
     """
 
     def __init__(self) -> None:
@@ -139,7 +140,7 @@ class ServableRegistry:
         self._index_check = index_check or IndexCheck()
 
     def acting_as(self, principal: Principal) -> ServableRegistry:
-        """This registry as ``principal`` (same catalog, store, index and index check)."""
+        """A registry acting as ``principal``, sharing this one's catalog, store, index and index check."""
         return ServableRegistry(self.db, self.store, self.index, principal, self.staging, self._index_check)
 
     # -- describe and publish ---------------------------------------------------------------
@@ -179,10 +180,12 @@ class ServableRegistry:
         return servable_id
 
     def publish_uploaded(self, document: dict[str, Any], artifact: str | os.PathLike[str] | None) -> str:
-        """Publish a servable packaged elsewhere (the remote client's upload): its document and
-        the artifact tar that :func:`hub.servables.package.build` wrote.  The tar is checked
-        (plain files only, ``servable.json`` present, the files the document names present)
-        but nothing in it is loaded or run here.
+        """Publish a servable packaged elsewhere (the remote client's upload); returns ``owner/name``.
+
+        ``document`` is its servable document and ``artifact`` the artifact tar that
+        :func:`hub.servables.package.build` wrote.  The tar is checked (plain files only,
+        ``servable.json`` present, the files the document names present) but nothing in
+        it is loaded or run here.
         """
         self._require_publisher()
         doc = dict(document)
@@ -304,8 +307,9 @@ class ServableRegistry:
         return row
 
     def deprecate(self, name: str, version: int | None = None) -> PublishedServable:
-        """Mark a version deprecated: it stays runnable by name@version (with a warning) but
-        ``name`` alone no longer picks it.
+        """Mark a version deprecated; the version as it is now.
+
+        It stays runnable by name@version (with a warning) but ``name`` alone no longer picks it.
         """
         row = self._owned(name, version)
         self.db.set_status(row.id, row.version, DEPRECATED)
@@ -357,8 +361,9 @@ class ServableRegistry:
         return len(docs)
 
     def ensure_indexed(self) -> None:
-        """Index every servable again if the index does not hold one document per servable
-        (an index rebuilt or lost while the catalog kept them).
+        """Index every servable again if the index does not hold one document per servable.
+
+        That happens when the index was rebuilt or lost while the catalog kept them.
         """
         ids = self.db.ids()
         try:

@@ -63,15 +63,34 @@ def _jsonable(value: Any) -> Any:
 
 
 class PythonServable(ServableType):
+    """The ``python`` servable type: a function or callable object, described by its signature.
+
+    See the module docs for how the signature, type hints and docstring become the schema.
+    """
+
     name = "python"
     description = "A Python function (or callable object) with type hints"
     shim = "python.PythonStaticMethodServable"
     priority = 90
 
     def can_describe(self, obj: Any) -> bool:
+        """Whether ``obj`` is callable and not a class."""
         return callable(obj) and not isinstance(obj, type)
 
     def describe(self, obj: Any, source: Path | None, options: dict[str, Any]) -> TypeDescription:
+        """The callable's input, output and keyword parameters, from its signature, hints and docstring.
+
+        The positional parameters without a default are the input (one: its value, the
+        call style ``single``; several: a dict of them, ``kwargs``; none: ``none``); those
+        with a default are parameters, their defaults kept when JSON can hold them.  The
+        modules it references and those of its type hints are listed.  ``source`` and
+        ``options`` are not used.
+
+        Raises
+        ------
+        ValidationError
+            When the signature cannot be read, or a keyword-only parameter has no default.
+        """
         try:
             sig = _signature(obj)
         except (TypeError, ValueError) as exc:
@@ -122,6 +141,12 @@ class PythonServable(ServableType):
         )
 
     def package(self, obj: Any, source: Path | None, dest: Path) -> dict[str, Any]:
+        """Pickle the callable to ``function.pkl`` (the user's own modules by value), with its source.
+
+        Returns ``{"model": "function.pkl"}``, plus ``source`` (``source.py``, the
+        callable's code) and ``module_source`` (``module_source.py``, the whole module
+        when it was pickled by value, for tracebacks) when the source can be read.
+        """
         modules = referenced_modules(obj)
         pickling.dump(obj, dest / "function.pkl", by_value=by_value_modules(modules))
         files: dict[str, Any] = {"model": "function.pkl"}
@@ -139,6 +164,12 @@ class PythonServable(ServableType):
         return files
 
     def load(self, root: Path, files: dict[str, Any], options: dict[str, Any]) -> Runner:
+        """A runner calling the unpickled callable in the call style ``describe`` chose.
+
+        ``single``: ``fn(inputs, **parameters)``; ``kwargs``: ``fn(**inputs, **parameters)``;
+        ``none``: ``fn(**parameters)``.  With the module's source shipped, tracebacks show
+        the servable's lines.
+        """
         fn = pickling.load(root / files["model"])
         call = options.get("call", "single")
         lines: list[str] | None = None

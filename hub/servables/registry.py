@@ -1,6 +1,8 @@
-"""Finding servable types: every type, built-in or third-party, is an entry
-point in the group ``matterhub.servables`` (the pattern of xarray's backends).
-A plugin that fails to load becomes a warning naming it, not a crash.
+"""Finding servable types.
+
+Every type, built-in or third-party, is an entry point in the group
+``matterhub.servables`` (the pattern of xarray's backends).  A plugin that fails to
+load becomes a warning naming it, not a crash.
 """
 
 from __future__ import annotations

@@ -129,7 +129,10 @@ class RunResult:
         )
 
     def to_json(self, arrays: str = "base64") -> dict[str, Any]:
-        """This result as JSON; ``output`` holds the value (arrays exact as base64, or ``"lists"``)."""
+        """The result as a JSON-ready dict.
+
+        ``output`` holds the value (arrays exact as base64, or as lists with ``"lists"``).
+        """
         return {
             "status": self.status.value,
             "output": codec.to_json(self.value, arrays=arrays),
@@ -146,8 +149,9 @@ class RunResult:
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> RunResult:
-        """A result from :meth:`to_json`, or from the REST reply of a synchronous run
-        (``{"output": ...}``: a run that answered, every other field left out).
+        """A result from :meth:`to_json`, or from the REST reply of a synchronous run.
+
+        That reply is ``{"output": ...}``: a run that answered, every other field left out.
         """
         output = body.get("output")
         return cls(
@@ -165,8 +169,10 @@ class RunResult:
         )
 
     def error_record(self, what: str) -> dict[str, Any]:
-        """What a failed run of ``what`` (``owner/name@version``) keeps: ``kind`` (the status),
-        ``exc_type``, ``message`` (a sentence naming the version) and ``traceback``.
+        """What a failed run of ``what`` (``owner/name@version``) keeps.
+
+        ``kind`` (the status), ``exc_type``, ``message`` (a sentence naming the version,
+        with a hint of what to install when a module was missing) and ``traceback``.
         """
         if self.status is RunStatus.ERROR:
             text = f"{what} raised {self.exc_type or 'an error'}: {self.message}{self._install_hint()}"

@@ -25,10 +25,12 @@ def _module_dists() -> dict[str, list[str]]:
 
 
 def top_module(name: str) -> str:
+    """The top-level package of a dotted module name (``sklearn.linear_model`` -> ``sklearn``)."""
     return name.split(".", 1)[0]
 
 
 def is_stdlib(module: str) -> bool:
+    """Whether ``module``'s top-level package is in the standard library (``builtins`` included)."""
     top = top_module(module)
     return top in sys.stdlib_module_names or top == "builtins"
 
@@ -63,6 +65,7 @@ def pin(distributions: Iterable[str]) -> dict[str, str]:
 
 
 def requirement_lines(pins: dict[str, str]) -> list[str]:
+    """``requirements.txt`` lines (``name==version``) for the pins of :func:`pin`, in order."""
     return [f"{d}=={v}" for d, v in pins.items()]
 
 
@@ -87,8 +90,10 @@ def by_value_modules(modules: Iterable[str]) -> list[str]:
 
 
 def referenced_modules(fn: Callable[..., Any]) -> set[str]:
-    """Modules a function uses: its own, and those of the globals its code names (recursively
-    through nested functions and lambdas).
+    """Modules a function uses: its own, and those of the globals its code names.
+
+    Nested functions and lambdas are followed.  A callable object gives its class's
+    module and what its ``__call__`` uses; a bound method, its function's.
     """
     fn = getattr(fn, "__func__", fn)
     if not isinstance(fn, types.FunctionType):

@@ -264,8 +264,9 @@ class Runs:
         return PlannedRun(version, request, key)
 
     def replan(self, servable_id: str, version: int, saved: dict[str, Any]) -> PlannedRun:
-        """A planned run again from what a task saved (:func:`saved_inputs`), for its owner
-        (who must still be allowed to run the version).
+        """A planned run again from what a task saved (:func:`saved_inputs`), for its owner.
+
+        The owner must still be allowed to run the version (:meth:`runnable` raises otherwise).
         """
         resolved = self.runnable(f"{servable_id}@{version}")
         assert resolved.spec is not None
@@ -283,8 +284,11 @@ class Runs:
     # -- the run ----------------------------------------------------------------------------
 
     def execute(self, planned: PlannedRun) -> RunResult:
-        """Run ``planned`` (the one body of synchronous runs and tasks): a memoized output if
-        there is one, else the executor's result, remembered when it is new and memoized.
+        """Run ``planned``: a memoized output if there is one, else the executor's result.
+
+        The one body of synchronous runs and tasks.  A new successful result is remembered
+        when the run is memoized; a memo lookup or executor that fails gives a ``crash``
+        result, not an exception.
         """
         key = planned.memo_key
         try:

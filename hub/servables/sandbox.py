@@ -64,6 +64,10 @@ def sandbox_default() -> bool:
 
 
 def extra_writable() -> list[str]:
+    """The extra paths sandboxed workers may write: ``$MATTERHUB_SANDBOX_WRITABLE``, split on ``os.pathsep``.
+
+    Blank entries are dropped; unset gives an empty list.
+    """
     return [p for p in os.environ.get(ENV_WRITABLE, "").split(os.pathsep) if p.strip()]
 
 
@@ -289,6 +293,10 @@ def restrict_writes(writable: Iterable[str | os.PathLike[str]]) -> bool:
 
 
 def default_writable(work_root: str | os.PathLike[str]) -> list[str]:
+    """The paths a sandboxed worker may write.
+
+    Its work root, ``/dev/shm``, ``/dev/null`` and the paths of :func:`extra_writable`.
+    """
     return [os.fspath(work_root), "/dev/shm", "/dev/null", *extra_writable()]
 
 
@@ -315,6 +323,10 @@ class Watchdog:
         self.detail = ""
 
     def check(self) -> str | None:
+        """Check the worker's process tree once: ``"procs"``, ``"memory"`` or None when within limits.
+
+        When a limit is exceeded, :attr:`detail` says by how much (for the run's message).
+        """
         if self.pid is None:
             return None
         tree = descendants(self.pid)
@@ -332,6 +344,11 @@ class Watchdog:
         return None
 
     def wait(self, conn: Any, timeout: float) -> str | None:
+        """Wait up to ``timeout`` seconds for a reply on ``conn``, checking every :attr:`interval`.
+
+        Returns None when the reply is there, else ``"timeout"``, ``"procs"`` or
+        ``"memory"`` (see :meth:`check`); the reply itself is not read.
+        """
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()

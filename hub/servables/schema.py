@@ -140,6 +140,13 @@ class ArgSpec(BaseModel):
 
     @classmethod
     def list_of(cls, item_type: str | ArgSpec = "unknown", *, description: str = "", **extra: Any) -> ArgSpec:
+        """A list whose items are ``item_type`` (a type name or a spec); ``extra`` sets other fields.
+
+        Raises
+        ------
+        ValueError
+            When ``item_type`` names no known argument type.
+        """
         item = item_type if isinstance(item_type, ArgSpec) else cls(type=_type_name(item_type))
         return cls(type="list", item_type=item, description=description, **extra)
 
@@ -152,6 +159,16 @@ class ArgSpec(BaseModel):
         description: str = "",
         **extra: Any,
     ) -> ArgSpec:
+        """A dict with the keys of ``properties`` (each a type name or a spec).
+
+        ``required`` lists the keys that must be given (None: those without a default
+        that are not nullable, see :meth:`required_keys`); ``extra`` sets other fields.
+
+        Raises
+        ------
+        ValueError
+            When a property names no known argument type.
+        """
         props = {k: v if isinstance(v, ArgSpec) else cls(type=_type_name(v)) for k, v in properties.items()}
         return cls(
             type="dict",
@@ -163,6 +180,15 @@ class ArgSpec(BaseModel):
 
     @classmethod
     def scalar(cls, type: str, *, description: str = "", **extra: Any) -> ArgSpec:
+        """A single value of ``type`` (``integer``, ``float``, ``string``, ... or an alias).
+
+        ``extra`` sets other fields (``default``, ``units``, ``nullable``).
+
+        Raises
+        ------
+        ValueError
+            When ``type`` names no known argument type.
+        """
         return cls(type=_type_name(type), description=description, **extra)
 
     @classmethod
@@ -193,7 +219,7 @@ class ArgSpec(BaseModel):
         return out
 
     def json_schema(self) -> dict[str, Any]:
-        """This argument as a JSON Schema (draft 2020-12) fragment."""
+        """The argument as a JSON Schema (draft 2020-12) fragment."""
         out = self._json_schema()
         if self.description:
             out["description"] = self.description
@@ -283,6 +309,10 @@ class ArgSpec(BaseModel):
         return {"integer": "an integer", "float": "a float", "number": "a number"}.get(t, f"a {t}")
 
     def required_keys(self) -> list[str]:
+        """The keys a dict input must have.
+
+        ``required`` when set, else the properties without a default that are not nullable.
+        """
         if self.required is not None:
             return list(self.required)
         return [k for k, v in (self.properties or {}).items() if v.default is None and not v.nullable]
@@ -303,6 +333,11 @@ class ArgSpec(BaseModel):
         return checker(self, value, name) if checker else value
 
     def fail(self, name: str, value: Any, why: str = "") -> InputValidationError:
+        """The error (returned, not raised) for ``value`` not fitting this spec.
+
+        Its message names ``name``, what was expected and what was given, plus ``why``
+        when given; its ``errors`` hold the same as a record.
+        """
         expected = self.describe()
         given = given_text(value)
         label = "the input" if name == "input" else f"input {name!r}"

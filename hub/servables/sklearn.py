@@ -53,6 +53,8 @@ def _model_type(est: Any) -> str:
 
 
 class SklearnServable(ServableType):
+    """The ``sklearn`` servable type: a fitted scikit-learn estimator or pipeline (see the module docs)."""
+
     name = "sklearn"
     description = "A fitted scikit-learn estimator or pipeline"
     shim = "sklearn.ScikitLearnServable"
@@ -62,6 +64,7 @@ class SklearnServable(ServableType):
     priority = 10
 
     def can_describe(self, obj: Any) -> bool:
+        """Whether ``obj`` is a scikit-learn estimator (False, without importing it, when nothing did)."""
         if "sklearn" not in sys.modules:
             return False
         from sklearn.base import BaseEstimator
@@ -69,11 +72,26 @@ class SklearnServable(ServableType):
         return isinstance(obj, BaseEstimator)
 
     def open(self, path: Path) -> Any:
+        """The estimator in a ``.joblib``, ``.pkl`` or ``.pickle`` file, loaded with joblib.
+
+        Loading a pickle runs whatever code it names: open only files you trust.
+        """
         import joblib
 
         return joblib.load(path)
 
     def describe(self, obj: Any, source: Path | None, options: dict[str, Any]) -> TypeDescription:
+        """The fitted estimator's class, repr, input width and feature names, and output schema.
+
+        The method runs call is ``options["method"]``, else ``predict`` when the estimator
+        has one, else ``transform``.  The input is an ndarray of ``n_features_in_`` columns
+        when that is known; the output follows the method and ``classes_``.
+
+        Raises
+        ------
+        ValidationError
+            When the estimator is not fitted, or lacks the chosen method.
+        """
         from sklearn.exceptions import NotFittedError
         from sklearn.utils.validation import check_is_fitted
 
@@ -141,11 +159,20 @@ class SklearnServable(ServableType):
         return ArgSpec.ndarray(None, "float")
 
     def package(self, obj: Any, source: Path | None, dest: Path) -> dict[str, Any]:
+        """Pickle the estimator to ``model.pkl`` (custom components from the user's modules by value).
+
+        Returns ``{"model": "model.pkl"}``.
+        """
         modules = {type(c).__module__ for c in _components(obj)}
         pickling.dump(obj, dest / "model.pkl", by_value=by_value_modules(modules))
         return {"model": "model.pkl"}
 
     def load(self, root: Path, files: dict[str, Any], options: dict[str, Any]) -> Runner:
+        """A batchable runner calling the chosen method with the run's parameters as keywords.
+
+        With feature names recorded, a 2-d ndarray input is given as a DataFrame with
+        those column names.
+        """
         model = pickling.load(root / files["model"])
         call = getattr(model, options.get("method") or "predict")
         names = options.get("feature_names")

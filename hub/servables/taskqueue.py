@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 from hub.access import Action, Kind, Principal, Resource, allowed
-from hub.access.users import Users
 from hub.db.models import ServableTaskRow
 from hub.exceptions import NotFoundError
 from hub.servables import codec
@@ -35,6 +34,7 @@ from hub.servables.database import ServableDatabase
 from hub.servables.runs import PlannedRun, Runs, saved_inputs
 from hub.servables.tasks import Task, TaskStatus
 from hub.store.blobs import BlobStore
+from hub.access.users import Users
 
 #: Task results larger than this (as JSON) go to the blob store.
 INLINE_RESULT_BYTES = 1024 * 1024
@@ -239,8 +239,10 @@ class TaskQueue:
     # -- resume ------------------------------------------------------------------------------
 
     def resume_interrupted(self) -> None:
-        """Run again the tasks a process of this host left unfinished when it died (once per hub;
-        the first run or task read does it when nobody called this before).
+        """Run again the tasks a process of this host left unfinished when it died.
+
+        This happens once per hub: the first run or task read does it when nobody called
+        this before.
         """
         self.threads.resume_once(self._resume_all)
 
@@ -272,8 +274,9 @@ class TaskQueue:
         self._start(row.id, planned, now, resumed=True)
 
     def _owner(self, name: str) -> Principal:
-        """A task owner with the groups the catalog gives them now (a run allowed through a
-        group must stay allowed when it resumes).
+        """A task owner with the groups the catalog gives them now.
+
+        A run allowed through a group must stay allowed when it resumes.
         """
         return Users(self.db.catalog).principal(name)
 

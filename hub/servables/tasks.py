@@ -63,7 +63,7 @@ class Task:
         return self.status.done
 
     def refresh(self) -> Task:
-        """This task as the catalog has it now."""
+        """The task updated in place to what the catalog has now; returns it."""
         if self._refresh is None:
             return self
         fresh = self._refresh(self.id)

@@ -67,6 +67,9 @@ class LoadSpec:
 
 @dataclass(frozen=True)
 class WorkerConfig:
+    """How a pool's worker processes run (the same for every worker of a pool)."""
+
+    #: Servable versions a worker keeps loaded; the least recently used goes first.
     max_loaded: int = 8
     #: A hard address-space cap for the whole worker (MB), or None.
     max_memory_mb: int | None = None
@@ -316,8 +319,9 @@ def _children_before() -> set[int] | None:
 
 
 def _exit_with_parent(poll: float = 1.0) -> None:
-    """Stop this worker (and what its run started) once the hub that started it is gone: a
-    killed hub must not leave a servable running forever.
+    """Stop this worker (and what its run started) once the hub that started it is gone.
+
+    A killed hub must not leave a servable running forever.
     """
     parent = os.getppid()
 
