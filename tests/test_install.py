@@ -111,7 +111,9 @@ def core_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "MATTERHUB_SKIP_LABEXTENSION": "1",
     }
     steps = [
-        [str(uv), "build", "--wheel", "-o", str(tmp / "dist"), str(ROOT)],
+        # the sdist first, then the wheel from it (as `uv build` does): a stale build/ folder of an
+        # in-place build (setuptools never empties it) cannot leak removed modules into the wheel
+        [str(uv), "build", "-o", str(tmp / "dist"), str(ROOT)],
         [
             str(uv),
             "export",

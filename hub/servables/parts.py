@@ -60,7 +60,7 @@ class ServableParts:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: Database,
         store: BlobStore,
         index: SearchIndex,
         principal: Principal,

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.access import Action, Kind, Principal, Resource, allowed
+from hub.access.users import Users
 from hub.db.models import ServableTaskRow
 from hub.exceptions import NotFoundError
 from hub.servables import codec
@@ -34,7 +35,6 @@ from hub.servables.database import ServableDatabase
 from hub.servables.runs import PlannedRun, Runs, saved_inputs
 from hub.servables.tasks import Task, TaskStatus
 from hub.store.blobs import BlobStore
-from hub.access.users import Users
 
 #: Task results larger than this (as JSON) go to the blob store.
 INLINE_RESULT_BYTES = 1024 * 1024
