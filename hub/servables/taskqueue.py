@@ -28,6 +28,7 @@ from typing import Any
 
 from hub.access import Action, Kind, Principal, Resource, allowed
 from hub.access.users import Users
+from hub.connect.recovery import pid_alive
 from hub.db.models import ServableTaskRow
 from hub.exceptions import NotFoundError
 from hub.servables import codec
@@ -249,7 +250,7 @@ class TaskQueue:
     def _resume_all(self) -> None:
         host = socket.gethostname()
         for row in self.db.unfinished_tasks():
-            if row.host == host and row.pid and not _pid_alive(row.pid):
+            if row.host == host and row.pid and not pid_alive(row.pid):
                 try:
                     self._resume(row)
                 except Exception as exc:
@@ -288,13 +289,3 @@ class TaskQueue:
                 status=TaskStatus.FAILED.value,
                 error={"kind": "error", "message": "the hub was closed before this task ran"},
             )
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
