@@ -3,7 +3,7 @@
 ``matterhub://<source_id>/<path>``, with the storage options ``hub`` (the hub's
 folder), ``user`` and ``groups`` (the principal; None for the local owner), names one
 file of a dataset version.  Every open goes through the hub's file API
-(:meth:`hub.hubs.embedded.Hub.open`), so the access policy decides it each time: a catalog
+(:meth:`hub.hubs.embedded.EmbeddedHub.open`), so the access policy decides it each time: a catalog
 entry naming a file gives no way around access, whoever reads it and whenever.
 
 A file is opened in place when the hub's blob store is on this machine; otherwise its
@@ -71,7 +71,7 @@ class HubFileSystem(AbstractFileSystem):  # type: ignore[misc]
         return hub_at(self.location, self.user, self.groups)
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        """The file's name, size and sha256 (the hub's :meth:`~hub.hubs.embedded.Hub.file_info`)."""
+        """The file's name, size and sha256 (the hub's :meth:`~hub.hubs.embedded.EmbeddedHub.file_info`)."""
         source_id, rel = self.split(path)
         f = self._hub().file_info(source_id, rel)
         return {"name": f"{source_id}/{rel}", "size": f["length"], "type": "file", "sha256": f["sha256"]}

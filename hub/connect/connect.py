@@ -87,7 +87,7 @@ class Connect:
     # -- submissions ------------------------------------------------------------
 
     def submit(self, source: str, request: SubmissionRequest) -> Submission:
-        """Run a new submission of ``source`` to its end (see :meth:`hub.hubs.embedded.Hub.submit`)."""
+        """Run a new submission of ``source`` to its end (see :meth:`hub.hubs.embedded.EmbeddedHub.submit`)."""
         pipeline = self._pipeline()
         sub_id = pipeline.create(source, request)
         return pipeline.run(sub_id, source, request)

@@ -1,6 +1,6 @@
 """A hub's servables: the registry, the runs and the tasks, as one principal, over one executor.
 
-:class:`~hub.hubs.embedded.Hub` makes one :class:`ServableParts` from its catalog, blob
+:class:`~hub.hubs.embedded.EmbeddedHub` makes one :class:`ServableParts` from its catalog, blob
 store, search index and principal, and its views share it
 (:meth:`ServableParts.acting_as`): the executor, the resolved versions, the task
 threads and the index check are one per hub.  Making it starts nothing: the

@@ -1,6 +1,6 @@
 """The hub service: the embedded hub's code behind a REST API (FastAPI on uvicorn).
 
-``create_app(hub)`` builds the application over an open :class:`~hub.hubs.embedded.Hub`;
+``create_app(hub)`` builds the application over an open :class:`~hub.hubs.embedded.EmbeddedHub`;
 ``matterhub serve`` runs it.  Every request acts as the principal its bearer token
 stands for (anonymous without one), through :meth:`Hub.acting_as`, so the access
 rules are the embedded hub's own, enforced below every endpoint.
