@@ -293,34 +293,39 @@ class Workload:
                         self.seen_complete.update(s["id"] for s in r.json())
                 time.sleep(0.1)
 
-    def worker_running(self) -> bool:
-        """Whether a servable worker (not a short-lived helper process) runs below the server."""
+    def workers(self) -> list[int]:
+        """The servable workers (not short-lived helper processes) running below the server."""
+        found = []
         for pid in self.server.tree():
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     if b"hub.servables.worker" in f.read():
-                        return True
+                        found.append(pid)
             except OSError:
                 continue
-        return False
+        return found
 
     def run_until_killed(self, seconds: float) -> int:
         """Load the server for ``seconds``, then until the state a kill must hit holds (an
         acknowledged upload, an acknowledged task and a servable worker running below the
-        server; at most 120 s more, a loaded machine is slow to start one), then SIGKILL it."""
+        server; at most 120 s more, a loaded machine is slow to start one), then SIGKILL it.
+
+        Returns the servable workers that ran just before the kill. (Counting them after the
+        kill would race with their own exit: they leave within a second or two of their hub.)"""
         threads = [threading.Thread(target=f, daemon=True) for f in (self.uploads, self.runs, self.watch)]
         for t in threads:
             t.start()
         time.sleep(seconds)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (self.acked and self.tasks and self.worker_running()):
+        while time.monotonic() < deadline and not (self.acked and self.tasks and self.workers()):
             time.sleep(0.05)
-        pid = self.server.kill()
+        running = len(self.workers())
+        self.server.kill()
         self.stop.set()
         for t in threads:
             t.join(60)
         self.stop.clear()
-        return pid
+        return running
 
 
 def wait_settled(http: httpx.Client, timeout: float = 300.0) -> list[dict[str, Any]]:
@@ -408,8 +413,7 @@ def crash_loop(server_factory: Any, tmp_path: Path, kills: int) -> None:
     figures: dict[str, int] = {}
     workers_seen = 0
     for _ in range(kills):
-        load.run_until_killed(rng.uniform(1.5, 3.0))
-        workers_seen += len(server.leftovers())  # the workers of the killed server, still running
+        workers_seen += load.run_until_killed(rng.uniform(1.5, 3.0))  # workers the kill hit
         deadline = time.monotonic() + 20  # they notice their hub is gone within a second or two
         while server.leftovers() and time.monotonic() < deadline:
             time.sleep(0.2)
