@@ -51,6 +51,19 @@ class HubConfig:
         """The folder where each running submission gets its own folder (downloads, unpacked archives)."""
         return self.home / "staging"
 
+    def hidden_paths(self) -> list[str]:
+        """The local folders of this hub that servable code must never read.
+
+        Its folder, and its store, index and SQLite catalog where they lie elsewhere on
+        this machine (remote stores and databases are out of a worker's reach anyway).
+        """
+        paths = [str(self.home), self.index]
+        if "://" not in self.store or self.store.startswith("file://"):
+            paths.append(self.store.removeprefix("file://"))
+        if self.catalog.startswith("sqlite:///"):
+            paths.append(self.catalog.removeprefix("sqlite:///"))
+        return [os.path.realpath(p) for p in paths]
+
     @classmethod
     def load(
         cls,

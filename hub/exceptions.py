@@ -214,6 +214,17 @@ class ServableCrashedError(ServableRunError):
     title = "Servable crashed"
 
 
+class ServableRefusedError(ServableRunError):
+    """The hub cannot contain servable code here, so it does not run it (its admin's setting).
+
+    HTTP 503: a shared hub whose kernel offers no Landlock refuses to run published code
+    unless started with ``--allow-uncontained-servables``.
+    """
+
+    status_code = 503
+    title = "Servables cannot run here"
+
+
 class ServableMemoryError(ServableRunError, MemoryError):
     """A servable tried to allocate past its memory limit."""
 

@@ -15,6 +15,7 @@ from hub.access.policy import (
     PENDING_CURATION,
     POLICY,
     PUBLISHED,
+    SERVABLE_PUBLISHERS,
     Action,
     Grant,
     Kind,
@@ -23,6 +24,7 @@ from hub.access.policy import (
     allowed,
     explain,
     possible,
+    publishing,
     require,
     rule,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "POLICY",
     "PUBLIC",
     "PUBLISHED",
+    "SERVABLE_PUBLISHERS",
     "Action",
     "Grant",
     "Kind",
@@ -59,6 +62,7 @@ __all__ = [
     "normalize_principal",
     "normalize_visible_to",
     "possible",
+    "publishing",
     "require",
     "rule",
 ]

@@ -14,8 +14,12 @@ The rules read from the table:
   principals its ACL lists (``visible_to``); while it waits for curation, by the
   curators.  Its records and files are seen with it.  Its owner and admins change it
   (a new version).
-- Signed-in users submit datasets and publish servables.  A submission is seen by its
-  owner and the curators; curators accept or reject it.
+- Signed-in users submit datasets.  A submission is seen by its owner and the curators;
+  curators accept or reject it.
+- Publishing servables (code the hub runs) is open to every signed-in user of an embedded
+  hub (``OPEN``); a shared hub restricts it (``RESTRICTED``) to admins and the principals
+  it lists, the ``servable-publishers`` group by default (``matterhub serve
+  --servable-publishers``).
 - A servable version is seen by admins, its owner and the principals its ``see`` ACL
   lists (``visible_to``), run by admins, its owner and those its ``run`` ACL lists
   (``runnable_by``, else ``visible_to``), and changed (deprecated, deleted) by admins
@@ -48,6 +52,11 @@ from hub.exceptions import AccessDeniedError
 #: Dataset statuses: published, or waiting for a curator.
 PUBLISHED = "published"
 PENDING_CURATION = "pending_curation"
+#: Who publishes servables on a hub: any signed-in user, or those the hub lists.
+OPEN = "open"
+RESTRICTED = "restricted"
+#: The group a shared hub lets publish servables unless told otherwise.
+SERVABLE_PUBLISHERS = "servable-publishers"
 
 
 class Kind(StrEnum):
@@ -138,7 +147,7 @@ POLICY: Mapping[tuple[Kind, Action], tuple[Grant, ...]] = MappingProxyType(
         (Kind.SUBMISSION, Action.CREATE): (SIGNED_IN,),
         (Kind.SUBMISSION, Action.SEE): (CURATORS, OWNER),
         (Kind.SUBMISSION, Action.CURATE): (CURATORS,),
-        (Kind.SERVABLE, Action.CREATE): (SIGNED_IN,),
+        (Kind.SERVABLE, Action.CREATE): (SIGNED_IN.when(OPEN), ADMIN, listed(Action.CREATE).when(RESTRICTED)),
         (Kind.SERVABLE, Action.SEE): (ADMIN, OWNER, listed(Action.SEE)),
         (Kind.SERVABLE, Action.RUN): (ADMIN, OWNER, listed(Action.RUN)),
         (Kind.SERVABLE, Action.CHANGE): (ADMIN, OWNER),
@@ -177,6 +186,17 @@ class Resource:
     owner: str | None = None
     status: str | None = None
     acl: ACL = field(default_factory=dict)
+
+
+def publishing(publishers: frozenset[str] | None) -> Resource:
+    """The resource a new servable is checked against on a hub whose publishers are ``publishers``.
+
+    None: publishing is open to every signed-in user; else only admins and the ACL entries
+    listed (``group:servable-publishers``, ``user:NAME``) may publish.
+    """
+    if publishers is None:
+        return Resource(Kind.SERVABLE, status=OPEN)
+    return Resource(Kind.SERVABLE, status=RESTRICTED, acl={Action.CREATE: publishers})
 
 
 def rule(kind: Kind, action: Action) -> tuple[Grant, ...]:

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from hub.access.users import Users
     from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
+    from hub.servables.executors import Executor
     from hub.servables.parts import ServableParts
     from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
@@ -83,6 +84,13 @@ class EmbeddedHub(HubImplementation):
         store URL (any fsspec URL); saved in the hub's ``config.json``.
     archive_limits
         The limits on archives a submission unpacks.
+    executor
+        Where servables run (see :mod:`hub.servables.executors`); default
+        ``$MATTERHUB_EXECUTOR`` or the process-wide local pool.  ``matterhub serve``
+        gives a pool of contained workers (:mod:`hub.servables.containment`).
+    servable_publishers
+        Who may publish servables (ACL entries such as ``group:servable-publishers``;
+        admins always may); None (the default) lets every signed-in user publish.
     """
 
     #: Locations this implementation opens: hub folders (paths and ``file://`` URLs).
@@ -115,8 +123,12 @@ class EmbeddedHub(HubImplementation):
         catalog: str | None = None,
         store: str | None = None,
         archive_limits: ArchiveLimits | None = None,
+        executor: Executor | None = None,
+        servable_publishers: Iterable[str] | None = None,
     ) -> None:
         self.config = HubConfig.load(location, catalog=catalog, store=store)
+        self._executor = executor
+        self._publishers = None if servable_publishers is None else frozenset(servable_publishers)
         self.principal = Principal(user, frozenset(groups or ())) if user else Principal.local()
         self.progress = progress
         self._catalog = Database(self.config.catalog)
@@ -588,7 +600,13 @@ class EmbeddedHub(HubImplementation):
                 from hub.servables.parts import ServableParts
 
                 self._servable_parts = ServableParts(
-                    self._catalog, self._store, self._index, self.principal, self.home
+                    self._catalog,
+                    self._store,
+                    self._index,
+                    self.principal,
+                    self.home,
+                    executor=self._executor,
+                    publishers=self._publishers,
                 )
         return self._servable_parts
 

@@ -41,6 +41,7 @@ from hub.exceptions import (
     QueryError,
     ServableCrashedError,
     ServableMemoryError,
+    ServableRefusedError,
     ServableRunError,
     ServableTimeoutError,
     ValidationError,
@@ -68,6 +69,7 @@ _ERRORS: dict[int, type[HubError]] = {
     409: ConflictError,
     422: ServableRunError,
     502: ServableCrashedError,
+    503: ServableRefusedError,
     504: ServableTimeoutError,
     507: ServableMemoryError,
 }

@@ -33,6 +33,25 @@ def stamp(notebook: Any, artifact_sha256: str | None) -> None:
         notebook.metadata.setdefault(KEY, {})["servable_artifact"] = artifact_sha256
 
 
+def stamped(data: bytes, artifact_sha256: str) -> bytes:
+    """An executed notebook's bytes (from a worker, so not trusted) naming the artifact it ran from.
+
+    Raises
+    ------
+    ValueError
+        When ``data`` is not a notebook (a JSON object).
+    """
+    try:
+        nb = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"the executed notebook is not JSON: {exc}") from None
+    if not isinstance(nb, dict) or not isinstance(nb.setdefault("metadata", {}), dict):
+        raise ValueError("the executed notebook is not a notebook (a JSON object with metadata)")
+    meta = nb["metadata"].get(KEY)
+    nb["metadata"][KEY] = {**(meta if isinstance(meta, dict) else {}), "servable_artifact": artifact_sha256}
+    return json.dumps(nb, indent=1, ensure_ascii=False).encode() + b"\n"
+
+
 def artifact_of(data: bytes) -> str | None:
     """The servable artifact an executed notebook names, or None (not a notebook, or not stamped)."""
     try:

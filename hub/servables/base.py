@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.plugins import missing_imports, require_imports
 from hub.servables.schema import ArgSpec
+
+if TYPE_CHECKING:
+    from hub.store.blobs import BlobStore
 
 
 @dataclass
@@ -145,3 +148,12 @@ class ServableType:
     def load(self, root: Path, files: dict[str, Any], options: dict[str, Any]) -> Runner:
         """Load the model written by :meth:`package` (inside a worker process)."""
         raise NotImplementedError
+
+    def finish(self, value: Any, store: BlobStore, artifact_sha256: str) -> Any:
+        """What the hub makes of a successful run's output before handing it back (in the hub).
+
+        ``value`` is plain data from a worker, which may run anyone's code: treat it as
+        hostile.  The default hands it back as is; the notebook type stores the executed
+        notebook a contained worker could not store itself.
+        """
+        return value

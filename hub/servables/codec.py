@@ -112,12 +112,12 @@ def dumps(obj: Any, shm_threshold: int = SHM_THRESHOLD) -> bytes:
 _SEGMENT_NAME = re.compile(r"^matterhub-\d+-[0-9a-f]{32}$")
 
 
-def _parts(data: bytes) -> tuple[memoryview, list[tuple[int, Any]]]:
+def _parts(data: bytes, segments: bool = True) -> tuple[memoryview, list[tuple[int, Any]]]:
     """The body and the out-of-band parts of a message.
 
     The header comes from another process (a worker, which may run anyone's code),
-    so it is read with the restricted unpickler and checked: inline bytes, or a
-    segment file of this codec's own naming in its own folder, nothing else.
+    so it is read with the restricted unpickler and checked: inline bytes, or (when
+    ``segments``) a segment file of this codec's own naming in its own folder, nothing else.
     """
     view = memoryview(data)
     if view[0] == 0:
@@ -132,6 +132,7 @@ def _parts(data: bytes) -> tuple[memoryview, list[tuple[int, Any]]]:
             continue
         if (
             kind == _SHM
+            and segments
             and isinstance(value, tuple)
             and len(value) == 2
             and isinstance(value[0], str)
@@ -144,8 +145,8 @@ def _parts(data: bytes) -> tuple[memoryview, list[tuple[int, Any]]]:
     return view[9 + n :], parts
 
 
-def _buffers(data: bytes) -> tuple[memoryview, list[Any]]:
-    body, parts = _parts(data)
+def _buffers(data: bytes, segments: bool = True) -> tuple[memoryview, list[Any]]:
+    body, parts = _parts(data, segments)
     out: list[Any] = []
     try:
         for kind, value in parts:
@@ -202,9 +203,13 @@ class _SafeUnpickler(pickle.Unpickler):
         )
 
 
-def safe_loads(data: bytes) -> Any:
-    """Read a worker's reply, accepting plain data only (see :data:`_SAFE_GLOBALS`)."""
-    body, buffers = _buffers(data)
+def safe_loads(data: bytes, segments: bool = True) -> Any:
+    """Read a worker's reply, accepting plain data only (see :data:`_SAFE_GLOBALS`).
+
+    ``segments``: accept shared-memory segments (False for a contained worker's reply:
+    it sends everything through the pipe, and may not name any file for the hub to open).
+    """
+    body, buffers = _buffers(data, segments)
     return _SafeUnpickler(io.BytesIO(body), buffers=buffers).load()
 
 

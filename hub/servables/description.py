@@ -208,6 +208,7 @@ def describe(
     cache: bool = False,
     timeout_s: float | None = None,
     memory_mb: int | None = None,
+    network: bool = False,
     license: str | None = None,
     publication_year: int | str | None = None,
     **options: Any,
@@ -248,6 +249,8 @@ def describe(
         Memoize outputs by servable version and input hash.
     timeout_s, memory_mb
         Per-run limits (default: the executor's).
+    network
+        The servable needs the network (a shared hub gives it only where its admin allows it).
     **options
         Extra ``servable.options`` stored with the metadata.
     """
@@ -312,7 +315,7 @@ def describe(
                 python_version=platform.python_version(),
                 training_data=list(training_data),
                 cache=cache,
-                limits=Limits(timeout_s=timeout_s, memory_mb=memory_mb),
+                limits=Limits(timeout_s=timeout_s, memory_mb=memory_mb, network=network),
             ),
             servable=ServableBlock(
                 type=plugin.name,

@@ -56,10 +56,16 @@ class MethodSpec(_Model):
 
 
 class Limits(_Model):
-    """Per-run limits; None means the executor's default."""
+    """Per-run limits; None means the executor's default.
+
+    ``network``: the servable needs the network.  A shared hub gives it only where its
+    admin allows servables the network (``matterhub serve --allow-servable-network``);
+    every other servable runs with none.
+    """
 
     timeout_s: float | None = None
     memory_mb: int | None = None
+    network: bool = False
 
 
 class DLHubBlock(_Model):

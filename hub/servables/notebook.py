@@ -20,11 +20,14 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.exceptions import ValidationError
 from hub.servables.base import Runner, ServableType, TypeDescription
 from hub.servables.schema import ArgSpec
+
+if TYPE_CHECKING:
+    from hub.store.blobs import BlobStore
 
 _TYPES = {
     "int": "integer",
@@ -206,6 +209,20 @@ class NotebookServable(ServableType):
             if result.error is not None:
                 raise result.error
             outputs = {k: v.png if isinstance(v, RecordedFigure) else v for k, v in result.outputs.items()}
+            if sha is None:  # a contained worker sees no store: the hub stores it (:meth:`finish`)
+                return {"outputs": outputs, "notebook_sha256": None, "notebook": result.notebook_bytes()}
             return {"outputs": outputs, "notebook_sha256": sha}
 
         return Runner(run)
+
+    def finish(self, value: Any, store: BlobStore, artifact_sha256: str) -> Any:
+        """Store the executed notebook a contained worker sent back, stamped with the artifact it ran from."""
+        if not isinstance(value, dict) or "notebook" not in value:
+            return value
+        from hub.notebooks.provenance import stamped
+
+        data = value.pop("notebook")
+        if not isinstance(data, bytes | bytearray):
+            raise TypeError("a notebook servable sent back something else than the executed notebook")
+        value["notebook_sha256"] = store.put_bytes(stamped(bytes(data), artifact_sha256))
+        return value

@@ -90,8 +90,15 @@ def _deterministic_tar(root: Path, dest: Path) -> None:
                     tar.addfile(info, f)
 
 
-def unpacked(store: BlobStore | str, sha256: str, cache_dir: str | os.PathLike[str]) -> Path:
-    """The folder holding artifact ``sha256``, unpacked from ``store`` on first use."""
+def unpacked(
+    store: BlobStore | str, sha256: str, cache_dir: str | os.PathLike[str], *, readable: bool = False
+) -> Path:
+    """The folder holding artifact ``sha256``, unpacked from ``store`` on first use.
+
+    ``readable``: make what is unpacked readable by every user (folders 755, files 644 or
+    755), for a contained worker that runs as another user; it still reads only its own
+    artifact (Landlock).
+    """
     cache = Path(cache_dir)
     target = cache / sha256
     if target.is_dir():
@@ -107,6 +114,8 @@ def unpacked(store: BlobStore | str, sha256: str, cache_dir: str | os.PathLike[s
             data = f.read()  # a full read verifies the sha256
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
             tar.extractall(tmp, filter="data")
+        if readable:
+            _make_readable(tmp)
         try:
             os.rename(tmp, target)
         except OSError:
@@ -116,6 +125,16 @@ def unpacked(store: BlobStore | str, sha256: str, cache_dir: str | os.PathLike[s
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _make_readable(root: Path) -> None:
+    os.chmod(root, 0o755)
+    for folder, dirs, names in os.walk(root):
+        for d in dirs:
+            os.chmod(os.path.join(folder, d), 0o755)
+        for n in names:
+            path = os.path.join(folder, n)
+            os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
 
 
 def check_artifact(path: Path, files: dict[str, Any]) -> None:

@@ -47,6 +47,8 @@ class ServableParts:
     task_threads
         Threads that run asynchronous tasks at once (default: the local pool's
         size, at least 2).
+    publishers
+        Who may publish servables (ACL entries; admins always may); None: every signed-in user.
 
     Attributes
     ----------
@@ -68,13 +70,16 @@ class ServableParts:
         *,
         executor: Executor | None = None,
         task_threads: int | None = None,
+        publishers: frozenset[str] | None = None,
     ) -> None:
         self.principal = principal
         self.executor = executor if executor is not None else executor_from(None)
         self._owns_executor = executor is None and self.executor is not shared_local_executor()
         db = ServableDatabase(catalog)
         home = Path(home)
-        self.registry = ServableRegistry(db, store, index, principal, home / "staging", IndexCheck())
+        self.registry = ServableRegistry(
+            db, store, index, principal, home / "staging", IndexCheck(), publishers
+        )
         self.runs = Runs(db, store, principal, self.executor, home / "servables", ResolvedVersions())
         self.tasks = TaskQueue(
             db, store, principal, self.runs, TaskThreads(task_threads or max(2, default_size()))

@@ -17,12 +17,20 @@ The calling thread waits on its worker's pipe with the run's timeout:
 - it hangs past the timeout: the worker is killed and replaced.
 
 Runs go to an idle worker that already holds the servable when there is one.
+
+With a :class:`~hub.servables.containment.Containment` (``matterhub serve``), each
+worker is *contained* and bound to one servable version for its life
+(:mod:`hub.servables.contained`): a run goes to an idle worker bound to its version,
+else a free slot, else the least recently used idle worker is replaced by one bound to
+it.  The hub unpacks the artifact into the pool's own folder (the worker never sees the
+store), and nothing travels through shared-memory files.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -42,6 +50,14 @@ from pathlib import Path
 from typing import Any
 
 from hub.servables import codec, sandbox
+from hub.servables.containment import (
+    Binding,
+    Containment,
+    hub_package_root,
+    launch_command,
+    launch_config,
+    worker_environment,
+)
 from hub.servables.request import RunRequest, RunResult, RunStatus
 from hub.servables.sandbox import sandbox_default
 from hub.servables.worker import LoadSpec, WorkerConfig, worker_main
@@ -94,12 +110,20 @@ def signal_name(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # the folder holding the ``hub`` package
+def _worker_env(contained: bool = False) -> dict[str, str]:
+    env = worker_environment() if contained else dict(os.environ)
+    root = hub_package_root()
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env.setdefault("KERAS_BACKEND", "jax")
     return env
+
+
+class ContainmentRefused(RuntimeError):
+    """A contained worker refused to run servable code here (its report says why)."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__(str(report.get("refused")))
+        self.report = report
 
 
 class _Worker:
@@ -113,11 +137,42 @@ class _Worker:
     ``spawn`` and ``forkserver`` use multiprocessing's start methods.
     """
 
-    def __init__(self, method: str, ctx: Any, config: WorkerConfig, slot: int) -> None:
+    def __init__(
+        self,
+        method: str,
+        ctx: Any,
+        config: WorkerConfig,
+        slot: int,
+        binding: Binding | None = None,
+        containment: Containment | None = None,
+        work_root: str | None = None,
+    ) -> None:
         self.slot = slot
+        self.binding = binding
+        #: What the worker's containment put in place (its greeting), for a contained worker.
+        self.report: dict[str, Any] | None = None
         self._proc: Any = None
         self._sub: subprocess.Popen[bytes] | None = None
-        if method == "subprocess":
+        if containment is not None:
+            assert work_root is not None
+            ours, theirs = socket.socketpair()
+            fd = theirs.fileno()
+            try:
+                self._sub = subprocess.Popen(
+                    launch_command(fd),
+                    pass_fds=(fd,),
+                    stdin=subprocess.DEVNULL,
+                    env=_worker_env(contained=True),
+                    cwd=work_root,
+                    start_new_session=True,
+                )
+            finally:
+                theirs.close()
+            self.conn = Connection(ours.detach())
+            self.conn.send_bytes(
+                json.dumps(launch_config(containment, binding, work_root, asdict(config))).encode()
+            )
+        elif method == "subprocess":
             ours, theirs = socket.socketpair()
             fd = theirs.fileno()
             try:
@@ -181,8 +236,14 @@ class _Worker:
             return
         if not self.conn.poll(timeout):
             raise TimeoutError(f"worker {self.slot} did not start within {timeout:.0f} s")
-        if self.conn.recv_bytes() != b"ready":
+        greeting = self.conn.recv_bytes()
+        word, _, rest = greeting.partition(b" ")
+        if word == b"refused":
+            raise ContainmentRefused(json.loads(rest))
+        if word != b"ready":
             raise RuntimeError(f"worker {self.slot} sent an unexpected greeting")
+        if rest:
+            self.report = json.loads(rest)
         self.ready = True
 
     def stop(self, graceful: bool = False) -> None:
@@ -230,6 +291,8 @@ class WorkerPool:
         Let workers write only in their run folders (Landlock); default ``$MATTERHUB_SANDBOX``.
     max_procs
         Processes a run may have alive at once (default ``$MATTERHUB_RUN_MAX_PROCS`` or 64).
+    containment
+        Contain every worker and bind it to one servable version (see the module's text).
     """
 
     def __init__(
@@ -241,15 +304,23 @@ class WorkerPool:
         start_method: str | None = None,
         sandbox: bool | None = None,
         max_procs: int | None = None,
+        containment: Containment | None = None,
     ) -> None:
         self.size = size or default_size()
         self.work_root = tempfile.mkdtemp(prefix="matterhub-runs-")
         self.max_procs = max_procs
+        self.containment = containment
+        if containment is not None:
+            # the workers' user may pass through (not list) the pool's folder to its own
+            os.chmod(self.work_root, 0o711)
+            self.artifacts = Path(self.work_root) / "artifacts"
+            self.artifacts.mkdir(mode=0o711)
         self.config = WorkerConfig(
-            max_loaded=max_loaded,
+            max_loaded=1 if containment is not None else max_loaded,
             max_memory_mb=max_memory_mb,
             work_root=self.work_root,
-            sandbox=sandbox_default() if sandbox is None else sandbox,
+            sandbox=(sandbox_default() if sandbox is None else sandbox) and containment is None,
+            shm=containment is None,
         )
         self.start_method = start_method or "subprocess"
         self._ctx = None if self.start_method == "subprocess" else _context(self.start_method)
@@ -265,18 +336,47 @@ class WorkerPool:
 
     # -- workers ----------------------------------------------------------------------
 
-    def _start(self, slot: int) -> _Worker:
-        w = _Worker(self.start_method, self._ctx, self.config, slot)
+    def _start(self, slot: int, binding: Binding | None = None) -> _Worker:
+        w = _Worker(
+            self.start_method, self._ctx, self.config, slot, binding, self.containment, self.work_root
+        )
         self._workers[slot] = w
         self.started += 1
         return w
 
     def start(self) -> None:
-        """Start every worker now (otherwise the first run does)."""
+        """Start every worker now (otherwise the first run does; contained workers start with their first run)."""
+        if self.containment is not None:
+            return
         with self._cond:
             for slot, w in enumerate(self._workers):
                 if w is None:
                     self._start(slot)
+
+    def _acquire_bound(self, binding: Binding) -> _Worker:
+        """An idle contained worker bound to ``binding``'s version (started, or put in place of the LRU idle one)."""
+        old: _Worker | None = None
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the worker pool is closed")
+                idle = [w for w in self._workers if w is not None and not self._busy[w.slot]]
+                chosen = next((w for w in idle if w.binding == binding), None)
+                if chosen is not None:
+                    self._busy[chosen.slot] = True
+                    return chosen
+                free = next((slot for slot, w in enumerate(self._workers) if w is None), None)
+                if free is not None:
+                    self._busy[free] = True
+                    return self._start(free, binding)
+                if idle:
+                    old = min(idle, key=lambda w: w.last_used)
+                    self._busy[old.slot] = True
+                    break
+                self._cond.wait()
+        old.stop(graceful=True)
+        with self._cond:
+            return self._start(old.slot, binding)
 
     def _acquire(self, key: str, kind: str) -> _Worker:
         with self._cond:
@@ -311,7 +411,11 @@ class WorkerPool:
             self.replaced += 1
             if self._closed:
                 return w
-            return self._start(w.slot)
+            return self._start(w.slot, w.binding)
+
+    def reports(self) -> list[dict[str, Any]]:
+        """What the containment of each running contained worker put in place (their greetings)."""
+        return [w.report for w in self._workers if w is not None and w.report is not None]
 
     @property
     def pids(self) -> list[int]:
@@ -325,6 +429,8 @@ class WorkerPool:
         spec = request.spec
         timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
         memory_mb = DEFAULT_MEMORY_MB if request.memory_mb is None else request.memory_mb
+        if self.containment is not None:
+            return self._run_contained(request, timeout, memory_mb)
         if self.config.sandbox:  # sandboxed workers cannot write the artifact cache: unpack it here
             from hub.servables.package import unpacked
 
@@ -337,6 +443,21 @@ class WorkerPool:
             codec.discard(message)
             raise
 
+    def _run_contained(self, request: RunRequest, timeout: float, memory_mb: int) -> RunResult:
+        """Run on a contained worker bound to the request's version (its artifact unpacked here)."""
+        assert self.containment is not None
+        from hub.servables.package import unpacked
+
+        spec = request.spec
+        mount = unpacked(spec.store_url, spec.artifact_sha, self.artifacts, readable=True)
+        # the worker sees its own artifact and nothing of the store
+        spec = dataclasses.replace(spec, store_url="", cache_dir=str(self.artifacts))
+        binding = Binding(spec.key, str(mount), network=spec.network and self.containment.network)
+        message = codec.dumps(
+            ("run", spec, request.inputs, request.params, request.batch, memory_mb), shm_threshold=sys.maxsize
+        )
+        return self._run_on(self._acquire_bound(binding), spec, message, timeout, memory_mb)
+
     def _run_on(
         self, w: _Worker, spec: LoadSpec, message: bytes, timeout: float, memory_mb: int
     ) -> RunResult:
@@ -347,6 +468,11 @@ class WorkerPool:
                     current.wait_ready(START_TIMEOUT_S)
                     current.conn.send_bytes(message)
                     break
+                except ContainmentRefused as exc:
+                    current.stop()
+                    with self._cond:
+                        self._workers[current.slot] = None  # the next run tries a fresh one
+                    return RunResult(RunStatus.REFUSED, message=str(exc), exc_type="ContainmentRefused")
                 except (OSError, EOFError, TimeoutError, RuntimeError) as exc:
                     # the worker died while idle (or never started): not this run's fault; try a fresh one
                     current = self._replace(current)
@@ -385,7 +511,7 @@ class WorkerPool:
                     exc_type=cause,
                     run_ms=(time.perf_counter() - t0) * 1000,
                 )
-            reply: dict[str, Any] = codec.safe_loads(data)
+            reply: dict[str, Any] = codec.safe_loads(data, segments=self.containment is None)
             current.runs += 1
             current.loaded[spec.key] = spec.type
             current.loaded.move_to_end(spec.key)

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from hub.access import Action, Kind, Principal, Resource, require
+from hub.access import Action, Kind, Principal, Resource, publishing, require
 from hub.access.index import document_acl
 from hub.db.models import ServableRow
 from hub.exceptions import ValidationError
@@ -131,17 +131,21 @@ class ServableRegistry:
         principal: Principal,
         staging: Path,
         index_check: IndexCheck | None = None,
+        publishers: frozenset[str] | None = None,
     ) -> None:
         self.db = db
         self.store = store
         self.index = index
         self.principal = principal
         self.staging = staging
+        self.publishers = publishers
         self._index_check = index_check or IndexCheck()
 
     def acting_as(self, principal: Principal) -> ServableRegistry:
         """A registry acting as ``principal``, sharing this one's catalog, store, index and index check."""
-        return ServableRegistry(self.db, self.store, self.index, principal, self.staging, self._index_check)
+        return ServableRegistry(
+            self.db, self.store, self.index, principal, self.staging, self._index_check, self.publishers
+        )
 
     # -- describe and publish ---------------------------------------------------------------
 
@@ -211,12 +215,14 @@ class ServableRegistry:
         return self._register(md, artifact_sha, size, files)[0]
 
     def _require_publisher(self) -> None:
-        require(
-            self.principal,
-            Action.CREATE,
-            Resource(Kind.SERVABLE),
-            "anonymous users cannot publish servables; open the hub as a user",
-        )
+        if self.principal.user is None:
+            message = "anonymous users cannot publish servables; open the hub as a user"
+        else:
+            message = (
+                f"{self.principal.name} may not publish servables on this hub: publishing code the hub "
+                f"runs is a right its admins grant (to {', '.join(sorted(self.publishers or ()))})"
+            )
+        require(self.principal, Action.CREATE, publishing(self.publishers), message)
 
     def _register(
         self, md: ServableMetadata, artifact_sha: str | None, size: int, files: dict[str, Any]

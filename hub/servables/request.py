@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hub.exceptions import (
     ServableCrashedError,
     ServableMemoryError,
+    ServableRefusedError,
     ServableRunError,
     ServableTimeoutError,
 )
@@ -39,6 +40,8 @@ class RunStatus(StrEnum):
     MEMORY = "memory"
     TIMEOUT = "timeout"
     CRASH = "crash"
+    #: The hub would not run it (it cannot contain servable code here).
+    REFUSED = "refused"
 
 
 _ERRORS: dict[str, type[ServableRunError]] = {
@@ -46,6 +49,7 @@ _ERRORS: dict[str, type[ServableRunError]] = {
     RunStatus.MEMORY: ServableMemoryError,
     RunStatus.TIMEOUT: ServableTimeoutError,
     RunStatus.CRASH: ServableCrashedError,
+    RunStatus.REFUSED: ServableRefusedError,
 }
 
 

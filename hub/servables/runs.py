@@ -11,6 +11,7 @@ runs in this process: the executor (the local worker pool, Dask, ...) runs it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import warnings
 from collections import OrderedDict
@@ -167,6 +168,7 @@ class Runs:
                 files=dict(md.dlhub.files),
                 options=dict(md.servable.options),
                 requirements=tuple(md.dlhub.requirements),
+                network=md.dlhub.limits.network,
             )
         resolved = ResolvedVersion(
             row=row,
@@ -298,6 +300,8 @@ class Runs:
             result = self.executor.run(planned.request)
         except Exception as exc:  # the executor itself failed: a crash of this run, not of the caller
             return RunResult(RunStatus.CRASH, message=f"the run could not be executed: {exc!r}")
+        if result.ok:
+            result = self._finished(planned, result)
         if result.ok and key is not None:
             row = planned.version.row
             self.db.remember(
@@ -307,6 +311,19 @@ class Runs:
                 self.store.put_bytes(codec.dumps(result.value, shm_threshold=1 << 62)),
             )
         return result
+
+    def _finished(self, planned: PlannedRun, result: RunResult) -> RunResult:
+        """The result after its type's :meth:`~hub.servables.base.ServableType.finish` (in the hub)."""
+        from hub.servables.registry import get_type
+
+        row = planned.version.row
+        try:
+            value = get_type(row.type).finish(result.value, self.store, row.artifact_sha or "")
+        except (TypeError, ValueError) as exc:
+            return RunResult(
+                RunStatus.ERROR, message=f"the servable's output was refused: {exc}", exc_type="ValueError"
+            )
+        return dataclasses.replace(result, value=value)
 
     def run(
         self,

@@ -42,6 +42,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hub.servables import landlock
+
 ENV_SANDBOX = "MATTERHUB_SANDBOX"
 ENV_WRITABLE = "MATTERHUB_SANDBOX_WRITABLE"
 ENV_MAX_PROCS = "MATTERHUB_RUN_MAX_PROCS"
@@ -53,7 +55,6 @@ KEEPS_PROCESSES = frozenset({"notebook"})
 #: (the interpreter's own growth; a run past its limit normally gets a MemoryError first).
 RSS_SLACK = 128 * 1024 * 1024
 
-_PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_CHILD_SUBREAPER = 36
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -223,73 +224,19 @@ def run_folder(root: str | os.PathLike[str] | None) -> Iterator[Path | None]:
 
 # -- Landlock: writes only where allowed ---------------------------------------------------
 
-_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
-_CREATE_RULESET_VERSION = 1
-_RULE_PATH_BENEATH = 1
-_WRITE_FILE = 1 << 1
-_REMOVE_DIR, _REMOVE_FILE = 1 << 4, 1 << 5
-_MAKE = sum(1 << b for b in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
-_REFER, _TRUNCATE = 1 << 13, 1 << 14
-_FILE_RIGHTS = _WRITE_FILE | _TRUNCATE  # rights that apply to a file (not a folder) rule
-
-
-class _PathBeneath(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-def landlock_abi() -> int:
-    """The kernel's Landlock ABI version; 0 when Landlock is missing or disabled."""
-    try:
-        libc = _libc()
-        version = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION)
-    except (OSError, AttributeError):
-        return 0
-    return max(0, int(version))
-
 
 def restrict_writes(writable: Iterable[str | os.PathLike[str]]) -> bool:
     """Allow this process (and every process it starts) to write only below ``writable``.
 
     Reading and executing stay allowed.  Irreversible.  Returns False (nothing done)
-    when the kernel has no Landlock; raises OSError when Landlock refuses the rules.
+    when the kernel has no Landlock.
+
+    Raises
+    ------
+    OSError
+        When Landlock refuses the rules.
     """
-    abi = landlock_abi()
-    if abi < 1:
-        return False
-    handled = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE
-    if abi >= 2:
-        handled |= _REFER
-    if abi >= 3:
-        handled |= _TRUNCATE
-    libc = _libc()
-    attr = ctypes.c_uint64(handled)
-    fd = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), 0)
-    if fd < 0:
-        raise OSError(ctypes.get_errno(), f"landlock_create_ruleset: {os.strerror(ctypes.get_errno())}")
-    try:
-        for path in writable:
-            try:
-                pfd = os.open(os.fspath(path), os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue  # a path that does not exist cannot be written anyway
-            try:
-                is_dir = os.path.isdir(os.fspath(path))
-                rule = _PathBeneath(handled if is_dir else handled & _FILE_RIGHTS, pfd)
-                if libc.syscall(_SYS_ADD_RULE, fd, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, f"landlock_add_rule({path}): {os.strerror(err)}")
-            finally:
-                os.close(pfd)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(err)}")
-        if libc.syscall(_SYS_RESTRICT_SELF, fd, 0) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"landlock_restrict_self: {os.strerror(err)}")
-    finally:
-        os.close(fd)
-    return True
+    return landlock.restrict(landlock.writes_only_below(writable)).files
 
 
 def default_writable(work_root: str | os.PathLike[str]) -> list[str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import json
 import os
 import signal
 import sys
@@ -63,6 +64,8 @@ class LoadSpec:
     files: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     requirements: tuple[str, ...] = ()
+    #: The servable declares it needs the network (see :class:`hub.servables.metadata.Limits`).
+    network: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class WorkerConfig:
     sandbox: bool = False
     #: More paths the sandboxed worker may write below.
     writable: tuple[str, ...] = ()
+    #: Send large arrays back through shared-memory files (not for contained workers: the hub
+    #: would have to open a file the servable names).
+    shm: bool = True
 
 
 @dataclass(frozen=True)
@@ -334,6 +340,13 @@ def _exit_with_parent(poll: float = 1.0) -> None:
     threading.Thread(target=watch, name="matterhub-parent-watch", daemon=True).start()
 
 
+def _contained(work: Path) -> None:
+    """Set up what a contained worker still needs: runs in ``work``, and leaving with the hub."""
+    global _RUN_ROOT
+    _exit_with_parent()
+    _RUN_ROOT = work
+
+
 def _contain(config: WorkerConfig) -> None:
     """Set up a pool worker's containment: subreaper, work folder, and the write sandbox."""
     global _RUN_ROOT
@@ -366,17 +379,30 @@ def _contain(config: WorkerConfig) -> None:
 # -- the local pool's worker process --------------------------------------------------------
 
 
-def worker_main(conn: Any, config: WorkerConfig) -> None:
-    """The loop of a pool worker: read a request, run it, answer; stop at EOF or ``None``."""
+def worker_main(
+    conn: Any, config: WorkerConfig, contained: tuple[Path, dict[str, Any]] | None = None
+) -> None:
+    """The loop of a pool worker: read a request, run it, answer; stop at EOF or ``None``.
+
+    ``contained``: the work folder and report of a worker :mod:`hub.servables.contained`
+    has contained already (its greeting carries the report; it leaves when its CPU time
+    nears its hard limit).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the hub, which stops us itself
     os.environ.setdefault("KERAS_BACKEND", "jax")
     if resource is not None and config.max_memory_mb:
         cap = config.max_memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    _contain(config)
+    greeting = b"ready"
+    if contained is None:
+        _contain(config)
+    else:
+        _contained(contained[0])
+        greeting += b" " + json.dumps(contained[1]).encode()
+    shm_threshold = codec.SHM_THRESHOLD if config.shm else sys.maxsize
     loaded = Loaded(config.max_loaded)
-    conn.send_bytes(b"ready")
+    conn.send_bytes(greeting)
     while True:
         try:
             data = conn.recv_bytes()
@@ -387,8 +413,10 @@ def worker_main(conn: Any, config: WorkerConfig) -> None:
             return
         _, spec, inputs, params, batch, memory_mb = request
         reply = execute(loaded, spec, inputs, params, batch, memory_mb)
+        if contained is not None and _cpu_nearly_spent():
+            reply["recycle"] = True
         try:
-            message = codec.dumps(reply)
+            message = codec.dumps(reply, shm_threshold=shm_threshold)
         except BaseException as exc:
             reply = {
                 **{k: reply.get(k) for k in ("pid", "load_ms", "run_ms", "stdout", "stderr")},
@@ -397,7 +425,7 @@ def worker_main(conn: Any, config: WorkerConfig) -> None:
                 "message": f"the outputs could not be sent back: {exc}",
                 "traceback": traceback.format_exc(),
             }
-            message = codec.dumps(reply)
+            message = codec.dumps(reply, shm_threshold=shm_threshold)
         try:
             conn.send_bytes(message)
         except (BrokenPipeError, OSError):
@@ -407,9 +435,19 @@ def worker_main(conn: Any, config: WorkerConfig) -> None:
             return
 
 
+def _cpu_nearly_spent() -> bool:
+    """Whether this process used 80 % of its hard CPU-time limit (time to make way for a fresh one)."""
+    if resource is None:
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard == resource.RLIM_INFINITY:
+        return False
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime > 0.8 * hard
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m hub.servables.worker FD CONFIG_JSON``: a pool worker on an inherited socket."""
-    import json
     from multiprocessing.connection import Connection
 
     args = sys.argv[1:] if argv is None else argv

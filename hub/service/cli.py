@@ -49,6 +49,24 @@ def _users(ctx: click.Context) -> tuple[UsersAPI, Principal]:
     is_flag=True,
     help="No per-caller rate limits (default: MATTERHUB_SERVICE_RATE_LIMIT requests/s, 100).",
 )
+@click.option(
+    "--servable-publishers",
+    "publishers",
+    multiple=True,
+    default=("group:servable-publishers",),
+    show_default=True,
+    help="Who may publish servables besides admins (repeatable ACL entries; 'signed-in' for every user).",
+)
+@click.option(
+    "--allow-uncontained-servables",
+    is_flag=True,
+    help="Run published code even where this machine cannot contain it (no Landlock): trust every publisher.",
+)
+@click.option(
+    "--allow-servable-network",
+    is_flag=True,
+    help="Give the network to servables that declare they need it (others never get it).",
+)
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def serve(
@@ -63,20 +81,48 @@ def serve(
     max_upload_mb: int | None,
     submission_threads: int,
     no_rate_limit: bool,
+    publishers: tuple[str, ...],
+    allow_uncontained_servables: bool,
+    allow_servable_network: bool,
     log_level: str,
 ) -> None:
-    """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE."""
+    """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE.
+
+    Servables run in contained worker processes (see ``hub.servables.containment``):
+    published code cannot read the hub folder, its catalog or other users' data.
+    """
     import uvicorn
 
+    from hub.access import normalize_principal
     from hub.api import scheme_of
     from hub.hubs.embedded import EmbeddedHub
+    from hub.servables.containment import Containment, describe, probe
+    from hub.servables.executors import LocalExecutor
     from hub.service import create_app
     from hub.service.settings import ServiceSettings
 
     opts = ctx.obj
     if scheme_of(opts["location"]) not in ("", "file"):
         raise click.UsageError("serve a hub folder (--hub DIR), not a hub service's URL")
-    hub = EmbeddedHub(opts["location"], progress=False, catalog=catalog, store=store)
+    allowed = None if "signed-in" in publishers else [normalize_principal(p) for p in publishers]
+    from hub.config import HubConfig
+
+    config = HubConfig.load(opts["location"], catalog=catalog, store=store)
+    containment = Containment(require=not allow_uncontained_servables, network=allow_servable_network)
+    containment = containment.with_hidden(config.hidden_paths())
+    report = probe(containment)
+    click.echo(f"servable containment: {describe(report)}")
+    for note in report.get("notes", []):
+        click.echo(f"  ({note})")
+    executor = LocalExecutor(containment=containment)
+    hub = EmbeddedHub(
+        opts["location"],
+        progress=False,
+        catalog=catalog,
+        store=store,
+        executor=executor,
+        servable_publishers=allowed,
+    )
     hub.users.ensure_user(admin, ["admin"])
     if not hub.users.tokens(hub.principal, admin) or token_file:
         token, _ = hub.users.create_token(hub.principal, admin, label="created by matterhub serve")
@@ -99,6 +145,7 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
     finally:
         hub.close()
+        executor.close()
 
 
 @click.group()

@@ -299,8 +299,9 @@ class Workload:
         for pid in self.server.tree():
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if b"hub.servables.worker" in f.read():
-                        found.append(pid)
+                    cmdline = f.read()
+                if b"hub.servables.worker" in cmdline or b"hub.servables.contained" in cmdline:
+                    found.append(pid)
             except OSError:
                 continue
         return found
@@ -404,7 +405,7 @@ def check_server(server: ServerProcess, load: Workload) -> dict[str, int]:
 def crash_loop(server_factory: Any, tmp_path: Path, kills: int) -> None:
     rng = random.Random(SEED)
     server: ServerProcess = server_factory()
-    tokens = server.add_users({"alice": ["lab"]})
+    tokens = server.add_users({"alice": ["lab", "servable-publishers"]})
     remote = Hub(server.url, token=tokens["alice"], progress=False)
     servable = remote.publish_servable(remote.describe(slow_double, name="slow_double"))
     remote.close()

@@ -34,7 +34,7 @@ from hub.service.ratelimit import Limiter, RateLimitMiddleware
 from hub.service.settings import ServiceSettings
 from hub.service.testing import LiveServer
 
-USERS = {"alice": ["lab"], "bob": []}
+USERS = {"alice": ["lab", "servable-publishers"], "bob": []}
 
 
 # -- a loopback web server (the private address URL submissions must not reach) ---------------

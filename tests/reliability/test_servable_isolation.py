@@ -20,7 +20,7 @@ import pytest
 from reliability_server import ServerProcess, alive, record, scale
 
 from hub import Hub
-from hub.servables.sandbox import landlock_abi
+from hub.servables.landlock import abi as landlock_abi
 
 pytestmark = pytest.mark.skipif(landlock_abi() < 1, reason="the write sandbox needs Landlock (Linux 5.13+)")
 
@@ -232,7 +232,7 @@ def isolation(server_factory: Any, tmp_path: Path, rounds: int) -> None:
     server: ServerProcess = server_factory(
         env={"MATTERHUB_SANDBOX": "1", "MATTERHUB_RUN_MAX_PROCS": str(MAX_PROCS)}
     )
-    tokens = server.add_users({"alice": []})
+    tokens = server.add_users({"alice": ["servable-publishers"]})
     remote = Hub(server.url, token=tokens["alice"], progress=False)
     for name, f in FUNCTIONS.items():
         limits = BAD.get(name, (None, {}, "", ""))[1]
@@ -269,9 +269,11 @@ def _describe(pids: list[int]) -> list[str]:
 
 def _is_worker(pid: int) -> bool:
     try:
-        return b"hub.servables.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+    return b"hub.servables.worker" in cmdline or b"hub.servables.contained" in cmdline
+
 
 
 def test_isolation_short(server_factory: Any, tmp_path: Path) -> None:
