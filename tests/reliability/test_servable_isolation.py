@@ -275,7 +275,6 @@ def _is_worker(pid: int) -> bool:
     return b"hub.servables.worker" in cmdline or b"hub.servables.contained" in cmdline
 
 
-
 def test_isolation_short(server_factory: Any, tmp_path: Path) -> None:
     isolation(server_factory, tmp_path, rounds=1)
 
