@@ -126,6 +126,27 @@ def _switch_user(name: str, checks: list[str], work: Path, report: dict[str, Any
     return False
 
 
+def _python_path_shim(work: Path) -> None:
+    """Let the processes a worker starts (notebook kernels, subprocesses) import ``hub``.
+
+    A ``PYTHONPATH`` entry outside the Python prefixes (a source checkout) cannot be
+    listed under Landlock, so its ``hub`` would not be found there: those entries are
+    replaced by a folder of the worker's own holding a link to the ``hub`` package.
+    """
+    import hub
+
+    shim = work / ".python"
+    shim.mkdir()
+    (shim / "hub").symlink_to(Path(hub.__file__).resolve().parent)
+    prefixes = tuple(os.path.realpath(p) for p in (sys.prefix, sys.base_prefix))
+    kept = [
+        p
+        for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if p and any(os.path.realpath(p).startswith(x + os.sep) for x in prefixes)
+    ]
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(shim), *kept])
+
+
 def _unshare(flags: int) -> bool:
     return bool(_libc().unshare(flags) == 0)
 
@@ -189,6 +210,7 @@ def contain(config: dict[str, Any]) -> tuple[dict[str, Any], Path]:
             checks.append(binding["mount"])
         switched = _switch_user(c["user"], checks, work, report)
     user = pwd.getpwuid(os.geteuid()).pw_name
+    _python_path_shim(work)
 
     # 2. namespaces: a user namespace (no capability over the machine), and no network
     userns = netns = False

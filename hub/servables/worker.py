@@ -297,7 +297,7 @@ def _anchored(spec: LoadSpec) -> LoadSpec:
     if _RUN_ROOT is None:
         return spec
     store, cache = spec.store_url, spec.cache_dir
-    if "://" not in store and not os.path.isabs(store):
+    if store and "://" not in store and not os.path.isabs(store):  # "" (a contained worker): no store
         store = os.path.join(_START_CWD, store)
     if not os.path.isabs(cache):
         cache = os.path.join(_START_CWD, cache)

@@ -14,7 +14,11 @@ from hub import Hub
 from hub.access import Principal
 from hub.cli import main
 from hub.exceptions import NotFoundError, ValidationError
+from hub.hubs.embedded import EmbeddedHub
 from hub.notebooks.provenance import artifact_of, read_provenance
+from hub.servables.containment import Containment
+from hub.servables.executors import LocalExecutor
+from hub.servables.landlock import abi as landlock_abi
 
 
 def provenance(home: Path, sha: str, out: Path, user: str | None = None) -> tuple[int, str]:
@@ -50,9 +54,19 @@ def test_provenance_reads_only_blobs_one_may_see(tmp_path: Path) -> None:
     assert code == 1 and "is not a sha256" in output
 
 
-def test_a_runs_notebook_is_read_by_those_who_may_see_its_servable(failing_nb: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("contained", [False, True], ids=["pool", "contained"])
+def test_a_runs_notebook_is_read_by_those_who_may_see_its_servable(
+    failing_nb: Path, tmp_path: Path, contained: bool
+) -> None:
+    """In a contained worker (``matterhub serve``) the worker cannot store the executed notebook:
+    it sends it back and the hub stores it, stamped with the artifact that ran."""
     home = tmp_path / "hub"
-    alice = Hub(home, user="alice", progress=False)
+    executor = None
+    if contained:
+        if landlock_abi() < 1:
+            pytest.skip("containing servables needs Landlock (Linux 5.13+)")
+        executor = LocalExecutor(size=1, containment=Containment().with_hidden([home]))
+    alice = EmbeddedHub(home, user="alice", progress=False, executor=executor)
     name = alice.publish_servable(alice.describe(str(failing_nb), visible_to=["user:alice", "group:lab"]))
     out = alice.run(name, {"value": 4})
     sha = out["notebook_sha256"]
@@ -66,6 +80,9 @@ def test_a_runs_notebook_is_read_by_those_who_may_see_its_servable(failing_nb: P
     with pytest.raises(NotFoundError):
         read_provenance(catalog, store, Principal(None), sha)
     alice.close()
+    if executor is not None:
+        assert executor.pool.reports()[0]["files"], executor.pool.reports()
+        executor.close()
 
 
 def test_what_a_notebook_names() -> None:
