@@ -137,23 +137,21 @@ def sample_memory(
         stop.wait(0.5)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="32 clients for 15 s (under a minute in all)")
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=None)
-    parser.add_argument("--datasets", type=int, default=None)
-    args = parser.parse_args()
+def measure(args: argparse.Namespace, serve_args: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One load run against a fresh ``matterhub serve`` started with ``serve_args``; its figures."""
     seconds = args.seconds or (15.0 if args.quick else 60.0)
     n_datasets = args.datasets or (12 if args.quick else 40)
     warmup = 3.0 if args.quick else 5.0
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     files = build(tmp / "hub", tmp / "src", n_datasets)
-    server = ServerProcess(tmp / "hub", tmp / "server")
+    server = ServerProcess(tmp / "hub", tmp / "server", args=serve_args)
     try:
         server.start()
-        tokens = server.add_users({f"user{i:02d}": [] for i in range(args.clients)})
+        # user00 publishes the servable: a right the admin grants (the servable-publishers group)
+        tokens = server.add_users(
+            {f"user{i:02d}": ["servable-publishers"] if i == 0 else [] for i in range(args.clients)}
+        )
         publisher = Hub(server.url, token=tokens["user00"], progress=False)
         servable = publisher.publish_servable(publisher.describe(score, name="score"))
         publisher.close()
@@ -198,6 +196,7 @@ def main() -> None:
     half = len(server_rss) // 2
     result: dict[str, Any] = {
         "bench": "load",
+        "serve_args": list(serve_args),
         "clients": args.clients,
         "seconds": seconds,
         "datasets": n_datasets,
@@ -224,7 +223,11 @@ def main() -> None:
         rss_with_workers_peak_mb=round(max(total_rss), 1) if total_rss else None,
         memory_samples=len(samples),
     )
-    print(f"load benchmark: {args.clients} clients x {seconds:.0f} s on loopback, one `matterhub serve`")
+    print(
+        f"load benchmark: {args.clients} clients x {seconds:.0f} s on loopback, one `matterhub serve"
+        + "".join(f" {a}" for a in serve_args)
+        + "`"
+    )
     print(
         f"  data: {n_datasets} datasets, {len(files)} files (ASE structures, 256 KB arrays, JSON; seed {SEED})"
     )
@@ -243,6 +246,30 @@ def main() -> None:
         f"{result['rss_end_mb']} MB at the end; with its workers peak {result['rss_with_workers_peak_mb']} MB"
     )
     print(json.dumps(result))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="32 clients for 15 s (under a minute in all)")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--datasets", type=int, default=None)
+    parser.add_argument(
+        "--compare-containment",
+        action="store_true",
+        help="run twice, `serve --no-servable-containment` then the default (contained workers), and print the ratios",
+    )
+    args = parser.parse_args()
+    if not args.compare_containment:
+        measure(args)
+        return
+    off = measure(args, ("--no-servable-containment",))
+    on = measure(args, ())
+    keys = ["rps", "p50_ms", "p99_ms", "run_p50_ms", "run_p99_ms", "search_p50_ms", "download_p50_ms"]
+    ratios = {k: round(on[k] / off[k], 3) for k in keys if on.get(k) and off.get(k)}
+    print("contained / uncontained: " + ", ".join(f"{k} {v}" for k, v in ratios.items()))
+    print(json.dumps({"bench": "load-containment", "contained": on, "uncontained": off, "ratios": ratios}))
 
 
 if __name__ == "__main__":

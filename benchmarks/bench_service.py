@@ -14,6 +14,9 @@ b. A small scikit-learn model (logistic regression on the iris measurements, one
    warm-up; p50 per block, median and min-max spread over blocks.
 c. The same run latency while (a)'s search load is running: searches and runs must
    not block each other.
+d. The cost of containing servables (issue 26): (b)'s model also published on a second
+   ``matterhub serve --no-servable-containment`` over a copy of the hub, and run in the
+   same A B A B blocks: contained / uncontained run p50.
 
 Usage: python benchmarks/bench_service.py [--quick]
 The last line printed is one JSON object with the figures.
@@ -87,10 +90,10 @@ def build_hub(home: Path, n: int) -> dict[str, Any]:
     return {"records": count, "index_build_s": round(time.perf_counter() - t0, 1), **info}
 
 
-def start_hub(home: Path, port: int, token_file: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_hub(home: Path, port: int, token_file: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MATTERHUB_SERVICE_APIS": "none", "MATTERHUB_SERVICE_RATE_LIMIT": "0"}
     cmd = [str(BIN / "matterhub"), "--hub", str(home), "-q", "serve", "--port", str(port)]
-    cmd += ["--token-file", str(token_file), "--log-level", "warning"]
+    cmd += ["--token-file", str(token_file), "--log-level", "warning", *args]
     proc = subprocess.Popen(
         cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True
     )
@@ -191,14 +194,28 @@ def main() -> None:
     try:
         home = tmp / "hub"
         built = build_hub(home, n)
-        port, ml_port = free_port(), free_port()
+        shutil.copytree(home, tmp / "hub-uncontained")
+        port, ml_port, open_port = free_port(), free_port(), free_port()
         procs.append(start_hub(home, port, tmp / "token", tmp / "hub.log"))
+        procs.append(
+            start_hub(
+                tmp / "hub-uncontained",
+                open_port,
+                tmp / "token-uncontained",
+                tmp / "hub-uncontained.log",
+                "--no-servable-containment",
+            )
+        )
         url = f"http://127.0.0.1:{port}"
         token = (tmp / "token").read_text().strip()
+        open_token = (tmp / "token-uncontained").read_text().strip()
 
         model, row = iris_model()
         remote = Hub(url, token=token, progress=False)
         name = remote.publish_servable(remote.describe(model, name="iris", title="Iris classifier"))
+        open_remote = Hub(f"http://127.0.0.1:{open_port}", token=open_token, progress=False)
+        open_remote.publish_servable(open_remote.describe(model, name="iris", title="Iris classifier"))
+        open_remote.close()
         expected = int(model.predict(np.asarray([row]))[0])
         import mlflow.sklearn
 
@@ -207,17 +224,28 @@ def main() -> None:
 
         hub_http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         ml_http = httpx.Client(base_url=f"http://127.0.0.1:{ml_port}", timeout=60)
+        open_http = httpx.Client(
+            base_url=f"http://127.0.0.1:{open_port}",
+            headers={"Authorization": f"Bearer {open_token}"},
+            timeout=60,
+        )
         run_path = f"/api/servables/{name}/run"
 
         def hub_call() -> None:
             r = hub_http.post(run_path, json={"inputs": [row], "arrays": "lists"})
             assert r.status_code == 200 and r.json()["output"] == [expected], r.text
 
+        def uncontained_call() -> None:
+            r = open_http.post(run_path, json={"inputs": [row], "arrays": "lists"})
+            assert r.status_code == 200 and r.json()["output"] == [expected], r.text
+
         def mlflow_call() -> None:
             r = ml_http.post("/invocations", json={"inputs": [row]})
             assert r.status_code == 200 and r.json()["predictions"] == [expected], r.text
 
-        blocks = latency_blocks({"matterhub": hub_call, "mlflow": mlflow_call}, rounds, per_block)
+        blocks = latency_blocks(
+            {"matterhub": hub_call, "uncontained": uncontained_call, "mlflow": mlflow_call}, rounds, per_block
+        )
         load = search_load(url, clients, seconds)
 
         # runs while the search load is on
@@ -230,6 +258,7 @@ def main() -> None:
         background.join()
 
         hub_p50 = statistics.median(blocks["matterhub"])
+        open_p50 = statistics.median(blocks["uncontained"])
         ml_p50 = statistics.median(blocks["mlflow"])
         result = {
             "bench": "service",
@@ -241,6 +270,12 @@ def main() -> None:
             "mlflow_run_p50_ms": round(ml_p50, 3),
             "mlflow_run_p50_spread_ms": [round(min(blocks["mlflow"]), 3), round(max(blocks["mlflow"]), 3)],
             "ratio_to_mlflow": round(hub_p50 / ml_p50, 3),
+            "uncontained_run_p50_ms": round(open_p50, 3),
+            "uncontained_run_p50_spread_ms": [
+                round(min(blocks["uncontained"]), 3),
+                round(max(blocks["uncontained"]), 3),
+            ],
+            "containment_ratio": round(hub_p50 / open_p50, 3),
             "run_p50_under_search_load_ms": round(statistics.median(under_load["matterhub"]), 3),
             "rounds": rounds,
             "per_block": per_block,
@@ -258,10 +293,15 @@ def main() -> None:
             f"mlflow {result['mlflow_run_p50_ms']} ms {result['mlflow_run_p50_spread_ms']}  "
             f"ratio {result['ratio_to_mlflow']}"
         )
+        print(
+            f"  run p50 uncontained (--no-servable-containment): {result['uncontained_run_p50_ms']} ms "
+            f"{result['uncontained_run_p50_spread_ms']}  contained/uncontained {result['containment_ratio']}"
+        )
         print(f"  run p50 under search load: {result['run_p50_under_search_load_ms']} ms")
         remote.close()
         hub_http.close()
         ml_http.close()
+        open_http.close()
         print(json.dumps(result))
     finally:
         for p in procs:

@@ -24,9 +24,10 @@ above the run's memory limit (children included, which a per-process ``RLIMIT_AS
 does not see), stops the tree and fails the run.  Killing a worker freezes
 (``SIGSTOP``) and kills its whole tree first, so nothing it started outlives it.
 
-Not contained here: network access, CPU use by a run within its timeout, reads of
-files the hub's user may read, and writes when the sandbox is off.  Run the service
-as a dedicated unprivileged user (or in a container) for those.
+The workers of ``matterhub serve`` are also *contained* (reads, network, privileges,
+environment, CPU): :mod:`hub.servables.containment`.  Without that, not contained here:
+network access, CPU use by a run within its timeout, reads of files the hub's user may
+read, and writes when the sandbox is off.
 """
 
 from __future__ import annotations

@@ -63,6 +63,13 @@ def _users(ctx: click.Context) -> tuple[UsersAPI, Principal]:
     help="Run published code even where this machine cannot contain it (no Landlock): trust every publisher.",
 )
 @click.option(
+    "--servable-containment/--no-servable-containment",
+    default=True,
+    show_default=True,
+    help="Contain servable workers; --no-servable-containment runs published code with the service's "
+    "own rights (the embedded hub's workers): only where every publisher is trusted.",
+)
+@click.option(
     "--allow-servable-network",
     is_flag=True,
     help="Give the network to servables that declare they need it (others never get it).",
@@ -83,6 +90,7 @@ def serve(
     no_rate_limit: bool,
     publishers: tuple[str, ...],
     allow_uncontained_servables: bool,
+    servable_containment: bool,
     allow_servable_network: bool,
     log_level: str,
 ) -> None:
@@ -108,13 +116,19 @@ def serve(
     from hub.config import HubConfig
 
     config = HubConfig.load(opts["location"], catalog=catalog, store=store)
-    containment = Containment(require=not allow_uncontained_servables, network=allow_servable_network)
-    containment = containment.with_hidden(config.hidden_paths())
-    report = probe(containment)
-    click.echo(f"servable containment: {describe(report)}")
-    for note in report.get("notes", []):
-        click.echo(f"  ({note})")
-    executor = LocalExecutor(containment=containment)
+    if servable_containment:
+        containment = Containment(require=not allow_uncontained_servables, network=allow_servable_network)
+        containment = containment.with_hidden(config.hidden_paths())
+        report = probe(containment)
+        click.echo(f"servable containment: {describe(report)}")
+        for note in report.get("notes", []):
+            click.echo(f"  ({note})")
+        executor = LocalExecutor(containment=containment)
+    else:
+        click.echo(
+            "servable containment: OFF (--no-servable-containment): published code runs with this service's rights"
+        )
+        executor = LocalExecutor()
     hub = EmbeddedHub(
         opts["location"],
         progress=False,

@@ -2,11 +2,12 @@
 lifted limit, or through child processes), segfaults, spawns processes (left running,
 double-forked, a fork bomb) or writes outside its working folder is contained: its task
 fails with a clear error (or its processes are stopped), the service keeps answering and
-other servables keep running, on ``matterhub serve`` (a real subprocess) with the write
-sandbox on (``MATTERHUB_SANDBOX=1``, Landlock).
+other servables keep running, on ``matterhub serve`` (a real subprocess), whose workers are
+contained (:mod:`hub.servables.containment`).
 
-What is contained and how is written in :mod:`hub.servables.sandbox`; what is not (network,
-reads, CPU within the timeout, writes with the sandbox off) is listed in RELIABILITY.md.
+What is contained and how is written in :mod:`hub.servables.sandbox` (runs) and
+:mod:`hub.servables.containment` (the worker); the threat model and what is not contained are
+in RELIABILITY.md; what published code can reach is tested in ``test_servable_containment.py``.
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def isolation_round(server: ServerProcess, token: str, targets: list[Path]) -> d
 
 def isolation(server_factory: Any, tmp_path: Path, rounds: int) -> None:
     server: ServerProcess = server_factory(
-        env={"MATTERHUB_SANDBOX": "1", "MATTERHUB_RUN_MAX_PROCS": str(MAX_PROCS)}
+        env={"MATTERHUB_RUN_MAX_PROCS": str(MAX_PROCS)}
     )
     tokens = server.add_users({"alice": ["servable-publishers"]})
     remote = Hub(server.url, token=tokens["alice"], progress=False)
