@@ -16,6 +16,7 @@ from hub.access import (
     allowed,
     explain,
     possible,
+    publishing,
     require,
     rule,
 )
@@ -80,7 +81,13 @@ def test_submissions_tasks_users_tokens() -> None:
     assert allowed(CORA, Action.CURATE, sub) and allowed(ROOT, Action.CURATE, sub)
     assert not allowed(ALICE, Action.CURATE, sub)
     assert not allowed(NOBODY, Action.CREATE, Resource(Kind.SUBMISSION))
-    assert allowed(BOB, Action.CREATE, Resource(Kind.SERVABLE))
+    # publishing servables: open to every signed-in user (embedded), or to those a shared hub lists
+    assert allowed(BOB, Action.CREATE, publishing(None))
+    assert not allowed(NOBODY, Action.CREATE, publishing(None))
+    restricted = publishing(frozenset({"group:servable-publishers"}))
+    assert not allowed(BOB, Action.CREATE, restricted) and allowed(ROOT, Action.CREATE, restricted)
+    assert allowed(Principal("pat", frozenset({"servable-publishers"})), Action.CREATE, restricted)
+    assert not allowed(BOB, Action.CREATE, Resource(Kind.SERVABLE))  # no setting given: no one but admins
     task = Resource(Kind.TASK, "alice")
     assert allowed(ALICE, SEE, task) and allowed(ROOT, SEE, task) and not allowed(CORA, SEE, task)
     anonymous_task = Resource(Kind.TASK, ANONYMOUS)
