@@ -230,9 +230,7 @@ def isolation_round(server: ServerProcess, token: str, targets: list[Path]) -> d
 
 
 def isolation(server_factory: Any, tmp_path: Path, rounds: int) -> None:
-    server: ServerProcess = server_factory(
-        env={"MATTERHUB_RUN_MAX_PROCS": str(MAX_PROCS)}
-    )
+    server: ServerProcess = server_factory(env={"MATTERHUB_RUN_MAX_PROCS": str(MAX_PROCS)})
     tokens = server.add_users({"alice": ["servable-publishers"]})
     remote = Hub(server.url, token=tokens["alice"], progress=False)
     for name, f in FUNCTIONS.items():
