@@ -25,9 +25,11 @@ import json
 import os
 import pwd
 import resource
+import signal
 import socket
 import struct
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,10 @@ from hub.servables import landlock
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_CLONE_NEWPID = 0x20000000
+_CLONE_NEWNS = 0x00020000
+_PR_SET_PDEATHSIG = 1
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
@@ -147,6 +153,56 @@ def _python_path_shim(work: Path) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join([str(shim), *kept])
 
 
+def _flag_names(flags: int) -> str:
+    names = {_CLONE_NEWUSER: "user", _CLONE_NEWNET: "net", _CLONE_NEWPID: "pid", _CLONE_NEWNS: "mount"}
+    return "+".join(n for f, n in names.items() if flags & f)
+
+
+def _fork_into_namespace(fd: int | None) -> int:
+    """Fork into the new pid namespace; in the child, return its pid as the hub sees it.
+
+    The parent supervises: it leaves with the child's exit status (dying of the same
+    signal, so the hub reads a crash as before), and kills the child and leaves when the
+    hub that started it is gone.  The child dies with the parent (``PR_SET_PDEATHSIG``).
+    """
+    hub = os.getppid()
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(w)
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        with os.fdopen(r) as f:
+            return int(f.read() or 0)
+    os.close(r)
+    os.write(w, str(child).encode())
+    os.close(w)
+    if fd is not None:
+        os.close(fd)  # the hub must see the worker's end close when the worker goes
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda num, _frame: os.kill(child, signal.SIGKILL))
+    while True:
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            break
+        if os.getppid() != hub:
+            os.kill(child, signal.SIGKILL)
+        time.sleep(0.2)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 70)
+
+
+def _mount_own_proc() -> None:
+    """Make the mounts private, then mount a /proc of the new pid namespace over /proc."""
+    libc = _libc()
+    if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        raise OSError(ctypes.get_errno(), "making the mounts private: " + _errno_text())
+    if libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None) != 0:
+        raise OSError(ctypes.get_errno(), "mounting /proc: " + _errno_text())
+
+
 def _unshare(flags: int) -> bool:
     return bool(_libc().unshare(flags) == 0)
 
@@ -177,11 +233,14 @@ def _drop_capabilities() -> bool:
     return bool(_libc().capset(ctypes.byref(header), data) == 0)
 
 
-def contain(config: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+def contain(config: dict[str, Any], fd: int | None = None) -> tuple[dict[str, Any], Path]:
     """Contain this process as ``config`` says; the report and the work folder.
 
     ``report["refused"]`` is set (and the caller must not run servable code) when the
-    containment ``require`` s cannot be met.
+    containment ``require`` s cannot be met.  With a pid namespace, the process forks: the
+    child (pid 1 of the namespace) goes on and returns; the parent stays behind as its
+    supervisor (:func:`_fork_into_namespace`, closing its copy of socket ``fd``) and never
+    returns.  ``report["pid"]`` is the worker's pid as the hub sees it.
     """
     c = config["containment"]
     binding = config["binding"]
@@ -212,18 +271,28 @@ def contain(config: dict[str, Any]) -> tuple[dict[str, Any], Path]:
     user = pwd.getpwuid(os.geteuid()).pw_name
     _python_path_shim(work)
 
-    # 2. namespaces: a user namespace (no capability over the machine), and no network
-    userns = netns = False
+    # 2. namespaces: a user namespace (no capability over the machine), no network, and a pid
+    #    namespace with its own /proc (no other process, the hub included, is visible)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    userns = netns = pidns = False
     if "userns" not in skip:
         want_net = not network and "netns" not in skip
-        if want_net and _unshare(_CLONE_NEWUSER | _CLONE_NEWNET):
-            userns = netns = True
-        elif _unshare(_CLONE_NEWUSER):
-            userns = True
-            if want_net:
-                report["notes"].append("no network namespace: " + _errno_text())
-        else:
-            report["notes"].append("no user namespace: " + _errno_text())
+        net = _CLONE_NEWNET if want_net else 0
+        pid = 0 if "pidns" in skip else _CLONE_NEWPID | _CLONE_NEWNS
+        for flags in (_CLONE_NEWUSER | net | pid, _CLONE_NEWUSER | net, _CLONE_NEWUSER):
+            if _unshare(flags):
+                userns, netns, pidns = True, bool(flags & _CLONE_NEWNET), bool(flags & _CLONE_NEWPID)
+                break
+            report["notes"].append(f"unshare({_flag_names(flags)}): {_errno_text()}")
+        if userns and want_net and not netns:
+            report["notes"].append("no network namespace")
+    if pidns:
+        report["pid"] = _fork_into_namespace(fd)
+        try:
+            _mount_own_proc()
+        except OSError as exc:
+            report["notes"].append(f"no /proc of its own: {exc}")
+            pidns = False
     if netns:
         try:
             _loopback_up()
@@ -237,7 +306,6 @@ def contain(config: dict[str, Any]) -> tuple[dict[str, Any], Path]:
     # 3. limits, dumpability, environment
     cpu = int(c["max_cpu_s"])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     dumpable = libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0
     for var in ("HOME", "TMPDIR", "TEMP", "TMP"):
         os.environ[var] = str(work)
@@ -273,6 +341,7 @@ def contain(config: dict[str, Any]) -> tuple[dict[str, Any], Path]:
         user=user,
         userns=userns,
         netns=netns,
+        pidns=pidns,
         network=network,
         cpu_s=cpu,
         dumpable=dumpable,
@@ -308,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
 
     conn = Connection(int(args[0]))
     config = json.loads(conn.recv_bytes())
-    report, work = contain(config)
+    report, work = contain(config, conn.fileno())
     if report["refused"]:
         conn.send_bytes(b"refused " + json.dumps(report).encode())
         return

@@ -9,6 +9,8 @@ life and, before it imports anything (:mod:`hub.servables.contained`):
 - runs as an **unprivileged user** when the hub runs as root (:attr:`Containment.user`,
   ``nobody`` by default) if that user can read Python and the servable, else as root in a
   **user namespace** that holds no capability over the machine;
+- sees **no other process** (a pid namespace with a /proc of its own: not the hub's
+  command line, environment or files), where user namespaces are allowed;
 - has **no network** (a network namespace with only its own loopback) unless the servable
   declares that it needs the network and the admin allows it (:attr:`Containment.network`);
   where user namespaces are not allowed, Landlock refuses TCP instead;
@@ -42,7 +44,7 @@ ENV_USER = "MATTERHUB_SERVABLE_USER"
 ENV_MAX_CPU = "MATTERHUB_WORKER_MAX_CPU_S"
 
 #: The mechanisms :attr:`Containment.skip` may name.
-MECHANISMS = frozenset({"landlock", "user", "userns", "netns"})
+MECHANISMS = frozenset({"landlock", "user", "userns", "netns", "pidns"})
 
 #: Environment variables a contained worker keeps (exact names).
 KEPT_NAMES = frozenset(
@@ -149,7 +151,7 @@ class Containment:
         default 4 hours); a worker past 80 % of it is replaced after its run.
     skip
         Mechanisms not to use (``$MATTERHUB_CONTAINMENT_SKIP``, comma-separated:
-        ``landlock``, ``user``, ``userns``, ``netns``): for a kernel where one misbehaves.
+        ``landlock``, ``user``, ``userns``, ``netns``, ``pidns``): for a kernel where one misbehaves.
         Skipping ``landlock`` makes runs refused unless ``require`` is off.
     hidden
         Paths no worker may read even by accident (the hub folder, its store): a worker
@@ -282,6 +284,8 @@ def describe(report: Mapping[str, Any]) -> str:
     else:
         parts.append("files NOT contained (no Landlock)")
     parts.append(f"runs as {report.get('user')}")
+    if report.get("pidns"):
+        parts.append("no other process visible (a pid namespace)")
     if report.get("netns"):
         parts.append("no network (a namespace of its own)")
     elif report.get("network"):

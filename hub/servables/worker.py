@@ -235,7 +235,7 @@ def execute(
 ) -> dict[str, Any]:
     """Load (if needed) and run one servable; the reply is plain data."""
     out, err = io.StringIO(), io.StringIO()
-    reply: dict[str, Any] = {"pid": os.getpid(), "load_ms": 0.0, "run_ms": 0.0}
+    reply: dict[str, Any] = {"pid": _HOST_PID or os.getpid(), "load_ms": 0.0, "run_ms": 0.0}
     limited = _set_soft_limit(memory_mb)
     spec = _anchored(spec)
     before = _children_before() if spec.type not in sandbox.KEEPS_PROCESSES else None
@@ -290,6 +290,8 @@ def execute(
 _RUN_ROOT: Path | None = None
 #: The working directory the worker started in (the hub's), against which relative paths resolve.
 _START_CWD = os.getcwd()
+#: This worker's pid as the hub sees it (a contained worker in a pid namespace is pid 1 there).
+_HOST_PID: int | None = None
 
 
 def _anchored(spec: LoadSpec) -> LoadSpec:
@@ -340,11 +342,15 @@ def _exit_with_parent(poll: float = 1.0) -> None:
     threading.Thread(target=watch, name="matterhub-parent-watch", daemon=True).start()
 
 
-def _contained(work: Path) -> None:
-    """Set up what a contained worker still needs: runs in ``work``, and leaving with the hub."""
-    global _RUN_ROOT
+def _contained(work: Path, pid: int | None) -> None:
+    """Set up what a contained worker still needs: runs in ``work``, and leaving with the hub.
+
+    ``pid``: its pid as the hub sees it (for replies).
+    """
+    global _RUN_ROOT, _HOST_PID
     _exit_with_parent()
     _RUN_ROOT = work
+    _HOST_PID = pid
 
 
 def _contain(config: WorkerConfig) -> None:
@@ -398,7 +404,7 @@ def worker_main(
     if contained is None:
         _contain(config)
     else:
-        _contained(contained[0])
+        _contained(contained[0], contained[1].get("pid"))
         greeting += b" " + json.dumps(contained[1]).encode()
     shm_threshold = codec.SHM_THRESHOLD if config.shm else sys.maxsize
     loaded = Loaded(config.max_loaded)

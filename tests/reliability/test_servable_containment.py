@@ -114,6 +114,15 @@ def spy(x: dict[str, Any]) -> dict[str, Any]:
         except OSError as exc:
             reached.setdefault("artifacts", []).append(type(exc).__name__)
     reached["environment"] = sorted(os.environ)
+    seen = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    seen.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
+            except OSError:
+                continue
+    reached["processes"] = seen
     return reached
 
 
@@ -171,13 +180,18 @@ def listener() -> Iterator[Listener]:
 
 
 def _contained_workers(server: ServerProcess) -> list[int]:
+    """The contained workers the server started (its direct children; each has a child of its
+    own, the worker proper, in a pid namespace)."""
     out = []
     for pid in server.tree():
         try:
-            if b"hub.servables.contained" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                out.append(pid)
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_bytes()
         except OSError:
             continue
+        ppid = int(stat[stat.rfind(b")") + 2 :].split()[1])
+        if b"hub.servables.contained" in cmdline and ppid == server.pid:
+            out.append(pid)
     return out
 
 
@@ -223,10 +237,16 @@ def test_servable_code_cannot_touch_the_hub(server_factory: Any, tmp_path: Path,
     assert got["config"] == "PermissionError", got["config"]
     assert isinstance(got["titles"], str) and "unable to open" in got["titles"], got["titles"]
     assert got["users_written"] is not True, "servable code rewrote the users table"
-    assert got["parent_environ"] == "PermissionError", "servable code read the service's environment"
+    # not there (a pid namespace) or refused (Landlock's ptrace rule)
+    assert got["parent_environ"] in ("FileNotFoundError", "PermissionError"), (
+        "servable code read the service's environment"
+    )
     assert got["service_port"] != "connected" and got["other_port"] != "connected", got
     assert listener.accepted == 0
     assert all(a == "PermissionError" for a in got["artifacts"]), got["artifacts"]
+    # the service's process (and its command line, naming the hub folder) is out of sight
+    assert got["processes"] and not any("serve" in c or str(server.home) in c for c in got["processes"]), got
+    assert str(server.home) not in got["parent_cmdline"], got["parent_cmdline"]
     secrets = [
         k for k in got["environment"] if "TOKEN" in k or "URL" in k or "SECRET" in k or "PASSWORD" in k
     ]
