@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_server import ServerProcess, alive, record, scale
+from reliability_server import ServerProcess, record, scale
 
 from hub import Hub
 from hub.servables.landlock import abi as landlock_abi
@@ -208,12 +208,14 @@ def isolation_round(server: ServerProcess, token: str, targets: list[Path]) -> d
                 faults += 1
                 assert http.get("/api/info").status_code == 200
             # processes a run leaves behind are stopped when it returns
+            # (the pids it reports are those of its worker's pid namespace: the processes are found
+            # on this side by the server's tag in their environment)
             pids = _wait(http, _task(http, "spawn_and_leave", 3))["result"]
             assert len(pids) == 7
             deadline = time.monotonic() + 10
-            while [p for p in pids if alive(p)] and time.monotonic() < deadline:
+            while _left_running(server) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert not [p for p in pids if alive(p)], "processes a servable left running survived it"
+            assert not _left_running(server), "processes a servable left running survived it"
             faults += 1
             # writing in its own folders is fine, and they are gone after the run
             inside = _wait(http, _task(http, "write_inside", 1000))
@@ -251,7 +253,7 @@ def isolation(server_factory: Any, tmp_path: Path, rounds: int) -> None:
     assert server.proc is not None and server.proc.poll() is None and server.pid == pid, "the service died"
     assert {t: t.read_bytes() for t in targets if t.exists()} == before
     assert not (outside / "new.txt").exists()
-    leftover = [p for p in server.tagged() if p != server.pid and not _is_worker(p)]
+    leftover = _left_running(server)
     assert not leftover, f"processes started by servables are still running: {_describe(leftover)}"
     record("servable isolation", cases=rounds * (len(BAD) + 4), losses=0, leaks=0, **figures)
 
@@ -266,12 +268,25 @@ def _describe(pids: list[int]) -> list[str]:
     return out
 
 
-def _is_worker(pid: int) -> bool:
+def _left_running(server: ServerProcess) -> list[int]:
+    """Processes carrying the server's tag that are neither the server nor one of its workers."""
+    return [p for p in server.tagged() if p != server.pid and not _is_worker(p, server.pid)]
+
+
+def _is_worker(pid: int, server_pid: int) -> bool:
+    """A servable worker: ``hub.servables.worker`` (uncontained), or a contained worker's supervisor
+    (a child of the server) or the worker proper (pid 1 of its own pid namespace)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
-    return b"hub.servables.worker" in cmdline or b"hub.servables.contained" in cmdline
+    if b"hub.servables.worker" in cmdline:
+        return True
+    if b"hub.servables.contained" not in cmdline:
+        return False
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return int(fields["PPid"]) == server_pid or fields["NSpid"].split()[-1] == "1"
 
 
 def test_isolation_short(server_factory: Any, tmp_path: Path) -> None:
