@@ -188,9 +188,9 @@ def _fork_into_namespace(fd: int | None) -> int:
             os.kill(child, signal.SIGKILL)
         time.sleep(0.2)
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
+        died_of = os.WTERMSIG(status)
+        signal.signal(died_of, signal.SIG_DFL)
+        os.kill(os.getpid(), died_of)
     os._exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 70)
 
 

@@ -480,7 +480,10 @@ class WorkerPool:
                         codec.discard(message)
                         return RunResult(RunStatus.CRASH, message=f"no worker could take the run: {exc}")
             t0 = time.perf_counter()
-            watchdog = sandbox.Watchdog(current.pid, memory_mb, self.max_procs)
+            proper = (
+                [current.report["pid"]] if current.report and current.report.get("pid") != current.pid else []
+            )
+            watchdog = sandbox.Watchdog(current.pid, memory_mb, self.max_procs, also=proper)
             verdict = watchdog.wait(current.conn, timeout)
             if verdict is not None:
                 current = self._replace(current)

@@ -262,12 +262,17 @@ class Watchdog:
     #: Seconds between checks; a run shorter than this is never checked.
     interval = 0.25
 
-    def __init__(self, pid: int | None, memory_mb: int | None, max_procs: int | None = None) -> None:
+    def __init__(
+        self, pid: int | None, memory_mb: int | None, max_procs: int | None = None, also: Iterable[int] = ()
+    ) -> None:
         self.pid = pid
         self.max_procs = DEFAULT_MAX_PROCS if max_procs is None else max_procs
+        self.also = frozenset(also)
         self.rss_limit: int | None = None
         if pid is not None and memory_mb is not None:
-            self.rss_limit = rss_bytes([pid]) + memory_mb * 1024 * 1024 + RSS_SLACK
+            # ``also``: processes below ``pid`` that are the worker itself, not the run's (a
+            # contained worker's supervisor is ``pid``, the worker proper its child)
+            self.rss_limit = rss_bytes([pid, *also]) + memory_mb * 1024 * 1024 + RSS_SLACK
         self.detail = ""
 
     def check(self) -> str | None:
@@ -278,8 +283,9 @@ class Watchdog:
         if self.pid is None:
             return None
         tree = descendants(self.pid)
-        if len(tree) > self.max_procs:
-            self.detail = f"it started {len(tree)} processes; at most {self.max_procs} may run at once"
+        started = len(tree) - len(self.also.intersection(tree))
+        if started > self.max_procs:
+            self.detail = f"it started {started} processes; at most {self.max_procs} may run at once"
             return "procs"
         if self.rss_limit is not None:
             used = rss_bytes([self.pid, *tree])
