@@ -37,6 +37,10 @@ class SubmissionMetadata(BaseModel):
     visible_to: list[str] | None = None
     curate: bool = False
     source_name: str | None = None
+    group: str | None = Field(
+        None,
+        description="A group of yours a new source_name is claimed for (its members submit versions too)",
+    )
 
 
 class URLSubmission(SubmissionMetadata):
