@@ -673,7 +673,8 @@ def hub_reference(hub: HubAPI) -> dict[str, Any]:
     """
     from hub.access import Principal
 
-    if hub.principal == Principal.local():
+    local, me = Principal.local(), hub.principal
+    if (me.user, me.groups) == (local.user, local.groups):  # ids aside: the name opens the same one
         return {"hub": str(hub.home), "user": None, "groups": []}
     return {"hub": str(hub.home), "user": hub.principal.user, "groups": sorted(hub.principal.groups)}
 
