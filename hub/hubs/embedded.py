@@ -315,19 +315,22 @@ class EmbeddedHub(HubImplementation):
         return self._connect(False).requeue(submission_id)
 
     def process(self, submission_id: str, progress: bool | None = None) -> Submission:
-        """Run a queued (or interrupted) submission you may see, as its owner.
+        """Run a queued (or interrupted) submission you may see, as its owner."""
+        return self._owner_of(submission_id)._connect(progress).process(submission_id)
 
-        The owner has the groups the catalog gives them now (a deleted user's id, none).
+    def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
+        """Run a failed or interrupted submission you may see again, as its owner, with the same source and metadata."""
+        return self._owner_of(submission_id)._connect(progress).retry(submission_id)
+
+    def _owner_of(self, submission_id: str) -> EmbeddedHub:
+        """A view of this hub as the owner of a submission you may see, with the groups the catalog gives them now.
+
+        A deleted user's submission runs as their deleted id (with no groups).
         """
         from hub.access.users import Users
 
         row = self._catalog.submission(submission_id, self.principal)
-        owner = self.acting_as(Users(self._catalog).principal(row.owner))
-        return owner._connect(progress).process(submission_id)
-
-    def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
-        """Run a failed or interrupted submission again, with the same source and metadata."""
-        return self._connect(progress).retry(submission_id)
+        return self.acting_as(Users(self._catalog).principal(row.owner))
 
     def submission(self, submission_id: str) -> Submission:
         """One of your submissions (curators: anyone's)."""

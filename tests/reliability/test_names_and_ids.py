@@ -261,8 +261,15 @@ def test_a_user_deleted_and_created_again_gets_nothing_of_the_old_one(service: d
             f"/api/submissions/{sub['id']}",
         ):
             assert dave.get(path).status_code == 404, path
-        hits = dave.post("/api/search", json={"q": "*", "limit": 100}).json()
-        assert not [h for h in hits["hits"] if "dave_zebra" in h["id"] or "alice_for_dave" in h["id"]]
+        old_ones = ("dave_zebra", "alice_for_dave")
+        body = {"q": "*", "limit": 100, "facets": ["mdf.source_name"]}
+        hits = dave.post("/api/search", json=body).json()
+        assert not [h for h in hits["hits"] if h["id"].startswith(old_ones)]
+        assert not [b for b in hits["facets"]["mdf.source_name"]["buckets"] if b["value"] in old_ones]
+        scroll = dave.post("/api/search/scroll", json={"q": "*"}).json()
+        assert not [h for h in scroll["hits"] if h["id"].startswith(old_ones)]
+        globus = dave.get("/globus-search/v1/index/mdf/search", params={"q": "*", "limit": 100}).json()
+        assert not [g for g in globus["gmeta"] if g["subject"].startswith(old_ones)]
         found = dave.get("/api/servables", params={"q": "*", "limit": 100}).json()["hits"]
         assert "dave/dave_echo" not in [h["id"] for h in found]
         opt = dave.get("/optimade/v1/structures", params={"page_limit": 100}).json()
