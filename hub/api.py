@@ -200,8 +200,13 @@ class UsersAPI(Protocol):
         """Replace a user's groups (admins)."""
         ...
 
-    def delete_user(self, actor: Principal, name: str) -> None:
-        """Delete a user and revoke its tokens (admins)."""
+    def delete_user(self, actor: Principal, name: str, transfer_to: str | None = None) -> None:
+        """Delete a user and revoke its tokens (admins).
+
+        With ``transfer_to``, what they own and the ACL entries naming them pass to that
+        user; without, they stay with the deleted user's id, which no one can act as (a
+        user created later under the same name is someone new).
+        """
         ...
 
     def groups(self, actor: Principal) -> dict[str, list[str]]:
@@ -276,6 +281,7 @@ class HubAPI(Protocol):
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
+        group: str | None = None,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -295,7 +301,12 @@ class HubAPI(Protocol):
         curate
             Wait for a curator before publishing.
         source_name
-            The dataset's stable name (default: derived from the title).
+            The dataset's stable name (default: derived from the title).  It belongs to
+            whoever first submits under it; anyone else is refused with
+            :class:`~hub.exceptions.NameNotAvailableError` (the same whatever holds it).
+        group
+            A group of yours a new ``source_name`` is claimed for: its members may then
+            submit versions of it too.
         progress
             Show progress bars (default: the hub's setting), or a callable given the
             submission each time it moves (a widget's progress bar).
@@ -498,8 +509,13 @@ class HubAPI(Protocol):
         """
         ...
 
-    def publish_servable(self, servable: Any, **metadata: Any) -> str:
-        """Publish a described servable (a new version if the name exists); ``owner/name``."""
+    def publish_servable(self, servable: Any, *, group: str | None = None, **metadata: Any) -> str:
+        """Publish a described servable (a new version if the name exists); ``owner/name``.
+
+        ``owner`` is you, or ``group`` (one of yours) whose members then publish its
+        versions too.  A name that belongs to someone else is refused with
+        :class:`~hub.exceptions.NameNotAvailableError`.
+        """
         ...
 
     def servables(
@@ -657,7 +673,8 @@ def hub_reference(hub: HubAPI) -> dict[str, Any]:
     """
     from hub.access import Principal
 
-    if hub.principal == Principal.local():
+    local, me = Principal.local(), hub.principal
+    if (me.user, me.groups) == (local.user, local.groups):  # ids aside: the name opens the same one
         return {"hub": str(hub.home), "user": None, "groups": []}
     return {"hub": str(hub.home), "user": hub.principal.user, "groups": sorted(hub.principal.groups)}
 

@@ -91,6 +91,16 @@ class ConflictError(HubError):
     title = "Conflict"
 
 
+class NameNotAvailableError(ConflictError):
+    """A dataset or servable name that belongs to someone else (:mod:`hub.access.names`).
+
+    The message is the same whatever holds the name (a version one may see or not, a
+    pending submission), so a refusal tells nothing about it.
+    """
+
+    title = "Name not available"
+
+
 class SourceError(HubError):
     """A submission's source cannot be collected (missing, empty, unsafe)."""
 

@@ -7,11 +7,18 @@
 - :mod:`hub.access.sql`: the rules as SQL conditions (every catalog read).
 - :mod:`hub.access.index`: the rules as the search index's filter (hits, totals,
   facets, scroll, fields).
+- :mod:`hub.access.identities`: users' immutable ids (what owner columns, stored ACL
+  entries and tokens name) and the names people see.
+- :mod:`hub.access.names`: names belong to their owners (who may publish under a
+  ``source_name`` or an ``owner/name``).
+- :mod:`hub.access.users`: users, groups and tokens; deleting a user.
 """
 
 from hub.access.policy import (
     ACL,
     BLOB_HOLDERS,
+    CLAIMED,
+    FREE,
     PENDING_CURATION,
     POLICY,
     PUBLISHED,
@@ -44,7 +51,9 @@ __all__ = [
     "ADMIN_GROUP",
     "ANONYMOUS",
     "BLOB_HOLDERS",
+    "CLAIMED",
     "CURATOR_GROUP",
+    "FREE",
     "MAX_PRINCIPAL",
     "PENDING_CURATION",
     "POLICY",

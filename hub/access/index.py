@@ -2,8 +2,8 @@
 
 Every indexed document carries ACL tokens (:func:`document_acl`): for each grant of
 :data:`hub.access.policy.POLICY` that lets someone see it, the token a principal
-admitted by that grant holds (``user:<owner>`` for its owner, ``group:curators`` for
-the curators, the entries its ACL lists).  A search keeps the documents that share a
+admitted by that grant holds (``user:<owner id>`` for its owner, ``group:curators`` for
+the curators, the entries its ACL lists as the catalog stores them: ``user:<id>``).  A search keeps the documents that share a
 token with the asking principal's (:func:`principal_filter`); admins see every
 document, so their searches carry no filter.  Grants are decided when a document is
 indexed (a change of status re-indexes it), so hits, totals, facet counts, scroll

@@ -28,6 +28,10 @@ The rules read from the table:
   name, so a task run anonymously is seen by anonymous callers.
 - A user is seen by admins and by themselves; admins administer users and the hub.
   Tokens are listed, made and revoked by admins and by the user they belong to.
+- A name (a dataset's ``source_name``, a servable's ``owner/name``) is claimed by the
+  first signed-in user to publish under it, for themselves or for a group they belong
+  to; after that, only its owner, the members of its owning group (its ``claim`` ACL)
+  and admins publish under it (:mod:`hub.access.names`).
 - A blob (the bytes of a file, an artifact) is read through what holds it
   (:data:`BLOB_HOLDERS`): a file of a dataset version one may see, or the artifact of
   a servable version one may see; the executed notebook of a notebook servable's run
@@ -57,6 +61,9 @@ OPEN = "open"
 RESTRICTED = "restricted"
 #: The group a shared hub lets publish servables unless told otherwise.
 SERVABLE_PUBLISHERS = "servable-publishers"
+#: Name statuses: no one has published under it yet, or someone has (it has an owner).
+FREE = "free"
+CLAIMED = "claimed"
 
 
 class Kind(StrEnum):
@@ -70,12 +77,14 @@ class Kind(StrEnum):
     TASK = "task"
     USER = "user"
     TOKEN = "token"
+    #: A name datasets or servables are published under (a ``source_name``, an ``owner/name``).
+    NAME = "name"
     #: The hub itself (its index, its users as a whole).
     HUB = "hub"
 
 
 class Action(StrEnum):
-    """What a principal may do to an object; ``see`` and ``run`` are also ACL rights."""
+    """What a principal may do to an object; ``see``, ``run`` and ``claim`` are also ACL rights."""
 
     SEE = "see"
     RUN = "run"
@@ -83,6 +92,8 @@ class Action(StrEnum):
     CHANGE = "change"
     CURATE = "curate"
     ADMINISTER = "administer"
+    #: Publish under a name: claim it (the first publication) or add a version under it.
+    CLAIM = "claim"
 
 
 class Who(Enum):
@@ -157,6 +168,7 @@ POLICY: Mapping[tuple[Kind, Action], tuple[Grant, ...]] = MappingProxyType(
         (Kind.TOKEN, Action.SEE): (ADMIN, OWNER),
         (Kind.TOKEN, Action.CREATE): (ADMIN, OWNER),
         (Kind.TOKEN, Action.CHANGE): (ADMIN, OWNER),
+        (Kind.NAME, Action.CLAIM): (ADMIN, OWNER, listed(Action.CLAIM), SIGNED_IN.when(FREE)),
         (Kind.HUB, Action.ADMINISTER): (ADMIN,),
     }
 )
@@ -174,10 +186,12 @@ class Resource:
     kind
         What it is.
     owner
-        The name it is recorded under (a dataset's or servable's owner, a task's runner,
-        a user's own name, a token's user); None for an object not made yet.
+        The id it is recorded under (:attr:`hub.access.principal.Principal.owner_id`: a
+        dataset's or servable's owner, a task's runner, a user's own id, a token's user, a
+        name's owner); None for an object not made yet.
     status
-        Its status (``published``, ``pending_curation``, ``deprecated``, ...).
+        Its status (``published``, ``pending_curation``, ``deprecated``, a name's ``free``
+        or ``claimed``, ...).
     acl
         Its ACL: right -> entries.
     """
@@ -214,7 +228,7 @@ def admits(grant: Grant, principal: Principal, resource: Resource) -> bool:
         case Who.CURATOR:
             return principal.is_curator
         case Who.OWNER:
-            return principal.user is not None and resource.owner == principal.user
+            return principal.id is not None and resource.owner == principal.id
         case Who.SIGNED_IN:
             return principal.user is not None
         case Who.LISTED:

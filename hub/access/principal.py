@@ -1,18 +1,22 @@
 """Who is asking: a principal and the ACL entries that name principals.
 
-A principal is a user and their groups, or an anonymous caller.
+A principal is a user (their name and immutable id) and their groups, or an anonymous
+caller.
 
 An ACL entry is ``"public"`` (everyone, anonymous callers included), ``"user:<name>"``
-or ``"group:<name>"``; a bare name given by a caller is a user name.  A principal
-matches the entries :meth:`Principal.tokens` lists.  Two groups give roles: ``admin``
-(administers the hub) and ``curators`` (accept or reject submissions waiting for
-curation; admins are curators too).
+or ``"group:<name>"``; a bare name given by a caller is a user name.  The catalog
+stores a user entry with the user's id instead (``"user:<id>"``,
+:mod:`hub.access.identities`), so a principal matches the entries
+:meth:`Principal.tokens` lists: ``public``, ``user:<its id>`` and its groups.  Two
+groups give roles: ``admin`` (administers the hub) and ``curators`` (accept or reject
+submissions waiting for curation; admins are curators too).
 
-A principal is made from a user name and that user's groups, always: the embedded hub
-from its ``user=``/``groups=`` arguments, the service from a token's user
-(:meth:`hub.access.users.Users.authenticate`), and a stored owner's name (a queued
-submission, an interrupted task) through :meth:`hub.access.users.Users.principal`, which
-reads the groups the catalog gives that user now.
+A principal working on a catalog comes from it, always: the embedded hub's from its
+``user=``/``groups=`` arguments through :meth:`hub.access.identities.Identities.resolve`
+(the id of whoever bears that name now), the service's from a token's user
+(:meth:`hub.access.users.Users.authenticate`), and a stored owner's (a queued
+submission, an interrupted task) from its id through
+:meth:`hub.access.users.Users.principal`, with the groups the catalog gives that user now.
 """
 
 from __future__ import annotations
@@ -76,10 +80,24 @@ def normalize_visible_to(entries: Iterable[str] | str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class Principal:
-    """A user and their groups; ``user=None`` is an anonymous caller."""
+    """A user and their groups; ``user=None`` is an anonymous caller.
+
+    Parameters
+    ----------
+    user
+        The user's name (what people see), None for an anonymous caller.
+    groups
+        The user's groups.
+    id
+        The user's immutable id (:mod:`hub.access.identities`): what the catalog records
+        their work under and what stored ACL entries name.  A principal made without one
+        (not read from a catalog: a remote hub's view of itself, a test's) goes by its
+        name; an anonymous caller has none.
+    """
 
     user: str | None
     groups: frozenset[str] = field(default_factory=frozenset)
+    id: str | None = None
 
     def __post_init__(self) -> None:
         if self.user is not None and len(self.user) > MAX_PRINCIPAL:
@@ -87,16 +105,8 @@ class Principal:
                 f"user name {self.user[:40]!r}... is {len(self.user)} characters long; "
                 f"at most {MAX_PRINCIPAL}"
             )
-
-    @classmethod
-    def named(cls, name: str, groups: Iterable[str] = ()) -> Principal:
-        """The principal a stored name stands for (an owner column), with ``groups``.
-
-        :data:`ANONYMOUS` gives the anonymous principal (and ``groups`` are dropped).
-        """
-        if name == ANONYMOUS:
-            return cls(None)
-        return cls(name, frozenset(groups))
+        # frozen: the id is settled here, once (an anonymous caller has none)
+        object.__setattr__(self, "id", (self.id or self.user) if self.user is not None else None)
 
     @classmethod
     def local(cls) -> Principal:
@@ -119,13 +129,18 @@ class Principal:
 
     @property
     def name(self) -> str:
-        """The user name, or :data:`ANONYMOUS`: what the principal's work is recorded under."""
+        """The user name, or :data:`ANONYMOUS` (for messages and what people see)."""
         return self.user or ANONYMOUS
 
+    @property
+    def owner_id(self) -> str:
+        """What the principal's work is recorded under (owner columns): its id, or :data:`ANONYMOUS`."""
+        return self.id or ANONYMOUS
+
     def tokens(self) -> list[str]:
-        """The ACL entries that match this principal."""
+        """The stored ACL entries that match this principal (``user:<id>`` for its user)."""
         out = [PUBLIC]
-        if self.user:
-            out.append(f"user:{self.user}")
+        if self.id:
+            out.append(f"user:{self.id}")
         out += [f"group:{g}" for g in sorted(self.groups)]
         return out

@@ -44,7 +44,7 @@ class Stored:
     Parameters
     ----------
     owner, status
-        The columns holding an object's owner and status (None: no status).
+        The columns holding an object's owner (a user id) and status (None: no status).
     acl
         The ACL table (None: the kind has no ACL).
     keys
@@ -80,7 +80,7 @@ STORED: dict[Kind, Stored] = {
     ),
     Kind.SUBMISSION: Stored(SubmissionRow.owner.expression, SubmissionRow.status.expression),
     Kind.TASK: Stored(ServableTaskRow.owner.expression, ServableTaskRow.status.expression),
-    Kind.USER: Stored(UserRow.name.expression),
+    Kind.USER: Stored(UserRow.id.expression),
     Kind.TOKEN: Stored(TokenRow.user.expression),
 }
 
@@ -120,7 +120,7 @@ def _grant_clause(grant: Grant, principal: Principal, stored: Stored) -> ColumnE
         case Who.SIGNED_IN:
             return principal.user is not None
         case Who.OWNER:
-            return stored.owner == principal.user if principal.user is not None else False
+            return stored.owner == principal.id if principal.id is not None else False
         case Who.ANONYMOUS:
             return stored.owner == ANONYMOUS if principal.user is None else False
         case Who.LISTED:

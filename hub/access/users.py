@@ -2,10 +2,16 @@
 
 A token is 32 random bytes shown once, when it is made; the catalog keeps only
 its sha256, so a copy of the database gives no one a way in.  A token resolves to
-a :class:`~hub.access.Principal` (the user and their groups), and from there the
-rules of :mod:`hub.access` apply exactly as in the embedded hub.  Who may manage users
-and tokens is the access policy's rule too (:data:`hub.access.POLICY`: admins
+a :class:`~hub.access.Principal` (the user, their id and their groups), and from there
+the rules of :mod:`hub.access` apply exactly as in the embedded hub.  Who may manage
+users and tokens is the access policy's rule too (:data:`hub.access.POLICY`: admins
 administer users; a user's tokens are theirs and the admins').
+
+Users have immutable ids (:mod:`hub.access.identities`).  Deleting a user revokes their
+tokens at once and either hands what they own to another user
+(:func:`hub.access.transfer.transfer`: datasets, servables, submissions, name claims and
+the ACL entries naming them) or leaves it owned by the deleted id, which no one can act
+as: a user created later under the same name is someone new.
 """
 
 from __future__ import annotations
@@ -16,14 +22,17 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy import exc as sa_exc
 
-from hub.access import Action, Kind, Principal, Resource, allowed, require
+from hub.access.identities import live, new_id
+from hub.access.policy import Action, Kind, Resource, allowed, require
+from hub.access.principal import ANONYMOUS, Principal
+from hub.access.transfer import Transferred, transfer
 from hub.db.database import Database
 from hub.db.models import TokenRow, UserRow, utcnow
 from hub.exceptions import (
@@ -89,9 +98,9 @@ def _user(row: UserRow) -> User:
     return User(row.name, tuple(row.groups or ()), _iso(row.created_at) or "")
 
 
-def _token(row: TokenRow) -> TokenInfo:
+def _token(row: TokenRow, user: str) -> TokenInfo:
     return TokenInfo(
-        row.id, row.user, row.label, _iso(row.created_at) or "", _iso(row.expires_at), _iso(row.last_used_at)
+        row.id, user, row.label, _iso(row.created_at) or "", _iso(row.expires_at), _iso(row.last_used_at)
     )
 
 
@@ -115,16 +124,30 @@ class Users:
 
     Every method that reads or changes something takes the acting principal and asks
     the access policy (admins administer users; users read themselves and make, list
-    and revoke their own tokens).
+    and revoke their own tokens).  Users are named by their names here; the catalog
+    keys them by their ids.
+
+    Parameters
+    ----------
+    catalog
+        The catalog holding the users.
+    on_transfer
+        Called after a deletion handed a user's things to another user (the embedded hub
+        updates its search index there).
     """
 
-    def __init__(self, catalog: Database) -> None:
+    def __init__(self, catalog: Database, on_transfer: Callable[[Transferred], None] | None = None) -> None:
         self._catalog = catalog
+        self._on_transfer = on_transfer
 
     # -- users and groups -----------------------------------------------------------
 
     def create_user(self, actor: Principal, name: str, groups: Iterable[str] = ()) -> User:
         """Create the user ``name`` in ``groups`` (admins).
+
+        The user gets a new id, or the one the name already has when it was used before
+        the user was created (an ACL entry naming them, an embedded hub acting as them);
+        never the id of a deleted user.
 
         Raises
         ------
@@ -140,10 +163,13 @@ class Users:
         gs = sorted({_check_name("group", g) for g in groups})
         try:
             with self._catalog.transaction() as s:
-                if s.get(UserRow, name) is not None:
+                row = live(s, name)
+                if row is not None and row.registered:
                     raise ConflictError(f"user {name!r} exists already")
-                row = UserRow(name=name, groups=gs, created_at=utcnow())
-                s.add(row)
+                if row is None:
+                    row = UserRow(id=new_id(), name=name)
+                    s.add(row)
+                row.groups, row.created_at, row.registered = gs, utcnow(), True
         except sa_exc.IntegrityError:  # made at the same moment by someone else
             raise ConflictError(f"user {name!r} exists already") from None
         return _user(row)
@@ -160,11 +186,15 @@ class Users:
                 with self._catalog.transaction() as s:
                     locked = cast(
                         "CursorResult[Any]",
-                        s.execute(update(UserRow).where(UserRow.name == name).values(groups=UserRow.groups)),
+                        s.execute(
+                            update(UserRow)
+                            .where(UserRow.name == name, UserRow.deleted_at.is_(None))
+                            .values(groups=UserRow.groups)
+                        ),
                     ).rowcount
-                    row = s.get(UserRow, name)
+                    row = live(s, name)
                     if row is None:
-                        row = UserRow(name=name, groups=sorted(set(groups)), created_at=utcnow())
+                        row = UserRow(id=new_id(), name=name, groups=sorted(set(groups)), created_at=utcnow())
                         s.add(row)
                     elif not locked:
                         # committed by another bootstrap after our UPDATE looked: it is not
@@ -172,21 +202,33 @@ class Users:
                         raise _Retry
                     else:
                         row.groups = sorted(set(row.groups or ()) | set(groups))
+                        row.registered = True
                 return _user(row)
             except (sa_exc.IntegrityError, _Retry):  # created concurrently: now it exists, merge into it
                 if attempt == 9:
                     raise
         raise AssertionError("unreachable")
 
-    def principal(self, name: str) -> Principal:
-        """The principal a stored name (an owner column) stands for.
+    def principal(self, uid: str) -> Principal:
+        """The principal a stored id (an owner column) stands for.
 
-        It has the groups the catalog gives that user now (none for a name that is not a
-        user here).
+        It has the groups the catalog gives that user now: none for a deleted user's id
+        (or an id the catalog does not know); :data:`~hub.access.principal.ANONYMOUS` is
+        the anonymous caller.
         """
+        if uid == ANONYMOUS:
+            return Principal(None)
         with self._catalog.session() as s:
-            row = s.get(UserRow, name)
-        return Principal.named(name, row.groups or () if row is not None else ())
+            row = s.get(UserRow, uid)
+        if row is None:
+            return Principal(uid, frozenset(), uid)
+        groups = frozenset(row.groups or ()) if row.deleted_at is None else frozenset()
+        return Principal(row.name, groups, row.id)
+
+    def _registered(self, name: str) -> UserRow | None:
+        with self._catalog.session() as s:
+            row = live(s, name)
+        return row if row is not None and row.registered else None
 
     def user(self, actor: Principal, name: str) -> User:
         """The user ``name`` (themselves, or admins).
@@ -198,9 +240,13 @@ class Users:
         NotFoundError
             When there is no such user.
         """
-        require(actor, Action.SEE, Resource(Kind.USER, name), f"{actor.name} may not read user {name!r}")
-        with self._catalog.session() as s:
-            row = s.get(UserRow, name)
+        row = self._registered(name)
+        require(
+            actor,
+            Action.SEE,
+            Resource(Kind.USER, row.id if row is not None else None),
+            f"{actor.name} may not read user {name!r}",
+        )
         if row is None:
             raise NotFoundError(f"no user {name!r}")
         return _user(row)
@@ -209,7 +255,12 @@ class Users:
         """Every user, by name (admins; others get :class:`~hub.exceptions.AccessDeniedError`)."""
         _require_admin(actor)
         with self._catalog.session() as s:
-            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+            rows = s.scalars(
+                select(UserRow)
+                .where(UserRow.registered.is_(True), UserRow.deleted_at.is_(None))
+                .order_by(UserRow.name)
+            )
+            return [_user(r) for r in rows]
 
     def set_groups(self, actor: Principal, name: str, groups: Iterable[str]) -> User:
         """Replace the groups of user ``name`` (admins).
@@ -229,31 +280,51 @@ class Users:
         _require_admin(actor)
         gs = sorted({_check_name("group", g) for g in groups})
         with self._catalog.transaction() as s:
-            row = s.get(UserRow, name)
-            if row is None:
+            row = live(s, name)
+            if row is None or not row.registered:
                 raise NotFoundError(f"no user {name!r}")
             row.groups = gs
         forget_authentications()
         return _user(row)
 
-    def delete_user(self, actor: Principal, name: str) -> None:
-        """Delete user ``name`` and their tokens (admins).
+    def delete_user(self, actor: Principal, name: str, transfer_to: str | None = None) -> None:
+        """Delete user ``name`` and revoke their tokens (admins).
+
+        With ``transfer_to`` (another user's name), what they own passes to that user in
+        the same transaction: their datasets, servables, submissions and name claims, and
+        the ACL entries naming them (:func:`hub.access.transfer.transfer`).  Without it,
+        it stays owned by the deleted id, which no one can act as: a user created later
+        under the same name gets a new id, owns nothing of it and sees nothing it lists.
+        Their tokens stop working at once in this process, and in the other processes of
+        a shared deployment within :data:`AUTH_CACHE_S` seconds.
 
         Raises
         ------
         AccessDeniedError
             When ``actor`` is not an admin.
         NotFoundError
-            When there is no such user.
+            When there is no such user, or no user ``transfer_to``.
+        ValidationError
+            When ``transfer_to`` is ``name`` itself.
         """
         _require_admin(actor)
+        if transfer_to == name:
+            raise ValidationError(f"transfer {name!r}'s things to another user, not to {name!r}")
+        moved: Transferred | None = None
         with self._catalog.transaction() as s:
-            s.execute(delete(TokenRow).where(TokenRow.user == name))
-            result = cast("CursorResult[Any]", s.execute(delete(UserRow).where(UserRow.name == name)))
-            n = result.rowcount
+            row = live(s, name)
+            if row is None:
+                raise NotFoundError(f"no user {name!r}")
+            heir = live(s, transfer_to) if transfer_to is not None else None
+            if transfer_to is not None and (heir is None or not heir.registered):
+                raise NotFoundError(f"no user {transfer_to!r} to transfer {name!r}'s things to")
+            s.execute(delete(TokenRow).where(TokenRow.user == row.id))
+            row.deleted_at = utcnow()
+            if heir is not None:
+                moved = transfer(s, row, heir)
         forget_authentications()
-        if not n:
-            raise NotFoundError(f"no user {name!r}")
+        if moved is not None and self._on_transfer is not None:
+            self._on_transfer(moved)
 
     def groups(self, actor: Principal) -> dict[str, list[str]]:
         """``{group: [members]}`` over every user."""
@@ -275,26 +346,37 @@ class Users:
         """A new token for ``user`` (default: the actor); returns ``(token, info)``.
 
         The token itself is returned only here; the hub keeps its sha256.
+
+        Raises
+        ------
+        AuthenticationError
+            For an anonymous caller.
+        AccessDeniedError
+            When ``user`` is someone else and ``actor`` is not an admin.
+        NotFoundError
+            When there is no such user.
         """
         user = user or actor.user
         if not user:
             raise AuthenticationError("anonymous callers cannot make tokens")
-        require(actor, Action.CREATE, Resource(Kind.TOKEN, user), f"{actor.name} is not an admin of this hub")
+        row = self._registered(user)
+        uid = row.id if row is not None else None
+        require(actor, Action.CREATE, Resource(Kind.TOKEN, uid), f"{actor.name} is not an admin of this hub")
+        if row is None:
+            raise NotFoundError(f"no user {user!r}; an admin creates users first")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = utcnow()
         with self._catalog.transaction() as s:
-            if s.get(UserRow, user) is None:
-                raise NotFoundError(f"no user {user!r}; an admin creates users first")
-            row = TokenRow(
+            made = TokenRow(
                 id=secrets.token_hex(8),
-                user=user,
+                user=row.id,
                 label=label[:200],
                 token_sha256=hash_token(token),
                 created_at=now,
                 expires_at=now + expires_in if expires_in else None,
             )
-            s.add(row)
-        return token, _token(row)
+            s.add(made)
+        return token, _token(made, row.name)
 
     def tokens(self, actor: Principal, user: str | None = None) -> list[TokenInfo]:
         """The tokens of ``user`` (default: the actor), oldest first; an anonymous caller has none.
@@ -307,10 +389,14 @@ class Users:
         user = user or actor.user
         if user is None:
             return []  # an anonymous caller has no tokens
-        require(actor, Action.SEE, Resource(Kind.TOKEN, user), f"{actor.name} is not an admin of this hub")
+        row = self._registered(user)
+        uid = row.id if row is not None else None
+        require(actor, Action.SEE, Resource(Kind.TOKEN, uid), f"{actor.name} is not an admin of this hub")
+        if row is None:
+            return []
         with self._catalog.session() as s:
-            rows = s.scalars(select(TokenRow).where(TokenRow.user == user).order_by(TokenRow.created_at))
-            return [_token(r) for r in rows]
+            rows = s.scalars(select(TokenRow).where(TokenRow.user == row.id).order_by(TokenRow.created_at))
+            return [_token(r, row.name) for r in rows]
 
     def revoke_token(self, actor: Principal, token_id: str) -> None:
         """Revoke a token by its id (the token's user, or an admin).
@@ -377,7 +463,7 @@ class Users:
             if expires is not None and expires <= now:
                 raise AuthenticationError("this token has expired; make a new one")
             user = s.get(UserRow, row.user)
-            if user is None:
+            if user is None or user.deleted_at is not None:
                 raise AuthenticationError("the user of this token no longer exists")
             # last use, at most once a minute per token (keeps reads from turning into writes)
             last = row.last_used_at
@@ -385,7 +471,7 @@ class Users:
                 last = last.replace(tzinfo=_dt.UTC)
             if last is None or now - last > _dt.timedelta(minutes=1):
                 s.execute(update(TokenRow).where(TokenRow.id == row.id).values(last_used_at=now))
-            return Principal.named(user.name, user.groups or ()), expires
+            return Principal(user.name, frozenset(user.groups or ()), user.id), expires
 
 
 class _Retry(Exception):

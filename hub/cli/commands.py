@@ -105,6 +105,7 @@ def _load_mapping(value: str | None) -> dict[str, str] | None:
 @click.option("--author", "authors", multiple=True, help='An author, "Family, Given" (repeatable).')
 @click.option("--affiliation", "affiliations", multiple=True, help="Affiliation of the authors (repeatable).")
 @click.option("--source-name", default=None, help="Short name (default: a slug of the title).")
+@click.option("--group", default=None, help="A group of yours a new source name is claimed for.")
 @click.option("--description", default=None)
 @click.option("--license", "license_", default=None)
 @click.option("--doi", "related_dois", multiple=True, help="A related DOI (repeatable).")
@@ -124,6 +125,7 @@ def submit(
     authors: tuple[str, ...],
     affiliations: tuple[str, ...],
     source_name: str | None,
+    group: str | None,
     description: str | None,
     license_: str | None,
     related_dois: tuple[str, ...],
@@ -147,6 +149,7 @@ def submit(
             authors=list(authors),
             affiliations=list(affiliations),
             source_name=source_name,
+            group=group,
             description=description,
             license=license_,
             related_dois=list(related_dois),

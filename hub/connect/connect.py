@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Principal, Resource, require
+from hub.access.identities import Identities
+from hub.access.names import Names
 from hub.connect.archives import ArchiveLimits
 from hub.connect.dispatch import Dispatcher, DispatchHook
 from hub.connect.pipeline import Pipeline, new_submission_id
@@ -119,7 +121,8 @@ class Connect:
 
     def submission(self, submission_id: str) -> Submission:
         """Return a submission the principal may see."""
-        return Submission.from_row(self.catalog.submission(submission_id, self.principal))
+        row = self.catalog.submission(submission_id, self.principal)
+        return Submission.from_row(row, Identities(self.catalog).name(row.owner))
 
     def recover_interrupted(self) -> list[str]:
         """Mark submissions whose process died on this host as interrupted; return their ids.
@@ -180,9 +183,11 @@ class Connect:
     def update_metadata(self, dataset: str, **changes: Any) -> str:
         """Publish a new version of ``dataset`` with changed metadata; return its ``source_id``.
 
-        The version keeps the files (no blob is copied) and records of ``dataset``.
-        ``changes`` are the metadata keywords of a submission; a dataset that goes
-        through curation goes through it again.
+        The version keeps the files (no blob is copied) and records of ``dataset``, and
+        its access list unless ``changes`` give ``visible_to``.  ``changes`` are the
+        metadata keywords of a submission; a dataset that goes through curation goes
+        through it again.  Only who may change the version and publish under its name
+        (:mod:`hub.access.names`) may update it.
         """
         prev = self.catalog.dataset(self.principal, dataset)
         if prev.status != PUBLISHED:
@@ -193,15 +198,16 @@ class Connect:
             self.principal,
             Action.CHANGE,
             Resource(Kind.DATASET, prev.owner, prev.status),
-            f"only the owner of {prev.source_id} ({prev.owner}) may update it",
+            f"only the owner of {prev.source_id} ({Identities(self.catalog).name(prev.owner)}) may update it",
         )
+        Names(self.catalog).claim(self.principal, Kind.DATASET, prev.source_name)
         request = self._updated_request(prev, changes)
-        draft = self._revision(prev, request)
+        draft = self._revision(prev, request, keep_acl="visible_to" not in changes)
         sub_id = new_submission_id()
         self.catalog.add_submission(
             SubmissionRow(
                 id=sub_id,
-                owner=self.principal.name,
+                owner=self.principal.owner_id,
                 source=f"metadata update of {prev.source_id}",
                 source_name=prev.source_name,
                 status="running",
@@ -267,15 +273,19 @@ class Connect:
         options["source_name"] = prev.source_name
         return make_request(**options)
 
-    def _revision(self, prev: DatasetRow, request: SubmissionRequest) -> Draft:
-        """Draft a version of ``prev`` with ``request``'s metadata and ``prev``'s files and records."""
+    def _revision(self, prev: DatasetRow, request: SubmissionRequest, keep_acl: bool) -> Draft:
+        """Draft a version of ``prev`` with ``request``'s metadata and ``prev``'s files and records.
+
+        With ``keep_acl`` the version keeps ``prev``'s stored ACL (the users it names by id,
+        even one deleted since, never a new user of the same name).
+        """
         status = PENDING_CURATION if request.curate else PUBLISHED
         document = validate_dataset(
             {
                 "dc": request.datacite_block().model_dump(mode="json", exclude_none=True),
                 "mdf": {
                     **prev.document["mdf"],
-                    "visible_to": request.visible_to,
+                    "visible_to": prev.document["mdf"]["visible_to"] if keep_acl else request.visible_to,
                     "tags": request.tags,
                     "organizations": request.organizations,
                     "status": status,
@@ -294,4 +304,5 @@ class Connect:
             records=self.catalog.records(self.principal, prev.source_id),
             owner=prev.owner,
             derived_from=prev.source_id,
+            acl=sorted(self.catalog.acl(prev.source_id)) if keep_acl else None,
         )

@@ -27,7 +27,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from hub.access import PENDING_CURATION, PUBLISHED, Principal
+from hub.access import PENDING_CURATION, PUBLISHED, Kind, Principal
+from hub.access.names import Names
 from hub.connect import extract as extract_step
 from hub.connect.archives import ArchiveLimits
 from hub.connect.collect import Collected, collect
@@ -93,13 +94,17 @@ class Pipeline:
     def create(self, source: str, request: SubmissionRequest, sub_id: str | None = None) -> str:
         """Record a ``queued`` submission of ``source`` owned by the principal; return its id.
 
-        ``sub_id`` is the id to give it (a new one when None).  Nothing runs until :meth:`run`.
+        First the principal claims the dataset's name (for ``request.group`` when it is
+        new), before anything is recorded: a name that belongs to someone else is refused
+        (:class:`~hub.exceptions.NameNotAvailableError`).  ``sub_id`` is the id to give it
+        (a new one when None).  Nothing runs until :meth:`run`.
         """
+        Names(self.catalog).claim(self.principal, Kind.DATASET, request.name, request.group)
         sub_id = sub_id or new_submission_id()
         self.catalog.add_submission(
             SubmissionRow(
                 id=sub_id,
-                owner=self.principal.name,
+                owner=self.principal.owner_id,
                 source=source,
                 source_name=request.name,
                 status="queued",
@@ -141,7 +146,7 @@ class Pipeline:
                 self.dispatcher.dispatch(request.name)
         row = self.catalog.submission_row(sub_id)
         assert row is not None
-        return Submission.from_row(row)
+        return Submission.from_row(row, self.principal.name)
 
 
 class _Run:
@@ -224,6 +229,8 @@ class _Run:
         self.staging.mkdir(parents=True, exist_ok=True)
         self.save(pid=os.getpid(), host=socket.gethostname(), message=None)
         req = self.request
+        # the name may have changed hands since the submission was queued
+        Names(self.p.catalog).claim(self.p.principal, Kind.DATASET, req.name)
 
         with self.step("collect") as s:
             collected = collect(self.source, self.staging, self.p.limits)
@@ -266,7 +273,7 @@ class _Run:
                 document=self.dataset_document(files, version),
                 files=files,
                 records=self.validate_records(bodies, collected.root, version),
-                owner=self.p.principal.name,
+                owner=self.p.principal.owner_id,
             )
             s["detail"] = f"{len(draft.records)} valid records"
 

@@ -32,6 +32,8 @@ class SubmissionRequest(BaseModel):
     authors: list[str | dict[str, Any]] = Field(min_length=1)
     affiliations: list[str] = Field(default_factory=list)
     source_name: str | None = None
+    #: The group a new ``source_name`` is claimed for (its members publish its versions).
+    group: str | None = None
     description: str | None = None
     license: str | None = None
     related_dois: list[str] = Field(default_factory=list)

@@ -35,7 +35,7 @@ class Submission:
     source_id : str or None
         The version it made, once there is one.
     owner : str
-        The name of the principal that submitted it.
+        The name of the user who submitted it (``"<name> (deleted)"`` once deleted).
     steps : list of dict
         Each of :data:`STEPS`: ``name``, ``status``, ``seconds`` and ``detail``.
     errors : list of dict
@@ -59,15 +59,15 @@ class Submission:
     updated_at: Any = None
 
     @classmethod
-    def from_row(cls, row: SubmissionRow) -> Submission:
-        """The submission a catalog row holds (its steps and errors copied)."""
+    def from_row(cls, row: SubmissionRow, owner: str) -> Submission:
+        """The submission a catalog row holds (its steps and errors copied), ``owner`` the name its owner's id shows as."""
         return cls(
             id=row.id,
             status=row.status,
             source=row.source,
             source_name=row.source_name,
             source_id=row.source_id,
-            owner=row.owner,
+            owner=owner,
             steps=list(row.steps or []),
             errors=list(row.errors or []),
             message=row.message,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.access import PUBLISHED
+from hub.access.identities import Identities
 from hub.db.database import Database
 from hub.records.dataset import source_id_of
 from hub.store.blobs import BlobStore
@@ -39,10 +40,14 @@ class Draft:
     records
         The validated records; their version fields are replaced when stamped.
     owner
-        The principal who owns the dataset.
+        The id of the user who owns the dataset.
     derived_from
         The ``source_id`` this version was made from (a metadata update's); None for
         a submission, whose previous version is the one numbered before it.
+    acl
+        The version's ACL entries as stored (``user:<id>``), when kept from the version
+        it was made from; None: made from ``visible_to`` (each user named as who bears
+        that name now).
     """
 
     document: dict[str, Any]
@@ -50,6 +55,7 @@ class Draft:
     records: list[dict[str, Any]]
     owner: str
     derived_from: str | None = None
+    acl: list[str] | None = None
 
     @property
     def source_name(self) -> str:
@@ -132,16 +138,17 @@ class VersionBuilder:
     def publish(self, draft: Draft, *, submission_id: str, submission_values: dict[str, Any]) -> str:
         """Insert ``draft`` as the next version of its dataset; returns its ``source_id``.
 
-        One transaction holds the version, its files, records and access list and
-        the submission's ``submission_values``; if a concurrent publisher took the
-        version number, the draft is stamped again with the next one
-        (:meth:`hub.db.database.Database.publish`).
+        One transaction holds the version, its files, records and access list (its users
+        by id, :mod:`hub.access.identities`) and the submission's ``submission_values``;
+        if a concurrent publisher took the version number, the draft is stamped again
+        with the next one (:meth:`hub.db.database.Database.publish`).
         """
+        acl = draft.acl if draft.acl is not None else Identities(self.catalog).acl(draft.visible_to)
         return self.catalog.publish(
             source_name=draft.source_name,
             owner=draft.owner,
             status=draft.status,
-            visible_to=draft.visible_to,
+            visible_to=acl,
             files=draft.files,
             stamp=lambda version: self.stamp(draft, version),
             submission_id=submission_id,

@@ -149,8 +149,8 @@ class Database:
 
         ``stamp(version)`` returns the dataset document and the records for that
         version; it is called again if a concurrent publisher took the version.  The
-        version's ACL lists ``visible_to`` for ``see``; ``files`` are the file rows'
-        columns.  When ``submission_id`` is given, ``submission_values`` (and the new
+        version's ACL lists ``visible_to`` (entries as stored: users by id) for ``see``;
+        ``files`` are the file rows' columns.  When ``submission_id`` is given, ``submission_values`` (and the new
         ``source_id``) are set on that submission in the same transaction.
 
         Raises
@@ -403,6 +403,20 @@ class Database:
         if doc is None:
             raise NotFoundError(f"no record {record_id!r} that {principal.name} may see")
         return doc
+
+    def acl(self, source_id: str) -> frozenset[str]:
+        """The stored ``see`` entries of version ``source_id`` (``user:<id>``, ``group:NAME``, ``public``).
+
+        No access check: for the search index and for a revision keeping them.
+        """
+        with self.session() as s:
+            return frozenset(
+                s.scalars(
+                    select(DatasetACL.principal).where(
+                        DatasetACL.source_id == source_id, DatasetACL.right == Action.SEE.value
+                    )
+                )
+            )
 
     def blob_readable(self, principal: Principal, sha256: str) -> bool:
         """Whether ``principal`` may read blob ``sha256``.

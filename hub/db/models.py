@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -81,7 +82,7 @@ class DatasetRow(Base):
     source_name: Mapped[str] = mapped_column(String(80), index=True)
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32), index=True)  # published | pending_curation
-    owner: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))  # the owner's user id
     title: Mapped[str] = mapped_column(Text)
     document: Mapped[dict[str, Any]] = mapped_column(JSONType)
     root_hash: Mapped[str] = mapped_column(String(64))
@@ -97,8 +98,8 @@ class DatasetRow(Base):
 class ACLEntry:
     """One entry of an object's ACL: ``principal`` holds ``right`` on the object.
 
-    ``principal`` is ``public``, ``user:NAME`` or ``group:NAME``; ``right`` is ``see``
-    or ``run``.
+    ``principal`` is ``public``, ``user:ID`` (a user's id, :mod:`hub.access.identities`)
+    or ``group:NAME``; ``right`` is ``see`` or ``run``.
 
     The ACL shape datasets and servables share: each ACL table is the object's key
     followed by these two columns.
@@ -159,7 +160,7 @@ class RecordRow(Base):
 
 
 class SubmissionRow(Base):
-    """A submission and its steps; ``options`` keeps what is needed to retry it."""
+    """A submission and its steps (``owner``: a user id); ``options`` keeps what is needed to retry it."""
 
     __tablename__ = "submissions"
 
@@ -185,7 +186,7 @@ from sqlalchemy import Boolean, ForeignKeyConstraint  # noqa: E402  (appended se
 
 
 class ServableRow(Base):
-    """One version of a servable (``id`` = ``owner/name``)."""
+    """One version of a servable (``id`` = ``owner/name`` as first published; ``owner``: a user id)."""
 
     __tablename__ = "servables"
 
@@ -261,24 +262,63 @@ class ServableCacheRow(Base):
 
 
 class UserRow(Base):
-    """A user of a shared hub and the groups they belong to (``admin``, ``curators``, any lab)."""
+    """A user's identity: an immutable id, the name it goes by, and its groups.
+
+    The id is given when the name is first used and never reused; owner columns, stored
+    ACL entries (``user:<id>``) and tokens name it (:mod:`hub.access.identities`).  A row
+    is ``registered`` once an admin created the user (only registered users are listed
+    and get tokens); one made because the name was used first (an embedded hub acting as
+    it, an ACL entry naming it) is not, until then.  Deleting a user sets ``deleted_at``:
+    the row stays (its name shows as deleted), the name is free for a new id.
+    """
 
     __tablename__ = "users"
 
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
     groups: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    registered: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        # one live identity per name; deleted ones keep theirs
+        Index(
+            "uq_users_live_name",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
 
 
 class TokenRow(Base):
-    """A bearer token: only its sha256 is stored, never the token itself."""
+    """A bearer token of a user (by id): only its sha256 is stored, never the token itself."""
 
     __tablename__ = "tokens"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user: Mapped[str] = mapped_column(String(200), ForeignKey("users.name", ondelete="CASCADE"), index=True)
+    user: Mapped[str] = mapped_column(String(40), ForeignKey("users.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(200), default="")
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_used_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class NameClaimRow(Base):
+    """Who a name belongs to: a dataset's ``source_name`` or a servable's ``owner/name``.
+
+    ``kind`` is ``dataset`` or ``servable``; ``owner`` the id of the user who first
+    published under it and ``owner_group`` the group it was published for (None: the
+    user alone).  :mod:`hub.access.names` decides who may publish under it.
+    """
+
+    __tablename__ = "name_claims"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    owner_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 from tqdm.auto import tqdm
 
 from hub.access import Action, Kind, Principal, Resource, require
+from hub.access.identities import Identities
 from hub.api import (
     FILE_FIELDS,
     PROTOCOL,
@@ -52,6 +53,7 @@ from hub.store.blobs import BlobStore
 if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
 
+    from hub.access.transfer import Transferred
     from hub.access.users import Users
     from hub.optimade.results import StructureResults
     from hub.servables.description import ServableDescription
@@ -74,7 +76,8 @@ class EmbeddedHub(HubImplementation):
     location
         The hub folder (default ``$MATTERHUB_HOME`` or ``~/.matterhub``).
     user, groups
-        The principal to act as.  Without ``user``, the local owner (an admin).
+        The principal to act as (the user bearing that name now: its id is made the
+        first time the name is used).  Without ``user``, the local owner (an admin).
     token
         Act as the user a token of this hub stands for (what the hub service does).
     progress
@@ -129,13 +132,15 @@ class EmbeddedHub(HubImplementation):
         self.config = HubConfig.load(location, catalog=catalog, store=store)
         self._executor = executor
         self._publishers = None if servable_publishers is None else frozenset(servable_publishers)
-        self.principal = Principal(user, frozenset(groups or ())) if user else Principal.local()
         self.progress = progress
         self._catalog = Database(self.config.catalog)
         if token is not None:
             from hub.access.users import Users
 
             self.principal = Users(self._catalog).authenticate(token)
+        else:
+            named = Principal(user, frozenset(groups or ())) if user else Principal.local()
+            self.principal = Identities(self._catalog).resolve(named)
         self._store = BlobStore(self.config.store)
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
@@ -146,7 +151,7 @@ class EmbeddedHub(HubImplementation):
         self._threads: ThreadPoolExecutor | None = None
         self._recover_interrupted()
         if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
-            self.rebuild_index()
+            self._rebuild_index()
         # changes a killed process committed to the catalog but not to the index
         self._journal.recover(self._index_hook().dispatch)
 
@@ -174,7 +179,15 @@ class EmbeddedHub(HubImplementation):
         """Users, groups and tokens (used by the hub service; admins manage them)."""
         from hub.access.users import Users
 
-        return Users(self._catalog)
+        return Users(self._catalog, on_transfer=self._follow_transfer)
+
+    def _follow_transfer(self, moved: Transferred) -> None:
+        """Index again what a deleted user's transfer changed (their owner and ACL entries)."""
+        hook = self._index_hook()
+        for name in moved.source_names:
+            hook.dispatch(name)
+        for servable_id in moved.servable_ids:
+            self._servables.registry.sync_index(servable_id)
 
     def close(self) -> None:
         """Wait for running submissions, stop the workers and close the catalog.
@@ -230,6 +243,7 @@ class EmbeddedHub(HubImplementation):
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
+        group: str | None = None,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -237,6 +251,9 @@ class EmbeddedHub(HubImplementation):
         """Collect, extract, merge, validate, (curate) and publish a dataset.
 
         ``source`` is a file, a folder, a zip/tar archive or any fsspec URL.
+        ``source_name`` (default: from the title) is claimed by the first submission
+        under it, for its submitter or for ``group`` (one of theirs); a name that belongs
+        to someone else is refused at once (:class:`~hub.exceptions.NameNotAvailableError`).
         Extra keyword arguments are dataset metadata: ``description``,
         ``affiliations``, ``license``, ``related_dois``, ``subjects``, ``tags``,
         ``organizations``, ``custom`` (up to 10 searchable fields), ``extractors``
@@ -259,6 +276,7 @@ class EmbeddedHub(HubImplementation):
             visible_to=visible_to,
             curate=curate,
             source_name=source_name,
+            group=group,
             **metadata,
         )
         if wait:
@@ -284,12 +302,13 @@ class EmbeddedHub(HubImplementation):
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
+        group: str | None = None,
         **metadata: Any,
     ) -> Submission:
         """Record a submission as ``queued`` without running it.
 
         The hub service's worker runs it with :meth:`process`; the metadata is validated
-        now, so a bad request fails at once.
+        and the name claimed now, so a bad request fails at once.
         """
         request = make_request(
             title=title,
@@ -298,6 +317,7 @@ class EmbeddedHub(HubImplementation):
             visible_to=visible_to,
             curate=curate,
             source_name=source_name,
+            group=group,
             **metadata,
         )
         return self._connect(False).enqueue(os.fspath(source), request)
@@ -307,20 +327,33 @@ class EmbeddedHub(HubImplementation):
         return self._connect(False).requeue(submission_id)
 
     def process(self, submission_id: str, progress: bool | None = None) -> Submission:
-        """Run a queued (or interrupted) submission, as its owner."""
-        return self._connect(progress).process(submission_id)
+        """Run a queued (or interrupted) submission you may see, as its owner."""
+        return self._owner_of(submission_id)._connect(progress).process(submission_id)
 
     def retry(self, submission_id: str, progress: bool | None = None) -> Submission:
-        """Run a failed or interrupted submission again, with the same source and metadata."""
-        return self._connect(progress).retry(submission_id)
+        """Run a failed or interrupted submission you may see again, as its owner, with the same source and metadata."""
+        return self._owner_of(submission_id)._connect(progress).retry(submission_id)
+
+    def _owner_of(self, submission_id: str) -> EmbeddedHub:
+        """A view of this hub as the owner of a submission you may see, with the groups the catalog gives them now.
+
+        A deleted user's submission runs as their deleted id (with no groups).
+        """
+        from hub.access.users import Users
+
+        row = self._catalog.submission(submission_id, self.principal)
+        return self.acting_as(Users(self._catalog).principal(row.owner))
 
     def submission(self, submission_id: str) -> Submission:
         """One of your submissions (curators: anyone's)."""
-        return Submission.from_row(self._catalog.submission(submission_id, self.principal))
+        row = self._catalog.submission(submission_id, self.principal)
+        return Submission.from_row(row, Identities(self._catalog).name(row.owner))
 
     def submissions(self, status: str | None = None) -> list[Submission]:
         """Your submissions (curators: everyone's), optionally of one status."""
-        return [Submission.from_row(r) for r in self._catalog.submissions(self.principal, status)]
+        rows = self._catalog.submissions(self.principal, status)
+        owners = Identities(self._catalog).names(r.owner for r in rows)
+        return [Submission.from_row(r, owners[r.owner]) for r in rows]
 
     # -- curation ----------------------------------------------------------------
 
@@ -348,13 +381,16 @@ class EmbeddedHub(HubImplementation):
     def datasets(self, *, all_versions: bool = False, source_name: str | None = None) -> list[Dataset]:
         """The datasets you may see (latest version of each unless ``all_versions``)."""
         rows = self._catalog.datasets(self.principal, all_versions=all_versions, source_name=source_name)
-        return [self._dataset(r) for r in rows]
+        owners = Identities(self._catalog).names(r.owner for r in rows)
+        return [self._dataset(r, owners[r.owner]) for r in rows]
 
     def dataset(self, ident: str) -> Dataset:
         """A dataset by source_id (``name_v2``) or by source_name (its latest published version)."""
-        return self._dataset(self._catalog.dataset(self.principal, ident))
+        row = self._catalog.dataset(self.principal, ident)
+        return self._dataset(row, Identities(self._catalog).name(row.owner))
 
-    def _dataset(self, row: DatasetRow) -> Dataset:
+    def _dataset(self, row: DatasetRow, owner: str) -> Dataset:
+        """``row`` as a :class:`~hub.api.Dataset`; ``owner`` is the name its owner's id shows as."""
         return Dataset(
             self,
             {
@@ -362,7 +398,7 @@ class EmbeddedHub(HubImplementation):
                 "source_name": row.source_name,
                 "version": row.version,
                 "status": row.status,
-                "owner": row.owner,
+                "owner": owner,
                 "title": row.title,
                 "metadata": row.document,
                 "files": row.n_files,
@@ -584,6 +620,10 @@ class EmbeddedHub(HubImplementation):
     def rebuild_index(self) -> int:
         """Rebuild the search index from the catalog (admins); returns the number of documents."""
         require(self.principal, Action.ADMINISTER, Resource(Kind.HUB), "only admins rebuild the index")
+        return self._rebuild_index()
+
+    def _rebuild_index(self) -> int:
+        """Rebuild the index from the catalog, whoever opened the hub (an index that must be rebuilt)."""
         return (
             rebuild(self._catalog, self._index, progress=self.progress) + self._servables.registry.reindex()
         )
@@ -618,15 +658,20 @@ class EmbeddedHub(HubImplementation):
         """
         return self._servables.registry.describe(model, **metadata)
 
-    def publish_servable(self, servable: Any, **metadata: Any) -> str:
-        """Publish a described servable (a new version if the name exists); returns ``owner/name``."""
-        return self._servables.registry.publish(servable, **metadata)
+    def publish_servable(self, servable: Any, *, group: str | None = None, **metadata: Any) -> str:
+        """Publish a described servable (a new version if the name exists); returns ``owner/name``.
+
+        ``owner`` is you, or ``group`` (one of yours) whose members then publish its
+        versions; a name that belongs to someone else is refused
+        (:class:`~hub.exceptions.NameNotAvailableError`).
+        """
+        return self._servables.registry.publish(servable, group=group, **metadata)
 
     def publish_uploaded_servable(
-        self, document: dict[str, Any], artifact: str | os.PathLike[str] | None
+        self, document: dict[str, Any], artifact: str | os.PathLike[str] | None, *, group: str | None = None
     ) -> str:
-        """Publish a servable packaged by a remote client (its document and artifact tar)."""
-        return self._servables.registry.publish_uploaded(document, artifact)
+        """Publish a servable packaged by a remote client (its document and artifact tar), as :meth:`publish_servable`."""
+        return self._servables.registry.publish_uploaded(document, artifact, group=group)
 
     def servables(
         self,

@@ -37,6 +37,7 @@ from hub.exceptions import (
     HubError,
     InputValidationError,
     IntegrityError,
+    NameNotAvailableError,
     NotFoundError,
     QueryError,
     ServableCrashedError,
@@ -94,6 +95,8 @@ def _raise_for(response: httpx.Response) -> None:
         raise InputValidationError(message)
     if status == 409 and "integrity" in title.lower():
         raise IntegrityError(message)
+    if status == 409 and title == NameNotAvailableError.title:
+        raise NameNotAvailableError(message)
     cls = _ERRORS.get(status, HubError)
     if issubclass(cls, ServableRunError):
         raise cls(
@@ -284,6 +287,7 @@ class RemoteHub(HubImplementation):
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
+        group: str | None = None,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -302,6 +306,7 @@ class RemoteHub(HubImplementation):
             "visible_to": visible_to,
             "curate": curate,
             "source_name": source_name,
+            "group": group,
             **metadata,
         }
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -645,8 +650,8 @@ class RemoteHub(HubImplementation):
             metadata["authors"] = [self.principal.user]
         return describe(model, **metadata)
 
-    def publish_servable(self, servable: Any, **metadata: Any) -> str:
-        """Package a described servable here and upload it; returns ``owner/name``."""
+    def publish_servable(self, servable: Any, *, group: str | None = None, **metadata: Any) -> str:
+        """Package a described servable here and upload it (for ``group``, when given); returns ``owner/name``."""
         from hub.servables import package
         from hub.servables.description import ServableDescription
 
@@ -663,7 +668,8 @@ class RemoteHub(HubImplementation):
                 files = {
                     "artifact": ("artifact.tar", stack.enter_context(open(tar, "rb")), "application/x-tar")
                 }
-            body = self._post("/servables", data={"metadata": json.dumps(doc)}, files=files)
+            data = {"metadata": json.dumps(doc), **({"group": group} if group is not None else {})}
+            body = self._post("/servables", data=data, files=files)
         sv.metadata.dlhub.owner = body["owner"]
         sv.metadata.dlhub.id = body["id"]
         sv.metadata.dlhub.version = body["version"]
@@ -847,9 +853,10 @@ class RemoteUsers:
         b = self._request("PUT", f"/users/{quote(name, safe='')}/groups", json={"groups": list(groups)})
         return User(b["name"], tuple(b["groups"]), b["created_at"])
 
-    def delete_user(self, actor: Principal, name: str) -> None:
-        """Delete a user and revoke its tokens (admins)."""
-        self._request("DELETE", f"/users/{quote(name, safe='')}")
+    def delete_user(self, actor: Principal, name: str, transfer_to: str | None = None) -> None:
+        """Delete a user and revoke its tokens (admins); ``transfer_to`` inherits what they own."""
+        params = {"transfer_to": transfer_to} if transfer_to is not None else {}
+        self._request("DELETE", f"/users/{quote(name, safe='')}", params=params)
 
     def groups(self, actor: Principal) -> dict[str, list[str]]:
         """Every group and its members (admins)."""

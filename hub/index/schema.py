@@ -7,7 +7,7 @@ path of any document is searchable without declaring it:
 ``id``     the document's id (record_id, source_id, servable name); raw, fast
 ``kind``   ``record`` | ``dataset`` | ``servable``
 ``source`` the dataset version (source_id) a document belongs to; raw
-``acl``    the principals that may see it (``public``, ``user:x``, ``group:y``)
+``acl``    the principals that may see it (``public``, ``user:<id>``, ``group:y``)
 ``seq``    a stable 63-bit number from the id: scroll order and tie-break
 ``kw``     the document as JSON, raw tokenizer, fast: exact values, ranges,
            facets, sorting, ``_exists_``
@@ -25,7 +25,9 @@ from __future__ import annotations
 import tantivy
 
 FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "nm", "tx", "all", "pv", "pt", "src")
-SCHEMA_VERSION = 5
+#: Bumped when what the index holds changes (6: users in ``acl`` by id, not by name), so an
+#: index of an older version is rebuilt from the catalog when the hub opens.
+SCHEMA_VERSION = 6
 
 
 def build_schema() -> tantivy.Schema:

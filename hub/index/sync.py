@@ -34,11 +34,12 @@ def indexed_versions(rows: list[DatasetRow]) -> list[DatasetRow]:
 def documents(catalog: Database, row: DatasetRow) -> Iterator[IndexDoc]:
     """The index documents of dataset version ``row``: its dataset document, then its records.
 
-    All carry the version's ACL (its owner, its ``visible_to`` once published, the
-    curators while it waits for curation).
+    All carry the version's ACL (its owner, its stored ``see`` entries once published,
+    the curators while it waits for curation), users by id.
     """
-    visible_to = frozenset(row.document["mdf"].get("visible_to", ["public"]))
-    acl = document_acl(Resource(Kind.DATASET, row.owner, row.status, {Action.SEE: visible_to}))
+    acl = document_acl(
+        Resource(Kind.DATASET, row.owner, row.status, {Action.SEE: catalog.acl(row.source_id)})
+    )
     yield IndexDoc(row.source_id, "dataset", row.source_id, acl, row.document)
     for rec in catalog.iter_records(row.source_id, batch=BATCH):
         yield IndexDoc(rec["mdf"]["record_id"], "record", row.source_id, acl, rec)

@@ -104,6 +104,7 @@ def _folder_spec(folder: Path) -> tuple[Any, dict[str, Any]]:
     "--visible-to", multiple=True, help="Who may see it: public, user:NAME, group:NAME (repeatable)."
 )
 @click.option("--runnable-by", multiple=True, help="Who may run it (default: who may see it).")
+@click.option("--group", default=None, help="Publish it for a group of yours, as GROUP/NAME.")
 @click.option("--method", default=None, help="Method to call (scikit-learn: predict, predict_proba, ...).")
 @click.option("--type", "type_", default=None, help="Force a servable type (see `servable types`).")
 @click.option("--code", multiple=True, help="A source file to package with it (repeatable).")
@@ -124,6 +125,7 @@ def servable_publish(
     training_data: tuple[str, ...],
     visible_to: tuple[str, ...],
     runnable_by: tuple[str, ...],
+    group: str | None,
     method: str | None,
     type_: str | None,
     code: tuple[str, ...],
@@ -173,7 +175,7 @@ def servable_publish(
     meta.update({k: v for k, v in given.items() if v is not None})
     hub = open_hub(ctx)
     sv = hub.describe(target, **meta)
-    servable_id = hub.publish_servable(sv)
+    servable_id = hub.publish_servable(sv, group=group)
     info = hub.servable(servable_id)
     emit(
         {"id": info.id, "version": info.version, "type": info.type, "schema": info.json_schema()},

@@ -65,7 +65,11 @@ class ServableDatabase:
         stamp: Callable[[int], dict[str, Any]],
         attempts: int = 20,
     ) -> ServableRow:
-        """Insert the next version in one transaction (retried if a concurrent publisher took it)."""
+        """Insert the next version in one transaction (retried if a concurrent publisher took it).
+
+        ``owner`` is the publisher's id; ``visible_to`` and ``runnable_by`` are ACL entries
+        as stored (users by id).
+        """
         for _ in range(attempts):
             with self._reads() as s:
                 current = s.scalar(select(func.max(ServableRow.version)).where(ServableRow.id == servable_id))
@@ -149,12 +153,12 @@ class ServableDatabase:
                 latest[r.id] = r
         return list(latest.values())
 
-    def resolve_key(self, principal: Principal, ref: str) -> tuple[str, int, str]:
-        """(id, version, status) of the version ``ref`` names, among those ``principal`` may see.
+    def resolve_key(self, principal: Principal, ref: str) -> tuple[str, int, str, _dt.datetime]:
+        """(id, version, status, updated_at) of the version ``ref`` names, among those ``principal`` may see.
 
         ``ref`` is ``owner/name@version``, ``owner/name`` (the latest not deprecated,
         else the latest) or ``name`` (when one owner's servable of that name is visible).
-        Reads three columns only (no document): runs call this every time.
+        Reads four columns only (no document): runs call this every time.
 
         Raises
         ------
@@ -181,8 +185,8 @@ class ServableDatabase:
                 f"no servable {ref!r} that {principal.name} may see; `hub.servables()` lists the ones you can"
             )
         live = [r for r in rows if r.status != DEPRECATED]
-        sid, v, status = (live or rows)[-1]
-        return sid, v, status
+        sid, v, status, changed = (live or rows)[-1]
+        return sid, v, status, changed
 
     def _statements(self, principal: Principal) -> tuple[Any, Any]:
         """The two lookups of :meth:`resolve_key` for ``principal``, built once (runs are hot)."""
@@ -191,7 +195,7 @@ class ServableDatabase:
             visible = clause(principal, Action.SEE, Kind.SERVABLE)
             by_name = select(ServableRow.id).where(ServableRow.name == bindparam("name"), visible).distinct()
             by_id = (
-                select(ServableRow.id, ServableRow.version, ServableRow.status)
+                select(ServableRow.id, ServableRow.version, ServableRow.status, ServableRow.updated_at)
                 .where(ServableRow.id == bindparam("ident"), visible)
                 .order_by(ServableRow.version)
             )
@@ -220,14 +224,18 @@ class ServableDatabase:
         """The version ``ref`` names (see :meth:`resolve_key`), with its document."""
         return self.row(*self.resolve_key(principal, ref)[:2])
 
-    def run_acl(self, row: ServableRow) -> frozenset[str]:
-        """The principals a version runs for (its ``run`` ACL rows; they never change)."""
+    def acl(self, row: ServableRow, right: Action) -> frozenset[str]:
+        """The stored entries of a version's ``right`` ACL (``see`` or ``run``; users by id).
+
+        They change only when a deleted user's things pass to another user (which also
+        sets the version's ``updated_at``).
+        """
         with self._reads() as s:
             found = s.scalars(
                 select(ServableACL.principal).where(
                     ServableACL.servable_id == row.id,
                     ServableACL.version == row.version,
-                    ServableACL.right == Action.RUN.value,
+                    ServableACL.right == right.value,
                 )
             )
             return frozenset(found)

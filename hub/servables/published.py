@@ -1,9 +1,11 @@
 """The servable registry: describe, package, publish, index, look up, deprecate and delete.
 
-- **Publish** packages the model, its code, metadata and pinned requirements
-  into one artifact in the blob store, registers the next version in the
-  catalog (with who may see it and who may run it), and indexes the servable
-  as a document of kind ``servable`` for search.
+- **Publish** claims the servable's ``owner/name`` (``owner`` is the publisher's
+  name, or the group it is published for; :mod:`hub.access.names`: a name someone
+  else holds is refused before anything is packaged), packages the model, its code,
+  metadata and pinned requirements into one artifact in the blob store, registers
+  the next version in the catalog (its owner's id; who may see it and who may run
+  it, users by id) and indexes the servable as a document of kind ``servable``.
 - **Look up** reads versions from the catalog (what the principal may see);
   **search** goes through the index with the query language of data.
 - **Deprecate** and **delete** are the owner's (or an admin's).
@@ -25,7 +27,9 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.access import Action, Kind, Principal, Resource, publishing, require
+from hub.access.identities import Identities
 from hub.access.index import document_acl
+from hub.access.names import Names
 from hub.db.models import ServableRow
 from hub.exceptions import ValidationError
 from hub.index.engine import IndexDoc, SearchIndex
@@ -155,10 +159,13 @@ class ServableRegistry:
             metadata["authors"] = [self.principal.user]
         return describe(obj, **metadata)
 
-    def publish(self, sv: ServableDescription | Any, **metadata: Any) -> str:
+    def publish(self, sv: ServableDescription | Any, *, group: str | None = None, **metadata: Any) -> str:
         """Publish a described servable (or describe ``sv`` with ``metadata`` first); returns ``owner/name``.
 
-        Publishing a name again makes a new version.
+        ``owner`` is the publisher's name, or ``group`` (one of theirs) to publish it for
+        that group, whose members then publish its versions.  Publishing a name again
+        makes a new version; a name that belongs to someone else is refused
+        (:class:`~hub.exceptions.NameNotAvailableError`) before anything is packaged.
         """
         if not isinstance(sv, ServableDescription):
             sv = self.describe(sv, **metadata)
@@ -166,6 +173,7 @@ class ServableRegistry:
             raise ValidationError("give metadata to describe(), or publish(model, **metadata); not both")
         self._require_publisher()
         md = sv.metadata
+        servable_id = self._claim(md.dlhub.name, group)
         artifact_sha: str | None = None
         size = 0
         files: dict[str, Any] = {}
@@ -175,7 +183,7 @@ class ServableRegistry:
                 tar, files = package.build(sv, Path(tmp))
                 size = tar.stat().st_size
                 artifact_sha = self.store.put_file(tar).sha256
-        servable_id, version = self._register(md, artifact_sha, size, files)
+        version = self._register(servable_id, md, artifact_sha, size, files)
         sv.metadata.dlhub.owner, sv.metadata.dlhub.id, sv.metadata.dlhub.version = (
             self.principal.user,
             servable_id,
@@ -183,13 +191,15 @@ class ServableRegistry:
         )
         return servable_id
 
-    def publish_uploaded(self, document: dict[str, Any], artifact: str | os.PathLike[str] | None) -> str:
+    def publish_uploaded(
+        self, document: dict[str, Any], artifact: str | os.PathLike[str] | None, *, group: str | None = None
+    ) -> str:
         """Publish a servable packaged elsewhere (the remote client's upload); returns ``owner/name``.
 
         ``document`` is its servable document and ``artifact`` the artifact tar that
-        :func:`hub.servables.package.build` wrote.  The tar is checked (plain files only,
-        ``servable.json`` present, the files the document names present) but nothing in
-        it is loaded or run here.
+        :func:`hub.servables.package.build` wrote; ``group`` as for :meth:`publish`.  The
+        tar is checked (plain files only, ``servable.json`` present, the files the
+        document names present) but nothing in it is loaded or run here.
         """
         self._require_publisher()
         doc = dict(document)
@@ -206,13 +216,15 @@ class ServableRegistry:
             raise ValidationError(f"the servable document is not valid: {exc}") from None
         if md.servable.runnable and artifact is None:
             raise ValidationError(f"servable {md.dlhub.name!r} is runnable but no artifact was uploaded")
+        servable_id = self._claim(md.dlhub.name, group)
         artifact_sha: str | None = None
         size = 0
         if artifact is not None:
             package.check_artifact(Path(artifact), files)
             size = Path(artifact).stat().st_size
             artifact_sha = self.store.put_file(artifact).sha256
-        return self._register(md, artifact_sha, size, files)[0]
+        self._register(servable_id, md, artifact_sha, size, files)
+        return servable_id
 
     def _require_publisher(self) -> None:
         if self.principal.user is None:
@@ -222,14 +234,29 @@ class ServableRegistry:
                 f"{self.principal.name} may not publish servables on this hub: publishing code the hub "
                 f"runs is a right its admins grant (to {', '.join(sorted(self.publishers or ()))})"
             )
-        require(self.principal, Action.CREATE, publishing(self.publishers), message)
+        stored = (
+            None if self.publishers is None else frozenset(Identities(self.db.catalog).acl(self.publishers))
+        )
+        require(self.principal, Action.CREATE, publishing(stored), message)
+
+    def _claim(self, name: str, group: str | None) -> str:
+        """The id ``name`` is published under (``publisher/name`` or ``group/name``), once claimed."""
+        servable_id = f"{group or self.principal.name}/{name}"
+        Names(self.db.catalog).claim(self.principal, Kind.SERVABLE, servable_id, group)
+        return servable_id
 
     def _register(
-        self, md: ServableMetadata, artifact_sha: str | None, size: int, files: dict[str, Any]
-    ) -> tuple[str, int]:
+        self,
+        servable_id: str,
+        md: ServableMetadata,
+        artifact_sha: str | None,
+        size: int,
+        files: dict[str, Any],
+    ) -> int:
+        """Register the next version of ``servable_id``; returns its number."""
         owner = self.principal.user
         assert owner is not None
-        servable_id = f"{owner}/{md.dlhub.name}"
+        identities = Identities(self.db.catalog)
 
         def stamp(version: int) -> dict[str, Any]:
             doc = md.to_document()
@@ -248,17 +275,17 @@ class ServableRegistry:
         row = self.db.publish(
             servable_id=servable_id,
             name=md.dlhub.name,
-            owner=owner,
+            owner=self.principal.owner_id,
             type=md.servable.type,
             title=md.datacite.titles[0].title,
             artifact_sha=artifact_sha,
             artifact_size=size,
-            visible_to=md.dlhub.visible_to,
-            runnable_by=md.dlhub.may_run,
+            visible_to=identities.acl(md.dlhub.visible_to),
+            runnable_by=identities.acl(md.dlhub.may_run),
             stamp=stamp,
         )
-        self._sync_index(servable_id)
-        return servable_id, row.version
+        self.sync_index(servable_id)
+        return row.version
 
     # -- look up --------------------------------------------------------------------------
 
@@ -289,12 +316,17 @@ class ServableRegistry:
         """A version you may see: ``owner/name@version``, ``owner/name`` (latest) or ``name``."""
         row = self.db.resolve(self.principal, name)
         versions = [r.version for r in self.db.versions(row.id, self.principal)]
-        return PublishedServable(row.id, row.version, row.owner, row.status, row.type, row.document, versions)
+        owner = Identities(self.db.catalog).name(row.owner)
+        return PublishedServable(row.id, row.version, owner, row.status, row.type, row.document, versions)
 
     def listing(self, *, all_versions: bool = False) -> list[PublishedServable]:
         """Every servable you may see (latest version of each unless ``all_versions``)."""
         rows = self.db.visible(self.principal, all_versions=all_versions)
-        return [PublishedServable(r.id, r.version, r.owner, r.status, r.type, r.document, []) for r in rows]
+        owners = Identities(self.db.catalog).names(r.owner for r in rows)
+        return [
+            PublishedServable(r.id, r.version, owners[r.owner], r.status, r.type, r.document, [])
+            for r in rows
+        ]
 
     # -- owner actions -----------------------------------------------------------------------
 
@@ -308,7 +340,7 @@ class ServableRegistry:
             self.principal,
             Action.CHANGE,
             Resource(Kind.SERVABLE, row.owner, row.status),
-            f"only the owner of {row.id} ({row.owner}) may change its versions",
+            f"only the owner of {row.id} ({Identities(self.db.catalog).name(row.owner)}) may change its versions",
         )
         return row
 
@@ -319,14 +351,14 @@ class ServableRegistry:
         """
         row = self._owned(name, version)
         self.db.set_status(row.id, row.version, DEPRECATED)
-        self._sync_index(row.id)
+        self.sync_index(row.id)
         return self.servable(f"{row.id}@{row.version}")
 
     def delete(self, name: str, version: int | None = None) -> None:
         """Delete a version (its metadata, access and memoized outputs; past tasks stay)."""
         row = self._owned(name, version)
         self.db.delete(row.id, row.version)
-        self._sync_index(row.id)
+        self.sync_index(row.id)
 
     # -- the index ----------------------------------------------------------------------------
 
@@ -336,18 +368,13 @@ class ServableRegistry:
             return []
         live = [r for r in rows if r.status != DEPRECATED]
         row = (live or rows)[-1]
-        dl = row.document.get("dlhub", {})
         acl = document_acl(
-            Resource(
-                Kind.SERVABLE,
-                row.owner,
-                row.status,
-                {Action.SEE: frozenset(dl.get("visible_to", ["public"]))},
-            )
+            Resource(Kind.SERVABLE, row.owner, row.status, {Action.SEE: self.db.acl(row, Action.SEE)})
         )
         return [IndexDoc(row.id, KIND, f"{KIND}:{row.id}", acl, row.document)]
 
-    def _sync_index(self, servable_id: str) -> None:
+    def sync_index(self, servable_id: str) -> None:
+        """Bring the index's document of ``servable_id`` up to date (a failure marks the index stale and warns)."""
         try:
             self.index.replace_sources([f"{KIND}:{servable_id}"], self._index_docs(servable_id))
         except Exception as exc:  # the catalog is the truth; the index can be rebuilt

@@ -16,10 +16,12 @@ import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hub.access import Action, Kind, Principal, Resource, allowed
+from hub.access.identities import Identities
 from hub.db.models import ServableRow
 from hub.exceptions import AccessDeniedError, InputValidationError, NotRunnableError
 from hub.servables import codec
@@ -41,7 +43,7 @@ class ServableDeprecatedWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ResolvedVersion:
-    """What a run needs from a version, parsed once and kept (versions never change).
+    """What a run needs from a version, parsed once and kept while the version is unchanged.
 
     The cache of resolved versions is shared by every principal's view, so it keeps
     the version's run ACL, never an answer for one principal.
@@ -90,11 +92,11 @@ class ResolvedVersions:
         self._items: OrderedDict[tuple[str, int], ResolvedVersion] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int], status: str) -> ResolvedVersion | None:
-        """The entry for ``key`` if its status is still ``status``."""
+    def get(self, key: tuple[str, int], status: str, changed: datetime) -> ResolvedVersion | None:
+        """The entry for ``key`` if the version is unchanged: still ``status``, last changed at ``changed``."""
         with self._lock:
             hit = self._items.get(key)
-            if hit is None or hit.row.status != status:
+            if hit is None or hit.row.status != status or hit.row.updated_at != changed:
                 return None
             self._items.move_to_end(key)
             return hit
@@ -150,9 +152,9 @@ class Runs:
 
     def resolve(self, name: str) -> ResolvedVersion:
         """The version ``name`` names that you may see (``owner/name@version``, ``owner/name``, ``name``)."""
-        sid, version, status = self.db.resolve_key(self.principal, name)
+        sid, version, status, changed = self.db.resolve_key(self.principal, name)
         key = (sid, version)
-        hit = self.resolved.get(key, status)
+        hit = self.resolved.get(key, status, changed)
         if hit is not None:
             return hit
         row = self.db.row(sid, version)
@@ -178,7 +180,7 @@ class Runs:
             timeout_s=md.dlhub.limits.timeout_s,
             memory_mb=md.dlhub.limits.memory_mb,
             may_run=md.dlhub.may_run,
-            run_acl=self.db.run_acl(row),
+            run_acl=self.db.acl(row, Action.RUN),
         )
         self.resolved.put(key, resolved)
         return resolved
@@ -199,7 +201,8 @@ class Runs:
         if not may_run(self.principal, version):
             raise AccessDeniedError(
                 f"{self.principal.name} may see {version.name} but not run it; "
-                f"it runs for {', '.join(version.may_run)} (ask its owner, {row.owner})"
+                f"it runs for {', '.join(version.may_run)} "
+                f"(ask its owner, {Identities(self.db.catalog).name(row.owner)})"
             )
         return version
 

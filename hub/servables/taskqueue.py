@@ -148,7 +148,7 @@ class TaskQueue:
                 id=task_id,
                 servable_id=planned.version.row.id,
                 version=planned.version.row.version,
-                owner=self.principal.name,
+                owner=self.principal.owner_id,
                 status=TaskStatus.PENDING.value,
                 batch=request.batch,
                 n_inputs=len(request.inputs) if request.batch else 1,
@@ -274,12 +274,12 @@ class TaskQueue:
         self.db.update_task(row.id, status=TaskStatus.PENDING.value, pid=os.getpid(), timings=timings)
         self._start(row.id, planned, now, resumed=True)
 
-    def _owner(self, name: str) -> Principal:
-        """A task owner with the groups the catalog gives them now.
+    def _owner(self, uid: str) -> Principal:
+        """A task owner (by id) with the groups the catalog gives them now.
 
         A run allowed through a group must stay allowed when it resumes.
         """
-        return Users(self.db.catalog).principal(name)
+        return Users(self.db.catalog).principal(uid)
 
     def close(self) -> None:
         """Stop taking tasks: those that never started are marked failed; running ones finish."""

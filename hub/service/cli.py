@@ -198,12 +198,23 @@ def user_groups(ctx: click.Context, name: str, groups: tuple[str, ...]) -> None:
 
 @user.command("delete")
 @click.argument("name")
+@click.option(
+    "--transfer-to",
+    default=None,
+    metavar="OTHER",
+    help="Give NAME's datasets, servables, submissions and ACL entries to user OTHER "
+    "(default: they stay with the deleted user, whom no one can become).",
+)
 @click.pass_context
-def user_delete(ctx: click.Context, name: str) -> None:
-    """Delete user NAME and revoke its tokens (admins)."""
+def user_delete(ctx: click.Context, name: str, transfer_to: str | None) -> None:
+    """Delete user NAME and revoke its tokens at once (admins).
+
+    A user created later under the same name is someone new: without --transfer-to, NAME's
+    things stay with the deleted user and the new one sees none of them.
+    """
     users, me = _users(ctx)
-    users.delete_user(me, name)
-    click.echo(f"deleted {name}")
+    users.delete_user(me, name, transfer_to=transfer_to)
+    click.echo(f"deleted {name}" + (f"; what it owned is now {transfer_to}'s" if transfer_to else ""))
 
 
 @click.group()

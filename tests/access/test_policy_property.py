@@ -232,8 +232,8 @@ def write(catalog: Database, servables: ServableDatabase, index: SearchIndex, wo
                     status=o.resource.status,
                 )
             )
-        for o in world.users:
-            s.add(UserRow(name=o.key[0], groups=[]))
+        for o in world.users:  # the world's users go by their names as ids
+            s.add(UserRow(id=o.key[0], name=o.key[0], groups=[]))
         s.flush()
         for o in world.tokens:
             s.add(TokenRow(id=o.key[0], user=o.resource.owner, token_sha256=sha_of(o.key[0])))
@@ -273,7 +273,7 @@ def rows_of(kind: Kind) -> Select[Any]:
         Kind.SERVABLE: select(ServableRow.id, ServableRow.version),
         Kind.SUBMISSION: select(SubmissionRow.id),
         Kind.TASK: select(ServableTaskRow.id),
-        Kind.USER: select(UserRow.name),
+        Kind.USER: select(UserRow.id),
         Kind.TOKEN: select(TokenRow.id),
     }[kind]
 

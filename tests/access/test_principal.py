@@ -44,7 +44,12 @@ def test_tokens_roles_and_names() -> None:
     assert Principal.local().is_admin
 
 
-def test_a_stored_name_becomes_a_principal_one_way() -> None:
-    """An owner column names a principal; "anonymous" is the anonymous caller (no user takes it)."""
-    assert Principal.named("bob", ["lab"]) == Principal("bob", frozenset({"lab"}))
-    assert Principal.named(ANONYMOUS) == Principal(None)
+def test_a_principal_is_matched_by_its_id() -> None:
+    """Stored ACL entries name users by id: a principal's ``user:`` token is its id, and one
+    made without an id (not read from a catalog) goes by its name."""
+    dave = Principal("dave", frozenset({"lab"}), "0f" * 16)
+    assert dave.tokens() == ["public", f"user:{'0f' * 16}", "group:lab"]
+    assert dave.owner_id == "0f" * 16 and dave.name == "dave"
+    assert dave != Principal("dave", frozenset({"lab"}), "1e" * 16), "a new user of the same name"
+    assert Principal("bob").id == "bob" and Principal("bob").tokens() == ["public", "user:bob"]
+    assert Principal(None, id="x").id is None and Principal(None).owner_id == ANONYMOUS

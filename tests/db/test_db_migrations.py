@@ -79,7 +79,9 @@ def test_reopening_changes_nothing(catalog_url: str) -> None:
     engine = open_engine(catalog_url)
     with engine.begin() as conn:
         conn.execute(
-            sa.text("INSERT INTO users (name, groups, created_at) VALUES ('ann', '[]', :t)"),
+            sa.text(
+                "INSERT INTO users (id, name, groups, created_at, registered) VALUES ('a1', 'ann', '[]', :t, true)"
+            ),
             {"t": "2024-01-01 00:00:00"},
         )
     engine.dispose()
@@ -98,7 +100,10 @@ def test_a_catalog_made_by_create_all_is_stamped_and_kept(blank_url: str) -> Non
     Base.metadata.create_all(legacy)
     with legacy.begin() as conn:
         conn.execute(
-            sa.text("INSERT INTO users (name, groups, created_at) VALUES ('bo', '[\"lab\"]', :t)"),
+            sa.text(
+                "INSERT INTO users (id, name, groups, created_at, registered) "
+                "VALUES ('b1', 'bo', '[\"lab\"]', :t, true)"
+            ),
             {"t": "2024-01-01 00:00:00"},
         )
     assert migrate.current(legacy) is None
@@ -199,6 +204,124 @@ def test_dataset_acl_entries_become_see_entries(catalog_url: str) -> None:
         assert catalog.datasets(Principal("eve")) == []
     finally:
         catalog.close()
+
+
+def test_users_get_ids_that_ownership_acls_and_tokens_name(catalog_url: str) -> None:
+    """0004: every user and every name the catalog used for a user gets an id; owners, ACL
+    entries and tokens are rewritten to it; each dataset name and servable belongs to its
+    first version's owner (a name only submissions used, to its first submitter)."""
+    from hub.access import Principal
+    from hub.access.identities import Identities
+    from hub.access.users import Users, hash_token
+    from hub.db.database import Database
+
+    t = "2024-01-01 00:00:00"
+    doc = '{"mdf": {}}'
+    engine = open_engine(catalog_url)
+    try:
+        migrate.downgrade(engine, "0003")
+        with engine.begin() as conn:
+            run = lambda sql, **kw: conn.execute(sa.text(sql), {"t": t, **kw})  # noqa: E731
+            run(
+                "INSERT INTO users (name, groups, created_at) VALUES ('ann', '[\"lab\"]', :t), ('bo', '[]', :t)"
+            )
+            run(
+                "INSERT INTO tokens (id, \"user\", label, token_sha256, created_at) VALUES ('k', 'ann', '', :h, :t)",
+                h=hash_token("mh_ann"),
+            )
+            for sid, name, version, owner in [
+                ("z_v1", "z", 1, "ann"),
+                ("z_v2", "z", 2, "bo"),
+                ("e_v1", "e", 1, "emb"),
+            ]:
+                run(
+                    "INSERT INTO datasets (source_id, source_name, version, status, owner, title, document, "
+                    "root_hash, total_size, n_files, n_records, created_at) VALUES (:s, :n, :v, 'published', "
+                    ":o, 'T', :d, :h, 0, 0, 0, :t)",
+                    s=sid, n=name, v=version, o=owner, d=doc, h="0" * 64,
+                )  # fmt: skip
+            run(
+                'INSERT INTO dataset_acl (source_id, "right", principal) VALUES '
+                "('z_v1', 'see', 'user:cy'), ('z_v1', 'see', 'group:lab'), ('e_v1', 'see', 'user:bo')"
+            )
+            run(
+                "INSERT INTO submissions (id, owner, source, source_name, status, steps, errors, options, "
+                "created_at, updated_at) VALUES ('s1', 'bo', '/x', 'q', 'failed', '[]', '[]', '{}', :t, :t)"
+            )
+            run(
+                "INSERT INTO servables (id, version, name, owner, type, status, title, artifact_size, document, "
+                "created_at, updated_at) VALUES ('ann/m', 1, 'm', 'ann', 'python', 'published', 'M', 0, :d, :t, :t)",
+                d=doc,
+            )
+            run(
+                'INSERT INTO servable_acl (servable_id, version, "right", principal) VALUES '
+                "('ann/m', 1, 'run', 'user:cy')"
+            )
+            run(
+                "INSERT INTO servable_tasks (id, servable_id, version, owner, status, batch, n_inputs, stdout, "
+                "stderr, timings, cached, created_at, updated_at) VALUES ('t1', 'ann/m', 1, 'anonymous', "
+                "'completed', false, 1, '', '', '{}', false, :t, :t)"
+            )
+        assert migrate.upgrade(engine) == migrate.head()
+        assert migrate.differences(engine) == []
+        with engine.connect() as conn:
+            q = lambda sql: [tuple(r) for r in conn.execute(sa.text(sql))]  # noqa: E731
+            ids = dict(q("SELECT name, id FROM users"))
+            registered = dict(q("SELECT name, registered FROM users"))
+            assert sorted(ids) == ["ann", "bo", "cy", "emb"] and len(set(ids.values())) == 4
+            assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids.values())
+            assert {n: bool(r) for n, r in registered.items()} == {
+                "ann": True,
+                "bo": True,
+                "cy": False,
+                "emb": False,
+            }
+            assert q('SELECT "user" FROM tokens') == [(ids["ann"],)]
+            assert dict(q("SELECT source_id, owner FROM datasets")) == {
+                "z_v1": ids["ann"], "z_v2": ids["bo"], "e_v1": ids["emb"]
+            }  # fmt: skip
+            assert set(q("SELECT source_id, principal FROM dataset_acl")) == {
+                ("z_v1", f"user:{ids['cy']}"), ("z_v1", "group:lab"), ("e_v1", f"user:{ids['bo']}")
+            }  # fmt: skip
+            assert q("SELECT owner FROM submissions") == [(ids["bo"],)]
+            assert q("SELECT owner FROM servables") == [(ids["ann"],)]
+            assert q("SELECT principal FROM servable_acl") == [(f"user:{ids['cy']}",)]
+            assert q("SELECT owner FROM servable_tasks") == [("anonymous",)]
+            assert set(q("SELECT kind, name, owner, owner_group FROM name_claims")) == {
+                ("dataset", "z", ids["ann"], None),  # the first version's owner, not bo's takeover
+                ("dataset", "e", ids["emb"], None),
+                ("dataset", "q", ids["bo"], None),  # only submitted
+                ("servable", "ann/m", ids["ann"], None),
+            }
+    finally:
+        engine.dispose()
+    catalog = Database(catalog_url)
+    try:
+        ann = Users(catalog).authenticate("mh_ann")
+        assert ann == Principal("ann", frozenset({"lab"}), ids["ann"])
+        cy = Identities(catalog).resolve(Principal("cy"))
+        assert cy.id == ids["cy"], "the name's identity is kept"
+        assert [r.source_id for r in catalog.datasets(cy)] == ["z_v1"]
+        assert [r.source_id for r in catalog.datasets(ann, all_versions=True)] == ["z_v1"]
+    finally:
+        catalog.close()
+    engine = open_engine(catalog_url)
+    try:
+        assert migrate.downgrade(engine, "0003") == "0003"
+        with engine.connect() as conn:
+            q = lambda sql: [tuple(r) for r in conn.execute(sa.text(sql))]  # noqa: E731
+            assert sorted(q("SELECT name FROM users")) == [("ann",), ("bo",)]
+            assert q('SELECT "user" FROM tokens') == [("ann",)]
+            assert dict(q("SELECT source_id, owner FROM datasets")) == {
+                "z_v1": "ann",
+                "z_v2": "bo",
+                "e_v1": "emb",
+            }
+            assert set(q("SELECT principal FROM dataset_acl")) == {("user:cy",), ("group:lab",), ("user:bo",)}
+        migrate.upgrade(engine)
+        assert migrate.differences(engine) == []
+    finally:
+        engine.dispose()
 
 
 def test_hubs_opening_a_new_catalog_at_once_do_not_race(blank_url: str) -> None:

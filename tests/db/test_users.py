@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.access import Principal
+from hub.access.identities import Identities
 from hub.access.users import TOKEN_PREFIX, Users, hash_token
 from hub.db.database import Database
 from hub.db.models import TokenRow
@@ -37,7 +38,12 @@ def users(catalog: Database) -> Users:
     return Users(catalog)
 
 
-def test_users_and_groups(users: Users) -> None:
+def as_user(catalog: Database, name: str, groups: tuple[str, ...] = ()) -> Principal:
+    """The principal of whoever bears ``name`` now (as an embedded hub acting as them is)."""
+    return Identities(catalog).resolve(Principal(name, frozenset(groups)))
+
+
+def test_users_and_groups(users: Users, catalog: Database) -> None:
     alice = users.create_user(ADMIN, "alice", ["lab", "curators", "lab"])
     assert alice.groups == ("curators", "lab")
     created = dt.datetime.fromisoformat(alice.created_at)
@@ -50,9 +56,9 @@ def test_users_and_groups(users: Users) -> None:
     with pytest.raises(AccessDeniedError):
         users.create_user(Principal("alice"), "eve")
     assert [u.name for u in users.users(ADMIN)] == ["alice", "bob"]
-    assert users.user(Principal("bob"), "bob").groups == ()
+    assert users.user(as_user(catalog, "bob"), "bob").groups == ()
     with pytest.raises(AccessDeniedError):
-        users.user(Principal("bob"), "alice")
+        users.user(as_user(catalog, "bob"), "alice")
     users.set_groups(ADMIN, "bob", ["lab"])
     assert users.groups(ADMIN) == {"curators": ["alice"], "lab": ["alice", "bob"]}
     assert users.ensure_user("bob", ["ext"]).groups == ("ext", "lab")
@@ -66,7 +72,7 @@ def test_users_and_groups(users: Users) -> None:
 
 def test_tokens_authenticate_and_revoke(users: Users, catalog: Database) -> None:
     users.create_user(ADMIN, "alice", ["lab"])
-    alice = Principal("alice", frozenset({"lab"}))
+    alice = as_user(catalog, "alice", ("lab",))
     token, info = users.create_token(alice, label="laptop")
     assert token.startswith(TOKEN_PREFIX) and info.user == "alice" and info.last_used_at is None
     with catalog.session() as s:
@@ -90,15 +96,15 @@ def test_tokens_authenticate_and_revoke(users: Users, catalog: Database) -> None
     with pytest.raises(NotFoundError):
         users.create_token(ADMIN, user="nobody")
     with pytest.raises(NotFoundError):
-        users.revoke_token(Principal("bob"), info.id)
+        users.revoke_token(as_user(catalog, "bob"), info.id)
     users.revoke_token(alice, info.id)
     with pytest.raises(AuthenticationError):
         users.authenticate(token)
 
 
-def test_token_order_and_expiry(users: Users) -> None:
+def test_token_order_and_expiry(users: Users, catalog: Database) -> None:
     users.create_user(ADMIN, "ann")
-    ann = Principal("ann")
+    ann = as_user(catalog, "ann")
     made = [users.create_token(ann, label=f"t{i}") for i in range(4)]
     assert [t.label for t in users.tokens(ann)] == ["t0", "t1", "t2", "t3"]
     short, info = users.create_token(ADMIN, user="ann", label="short", expires_in=dt.timedelta(seconds=-1))
@@ -157,3 +163,59 @@ def test_anonymous_is_a_reserved_user_name(users: Users) -> None:
         users.create_user(ADMIN, "anonymous")
     with pytest.raises(ValidationError, match="reserved"):
         users.ensure_user("anonymous")
+
+
+def test_a_name_used_before_its_user_is_created_keeps_its_id(users: Users, catalog: Database) -> None:
+    """An ACL entry or an embedded hub may name a user before an admin creates them: the
+    name gets an id then (not listed, no tokens), and the user created later keeps it."""
+    erin = Identities(catalog).identify("erin")
+    assert Identities(catalog).identify("erin") == erin
+    assert "erin" not in [u.name for u in users.users(ADMIN)]
+    with pytest.raises(NotFoundError):
+        users.user(ADMIN, "erin")
+    with pytest.raises(NotFoundError):
+        users.create_token(ADMIN, "erin")
+    users.create_user(ADMIN, "erin", ["lab"])
+    assert as_user(catalog, "erin").id == erin
+    assert [u.name for u in users.users(ADMIN)] == ["erin"]
+    with pytest.raises(ConflictError):
+        users.create_user(ADMIN, "erin")
+
+
+def test_a_deleted_user_created_again_is_someone_new(users: Users, catalog: Database) -> None:
+    users.create_user(ADMIN, "dave", ["lab"])
+    old = as_user(catalog, "dave", ("lab",))
+    token, _ = users.create_token(ADMIN, "dave")
+    assert users.authenticate(token) == old
+    users.delete_user(ADMIN, "dave")
+    with pytest.raises(AuthenticationError):
+        users.authenticate(token)
+    assert users.principal(old.owner_id) == Principal("dave", frozenset(), old.id), "no groups any more"
+    assert Identities(catalog).names([old.owner_id, "anonymous"]) == {
+        old.owner_id: "dave (deleted)",
+        "anonymous": "anonymous",
+    }
+    with pytest.raises(NotFoundError):
+        users.delete_user(ADMIN, "dave")
+    users.create_user(ADMIN, "dave", ["lab"])
+    new = as_user(catalog, "dave", ("lab",))
+    assert new.id != old.id and new != old and new.tokens() != old.tokens()
+    assert users.tokens(new) == []
+    assert [u.name for u in users.users(ADMIN)] == ["dave"]
+    assert Identities(catalog).names([old.owner_id, new.owner_id]) == {
+        old.owner_id: "dave (deleted)",
+        new.owner_id: "dave",
+    }
+
+
+def test_deleting_with_a_transfer_needs_another_user(users: Users, catalog: Database) -> None:
+    users.create_user(ADMIN, "fay")
+    Identities(catalog).identify("ghost")  # a name in use, not a user
+    with pytest.raises(ValidationError, match="another user"):
+        users.delete_user(ADMIN, "fay", transfer_to="fay")
+    for heir in ("nobody", "ghost"):
+        with pytest.raises(NotFoundError, match=f"no user '{heir}'"):
+            users.delete_user(ADMIN, "fay", transfer_to=heir)
+    with pytest.raises(AccessDeniedError):
+        users.delete_user(as_user(catalog, "fay"), "fay")
+    assert [u.name for u in users.users(ADMIN)] == ["fay"], "nothing was deleted"

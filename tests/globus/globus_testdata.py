@@ -135,7 +135,7 @@ class GlobusService:
     def as_user(self, name: str | None) -> Hub:
         if name is None:
             return self.hub.acting_as(Principal(None))
-        return self.hub.acting_as(Principal(name, frozenset(USERS[name])))
+        return self.hub.acting_as(self.hub.users.authenticate(self.tokens[name]))
 
     def _submit(self, who: str, source: Path, name: str, **kw: Any) -> None:
         sub = self.as_user(who).submit(

@@ -73,7 +73,7 @@ def test_a_runs_notebook_is_read_by_those_who_may_see_its_servable(
     executed = alice._store.get_bytes(sha)
     assert artifact_of(executed) == alice.servable(name).document["dlhub"]["artifact"]["sha256"]
     catalog, store = alice._catalog, alice._store
-    assert read_provenance(catalog, store, Principal("alice"), sha) == executed
+    assert read_provenance(catalog, store, alice.principal, sha) == executed
     assert read_provenance(catalog, store, Principal("dan", frozenset({"lab"})), sha) == executed
     with pytest.raises(NotFoundError):
         read_provenance(catalog, store, Principal("bob"), sha)

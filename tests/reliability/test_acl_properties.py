@@ -189,7 +189,7 @@ def build(world: World, home: Path, src: Path) -> tuple[Hub, dict[str, str], dic
         el, kind, a = METALS[i % len(METALS)]
         bulk(el, kind, a=a).write(folder / f"{el}.cif")
         files[spec.name] = {p.name: p.read_bytes() for p in folder.iterdir()}
-        owner = root.acting_as(Principal(spec.owner, world.groups[spec.owner]))
+        owner = root.acting_as(root.users.authenticate(tokens[spec.owner]))
         mapping = {**MAPPING, f"custom.only_{spec.name}": "only"}
         sub = owner.submit(
             folder, f"Dataset {spec.name}", [spec.owner], mapping=mapping,
@@ -206,7 +206,7 @@ def build(world: World, home: Path, src: Path) -> tuple[Hub, dict[str, str], dic
             versions[spec.name].append((sid, [r["mdf"]["record_id"] for r in recs], structures))
             assert len(recs) == len(spec.colors) + 1 and len(structures) == 1
     for sspec in world.servables:
-        owner = root.acting_as(Principal(sspec.owner, world.groups[sspec.owner]))
+        owner = root.acting_as(root.users.authenticate(tokens[sspec.owner]))
         runnable = list(sspec.runnable_by) if sspec.runnable_by is not None else None
         sv = owner.describe(echo, name=sspec.name, visible_to=list(sspec.visible_to), runnable_by=runnable)
         assert owner.publish_servable(sv) == f"{sspec.owner}/{sspec.name}"

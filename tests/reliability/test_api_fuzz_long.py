@@ -27,7 +27,6 @@ from reliability_server import record, scale
 from schemathesis.checks import not_a_server_error
 
 from hub import Hub
-from hub.access import Principal
 from hub.service import create_app
 from hub.service.testing import LiveServer
 
@@ -46,7 +45,7 @@ class FuzzService:
         for name, groups in {"alice": ["lab"], "bob": [], "root": ["admin"]}.items():
             self.hub.users.ensure_user(name, groups)
             self.tokens[name], _ = self.hub.users.create_token(self.hub.principal, name, label="fuzz")
-        alice = self.hub.acting_as(Principal("alice", frozenset({"lab"})))
+        alice = self.hub.acting_as(self.hub.users.authenticate(self.tokens["alice"]))
         for i, (vis, el) in enumerate([(["public"], "Cu"), (["group:lab"], "Fe")]):
             folder = src / f"d{i}"
             folder.mkdir(parents=True)

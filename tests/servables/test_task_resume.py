@@ -81,7 +81,7 @@ def test_a_task_without_saved_inputs_fails_clearly(tmp_path: Path) -> None:
                     id="t-old",
                     servable_id="alice/gone",
                     version=1,
-                    owner="alice",
+                    owner=hub.principal.owner_id,
                     status="running",
                     pid=dead.pid,
                     host=os.uname().nodename,

@@ -126,12 +126,15 @@ def publish_servable(
     hub: CallerHub,
     metadata: str = Form(..., description="The servable document (ServableDescription.to_dict()) as JSON"),
     artifact: UploadFile | None = File(None),  # noqa: B008
+    group: str | None = Form(None, description="A group of yours to publish it for (group/name)"),
 ) -> dict[str, Any]:
     """Publish a servable packaged by a client (``ServableDescription``): its document and its artifact.
 
-    Signed-in callers publish.  The artifact (a tar; required for a runnable servable,
-    at most the service's upload limit) is checked, never loaded or run here.  The
-    answer is the published servable.
+    Signed-in callers publish, as ``<their name>/<name>`` or, with ``group``, as
+    ``<group>/<name>``.  A name that belongs to someone else is a 409 ("name not
+    available"), the same whatever holds it.  The artifact (a tar; required for a
+    runnable servable, at most the service's upload limit) is checked, never loaded or
+    run here.  The answer is the published servable.
     """
     try:
         doc = json.loads(metadata)
@@ -153,7 +156,7 @@ def publish_servable(
                             f"the artifact is larger than this service accepts ({limit} bytes)"
                         )
                     out.write(block)
-        servable_id = hub.publish_uploaded_servable(doc, tar)
+        servable_id = hub.publish_uploaded_servable(doc, tar, group=group)
     return _servable_body(hub.servable(servable_id))
 
 

@@ -37,6 +37,10 @@ class SubmissionMetadata(BaseModel):
     visible_to: list[str] | None = None
     curate: bool = False
     source_name: str | None = None
+    group: str | None = Field(
+        None,
+        description="A group of yours a new source_name is claimed for (its members submit versions too)",
+    )
 
 
 class URLSubmission(SubmissionMetadata):
@@ -82,7 +86,9 @@ def submit_url(body: URLSubmission, request: Request, hub: CallerHub) -> dict[st
     """Queue a submission of the data at a URL (signed-in callers); the answer is the queued submission.
 
     The service reads http(s), ftp and object-store URLs, never its own disk, nor
-    loopback or private addresses unless its admin allows them (403).
+    loopback or private addresses unless its admin allows them (403).  A ``source_name``
+    (or the name made from the title) that belongs to someone else is a 409, the same
+    whatever holds it.
     """
     _require_submitter(hub.principal)
     _check_url(body.source, request)
@@ -103,7 +109,9 @@ def submit_upload(
     """Queue a submission of an uploaded file or archive (signed-in callers); the answer is the queued submission.
 
     An archive (zip or tar) is unpacked safely before extraction.  An upload larger
-    than the service accepts is a 400: submit a URL instead.
+    than the service accepts is a 400: submit a URL instead.  A ``source_name`` (or the
+    name made from the title) that belongs to someone else is a 409, the same whatever
+    holds it.
     """
     _require_submitter(hub.principal)
     try:

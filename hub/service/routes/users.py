@@ -81,9 +81,15 @@ def set_groups(name: str, body: GroupsUpdate, hub: CallerHub) -> dict[str, Any]:
 
 
 @router.delete("/users/{name}", status_code=204, summary="Delete a user and their tokens (admins)")
-def delete_user(name: str, hub: CallerHub) -> None:
-    """Delete a user and revoke their tokens (admins)."""
-    hub.users.delete_user(hub.principal, name)
+def delete_user(name: str, hub: CallerHub, transfer_to: str | None = None) -> None:
+    """Delete a user and revoke their tokens at once (admins).
+
+    With ``transfer_to`` (a user's name), their datasets, servables, submissions, name
+    claims and the ACL entries naming them pass to that user; without, they stay with the
+    deleted user, whom no one can become (a user created later under the same name is
+    someone new and sees none of it).  404 for an unknown user or ``transfer_to``.
+    """
+    hub.users.delete_user(hub.principal, name, transfer_to=transfer_to)
 
 
 @router.get("/groups", summary="Groups and their members (admins)")
