@@ -29,7 +29,9 @@ from reliability_server import ServerProcess, record
 
 from hub import Hub
 
-USERS = {"alice": ["lab"], "bob": [], "carol": ["lab"], "dave": [], "fay": [], "gus": []}
+#: every user may publish servables (a right on `matterhub serve`): the refusals here are of names
+P = "servable-publishers"
+USERS = {"alice": ["lab", P], "bob": [P], "carol": ["lab", P], "dave": [P], "fay": [P], "gus": [P]}
 
 CIF = b"""data_Cu
 _cell_length_a 3.61
@@ -246,7 +248,7 @@ def test_a_user_deleted_and_created_again_gets_nothing_of_the_old_one(service: d
         shown = admin.get("/api/datasets/dave_zebra").json()
         assert shown["owner"] == "dave (deleted)"
         assert admin.get("/api/servables/dave/dave_echo").json()["owner"] == "dave (deleted)"
-        assert admin.post("/api/users", json={"name": "dave"}).status_code == 201
+        assert admin.post("/api/users", json={"name": "dave", "groups": [P]}).status_code == 201
         new_token = admin.post("/api/tokens", json={"user": "dave"}).json()["token"]
 
     with server.client(new_token) as dave:
