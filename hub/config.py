@@ -51,6 +51,11 @@ class HubConfig:
         """The folder where each running submission gets its own folder (downloads, unpacked archives)."""
         return self.home / "staging"
 
+    @property
+    def uploads(self) -> Path:
+        """The folder where the hub service keeps uploaded submission sources (one folder each)."""
+        return self.home / "uploads"
+
     @classmethod
     def load(
         cls,

@@ -17,6 +17,7 @@ from typing import Any
 from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Principal, Resource, require
 from hub.connect.archives import ArchiveLimits
 from hub.connect.dispatch import Dispatcher, DispatchHook
+from hub.connect.paths import ServerPaths, is_url
 from hub.connect.pipeline import Pipeline, new_submission_id
 from hub.connect.recovery import recover_interrupted
 from hub.connect.request import SubmissionRequest, make_request
@@ -24,7 +25,7 @@ from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder
 from hub.db.database import Database
 from hub.db.models import DatasetRow, SubmissionRow
-from hub.exceptions import ConflictError
+from hub.exceptions import ConflictError, ValidationError
 from hub.records.validation import validate_dataset
 from hub.store.blobs import BlobStore
 
@@ -51,8 +52,9 @@ class Connect:
     ----------
     catalog, store
         The catalog (the truth) and the blob store of the hub.
-    staging_root
-        The folder in which each running submission gets its own staging folder.
+    paths
+        The hub's own folders: each running submission gets its own staging folder, and
+        submissions are shown to anyone but an admin without them.
     principal
         Who submits, retries, curates or updates.
     limits
@@ -68,7 +70,7 @@ class Connect:
         self,
         catalog: Database,
         store: BlobStore,
-        staging_root: Path,
+        paths: ServerPaths,
         principal: Principal,
         *,
         limits: ArchiveLimits | None = None,
@@ -77,7 +79,7 @@ class Connect:
     ) -> None:
         self.catalog = catalog
         self.store = store
-        self.staging_root = staging_root
+        self.paths = paths
         self.principal = principal
         self.limits = limits or ArchiveLimits()
         self.progress = progress
@@ -90,15 +92,24 @@ class Connect:
         """Run a new submission of ``source`` to its end (see :meth:`hub.hubs.embedded.EmbeddedHub.submit`)."""
         pipeline = self._pipeline()
         sub_id = pipeline.create(source, request)
-        return pipeline.run(sub_id, source, request)
+        return self._shown(pipeline.run(sub_id, source, request))
 
     def enqueue(self, source: str, request: SubmissionRequest) -> Submission:
         """Record a new submission as ``queued``, for a worker to :meth:`process`."""
         return self.submission(self._pipeline().create(source, request))
 
     def requeue(self, submission_id: str) -> Submission:
-        """Put a failed or interrupted submission back in the queue."""
+        """Put a failed or interrupted submission back in the queue.
+
+        Raises
+        ------
+        ValidationError
+            When its source is a local file (an upload) that is gone.
+        """
         row = self._row(submission_id, RETRYABLE, "; only failed or interrupted ones")
+        local = Path(row.source.removeprefix("file://"))
+        if not is_url(row.source) and local.is_absolute() and not local.exists():
+            raise ValidationError("the uploaded file of this submission is gone; upload it again")
         self._reset(row)
         return self.submission(submission_id)
 
@@ -108,25 +119,29 @@ class Connect:
         request = SubmissionRequest.model_validate(row.options)
         if row.status == "interrupted":
             self._reset(row)
-        return self._pipeline().run(row.id, row.source, request)
+        return self._shown(self._pipeline().run(row.id, row.source, request))
 
     def retry(self, submission_id: str) -> Submission:
         """Run a failed or interrupted submission again, with the same source and metadata."""
         row = self._row(submission_id, RETRYABLE, "; only failed or interrupted ones can be retried")
         request = SubmissionRequest.model_validate(row.options)
         self._reset(row)
-        return self._pipeline().run(row.id, row.source, request)
+        return self._shown(self._pipeline().run(row.id, row.source, request))
 
     def submission(self, submission_id: str) -> Submission:
-        """Return a submission the principal may see."""
-        return Submission.from_row(self.catalog.submission(submission_id, self.principal))
+        """Return a submission the principal may see, as they may see it (:meth:`ServerPaths.submission`)."""
+        return self._shown(Submission.from_row(self.catalog.submission(submission_id, self.principal)))
+
+    def submissions(self, status: str | None = None) -> list[Submission]:
+        """The submissions the principal may see (of ``status``, when given), as they may see them."""
+        return [self._shown(Submission.from_row(r)) for r in self.catalog.submissions(self.principal, status)]
 
     def recover_interrupted(self) -> list[str]:
         """Mark submissions whose process died on this host as interrupted; return their ids.
 
         Such a submission published nothing and can be retried.
         """
-        return recover_interrupted(self.catalog, self.staging_root)
+        return recover_interrupted(self.catalog, self.paths.staging)
 
     # -- curation ------------------------------------------------------------------
 
@@ -237,13 +252,16 @@ class Connect:
         return Pipeline(
             self.catalog,
             self.store,
-            self.staging_root,
+            self.paths.staging,
             self.principal,
             versions=self.versions,
             dispatcher=self.dispatcher,
             limits=self.limits,
             progress=self.progress,
         )
+
+    def _shown(self, sub: Submission) -> Submission:
+        return self.paths.submission(sub, self.principal)
 
     def _row(self, submission_id: str, allowed: tuple[str, ...], refusal: str) -> SubmissionRow:
         """Return the submission if its status is one of ``allowed``, else refuse with ``refusal``."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.access import PUBLISHED
+from hub.connect.paths import files_location
 from hub.db.database import Database
 from hub.records.dataset import source_id_of
 from hub.store.blobs import BlobStore
@@ -123,6 +124,7 @@ class VersionBuilder:
             mdf["previous_version"] = previous
         data = {
             **draft.document["data"],
+            "location": files_location(sid),
             "manifest": store_manifest(self.store, sid, manifest_entries(draft.files)),
             "records": len(draft.records),
         }

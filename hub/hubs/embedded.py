@@ -36,6 +36,7 @@ from hub.api import (
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.connect import Connect, require_curator
+from hub.connect.paths import ServerPaths
 from hub.connect.request import make_request
 from hub.connect.submission import Submission
 from hub.db.database import Database
@@ -125,6 +126,7 @@ class EmbeddedHub(HubImplementation):
 
             self.principal = Users(self._catalog).authenticate(token)
         self._store = BlobStore(self.config.store)
+        self._paths = ServerPaths.of(self.config)
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
         self._journal = IndexJournal(self.config.index)
@@ -192,7 +194,7 @@ class EmbeddedHub(HubImplementation):
         return Connect(
             self._catalog,
             self._store,
-            self.config.staging,
+            self._paths,
             self.principal,
             limits=self._limits,
             progress=self.progress if progress is None else progress,
@@ -303,12 +305,12 @@ class EmbeddedHub(HubImplementation):
         return self._connect(progress).retry(submission_id)
 
     def submission(self, submission_id: str) -> Submission:
-        """One of your submissions (curators: anyone's)."""
-        return Submission.from_row(self._catalog.submission(submission_id, self.principal))
+        """One of your submissions (curators: anyone's); only admins see the hub's own paths in it."""
+        return self._connect(False).submission(submission_id)
 
     def submissions(self, status: str | None = None) -> list[Submission]:
-        """Your submissions (curators: everyone's), optionally of one status."""
-        return [Submission.from_row(r) for r in self._catalog.submissions(self.principal, status)]
+        """Your submissions (curators: everyone's), optionally of one status; only admins see the hub's own paths in them."""
+        return self._connect(False).submissions(status)
 
     # -- curation ----------------------------------------------------------------
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 import tantivy
 
 FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "nm", "tx", "all", "pv", "pt", "src")
-SCHEMA_VERSION = 5
+#: Changing it rebuilds every index from its catalog on the next open (6: the field registry
+#: counts types per ACL, and the documents name no server path since catalog migration 0005).
+SCHEMA_VERSION = 6
 
 
 def build_schema() -> tantivy.Schema:

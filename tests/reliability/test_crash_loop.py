@@ -115,7 +115,7 @@ def check_embedded(home: Path) -> dict[str, Any]:
         before = index_ids(hub)
         expected = catalog_ids(hub)
         assert before == expected, f"index and catalog differ: {sorted(before ^ expected)[:10]}"
-        registry = {s for s in hub._index._read_fields() if not s.startswith("servable:")}
+        registry = {s for s in hub._index.registry.sources() if not s.startswith("servable:")}
         datasets = {h.id for h in hub.scroll("*", kinds=["dataset"])}
         assert registry == datasets, f"the field registry and the index differ: {registry ^ datasets}"
         hub.rebuild_index()
