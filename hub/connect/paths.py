@@ -151,7 +151,7 @@ class ServerPaths:
         ``<staging>/...``, ``<store>/...``, ``<index>/...``, ``<hub>/...`` or ``<tmp>/...``.
         """
         for pattern, label in self._rules:
-            text = pattern.sub(lambda m, label=label: label + m.group("rest"), text)
+            text = pattern.sub(label + r"\g<rest>", text)
         return text
 
     def shown_source(self, source: str) -> str:

@@ -182,8 +182,11 @@ def test_admins_see_where_an_upload_was_kept(service: dict[str, Any]) -> None:
     server: ServerProcess = service["server"]
     with server.client(server.admin_token) as http:
         subs = http.get("/api/submissions").json()
-    uploads = str(server.home / "uploads")
-    assert subs and all(s["source"].startswith(uploads) for s in subs), [s["source"] for s in subs]
+    uploads = server.home / "uploads"
+    assert subs and all(s["source"].startswith(f"{uploads}/") for s in subs), [s["source"] for s in subs]
+    # the queue still finds an upload by its path, and removes it once its submission succeeded
+    done = [Path(s["source"]) for s in subs if s["status"] == "complete"]
+    assert done and not any(p.parent.exists() for p in done)
 
 
 # -- item 7: engine panics and refusals are plain 400s ---------------------------------------------------
