@@ -24,7 +24,7 @@ import dataclasses
 import re
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -70,9 +70,9 @@ def logical_origin(source: str) -> str:
         parts = urlsplit(text)
         host = parts.netloc.rsplit("@", 1)[-1]
         return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    path = PurePosixPath(text.removeprefix("file://").rstrip("/") or "/")
-    name = path.name or "data"
-    if path.parent.parent.name == "uploads" and _UPLOAD_FOLDER.match(path.parent.name):
+    parts = [p for p in re.split(r"[\\/]", text.removeprefix("file://")) if p]  # POSIX or Windows
+    name = parts[-1] if parts else "data"
+    if len(parts) >= 3 and parts[-3] == "uploads" and _UPLOAD_FOLDER.match(parts[-2]):
         return _LOGICAL[0] + name
     return _LOGICAL[1] + name
 

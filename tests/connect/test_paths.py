@@ -29,6 +29,8 @@ UPLOAD = "0123456789abcdef0123456789abcdef"
         ("/srv/hub/uploads/not-an-upload/films.zip", "local:films.zip"),
         ("/home/alice/films/", "local:films"),
         ("films", "local:films"),
+        ("C:\\Users\\alice\\films", "local:films"),
+        ("/", "local:data"),
         ("file:///tmp/tmpab12/films", "local:films"),
         (
             "https://alice:secret@data.example.org:8443/films.zip?X-Amz-Signature=abc#part",
