@@ -18,7 +18,7 @@ from typing import Any
 from fsspec.core import url_to_fs
 
 from hub.connect.archives import ArchiveLimits, extract_archive, is_archive
-from hub.connect.paths import is_url
+from hub.connect.origin import is_url
 from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in
 from hub.exceptions import SourceError
 

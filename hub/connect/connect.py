@@ -10,14 +10,16 @@ hub's methods of the same names delegate here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Principal, Resource, require
+from hub.access.paths import ServerPaths, shows_paths
 from hub.connect.archives import ArchiveLimits
 from hub.connect.dispatch import Dispatcher, DispatchHook
-from hub.connect.paths import ServerPaths, is_url
+from hub.connect.origin import is_url, logical_origin
 from hub.connect.pipeline import Pipeline, new_submission_id
 from hub.connect.recovery import recover_interrupted
 from hub.connect.request import SubmissionRequest, make_request
@@ -261,7 +263,22 @@ class Connect:
         )
 
     def _shown(self, sub: Submission) -> Submission:
-        return self.paths.submission(sub, self.principal)
+        """``sub`` as the principal may see it: the hub's own folders only for its admins.
+
+        Others see a source under those folders (an upload) as its logical origin, and the
+        messages and per-file errors with the folders written logically.
+        """
+        if shows_paths(self.principal):
+            return sub
+        return dataclasses.replace(
+            sub,
+            source=logical_origin(sub.source)
+            if not is_url(sub.source) and self.paths.holds(sub.source)
+            else sub.source,
+            message=self.paths.redacted(sub.message),
+            steps=self.paths.redacted(sub.steps),
+            errors=self.paths.redacted(sub.errors),
+        )
 
     def _row(self, submission_id: str, allowed: tuple[str, ...], refusal: str) -> SubmissionRow:
         """Return the submission if its status is one of ``allowed``, else refuse with ``refusal``."""

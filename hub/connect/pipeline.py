@@ -33,7 +33,7 @@ from hub.connect.archives import ArchiveLimits
 from hub.connect.collect import Collected, collect
 from hub.connect.dispatch import Dispatcher
 from hub.connect.merge import merge_parts
-from hub.connect.paths import files_location, logical_origin
+from hub.connect.origin import files_location, logical_origin
 from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder, manifest_entries

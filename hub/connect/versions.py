@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.access import PUBLISHED
-from hub.connect.paths import files_location
+from hub.connect.origin import files_location
 from hub.db.database import Database
 from hub.records.dataset import source_id_of
 from hub.store.blobs import BlobStore

@@ -11,6 +11,7 @@ service (:class:`hub.hubs.remote.RemoteHub`).  Both implement :class:`hub.api.Hu
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 from tqdm.auto import tqdm
 
 from hub.access import Action, Kind, Principal, Resource, require
+from hub.access.paths import ServerPaths, shows_paths
 from hub.api import (
     FILE_FIELDS,
     PROTOCOL,
@@ -36,12 +38,11 @@ from hub.api import (
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.connect import Connect, require_curator
-from hub.connect.paths import ServerPaths
 from hub.connect.request import make_request
 from hub.connect.submission import Submission
 from hub.db.database import Database
 from hub.db.models import DatasetRow
-from hub.exceptions import HubError, NotFoundError
+from hub.exceptions import HubError, NotFoundError, ServableRunError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
 from hub.index.hook import IndexHook
@@ -690,22 +691,39 @@ class EmbeddedHub(HubImplementation):
         """Run a servable on ``inputs`` (validated first) in a worker process.
 
         Returns the outputs; with ``asynchronous=True``, a task (see :meth:`task` and
-        :meth:`hub.api.HubAPI.run`).
+        :meth:`hub.api.HubAPI.run`).  A servable's error names the hub's own paths only
+        to admins.
         """
-        return self._servables.run(
-            name,
-            inputs,
-            parameters,
-            asynchronous,
-            batch=batch,
-            cache=cache,
-            timeout=timeout,
-            memory_mb=memory_mb,
-        )
+        try:
+            return self._servables.run(
+                name,
+                inputs,
+                parameters,
+                asynchronous,
+                batch=batch,
+                cache=cache,
+                timeout=timeout,
+                memory_mb=memory_mb,
+            )
+        except ServableRunError as exc:
+            if not shows_paths(self.principal):
+                exc.message = self._paths.redact(exc.message)
+                exc.args = (exc.message,)
+                exc.traceback = self._paths.redacted(exc.traceback)
+                exc.stdout, exc.stderr = self._paths.redact(exc.stdout), self._paths.redact(exc.stderr)
+            raise
 
     def task(self, task_id: str) -> Task:
-        """An asynchronous run you started (admins: anyone's)."""
-        return self._servables.tasks.task(task_id)
+        """An asynchronous run you started (admins: anyone's); only admins see the hub's own paths in it."""
+        task = self._servables.tasks.task(task_id)
+        if shows_paths(self.principal):
+            return task
+        return dataclasses.replace(
+            task,
+            error=self._paths.redacted(task.error),
+            stdout=self._paths.redact(task.stdout),
+            stderr=self._paths.redact(task.stderr),
+        )
 
     def resume_tasks(self) -> None:
         """Run again the asynchronous runs a stopped process of this host left unfinished.

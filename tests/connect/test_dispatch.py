@@ -9,9 +9,9 @@ import pytest
 
 from hub import Hub
 from hub.access import Principal
+from hub.access.paths import ServerPaths
 from hub.config import HubConfig
 from hub.connect.connect import Connect
-from hub.connect.paths import ServerPaths
 from hub.connect.request import make_request
 from hub.connect.versions import VersionBuilder
 from hub.db.database import Database

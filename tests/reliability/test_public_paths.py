@@ -18,7 +18,8 @@ from reliability_server import ServerProcess, record
 
 from hub import Hub
 
-USERS = {"alice": ["lab"], "bob": []}
+#: alice publishes a servable too (servable-publishers: the right to, once the service requires it)
+USERS = {"alice": ["lab", "servable-publishers"], "bob": []}
 CIF = b"""data_Cu
 _cell_length_a 3.61
 _cell_length_b 3.61
@@ -79,11 +80,19 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             src, "Lab copper", ["Ward, Logan"], source_name="labcu", visible_to=["group:lab"]
         )
         assert public.status == wide.status == private.status == "complete", (public.message, private.message)
+        alice.publish_servable(alice.describe(where_am_i, name="where_am_i"))
         alice.close()
         _wait_indexed(server, tokens["alice"], "mdf.source_name:(copper OR wide OR labcu)", 3 * 3)
         yield {"server": server, "tokens": tokens, "public": public.source_id, "root": root}
     finally:
         server.stop()
+
+
+def where_am_i(x: float) -> float:
+    """Fail, naming the folder the worker runs in."""
+    import os
+
+    raise RuntimeError(f"cannot write in {os.getcwd()}")
 
 
 def _secrets(server: ServerProcess) -> list[str]:
@@ -176,6 +185,22 @@ def test_nothing_shown_to_others_names_a_server_path(service: dict[str, Any]) ->
                 _check(server, f"{who}'s submission", http.get(f"/api/submissions/{own['id']}"))
             cases += len(gets) + len(posts)
     record("paths: nothing shown to others names a server path", cases=cases, leaks=0)
+
+
+def test_a_servable_error_shown_to_others_names_no_server_path(service: dict[str, Any]) -> None:
+    server: ServerProcess = service["server"]
+    with server.client(service["tokens"]["bob"]) as http:
+        r = http.post("/api/servables/alice/where_am_i/run", json={"inputs": 1.0})
+        assert r.status_code == 422 and "cannot write in" in r.json()["detail"], r.text
+        _check(server, "a servable's error", r)
+        task = http.post("/api/servables/alice/where_am_i/run", json={"inputs": 2.0, "asynchronous": True})
+        task_id = task.json()["task"]["id"]
+        deadline = time.monotonic() + 120
+        while (r := http.get(f"/api/tasks/{task_id}")).json()["status"] not in ("completed", "failed"):
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.1)
+        assert "cannot write in" in r.json()["error"]["message"], r.text
+        _check(server, "a failed task", r)
 
 
 def test_admins_see_where_an_upload_was_kept(service: dict[str, Any]) -> None:

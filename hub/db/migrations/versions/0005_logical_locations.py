@@ -4,7 +4,7 @@
 upload to the hub service, ``<hub>/uploads/<uuid>/<name>``); every search hit showed them.
 Each version's document now says ``matterhub://<source_id>/`` (its files, read through the
 hub) and ``upload:<name>``, the URL without credentials or query, or ``local:<name>``
-(:func:`hub.connect.paths.logical_data`).  The search index holds copies of the documents:
+(:func:`hub.connect.origin.logical_data`).  The search index holds copies of the documents:
 it is rebuilt from the catalog on the next open (the index's schema version changed with
 this release).  A downgrade keeps the logical values (the paths are gone; older releases
 read them as they are).
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from hub.connect.paths import logical_data
+from hub.connect.origin import logical_data
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0003"

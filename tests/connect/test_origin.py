@@ -1,20 +1,17 @@
-"""Server paths (hub/connect/paths.py): dataset documents name logical locations, and
+"""Logical locations (hub/connect/origin.py): dataset documents name no server path, and
 submissions are shown to anyone but an admin without the hub's folders."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from hub import Hub
 from hub.access import Principal
-from hub.config import HubConfig
-from hub.connect.paths import ServerPaths, logical_data, logical_origin
-from hub.connect.submission import Submission
+from hub.connect.origin import logical_data, logical_origin
 from hub.exceptions import ValidationError
 
 AUTHORS = ["Ward, Logan"]
@@ -52,58 +49,15 @@ def test_logical_data_keeps_what_is_logical_already() -> None:
     assert "origin" not in logical_data("x_v1", {"location": "/srv/hub/blobs"})
 
 
-@pytest.fixture()
-def paths(tmp_path: Path) -> ServerPaths:
-    return ServerPaths.of(HubConfig.load(tmp_path / "hub"))
-
-
-def test_redact_names_each_folder_logically(paths: ServerPaths, tmp_path: Path) -> None:
-    home = paths.home
-    cases = {
-        f"source '{home}/uploads/{UPLOAD}/x.zip' does not exist": "source 'upload:x.zip' does not exist",
-        f"{home}/staging/abc/unpacked/a.cif: bad": "<staging>/abc/unpacked/a.cif: bad",
-        f"blob missing from the store at {home}/blobs": "blob missing from the store at <store>",
-        f"the search index at {home}/index cannot be written": "the search index at <index> cannot be written",
-        f"({home}/config.json)": "(<hub>/config.json)",
-        f"{home}X/other": f"<tmp>/{(home.parent / (home.name + 'X')).relative_to(tempfile.gettempdir())}/other",
-        "http://example.org/tmp/x and relative/tmp/y": "http://example.org/tmp/x and relative/tmp/y",
-    }
-    for text, shown in cases.items():
-        assert paths.redact(text) == shown, text
-
-
-def test_a_symlinked_home_is_redacted_both_ways(tmp_path: Path) -> None:
-    real = tmp_path / "real"
-    real.mkdir()
-    (tmp_path / "link").symlink_to(real)
-    paths = ServerPaths.of(HubConfig.load(tmp_path / "link"))
-    assert paths.redact(f"{real}/config.json and {tmp_path}/link/config.json") == (
-        "<hub>/config.json and <hub>/config.json"
-    )
-
-
-def test_submissions_are_shown_without_server_paths_to_all_but_admins(paths: ServerPaths) -> None:
-    source = f"{paths.uploads}/{UPLOAD}/x.zip"
-    sub = Submission(
-        id="s1",
-        status="failed",
-        source=source,
-        source_name="x",
-        source_id=None,
-        owner="bob",
-        steps=[{"name": "collect", "status": "failed", "detail": f"{paths.staging}/s1/unpacked"}],
-        errors=[{"path": "a.cif", "paths": [f"{paths.staging}/s1/a.cif"], "message": f"bad {source}"}],
-        message=f"source {source!r} does not exist",
-    )
-    admin = paths.submission(sub, Principal("root", frozenset({"admin"})))
-    assert admin == sub
-    for who in (Principal("bob"), Principal("carol", frozenset({"curators"}))):
-        shown = paths.submission(sub, who)
-        text = json.dumps(shown.to_dict())
-        assert str(paths.home) not in text and "uploads/" not in text, text
-        assert shown.source == "upload:x.zip" and shown.message == "source 'upload:x.zip' does not exist"
-    assert paths.shown_source("/home/bob/films") == "/home/bob/films"  # the submitter's own path
-    assert paths.shown_source("https://u:p@h/x") == "https://u:p@h/x"
+def test_a_failed_submission_is_shown_to_its_owner_without_the_hub_paths(tmp_path: Path) -> None:
+    gone = f"{tmp_path}/hub/uploads/{UPLOAD}/x.zip"
+    with Hub(tmp_path / "hub", progress=False) as hub:
+        bob = hub.acting_as(Principal("bob"))
+        sub = bob.process(bob.enqueue(gone, "Gone", AUTHORS).id)
+        assert sub.status == "failed" and sub.source == "upload:x.zip"
+        assert sub.message == "source 'upload:x.zip' does not exist (give a file, folder, archive or URL)"
+        assert str(tmp_path) not in json.dumps([s.to_dict() for s in bob.submissions()])
+        assert hub.submission(sub.id).source == gone  # the hub's admin
 
 
 def test_an_embedded_submission_records_logical_locations(tmp_path: Path) -> None:
