@@ -139,7 +139,7 @@ FAULTS = {
     "before the catalog commit": "hub.db.database.Catalog.publish",
     "between catalog and index": "hub.index.hook.sync_name",
     "before the index commit": "hub.index.engine.SearchIndex.replace_sources",
-    "after the index commit": "hub.index.engine.SearchIndex._update_fields",
+    "after the index commit": "hub.index.registry.FieldRegistry.update",
 }
 #: Faults after which the submission is committed (it must stay complete).
 COMMITTED = ("between catalog and index", "before the index commit", "after the index commit")
