@@ -131,7 +131,7 @@ class Connect:
         return self._shown(self._pipeline().run(row.id, row.source, request))
 
     def submission(self, submission_id: str) -> Submission:
-        """Return a submission the principal may see, as they may see it (:meth:`ServerPaths.submission`)."""
+        """Return a submission the principal may see, as they may see it (the hub's paths only for admins)."""
         return self._shown(Submission.from_row(self.catalog.submission(submission_id, self.principal)))
 
     def submissions(self, status: str | None = None) -> list[Submission]:
@@ -270,11 +270,10 @@ class Connect:
         """
         if shows_paths(self.principal):
             return sub
+        hidden = not is_url(sub.source) and self.paths.holds(sub.source)
         return dataclasses.replace(
             sub,
-            source=logical_origin(sub.source)
-            if not is_url(sub.source) and self.paths.holds(sub.source)
-            else sub.source,
+            source=logical_origin(sub.source) if hidden else sub.source,
             message=self.paths.redacted(sub.message),
             steps=self.paths.redacted(sub.steps),
             errors=self.paths.redacted(sub.errors),
