@@ -4,14 +4,15 @@ submissions are shown to anyone but an admin without the hub's folders."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from hub import Hub
 from hub.access import Principal
 from hub.connect.origin import logical_data, logical_origin
+from hub.db.models import JSONType
 from hub.exceptions import ValidationError
 
 AUTHORS = ["Ward, Logan"]
@@ -101,14 +102,17 @@ def test_a_hub_of_an_older_release_is_shown_logical_locations(tmp_path: Path) ->
     home = tmp_path / "hub"
     with Hub(home, progress=False) as hub:
         sid = hub.submit(data, "Films", AUTHORS).source_id
-    db = sqlite3.connect(home / "catalog.sqlite")
-    (document,) = db.execute("SELECT document FROM datasets WHERE source_id = ?", (sid,)).fetchone()
-    doc = json.loads(document)
-    doc["data"].update(location=str(home / "blobs"), origin=f"{home}/uploads/{UPLOAD}/films.zip")
-    db.execute("UPDATE datasets SET document = ? WHERE source_id = ?", (json.dumps(doc), sid))
-    db.execute("UPDATE alembic_version SET version_num = '0003'")
-    db.commit()
-    db.close()
+        catalog = hub.config.catalog  # SQLite, or PostgreSQL in the PostgreSQL pass
+    engine = sa.create_engine(catalog)
+    datasets = sa.table("datasets", sa.column("source_id"), sa.column("document", JSONType))
+    try:
+        with engine.begin() as conn:
+            doc = conn.execute(sa.select(datasets.c.document).where(datasets.c.source_id == sid)).scalar_one()
+            doc["data"].update(location=str(home / "blobs"), origin=f"{home}/uploads/{UPLOAD}/films.zip")
+            conn.execute(datasets.update().where(datasets.c.source_id == sid).values(document=doc))
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0003'"))
+    finally:
+        engine.dispose()
     (home / "index" / "SCHEMA_VERSION").write_text("5")
     with Hub(home, progress=False) as hub:
         for shown in (hub.dataset(sid).metadata, hub.search("*", kinds=["dataset"]).hits[0].document):
