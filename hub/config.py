@@ -64,6 +64,11 @@ class HubConfig:
             paths.append(self.catalog.removeprefix("sqlite:///"))
         return [os.path.realpath(p) for p in paths]
 
+    @property
+    def uploads(self) -> Path:
+        """The folder where the hub service keeps uploaded submission sources (one folder each)."""
+        return self.home / "uploads"
+
     @classmethod
     def load(
         cls,

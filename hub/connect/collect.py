@@ -18,6 +18,7 @@ from typing import Any
 from fsspec.core import url_to_fs
 
 from hub.connect.archives import ArchiveLimits, extract_archive, is_archive
+from hub.connect.origin import is_url
 from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in
 from hub.exceptions import SourceError
 
@@ -35,15 +36,11 @@ class Collected:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _is_url(source: str) -> bool:
-    return "://" in source and not source.startswith("file://")
-
-
 def collect(source: str | os.PathLike[str], staging: Path, limits: ArchiveLimits | None = None) -> Collected:
     """Collect ``source``; ``staging`` is an empty folder this submission may use."""
     limits = limits or ArchiveLimits()
     text = os.fspath(source)
-    if _is_url(text):
+    if is_url(text):
         local = _download(text, staging / "download", limits)
     else:
         local = Path(text.removeprefix("file://")).expanduser()

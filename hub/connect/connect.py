@@ -10,6 +10,7 @@ hub's methods of the same names delegate here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from typing import Any
 from hub.access import PENDING_CURATION, PUBLISHED, Action, Kind, Principal, Resource, require
 from hub.access.identities import Identities
 from hub.access.names import Names
+from hub.access.paths import ServerPaths, shows_paths
 from hub.connect.archives import ArchiveLimits
 from hub.connect.dispatch import Dispatcher, DispatchHook
+from hub.connect.origin import is_url, logical_origin
 from hub.connect.pipeline import Pipeline, new_submission_id
 from hub.connect.recovery import recover_interrupted
 from hub.connect.request import SubmissionRequest, make_request
@@ -26,7 +29,7 @@ from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder
 from hub.db.database import Database
 from hub.db.models import DatasetRow, SubmissionRow
-from hub.exceptions import ConflictError
+from hub.exceptions import ConflictError, ValidationError
 from hub.records.validation import validate_dataset
 from hub.store.blobs import BlobStore
 
@@ -53,8 +56,9 @@ class Connect:
     ----------
     catalog, store
         The catalog (the truth) and the blob store of the hub.
-    staging_root
-        The folder in which each running submission gets its own staging folder.
+    paths
+        The hub's own folders: each running submission gets its own staging folder, and
+        submissions are shown to anyone but an admin without them.
     principal
         Who submits, retries, curates or updates.
     limits
@@ -70,7 +74,7 @@ class Connect:
         self,
         catalog: Database,
         store: BlobStore,
-        staging_root: Path,
+        paths: ServerPaths,
         principal: Principal,
         *,
         limits: ArchiveLimits | None = None,
@@ -79,7 +83,7 @@ class Connect:
     ) -> None:
         self.catalog = catalog
         self.store = store
-        self.staging_root = staging_root
+        self.paths = paths
         self.principal = principal
         self.limits = limits or ArchiveLimits()
         self.progress = progress
@@ -92,15 +96,24 @@ class Connect:
         """Run a new submission of ``source`` to its end (see :meth:`hub.hubs.embedded.EmbeddedHub.submit`)."""
         pipeline = self._pipeline()
         sub_id = pipeline.create(source, request)
-        return pipeline.run(sub_id, source, request)
+        return self._shown(pipeline.run(sub_id, source, request))
 
     def enqueue(self, source: str, request: SubmissionRequest) -> Submission:
         """Record a new submission as ``queued``, for a worker to :meth:`process`."""
         return self.submission(self._pipeline().create(source, request))
 
     def requeue(self, submission_id: str) -> Submission:
-        """Put a failed or interrupted submission back in the queue."""
+        """Put a failed or interrupted submission back in the queue.
+
+        Raises
+        ------
+        ValidationError
+            When its source is a local file (an upload) that is gone.
+        """
         row = self._row(submission_id, RETRYABLE, "; only failed or interrupted ones")
+        local = Path(row.source.removeprefix("file://"))
+        if not is_url(row.source) and local.is_absolute() and not local.exists():
+            raise ValidationError("the uploaded file of this submission is gone; upload it again")
         self._reset(row)
         return self.submission(submission_id)
 
@@ -110,26 +123,32 @@ class Connect:
         request = SubmissionRequest.model_validate(row.options)
         if row.status == "interrupted":
             self._reset(row)
-        return self._pipeline().run(row.id, row.source, request)
+        return self._shown(self._pipeline().run(row.id, row.source, request))
 
     def retry(self, submission_id: str) -> Submission:
         """Run a failed or interrupted submission again, with the same source and metadata."""
         row = self._row(submission_id, RETRYABLE, "; only failed or interrupted ones can be retried")
         request = SubmissionRequest.model_validate(row.options)
         self._reset(row)
-        return self._pipeline().run(row.id, row.source, request)
+        return self._shown(self._pipeline().run(row.id, row.source, request))
 
     def submission(self, submission_id: str) -> Submission:
-        """Return a submission the principal may see."""
+        """Return a submission the principal may see, as they may see it (the hub's paths only for admins)."""
         row = self.catalog.submission(submission_id, self.principal)
-        return Submission.from_row(row, Identities(self.catalog).name(row.owner))
+        return self._shown(Submission.from_row(row, Identities(self.catalog).name(row.owner)))
+
+    def submissions(self, status: str | None = None) -> list[Submission]:
+        """The submissions the principal may see (of ``status``, when given), as they may see them."""
+        rows = self.catalog.submissions(self.principal, status)
+        owners = Identities(self.catalog).names(r.owner for r in rows)
+        return [self._shown(Submission.from_row(r, owners[r.owner])) for r in rows]
 
     def recover_interrupted(self) -> list[str]:
         """Mark submissions whose process died on this host as interrupted; return their ids.
 
         Such a submission published nothing and can be retried.
         """
-        return recover_interrupted(self.catalog, self.staging_root)
+        return recover_interrupted(self.catalog, self.paths.staging)
 
     # -- curation ------------------------------------------------------------------
 
@@ -243,12 +262,29 @@ class Connect:
         return Pipeline(
             self.catalog,
             self.store,
-            self.staging_root,
+            self.paths.staging,
             self.principal,
             versions=self.versions,
             dispatcher=self.dispatcher,
             limits=self.limits,
             progress=self.progress,
+        )
+
+    def _shown(self, sub: Submission) -> Submission:
+        """``sub`` as the principal may see it: the hub's own folders only for its admins.
+
+        Others see a source under those folders (an upload) as its logical origin, and the
+        messages and per-file errors with the folders written logically.
+        """
+        if shows_paths(self.principal):
+            return sub
+        hidden = not is_url(sub.source) and self.paths.holds(sub.source)
+        return dataclasses.replace(
+            sub,
+            source=logical_origin(sub.source) if hidden else sub.source,
+            message=self.paths.redacted(sub.message),
+            steps=self.paths.redacted(sub.steps),
+            errors=self.paths.redacted(sub.errors),
         )
 
     def _row(self, submission_id: str, allowed: tuple[str, ...], refusal: str) -> SubmissionRow:

@@ -34,6 +34,7 @@ from hub.connect.archives import ArchiveLimits
 from hub.connect.collect import Collected, collect
 from hub.connect.dispatch import Dispatcher
 from hub.connect.merge import merge_parts
+from hub.connect.origin import files_location, logical_origin
 from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder, manifest_entries
@@ -338,12 +339,12 @@ class _Run:
                 "status": PENDING_CURATION if req.curate else PUBLISHED,
             },
             "data": {
-                "location": self.p.store.url,
+                "location": files_location(source_id_of(req.name, version)),
                 "total_size": sum(e.length for e in entries),
                 "files": len(entries),
                 "records": 0,
                 "root_hash": root_hash(entries),
-                "origin": self.source,
+                "origin": logical_origin(self.source),
             },
             "custom": req.custom,
         }

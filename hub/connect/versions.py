@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.access import PUBLISHED
 from hub.access.identities import Identities
+from hub.connect.origin import files_location
 from hub.db.database import Database
 from hub.records.dataset import source_id_of
 from hub.store.blobs import BlobStore
@@ -129,6 +130,7 @@ class VersionBuilder:
             mdf["previous_version"] = previous
         data = {
             **draft.document["data"],
+            "location": files_location(sid),
             "manifest": store_manifest(self.store, sid, manifest_entries(draft.files)),
             "records": len(draft.records),
         }

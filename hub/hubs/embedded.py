@@ -11,6 +11,7 @@ service (:class:`hub.hubs.remote.RemoteHub`).  Both implement :class:`hub.api.Hu
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +24,7 @@ from tqdm.auto import tqdm
 
 from hub.access import Action, Kind, Principal, Resource, require
 from hub.access.identities import Identities
+from hub.access.paths import ServerPaths, shows_paths
 from hub.api import (
     FILE_FIELDS,
     PROTOCOL,
@@ -41,7 +43,7 @@ from hub.connect.request import make_request
 from hub.connect.submission import Submission
 from hub.db.database import Database
 from hub.db.models import DatasetRow
-from hub.exceptions import HubError, NotFoundError
+from hub.exceptions import HubError, NotFoundError, ServableRunError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
 from hub.index.hook import IndexHook
@@ -142,6 +144,7 @@ class EmbeddedHub(HubImplementation):
             named = Principal(user, frozenset(groups or ())) if user else Principal.local()
             self.principal = Identities(self._catalog).resolve(named)
         self._store = BlobStore(self.config.store)
+        self._paths = ServerPaths.of(self.config)
         self._limits = archive_limits or ArchiveLimits()
         self._index = SearchIndex(self.config.index)
         self._journal = IndexJournal(self.config.index)
@@ -217,7 +220,7 @@ class EmbeddedHub(HubImplementation):
         return Connect(
             self._catalog,
             self._store,
-            self.config.staging,
+            self._paths,
             self.principal,
             limits=self._limits,
             progress=self.progress if progress is None else progress,
@@ -345,15 +348,12 @@ class EmbeddedHub(HubImplementation):
         return self.acting_as(Users(self._catalog).principal(row.owner))
 
     def submission(self, submission_id: str) -> Submission:
-        """One of your submissions (curators: anyone's)."""
-        row = self._catalog.submission(submission_id, self.principal)
-        return Submission.from_row(row, Identities(self._catalog).name(row.owner))
+        """One of your submissions (curators: anyone's); only admins see the hub's own paths in it."""
+        return self._connect(False).submission(submission_id)
 
     def submissions(self, status: str | None = None) -> list[Submission]:
-        """Your submissions (curators: everyone's), optionally of one status."""
-        rows = self._catalog.submissions(self.principal, status)
-        owners = Identities(self._catalog).names(r.owner for r in rows)
-        return [Submission.from_row(r, owners[r.owner]) for r in rows]
+        """Your submissions (curators: everyone's), optionally of one status; only admins see the hub's own paths in them."""
+        return self._connect(False).submissions(status)
 
     # -- curation ----------------------------------------------------------------
 
@@ -751,22 +751,39 @@ class EmbeddedHub(HubImplementation):
         """Run a servable on ``inputs`` (validated first) in a worker process.
 
         Returns the outputs; with ``asynchronous=True``, a task (see :meth:`task` and
-        :meth:`hub.api.HubAPI.run`).
+        :meth:`hub.api.HubAPI.run`).  A servable's error names the hub's own paths only
+        to admins.
         """
-        return self._servables.run(
-            name,
-            inputs,
-            parameters,
-            asynchronous,
-            batch=batch,
-            cache=cache,
-            timeout=timeout,
-            memory_mb=memory_mb,
-        )
+        try:
+            return self._servables.run(
+                name,
+                inputs,
+                parameters,
+                asynchronous,
+                batch=batch,
+                cache=cache,
+                timeout=timeout,
+                memory_mb=memory_mb,
+            )
+        except ServableRunError as exc:
+            if not shows_paths(self.principal):
+                exc.message = self._paths.redact(exc.message)
+                exc.args = (exc.message,)
+                exc.traceback = self._paths.redacted(exc.traceback)
+                exc.stdout, exc.stderr = self._paths.redact(exc.stdout), self._paths.redact(exc.stderr)
+            raise
 
     def task(self, task_id: str) -> Task:
-        """An asynchronous run you started (admins: anyone's)."""
-        return self._servables.tasks.task(task_id)
+        """An asynchronous run you started (admins: anyone's); only admins see the hub's own paths in it."""
+        task = self._servables.tasks.task(task_id)
+        if shows_paths(self.principal):
+            return task
+        return dataclasses.replace(
+            task,
+            error=self._paths.redacted(task.error),
+            stdout=self._paths.redact(task.stdout),
+            stderr=self._paths.redact(task.stderr),
+        )
 
     def resume_tasks(self) -> None:
         """Run again the asynchronous runs a stopped process of this host left unfinished.

@@ -10,9 +10,7 @@ see it, and every query is intersected with the asking principal's.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import math
 import os
 import re
 import shutil
@@ -30,7 +28,10 @@ from hub.access import Principal
 from hub.access.index import index_filter, principal_filter
 from hub.exceptions import ConfigurationError, QueryError
 from hub.index.documents import prepare_document
+from hub.index.facets import FacetSpec, auto_interval, check_bins, facet_name, histogram_request, ms_to_iso
+from hub.index.failures import engine_errors
 from hub.index.query import _PATH, Occur, compile_query
+from hub.index.registry import FieldRegistry, acl_key
 from hub.index.results import Hit, SearchResult
 from hub.index.schema import SCHEMA_VERSION, build_schema
 
@@ -56,56 +57,6 @@ class IndexDoc:
     doc: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class FacetSpec:
-    """One facet of a search: how to count the matches by the values of a field.
-
-    Attributes
-    ----------
-    field : str
-        The dotted path of the field.
-    type : str
-        ``terms`` (the most frequent values), ``histogram`` (numbers in bins) or
-        ``date_histogram`` (dates in bins).
-    size : int
-        How many values a ``terms`` facet gives.
-    interval : float or str or None
-        A histogram's bin width: a number, or a duration such as ``"30d"`` for dates.
-        None: chosen from the range of the field over what the principal may see.
-    buckets : int or None
-        About how many bins a histogram without an ``interval`` gets (10 when None).
-    """
-
-    field: str
-    type: str = "terms"  # terms | histogram | date_histogram
-    size: int = 10
-    interval: float | str | None = None
-    buckets: int | None = None
-
-    @classmethod
-    def of(cls, spec: str | dict[str, Any] | FacetSpec) -> FacetSpec:
-        """The facet ``spec`` describes: a field path (a ``terms`` facet), a dict of the attributes or a spec.
-
-        Raises
-        ------
-        QueryError
-            When the dict has unknown keys, no ``field`` or an unknown ``type``.
-        """
-        if isinstance(spec, FacetSpec):
-            return spec
-        if isinstance(spec, str):
-            return cls(field=spec)
-        unknown = set(spec) - {"field", "type", "size", "interval", "buckets"}
-        if unknown or "field" not in spec:
-            raise QueryError(
-                f"bad facet {spec!r}: give a field path or "
-                "{'field': ..., 'type': 'terms'|'histogram'|'date_histogram', 'size'|'interval'|'buckets': ...}"
-            )
-        if spec.get("type", "terms") not in ("terms", "histogram", "date_histogram"):
-            raise QueryError(f"facet type {spec['type']!r} is not one of terms, histogram, date_histogram")
-        return cls(**spec)
-
-
 class SearchIndex:
     """A tantivy index at ``path``; created (empty) when missing."""
 
@@ -126,11 +77,9 @@ class SearchIndex:
         if (self.path / "STALE").exists():
             self.needs_rebuild = True
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
-        self._fields_file = self.path / "fields.json"
+        #: which paths and types each source's documents hold (:mod:`hub.index.registry`)
+        self.registry = FieldRegistry(self.path / "fields.json")
         self._seen_commit: tuple[int, int] | None = None
-        self._fields_cache: tuple[tuple[int, int], dict[str, dict[str, int]]] | None = None
-        self._types_cache: dict[str, str] | None = None
-        self._type_sets_cache: dict[str, frozenset[str]] | None = None
         self._range_cache: dict[tuple[Any, ...], tuple[float, float] | None] = {}
 
     def mark_stale(self, reason: str) -> None:
@@ -175,11 +124,11 @@ class SearchIndex:
             How many documents were added.
         """
         n = 0
-        types: dict[str, Counter[tuple[str, str]]] = {}
+        types: dict[str, dict[str, Counter[tuple[str, str]]]] = {}
         remove = list(remove)
         if remove_name is not None:
             pattern = re.compile(rf"^{re.escape(remove_name)}_v\d+$")
-            remove += [source for source in self._read_fields() if pattern.match(source)]
+            remove += [source for source in self.registry.sources() if pattern.match(source)]
         with self._writer() as w:
             if remove_name is not None:
                 w.delete_documents_by_query(Q.term_query(self.schema, "kw.mdf.source_name", remove_name))
@@ -188,11 +137,11 @@ class SearchIndex:
             for d in docs:
                 document, doc_types = prepare_document(d.id, d.kind, d.source, d.acl, d.doc)
                 w.add_document(document)
-                types.setdefault(d.source, Counter()).update(doc_types)
+                types.setdefault(d.source, {}).setdefault(acl_key(d.acl), Counter()).update(doc_types)
                 n += 1
             w.commit()
+            self.registry.update(remove, types)  # at once: searches already see the commit
             w.wait_merging_threads()
-            self._update_fields(remove, types)
         self.index.reload()
         return n
 
@@ -201,42 +150,14 @@ class SearchIndex:
         with self._writer() as w:
             w.delete_all_documents()
             w.commit()
+            self.registry.write({})
             w.wait_merging_threads()
-            self._write_fields({})
         self.index.reload()
 
     def mark_fresh(self) -> None:
         """Note that the index matches the catalog again (after a rebuild)."""
         (self.path / "STALE").unlink(missing_ok=True)
         self.needs_rebuild = False
-
-    def _read_fields(self) -> dict[str, dict[str, int]]:
-        """The field registry (cached in memory until the file changes)."""
-        try:
-            st = self._fields_file.stat()
-        except FileNotFoundError:
-            return {}
-        stamp = (st.st_mtime_ns, st.st_size)
-        if self._fields_cache is None or self._fields_cache[0] != stamp:
-            self._fields_cache = (stamp, json.loads(self._fields_file.read_text()))
-            self._types_cache = None
-            self._type_sets_cache = None
-        return self._fields_cache[1]
-
-    def _write_fields(self, data: dict[str, dict[str, int]]) -> None:
-        tmp = self._fields_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, sort_keys=True))
-        os.replace(tmp, self._fields_file)
-
-    def _update_fields(self, remove: Sequence[str], types: dict[str, Counter[tuple[str, str]]]) -> None:
-        data = self._read_fields()
-        for source in remove:
-            data.pop(source, None)
-        for source, counter in types.items():
-            merged = Counter({tuple(k.split("|", 1)): v for k, v in data.get(source, {}).items()})
-            merged.update(counter)
-            data[source] = {f"{p}|{t}": n for (p, t), n in merged.items()}
-        self._write_fields(data)
 
     # -- reading -------------------------------------------------------------------
 
@@ -261,29 +182,21 @@ class SearchIndex:
 
     def fields(self, sources: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
         """``{path: {type: documents}}`` over ``sources`` (all when None)."""
-        data = self._read_fields()
-        wanted = set(data) if sources is None else set(sources) & set(data)
-        out: dict[str, dict[str, int]] = {}
-        for source in wanted:
-            for key, n in data[source].items():
-                path, typ = key.split("|", 1)
-                out.setdefault(path, {}).setdefault(typ, 0)
-                out[path][typ] += n
-        return dict(sorted(out.items()))
+        return self.registry.fields(sources)
 
-    def field_type_sets(self) -> dict[str, frozenset[str]]:
-        """Every indexed path and the value types it holds (cached until the registry changes)."""
-        self._read_fields()
-        if self._type_sets_cache is None:
-            self._type_sets_cache = {p: frozenset(t) for p, t in self.fields().items()}
-        return self._type_sets_cache
+    def field_types(self, principal: Principal) -> dict[str, dict[str, int]]:
+        """``{path: {type: documents}}`` over the documents ``principal`` may see.
 
-    def field_type(self, path: str) -> str | None:
-        """The type most documents give ``path`` (number, date, keyword, boolean)."""
-        self._read_fields()
-        if self._types_cache is None:
-            self._types_cache = {p: max(t, key=lambda k: t[k]) for p, t in self.fields().items()}
-        return self._types_cache.get(path)
+        Every type-dependent behaviour (how a query on a field is compiled, whether a
+        sort is numeric, boolean facet values) reads this, so documents hidden from
+        ``principal`` never change what they observe (:mod:`hub.index.registry`).
+        """
+        return self.registry.types(principal_filter(principal))
+
+    def field_type(self, path: str, principal: Principal) -> str | None:
+        """The type most documents ``principal`` may see give ``path`` (number, date, keyword, boolean)."""
+        typed = self.field_types(principal).get(path)
+        return max(typed, key=lambda k: typed[k]) if typed else None
 
     def filter_query(
         self, principal: Principal, kinds: Sequence[str] | None = None
@@ -309,7 +222,7 @@ class SearchIndex:
         kinds: Sequence[str] | None = None,
     ) -> tantivy.Query:
         """The user's query, its facet filters and the access filter, as one query."""
-        types = self.field_type_sets()
+        types = self.field_types(principal)
         clauses = [(Occur.Must, compile_query(query, self.schema, self.index, types=types))]
         for path, values in (filters or {}).items():
             values = values if isinstance(values, list | tuple | set) else [values]
@@ -381,15 +294,15 @@ class SearchIndex:
         specs = [FacetSpec.of(f) for f in facets]
         sort_keys = _sort_keys(sort)
         searcher = self.searcher()
-        with _engine_errors(query):
+        with engine_errors(query):
             if not sort_keys or sort_keys == [("_score", True)]:
                 res = searcher.search(q, max(limit, 1), count=True, offset=offset)
                 hits = [self._hit(searcher, addr, score) for score, addr in res.hits[:limit]]
                 total = _total(res)
             else:
                 total = _count(searcher, q)
-                hits = self._sorted_hits(searcher, q, sort_keys, limit, offset)
-        with _engine_errors(query, "facets: "):
+                hits = self._sorted_hits(searcher, q, sort_keys, limit, offset, principal)
+        with engine_errors(query, "facets: "):
             facet_results = self._facets(searcher, q, specs, principal)
         return SearchResult(
             query=query, total=total, hits=hits, facets=facet_results, offset=offset, limit=limit
@@ -452,7 +365,7 @@ class SearchIndex:
     def _scroll_page(
         self, searcher: tantivy.Searcher, q: tantivy.Query, query: str, last: int | None, batch: int
     ) -> list[Any]:
-        with _engine_errors(query):
+        with engine_errors(query):
             page_q = (
                 q
                 if last is None
@@ -495,11 +408,12 @@ class SearchIndex:
         keys: list[tuple[str, bool]],
         limit: int,
         offset: int,
+        principal: Principal,
     ) -> list[Hit]:
         if limit == 0:
             return []
         path, ascending = keys[0]
-        typ = self.field_type(path)
+        typ = self.field_type(path, principal)
         if typ in ("number", "date"):
             ids = self._sorted_ids_fast(searcher, q, path, ascending, limit, offset)
         else:
@@ -584,7 +498,8 @@ class SearchIndex:
 
         A histogram without an interval takes its bins from the range of the field
         over everything the principal may see (cached until the next commit), so
-        bins stay put while the user drills down.
+        bins stay put while the user drills down; one with more bins over that range
+        than :data:`~hub.index.facets.MAX_BINS` is refused before it runs.
         """
         if not specs:
             return {}
@@ -595,43 +510,43 @@ class SearchIndex:
             if spec.type == "terms":
                 request[f"f{i}"] = {"terms": {"field": path, "size": spec.size}}
                 continue
-            interval = spec.interval or self._auto_interval(searcher, spec, principal)
+            bounds = self._visible_range(searcher, spec.field, principal)
+            interval = spec.interval or auto_interval(spec, bounds)
             intervals[i] = interval
             if interval is not None:
-                request[f"f{i}"] = _histogram_request(spec, path, interval)
+                check_bins(spec, interval, bounds)
+                request[f"f{i}"] = histogram_request(spec, path, interval)
         res = searcher.aggregate(q, request) if request else {}
         return {
-            _facet_name(spec, specs): self._facet_result(spec, res.get(f"f{i}"), intervals.get(i))
+            facet_name(spec, specs): self._facet_result(spec, res.get(f"f{i}"), intervals.get(i), principal)
             for i, spec in enumerate(specs)
         }
 
-    def _auto_interval(
-        self, searcher: tantivy.Searcher, spec: FacetSpec, principal: Principal
-    ) -> float | str | None:
+    def _visible_range(
+        self, searcher: tantivy.Searcher, field: str, principal: Principal
+    ) -> tuple[float, float] | None:
+        """The smallest and largest value of ``field`` over what ``principal`` may see (None: none)."""
         who = principal_filter(principal) or ("*",)
-        key = (self._seen_commit, who, spec.field)
+        key = (self._seen_commit, who, field)
         if key not in self._range_cache:
             visible = Q.boolean_query([(Occur.Must, Q.all_query()), *self.filter_query(principal)])
-            stats = searcher.aggregate(visible, {"s": {"stats": {"field": f"kw.{spec.field}"}}})["s"]
+            stats = searcher.aggregate(visible, {"s": {"stats": {"field": f"kw.{field}"}}})["s"]
             found = (float(stats["min"]), float(stats["max"])) if stats.get("count") else None
             if len(self._range_cache) > 1024:
                 self._range_cache.clear()
             self._range_cache[key] = found
-        bounds = self._range_cache[key]
-        if bounds is None:
-            return None
-        lo, hi = bounds
-        if spec.type == "histogram":
-            return _nice_interval(lo, hi, spec.buckets or 10)
-        span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
-        return f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
+        return self._range_cache[key]
 
     def _facet_result(
-        self, spec: FacetSpec, res: dict[str, Any] | None, interval: float | str | None
+        self,
+        spec: FacetSpec,
+        res: dict[str, Any] | None,
+        interval: float | str | None,
+        principal: Principal,
     ) -> dict[str, Any]:
         if spec.type == "terms":
             assert res is not None
-            boolean = self.field_type(spec.field) == "boolean"
+            boolean = self.field_type(spec.field, principal) == "boolean"
             return {
                 "type": "terms",
                 "buckets": [
@@ -653,49 +568,10 @@ class SearchIndex:
             "type": "date_histogram",
             "interval": str(interval),
             "buckets": [
-                {"value": b.get("key_as_string") or _ms_to_iso(b["key"]), "count": int(b["doc_count"])}
+                {"value": b.get("key_as_string") or ms_to_iso(b["key"]), "count": int(b["doc_count"])}
                 for b in res["buckets"]
             ],
         }
-
-
-def _histogram_request(spec: FacetSpec, path: str, interval: float | str) -> dict[str, Any]:
-    if spec.type == "histogram":
-        return {"histogram": {"field": path, "interval": float(interval)}}
-    return {"date_histogram": {"field": path, "fixed_interval": str(interval)}}
-
-
-@contextmanager
-def _engine_errors(query: str, what: str = "") -> Iterator[None]:
-    """Turn the engine's errors inside the block into :class:`QueryError`.
-
-    A facet on a field of the wrong type, a regex it rejects or a Rust panic becomes a
-    :class:`QueryError`, never another exception.
-    """
-    try:
-        yield
-    except QueryError:
-        raise
-    except ValueError as exc:
-        raise QueryError(
-            f"{what}the search engine refused this query: {exc}",
-            query,
-            hint="check the field's type with hub.fields()",
-        ) from None
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":
-            raise
-        raise QueryError(f"{what}the search engine could not run this query: {exc}", query) from None
-
-
-#: tantivy's stats aggregation reports dates in nanoseconds since the epoch.
-_DATE_STATS_PER_DAY = 86_400 * 1_000_000_000
-
-
-def _facet_name(spec: FacetSpec, specs: Sequence[FacetSpec]) -> str:
-    """A facet's key in the results: its field, or ``field:type`` when a field has several facets."""
-    same = [s for s in specs if s.field == spec.field]
-    return spec.field if len(same) == 1 else f"{spec.field}:{spec.type}"
 
 
 def _count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
@@ -758,19 +634,3 @@ def _missing_last(value: Any, ascending: bool) -> tuple[int, str]:
     if value is None:
         return (1, "") if ascending else (-1, "")
     return (0, str(value))
-
-
-def _nice_interval(lo: float, hi: float, buckets: int) -> float:
-    span = hi - lo
-    if span <= 0:
-        return 1.0
-    raw = span / max(buckets, 1)
-    magnitude: float = 10 ** math.floor(math.log10(raw))
-    for step in (1, 2, 2.5, 5, 10):
-        if raw <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
-
-
-def _ms_to_iso(ms: float) -> str:
-    return _dt.datetime.fromtimestamp(ms / 1000, _dt.UTC).isoformat()

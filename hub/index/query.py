@@ -25,8 +25,9 @@ of the problem and a hint, never another exception.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ from luqum.parser import parser
 
 from hub.exceptions import QueryError
 from hub.index.analysis import MAX_DATE, parse_date, positioned_tokens, rfc3339, tokenize
+from hub.index.failures import engine_failure, is_panic
 
 Occur = tantivy.Occur
 Q = tantivy.Query
@@ -59,6 +61,9 @@ _ENGINE_TYPED = re.compile(r"^(true|false|[+-]?(?i:inf|infinity|nan))$")
 #: An escaped character, or a wildcard, in a Lucene term as written.
 _WILDCARD = re.compile(r"\\(.)|([*?])", re.DOTALL)
 MAX_FUZZY = 2
+#: The largest proximity (``"a b"~N``) and boost (``a^N``) a query may give.
+MAX_SLOP = 1_000
+MAX_BOOST = 1e6
 #: Lucene's C-style operators, which luqum reads as words.
 _OPERATORS = ("&&", "||")
 
@@ -89,6 +94,20 @@ def wildcard_regex(value: str) -> str:
 def number_text(value: float) -> str:
     """``value`` as tantivy's query parser reads it (it rejects ``-1e-07``)."""
     return format(Decimal(repr(value)), "f")
+
+
+def engine_number_type(value: float) -> str:
+    """How tantivy types a number bound of a JSON field: ``i64``, ``u64`` or ``f64``.
+
+    A whole number that fits 64 signed bits is an ``i64``, one that fits 64 unsigned
+    bits a ``u64``, anything else an ``f64``.  A range whose two bounds it types
+    differently makes it panic, so such a range is run as two one-sided ranges.
+    """
+    if value.is_integer() and -(2**63) <= value < 2**63:
+        return "i64"
+    if value.is_integer() and 0 <= value < 2**64:
+        return "u64"
+    return "f64"
 
 
 #: ``field:>=-5``: luqum's lexer rejects a minus after ``<``/``>``, so it is escaped first.
@@ -157,7 +176,7 @@ class Compiler:
     inserted: tuple[int, ...] = ()
     #: the value types each indexed path holds (``{"dft.converged": {"boolean"}}``); a path
     #: missing here may hold anything.  Lets ``field:value`` skip alternatives that cannot match.
-    types: Mapping[str, frozenset[str]] | None = None
+    types: Mapping[str, Collection[str]] | None = None
 
     # -- entry ---------------------------------------------------------------------
 
@@ -173,13 +192,17 @@ class Compiler:
             return self._compile(node, field)
         except QueryError:
             raise
-        except (ValueError, TypeError) as exc:
-            raise QueryError(
-                f"cannot run this part of the query: {exc}",
-                self.query,
-                self._pos(node),
-                "check the value's type and syntax",
-            ) from None
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise self._cannot(node, exc) from None
+        except BaseException as exc:
+            if not is_panic(exc):
+                raise
+            raise self._cannot(node, exc) from None
+
+    def _cannot(self, node: tree.Item, exc: BaseException) -> QueryError:
+        """The plain error of a part the engine refused (its own words go to the log only)."""
+        engine_failure(exc, self.query)
+        return self._err(node, "cannot run this part of the query", "check the value's type and syntax")
 
     def _pos(self, node: tree.Item) -> int | None:
         return _original_pos(getattr(node, "pos", None), list(self.inserted))
@@ -209,15 +232,23 @@ class Compiler:
         if isinstance(node, tree.Plus):
             return self.compile(node.a, field)
         if isinstance(node, tree.Boost):
-            return Q.boost_query(
-                self.compile(node.expr, field), float(node.force if node.force is not None else 1)
-            )
+            force = float(node.force if node.force is not None else 1)
+            if not 0 <= force <= MAX_BOOST:
+                raise self._err(
+                    node, f"boost {node.force} is not a number from 0 to {MAX_BOOST:g}", "e.g. cobalt^2"
+                )
+            return Q.boost_query(self.compile(node.expr, field), force)
         if isinstance(node, tree.Word):
             return self._word(node, field)
         if isinstance(node, tree.Phrase):
             return self._phrase(node, field, 0)
         if isinstance(node, tree.Proximity):
-            return self._phrase(node.term, field, int(node.degree or 1))
+            slop = float(node.degree or 1)
+            if not 0 <= slop <= MAX_SLOP:
+                raise self._err(
+                    node, f"proximity {node.degree} is too large", f'use at most ~{MAX_SLOP}, e.g. "a b"~3'
+                )
+            return self._phrase(node.term, field, int(slop))
         if isinstance(node, tree.Fuzzy):
             return self._fuzzy(node, field)
         if isinstance(node, tree.Regex):
@@ -328,11 +359,11 @@ class Compiler:
         words = self._text(text, f"tx.{field}", 0) if "keyword" in types else None
         return self._any(self._values(field, text, types) + ([words] if words else []))
 
-    def _types(self, field: str) -> frozenset[str]:
+    def _types(self, field: str) -> Collection[str]:
         known = self.types.get(field) if self.types is not None else None
         return known if known else ALL_TYPES
 
-    def _values(self, field: str, text: str, types: frozenset[str] = frozenset()) -> list[tantivy.Query]:
+    def _values(self, field: str, text: str, types: Collection[str] = ()) -> list[tantivy.Query]:
         """``text`` as an exact value of ``field``, one query per type it may be.
 
         A keyword, and a number, a boolean or a date when it reads as one (only the types
@@ -341,7 +372,7 @@ class Compiler:
         types = types or self._types(field)
         kw = f"kw.{field}"
         queries = [Q.term_query(self.schema, kw, text)] if "keyword" in types else []
-        if "number" in types and _NUMBER.match(text):
+        if "number" in types and _NUMBER.match(text) and math.isfinite(float(text)):
             queries.append(Q.term_query(self.schema, kw, float(text)))
         if "boolean" in types and text.lower() in ("true", "false"):
             queries.append(Q.term_query(self.schema, kw, text.lower() == "true"))
@@ -413,10 +444,10 @@ class Compiler:
             raise self._err(node, "fuzzy matching applies to a single word", "e.g. cobalt~ or cobalt~1")
         text = word.unescaped_value
         degree = float(node.degree) if node.degree is not None else 0.5
+        if not 0 <= degree <= MAX_FUZZY:
+            raise self._err(node, f"fuzzy distance {node.degree} is too large", f"use ~1 or ~{MAX_FUZZY}")
         # luqum reads a bare ``~`` as 0.5 (Lucene's old similarity): the default, 2 edits
         distance = 0 if degree == 0 else MAX_FUZZY if degree < 1 else int(degree)
-        if distance > MAX_FUZZY:
-            raise self._err(node, f"fuzzy distance {distance} is too large", f"use ~1 or ~{MAX_FUZZY}")
         tokens = tokenize(text)
         if field is None:
             token = tokens[0] if len(tokens) == 1 else text.lower()
@@ -471,9 +502,11 @@ class Compiler:
                 sides.append(f"{prefix}.{field}:{'<=' if incl_high else '<'}{hi.text}")
             if len(sides) == 1:
                 return self.index.parse_query(sides[0])
-            if lo.kind == "number" and float(lo.text).is_integer() != float(hi.text).is_integer():
+            if lo.kind == "number" and engine_number_type(float(lo.text)) != engine_number_type(
+                float(hi.text)
+            ):
                 # two one-sided ranges: tantivy panics on a range whose bounds it types
-                # differently (2.0 is read as an integer, 2.5 as a float)
+                # differently (2.0 is read as an integer, 2.5 or 1e20 as a float)
                 return Q.boolean_query([(Occur.Must, self.index.parse_query(side)) for side in sides])
             left = "[" if incl_low else "{"
             right = "]" if incl_high else "}"
@@ -536,7 +569,7 @@ def compile_query(
     schema: tantivy.Schema,
     index: tantivy.Index,
     default_and: bool = True,
-    types: Mapping[str, frozenset[str]] | None = None,
+    types: Mapping[str, Collection[str]] | None = None,
 ) -> tantivy.Query:
     """Parse and compile ``query``; ``*`` (or an empty string) matches everything."""
     if query.strip() in ("", "*", "*:*"):

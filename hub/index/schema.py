@@ -25,8 +25,9 @@ from __future__ import annotations
 import tantivy
 
 FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "nm", "tx", "all", "pv", "pt", "src")
-#: Bumped when what the index holds changes (6: users in ``acl`` by id, not by name), so an
-#: index of an older version is rebuilt from the catalog when the hub opens.
+#: Changing it rebuilds every index from its catalog on the next open (6: users in ``acl`` by
+#: id, not by name; the field registry counts types per ACL; the documents name no server
+#: path since catalog migration 0005).
 SCHEMA_VERSION = 6
 
 

@@ -21,8 +21,6 @@ from hub.service.settings import ServiceSettings
 
 log = logging.getLogger("matterhub.service.queue")
 
-UPLOADS = "uploads"
-
 
 class SubmissionQueue:
     """Threads that run queued submissions of ``hub``, each as its owner.
@@ -47,7 +45,7 @@ class SubmissionQueue:
     @property
     def uploads(self) -> Path:
         """The folder of uploaded submission sources, under the hub's home."""
-        return self.hub.home / UPLOADS
+        return self.hub.config.uploads
 
     def start(self) -> None:
         """Queue every submission left ``interrupted`` or ``queued``, and start the threads."""
@@ -106,6 +104,6 @@ class SubmissionQueue:
             sub = self.hub.process(sub_id, progress=False)  # as its owner
         finally:
             ADDRESS_GUARD.reset(guard)
-        upload = Path(sub.source)
+        upload = Path(row.source)  # the hub's own view: its path, whatever the owner is shown
         if sub.ok and upload.is_relative_to(self.uploads):
             shutil.rmtree(upload.parent, ignore_errors=True)

@@ -188,7 +188,11 @@ class BlobStore:
         try:
             f = self.fs.open(target, "rb")
         except FileNotFoundError:
-            raise NotFoundError(f"blob {sha256} is missing from the store at {self.url}") from None
+            # no store URL in the message: it reaches whoever reads the file
+            raise NotFoundError(
+                f"blob {sha256} is missing from the hub's blob store; its admins can list what is "
+                "missing with hub.verify(source_id)"
+            ) from None
         return VerifyingReader(f, sha256, length) if verify else f  # type: ignore[return-value]
 
     def get_bytes(self, sha256: str) -> bytes:

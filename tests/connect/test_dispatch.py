@@ -9,6 +9,8 @@ import pytest
 
 from hub import Hub
 from hub.access import Principal
+from hub.access.paths import ServerPaths
+from hub.config import HubConfig
 from hub.connect.connect import Connect
 from hub.connect.request import make_request
 from hub.connect.versions import VersionBuilder
@@ -82,12 +84,13 @@ def test_hooks_follow_every_change_and_a_failing_one_is_a_warning(
 ) -> None:
     catalog = Database(f"sqlite:///{tmp_path / 'catalog.db'}")
     recorder = Recorder()
+    paths = ServerPaths.of(HubConfig.load(tmp_path))
 
     def connect(user: str, groups: frozenset[str] = frozenset()) -> Connect:
         return Connect(
             catalog,
             BlobStore(tmp_path / "blobs"),
-            tmp_path / "staging",
+            paths,
             Principal(user, groups),
             progress=False,
             hooks=[Broken(), recorder],

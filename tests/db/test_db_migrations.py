@@ -3,6 +3,7 @@ migrations, concurrent openers, unknown revisions; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -320,6 +321,60 @@ def test_users_get_ids_that_ownership_acls_and_tokens_name(catalog_url: str) -> 
             assert set(q("SELECT principal FROM dataset_acl")) == {("user:cy",), ("group:lab",), ("user:bo",)}
         migrate.upgrade(engine)
         assert migrate.differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_dataset_documents_get_logical_locations(catalog_url: str) -> None:
+    """0005 rewrites every version's ``data.location`` and ``data.origin`` (server paths before);
+    a downgrade keeps the logical values."""
+    upload = "/srv/hub/uploads/0123456789abcdef0123456789abcdef/films.zip"
+    docs = {
+        "up_v1": {"mdf": {"source_id": "up_v1"}, "data": {"location": "/srv/hub/blobs", "origin": upload}},
+        "url_v1": {"data": {"location": "s3://b/blobs", "origin": "https://u:p@example.org/f.zip?sig=1"}},
+        "bare_v1": {"data": {"location": "/srv/hub/blobs"}},
+        "none_v1": {"mdf": {"source_id": "none_v1"}},
+    }
+    engine = open_engine(catalog_url)
+    try:
+        migrate.downgrade(engine, "0003")
+        with engine.begin() as conn:
+            for sid, doc in docs.items():
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO datasets (source_id, source_name, version, status, owner, title, document, "
+                        "root_hash, total_size, n_files, n_records, created_at) VALUES (:sid, :name, 1, "
+                        "'published', 'ann', 'T', :doc, :h, 0, 0, 0, :t)"
+                    ),
+                    {
+                        "sid": sid,
+                        "name": sid[:-3],
+                        "doc": json.dumps(doc),
+                        "h": "0" * 64,
+                        "t": "2024-01-01 00:00:00",
+                    },
+                )
+        assert migrate.upgrade(engine) == migrate.head()
+
+        def documents() -> dict[str, dict[str, object]]:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT source_id, document FROM datasets")).all()
+            return {sid: json.loads(doc) if isinstance(doc, str) else doc for sid, doc in rows}
+
+        after = documents()
+        assert after["up_v1"] == {
+            "mdf": {"source_id": "up_v1"},
+            "data": {"location": "matterhub://up_v1/", "origin": "upload:films.zip"},
+        }
+        assert after["url_v1"]["data"] == {
+            "location": "matterhub://url_v1/",
+            "origin": "https://example.org/f.zip",
+        }
+        assert after["bare_v1"]["data"] == {"location": "matterhub://bare_v1/"}
+        assert after["none_v1"] == docs["none_v1"]
+        assert migrate.downgrade(engine, "0003") == "0003"
+        assert documents() == after
+        migrate.upgrade(engine)
     finally:
         engine.dispose()
 

@@ -369,4 +369,4 @@ def test_fields_lists_paths_and_types(index):
     assert (
         fields["day"] == {"date": 20} and fields["b"] == {"boolean": 20} and fields["tags"] == {"keyword": 20}
     )
-    assert index.field_type("kw") == "keyword"
+    assert index.field_type("kw", ADMIN) == "keyword"

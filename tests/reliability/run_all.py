@@ -43,6 +43,7 @@ LONG_RUNS: list[tuple[str, list[str], int]] = [
         "security and fault points",
         [
             "tests/reliability/test_security.py",
+            "tests/reliability/test_public_paths.py",
             "tests/reliability/test_crash_loop.py::test_a_kill_at_each_step_loses_nothing",
             "-m",
             "not reliability",  # the other fault points are among the long runs

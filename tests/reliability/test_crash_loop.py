@@ -115,7 +115,7 @@ def check_embedded(home: Path) -> dict[str, Any]:
         before = index_ids(hub)
         expected = catalog_ids(hub)
         assert before == expected, f"index and catalog differ: {sorted(before ^ expected)[:10]}"
-        registry = {s for s in hub._index._read_fields() if not s.startswith("servable:")}
+        registry = {s for s in hub._index.registry.sources() if not s.startswith("servable:")}
         datasets = {h.id for h in hub.scroll("*", kinds=["dataset"])}
         assert registry == datasets, f"the field registry and the index differ: {registry ^ datasets}"
         hub.rebuild_index()
@@ -139,7 +139,7 @@ FAULTS = {
     "before the catalog commit": "hub.db.database.Catalog.publish",
     "between catalog and index": "hub.index.hook.sync_name",
     "before the index commit": "hub.index.engine.SearchIndex.replace_sources",
-    "after the index commit": "hub.index.engine.SearchIndex._update_fields",
+    "after the index commit": "hub.index.registry.FieldRegistry.update",
 }
 #: Faults after which the submission is committed (it must stay complete).
 COMMITTED = ("between catalog and index", "before the index commit", "after the index commit")

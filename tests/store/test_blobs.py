@@ -52,8 +52,9 @@ def test_corruption_is_detected_on_read_and_verify(tmp_path):
 
 def test_missing_blob(tmp_path):
     store = BlobStore(tmp_path / "blobs")
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as info:
         store.open("0" * 64)
+    assert str(tmp_path) not in str(info.value)  # whoever reads the file is told, not only admins
 
 
 def test_memory_filesystem_store(tmp_path):

@@ -113,7 +113,11 @@ def _numeric(
         raise GlobusRequestError(
             f"Max allowed numeric_histogram size is {MAX_NUMERIC_BUCKETS}, you requested {f.size}"
         )
-    width = (high - low) / f.size
+    width = high / f.size - low / f.size  # not (high - low) / size, which overflows over the widest ranges
+    if not width > 0:
+        raise GlobusRequestError(
+            f"histogram_range [{low}, {high}] is too narrow for {f.size} buckets; widen it or ask fewer buckets"
+        )
     edges = [low + i * width for i in range(f.size)] + [high]
     out: list[tuple[Any, int]] = []
     for lo, hi in itertools.pairwise(edges):

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import uuid
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -167,8 +167,6 @@ def retry_submission(submission_id: str, request: Request, hub: CallerHub) -> di
         from hub.exceptions import ConflictError
 
         raise ConflictError(f"submission {submission_id} is {sub.status}; only failed or interrupted ones")
-    if Path(sub.source).is_absolute() and not Path(sub.source).exists():
-        raise ValidationError("the uploaded file of this submission is gone; upload it again")
     hub.requeue(submission_id)
     _submissions(request).put(submission_id)
     return hub.submission(submission_id).to_dict()
