@@ -28,8 +28,9 @@ import tantivy
 
 from hub.access import Principal
 from hub.access.index import index_filter, principal_filter
-from hub.exceptions import ConfigurationError, QueryError
+from hub.exceptions import ConfigurationError, QueryError, quoted
 from hub.index.documents import prepare_document
+from hub.index.facets import FacetSpec, facet_name, histogram_request
 from hub.index.query import _PATH, Occur, compile_query
 from hub.index.results import Hit, SearchResult
 from hub.index.schema import SCHEMA_VERSION, build_schema
@@ -54,56 +55,6 @@ class IndexDoc:
     source: str
     acl: list[str]
     doc: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FacetSpec:
-    """One facet of a search: how to count the matches by the values of a field.
-
-    Attributes
-    ----------
-    field : str
-        The dotted path of the field.
-    type : str
-        ``terms`` (the most frequent values), ``histogram`` (numbers in bins) or
-        ``date_histogram`` (dates in bins).
-    size : int
-        How many values a ``terms`` facet gives.
-    interval : float or str or None
-        A histogram's bin width: a number, or a duration such as ``"30d"`` for dates.
-        None: chosen from the range of the field over what the principal may see.
-    buckets : int or None
-        About how many bins a histogram without an ``interval`` gets (10 when None).
-    """
-
-    field: str
-    type: str = "terms"  # terms | histogram | date_histogram
-    size: int = 10
-    interval: float | str | None = None
-    buckets: int | None = None
-
-    @classmethod
-    def of(cls, spec: str | dict[str, Any] | FacetSpec) -> FacetSpec:
-        """The facet ``spec`` describes: a field path (a ``terms`` facet), a dict of the attributes or a spec.
-
-        Raises
-        ------
-        QueryError
-            When the dict has unknown keys, no ``field`` or an unknown ``type``.
-        """
-        if isinstance(spec, FacetSpec):
-            return spec
-        if isinstance(spec, str):
-            return cls(field=spec)
-        unknown = set(spec) - {"field", "type", "size", "interval", "buckets"}
-        if unknown or "field" not in spec:
-            raise QueryError(
-                f"bad facet {spec!r}: give a field path or "
-                "{'field': ..., 'type': 'terms'|'histogram'|'date_histogram', 'size'|'interval'|'buckets': ...}"
-            )
-        if spec.get("type", "terms") not in ("terms", "histogram", "date_histogram"):
-            raise QueryError(f"facet type {spec['type']!r} is not one of terms, histogram, date_histogram")
-        return cls(**spec)
 
 
 class SearchIndex:
@@ -312,7 +263,17 @@ class SearchIndex:
         types = self.field_type_sets()
         clauses = [(Occur.Must, compile_query(query, self.schema, self.index, types=types))]
         for path, values in (filters or {}).items():
+            if not isinstance(path, str) or not _PATH.match(path):
+                raise QueryError(
+                    f"a filter's key is a field path such as material.elements; got {quoted(path)}"
+                )
             values = values if isinstance(values, list | tuple | set) else [values]
+            for v in values:
+                if not isinstance(v, str | int | float):  # bool is an int
+                    raise QueryError(
+                        f"a filter's values are strings, numbers or booleans; got {quoted(v)} for {quoted(path)}",
+                        hint="filters={'field': value} or {'field': [value, ...]}",
+                    )
             alternatives = [
                 compile_query(f"{path}:{_quote(v)}", self.schema, self.index, types=types) for v in values
             ]
@@ -595,19 +556,26 @@ class SearchIndex:
             if spec.type == "terms":
                 request[f"f{i}"] = {"terms": {"field": path, "size": spec.size}}
                 continue
-            interval = spec.interval or self._auto_interval(searcher, spec, principal)
+            bounds = self._visible_range(searcher, spec, principal)
+            if bounds is not None:
+                spec.check_bins(*bounds)
+            interval = spec.interval or _auto_interval(spec, bounds)
             intervals[i] = interval
             if interval is not None:
-                request[f"f{i}"] = _histogram_request(spec, path, interval)
+                request[f"f{i}"] = histogram_request(spec, path, interval)
         res = searcher.aggregate(q, request) if request else {}
         return {
-            _facet_name(spec, specs): self._facet_result(spec, res.get(f"f{i}"), intervals.get(i))
+            facet_name(spec, specs): self._facet_result(spec, res.get(f"f{i}"), intervals.get(i))
             for i, spec in enumerate(specs)
         }
 
-    def _auto_interval(
+    def _visible_range(
         self, searcher: tantivy.Searcher, spec: FacetSpec, principal: Principal
-    ) -> float | str | None:
+    ) -> tuple[float, float] | None:
+        """The lowest and highest value of the facet's field over what ``principal`` may see.
+
+        None when it holds none; cached until the next commit.  Dates are in nanoseconds.
+        """
         who = principal_filter(principal) or ("*",)
         key = (self._seen_commit, who, spec.field)
         if key not in self._range_cache:
@@ -617,14 +585,7 @@ class SearchIndex:
             if len(self._range_cache) > 1024:
                 self._range_cache.clear()
             self._range_cache[key] = found
-        bounds = self._range_cache[key]
-        if bounds is None:
-            return None
-        lo, hi = bounds
-        if spec.type == "histogram":
-            return _nice_interval(lo, hi, spec.buckets or 10)
-        span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
-        return f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
+        return self._range_cache[key]
 
     def _facet_result(
         self, spec: FacetSpec, res: dict[str, Any] | None, interval: float | str | None
@@ -659,12 +620,6 @@ class SearchIndex:
         }
 
 
-def _histogram_request(spec: FacetSpec, path: str, interval: float | str) -> dict[str, Any]:
-    if spec.type == "histogram":
-        return {"histogram": {"field": path, "interval": float(interval)}}
-    return {"date_histogram": {"field": path, "fixed_interval": str(interval)}}
-
-
 @contextmanager
 def _engine_errors(query: str, what: str = "") -> Iterator[None]:
     """Turn the engine's errors inside the block into :class:`QueryError`.
@@ -690,12 +645,6 @@ def _engine_errors(query: str, what: str = "") -> Iterator[None]:
 
 #: tantivy's stats aggregation reports dates in nanoseconds since the epoch.
 _DATE_STATS_PER_DAY = 86_400 * 1_000_000_000
-
-
-def _facet_name(spec: FacetSpec, specs: Sequence[FacetSpec]) -> str:
-    """A facet's key in the results: its field, or ``field:type`` when a field has several facets."""
-    same = [s for s in specs if s.field == spec.field]
-    return spec.field if len(same) == 1 else f"{spec.field}:{spec.type}"
 
 
 def _count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
@@ -758,6 +707,17 @@ def _missing_last(value: Any, ascending: bool) -> tuple[int, str]:
     if value is None:
         return (1, "") if ascending else (-1, "")
     return (0, str(value))
+
+
+def _auto_interval(spec: FacetSpec, bounds: tuple[float, float] | None) -> float | str | None:
+    """A histogram's interval from the range of its field's values (None: no values)."""
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    if spec.type == "histogram":
+        return _nice_interval(lo, hi, spec.buckets or 10)
+    span_days = max((hi - lo) / _DATE_STATS_PER_DAY, 1)
+    return f"{max(1, math.ceil(span_days / (spec.buckets or 10)))}d"
 
 
 def _nice_interval(lo: float, hi: float, buckets: int) -> float:
