@@ -701,6 +701,20 @@ class EmbeddedHub(HubImplementation):
             memory_mb=memory_mb,
         )
 
+    def check_runnable(self, name: str) -> None:
+        """Check that you may run servable ``name`` (the service asks before decoding a run's inputs).
+
+        Raises
+        ------
+        NotFoundError
+            No such servable that you may see.
+        AccessDeniedError
+            You may see it but not run it.
+        NotRunnableError
+            It has nothing to run.
+        """
+        self._servables.runs.runnable(name)
+
     def task(self, task_id: str) -> Task:
         """An asynchronous run you started (admins: anyone's)."""
         return self._servables.tasks.task(task_id)
