@@ -27,6 +27,7 @@ from reliability_server import ServerProcess, record
 
 from hub import Hub
 from hub.access import Principal
+from hub.index.limits import QueryLimits
 
 #: The service's defaults (hub/service/settings.py), which these checks run against.
 MAX_BODY = 1024**2
@@ -150,7 +151,7 @@ def test_queries_past_the_limits_are_refused_before_they_are_parsed(service: dic
         for q, words in [
             (many, ["388,886 characters", "32,768"]),
             (clauses, ["1,024 words"]),
-            (patterns, ["64 wildcards"]),
+            (patterns, ["16 wildcards"]),
             (deep, ["32 levels"]),
             ("NOT " * 40 + "copper", ["32 levels"]),
         ]:
@@ -311,15 +312,28 @@ def test_deep_json_is_refused_wherever_it_is_sent(service: dict[str, Any]) -> No
     _count("deep JSON", 7)
 
 
+def test_metadata_that_is_not_datacite_is_refused(service: dict[str, Any]) -> None:
+    """An author object without a name was pydantic's own error: a 500."""
+    server: ServerProcess = service["server"]
+    with server.client(server.admin_token) as http:
+        meta = {"title": "Bad authors", "authors": [{"x": 1}]}
+        files = {"file": ("a.txt", b"x", "text/plain")}
+        r = http.post("/api/submissions/upload", data={"metadata": json.dumps(meta)}, files=files)
+        _refused(r, 400, "authors.0.name")
+        r = http.patch(f"/api/datasets/{service['source_id']}", json={"authors": [{"x": 1}]})
+        _refused(r, 400, "authors.0.name")
+    _count("metadata", 2)
+
+
 # -- a search at the limits -----------------------------------------------------------------------
 
 
 def _at_the_limits() -> str:
-    """64 regular expressions (the pattern limit), each reading the whole term dictionary."""
+    """As many regular expressions as a query may hold, each reading the whole term dictionary."""
     letters = string.ascii_lowercase
     return " OR ".join(
         f"/.*{letters[i % 26]}.*{letters[(i * 7 + 3) % 26]}.*{letters[(i * 11 + 5) % 26]}.*/"
-        for i in range(64)
+        for i in range(QueryLimits().max_patterns)
     )
 
 
