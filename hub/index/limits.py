@@ -38,14 +38,15 @@ class QueryLimits:
     max_clauses : int
         Words, phrases and regular expressions (Lucene's default: 1,024).
     max_patterns : int
-        Wildcard words, regular expressions and fuzzy words (``co*``, ``/c.o/``, ``cobalt~``).
+        Wildcard words, regular expressions and fuzzy words (``co*``, ``/c.o/``, ``cobalt~``):
+        each reads the whole term dictionary of its field, so their cost grows with the hub.
     max_depth : int
         Levels of nesting: parentheses, ``NOT``, ``-``, ``+`` and ``field:``.
     """
 
     max_length: int = 32_768
     max_clauses: int = 1_024
-    max_patterns: int = 64
+    max_patterns: int = 16
     max_depth: int = 32
 
 

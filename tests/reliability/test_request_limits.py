@@ -32,9 +32,9 @@ from hub.index.limits import QueryLimits
 #: The service's defaults (hub/service/settings.py), which these checks run against.
 MAX_BODY = 1024**2
 MAX_ERROR_BODY = 3_000
-#: Distinct words in the public dataset's description: a term dictionary large enough for a
-#: query at the pattern limit to take seconds.
-WORDS = 150_000
+#: Distinct words in the description of a public dataset: a term dictionary large enough for
+#: a query at the pattern limit to take seconds.
+WORDS = 400_000
 CASES: dict[str, int] = {}
 FIGURES: dict[str, float] = {}
 
@@ -53,13 +53,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         alice = hub.acting_as(Principal("alice", frozenset({"lab"})))
         rnd = random.Random(26)
         words = " ".join("".join(rnd.choices(string.ascii_lowercase, k=9)) for _ in range(WORDS))
-        src = root / "src"
-        src.mkdir()
-        (src / "notes.txt").write_text("copper notes\n")
-        sub = alice.submit(
-            src, "Copper vocabulary", ["Ward, Logan"], visible_to=["public"], description=words
-        )
+        for name in ("copper", "vocabulary"):
+            (root / name).mkdir()
+            (root / name / "notes.txt").write_text(f"{name} notes\n")
+        sub = alice.submit(root / "copper", "Copper notes", ["Ward, Logan"], visible_to=["public"])
         assert sub.ok, sub.message
+        vocabulary = alice.submit(
+            root / "vocabulary", "Vocabulary", ["Ward, Logan"], visible_to=["public"], description=words
+        )
+        assert vocabulary.ok, vocabulary.message
         alice.publish_servable(alice.describe(triple, name="triple"))
         alice.publish_servable(alice.describe(triple, name="secret", visible_to=["group:lab"]))
     finally:
@@ -344,9 +346,10 @@ def test_a_search_at_the_limits_does_not_hold_other_requests(service: dict[str, 
     server: ServerProcess = service["server"]
     q = _at_the_limits()
     with server.client() as http:
-        started = time.monotonic()
-        assert http.post("/api/search", json={"q": q, "limit": 1}).status_code == 200
-        alone = time.monotonic() - started
+        for _ in range(2):  # the second time, as the search below finds the index: read before
+            started = time.monotonic()
+            assert http.post("/api/search", json={"q": q, "limit": 0}).status_code == 200
+            alone = time.monotonic() - started
     ended: dict[str, float] = {}
     status: dict[str, int] = {}
 
@@ -357,7 +360,7 @@ def test_a_search_at_the_limits_does_not_hold_other_requests(service: dict[str, 
             status[name] = r.status_code
 
     loads = [
-        threading.Thread(target=send, args=("big", {"q": q, "limit": 1})),
+        threading.Thread(target=send, args=("big", {"q": q, "limit": 0})),
         threading.Thread(target=send, args=("attack", {"q": "a" * (20 * 1024 * 1024)})),
     ]
     for thread in loads:
