@@ -41,7 +41,7 @@ DEFAULTS: dict[str, int] = {
     "max_query_depth": QueryLimits.max_depth,
     "max_facets": 16,
     "max_facet_size": 10_000,
-    "max_histogram_buckets": 200,
+    "max_histogram_buckets": 1_000,
     "max_run_input_tags": DecodeLimits.max_tags,
 }
 
@@ -93,7 +93,8 @@ class ServiceSettings:
     max_facets: int = 0
     #: The most values one terms facet may give.
     max_facet_size: int = 0
-    #: The most histogram buckets one search may ask for, over all its histogram facets.
+    #: The most histogram buckets one search may ask for, over all its histogram facets (a Globus
+    #: numeric_histogram bucket is one count of the index each).
     max_histogram_buckets: int = 0
     #: The most tagged values (arrays, bytes, special numbers) in one run's inputs.
     max_run_input_tags: int = 0
