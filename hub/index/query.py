@@ -1,4 +1,6 @@
-"""The query language: Lucene syntax parsed by luqum, compiled to tantivy queries.
+"""The query language: Lucene syntax parsed with luqum's grammar, compiled to tantivy queries.
+
+The parse (:mod:`hub.index.lucene`) takes time linear in the query's length.
 
 - bare words search every string of a document (``cobalt oxide``);
 - ``field:value`` on any dotted path matches the exact value, or a word of it
