@@ -8,7 +8,35 @@ and how to fix it.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
+
+#: The most characters of a value sent by a caller that an error message quotes.
+EXCERPT = 200
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """At most ``limit`` characters of ``text``, then ``...``: how an error quotes what it was sent.
+
+    >>> excerpt("x" * 300, 5)
+    'xxxxx...'
+    """
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = EXCERPT
+_REPR.maxdict = _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = 10
+
+
+def quoted(value: Any) -> str:
+    """``repr(value)`` as an error quotes it: short, however large or deep ``value`` is.
+
+    Nested containers are cut at three levels and ten items, strings at about
+    :data:`EXCERPT` characters, the whole at :data:`EXCERPT` (then ``...``).
+    """
+    return excerpt(_REPR.repr(value))
 
 
 class HubError(Exception):
@@ -153,13 +181,27 @@ class QueryError(HubError, ValueError):
     def __init__(self, message: str, query: str = "", position: int | None = None, hint: str = "") -> None:
         where = ""
         if position is not None and query:
-            where = f"\n  {query}\n  {' ' * position}^ (position {position})"
+            shown, at = _window(query, position)
+            where = f"\n  {shown}\n  {' ' * at}^ (position {position})"
         text = message + where + (f"\n  hint: {hint}" if hint else "")
         super().__init__(text)
-        self.details = {"query": query, "position": position, "hint": hint}
+        self.details = {"query": excerpt(query), "position": position, "hint": hint}
         self.query = query
         self.position = position
         self.hint = hint
+
+
+def _window(query: str, position: int, width: int = EXCERPT) -> tuple[str, int]:
+    """At most ``width`` characters of ``query`` around ``position``, and where it falls in them.
+
+    Cut ends are marked ``...``.
+    """
+    if len(query) <= width:
+        return query, min(position, len(query))
+    start = max(0, min(position - width // 2, len(query) - width))
+    head = "..." if start else ""
+    tail = "..." if start + width < len(query) else ""
+    return head + query[start : start + width] + tail, len(head) + min(position - start, width)
 
 
 # -- servables ------------------------------------------------------------------

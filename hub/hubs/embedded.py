@@ -773,6 +773,20 @@ class EmbeddedHub(HubImplementation):
                 exc.stdout, exc.stderr = self._paths.redact(exc.stdout), self._paths.redact(exc.stderr)
             raise
 
+    def check_runnable(self, name: str) -> None:
+        """Check that you may run servable ``name`` (the service asks before decoding a run's inputs).
+
+        Raises
+        ------
+        NotFoundError
+            No such servable that you may see.
+        AccessDeniedError
+            You may see it but not run it.
+        NotRunnableError
+            It has nothing to run.
+        """
+        self._servables.runs.runnable(name)
+
     def task(self, task_id: str) -> Task:
         """An asynchronous run you started (admins: anyone's); only admins see the hub's own paths in it."""
         task = self._servables.tasks.task(task_id)

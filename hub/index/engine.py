@@ -26,7 +26,7 @@ import tantivy
 
 from hub.access import Principal
 from hub.access.index import index_filter, principal_filter
-from hub.exceptions import ConfigurationError, QueryError
+from hub.exceptions import ConfigurationError, QueryError, quoted
 from hub.index.documents import prepare_document
 from hub.index.facets import FacetSpec, auto_interval, check_bins, facet_name, histogram_request, ms_to_iso
 from hub.index.failures import engine_errors
@@ -225,7 +225,17 @@ class SearchIndex:
         types = self.field_types(principal)
         clauses = [(Occur.Must, compile_query(query, self.schema, self.index, types=types))]
         for path, values in (filters or {}).items():
+            if not isinstance(path, str) or not _PATH.match(path):
+                raise QueryError(
+                    f"a filter's key is a field path such as material.elements; got {quoted(path)}"
+                )
             values = values if isinstance(values, list | tuple | set) else [values]
+            for v in values:
+                if not isinstance(v, str | int | float):  # bool is an int
+                    raise QueryError(
+                        f"a filter's values are strings, numbers or booleans; got {quoted(v)} for {quoted(path)}",
+                        hint="filters={'field': value} or {'field': [value, ...]}",
+                    )
             alternatives = [
                 compile_query(f"{path}:{_quote(v)}", self.schema, self.index, types=types) for v in values
             ]
@@ -499,7 +509,7 @@ class SearchIndex:
         A histogram without an interval takes its bins from the range of the field
         over everything the principal may see (cached until the next commit), so
         bins stay put while the user drills down; one with more bins over that range
-        than :data:`~hub.index.facets.MAX_BINS` is refused before it runs.
+        than :data:`~hub.index.facets.MAX_HISTOGRAM_BUCKETS` is refused before it runs.
         """
         if not specs:
             return {}

@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.exceptions import QueryError
+from hub.exceptions import QueryError, quoted
 from hub.index.query import _PATH
 
 #: The most values a terms facet gives (the engine counts them in 32 bits).
 MAX_FACET_SIZE = 10_000
-#: The most bins a histogram may have (the engine's own bucket limit).
-MAX_BINS = 65_000
+#: The most bins a histogram may have (asked for as ``buckets``, or made by an ``interval``
+#: over the range of the field's values); the engine itself gives up at 65,000.
+MAX_HISTOGRAM_BUCKETS = 10_000
 #: A date histogram's bin width: a whole number of milliseconds, seconds, minutes, hours or days.
 DATE_INTERVAL = re.compile(r"^([1-9][0-9]{0,8})(ms|s|m|h|d)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -47,14 +48,14 @@ class FacetSpec:
         ``terms`` (the most frequent values), ``histogram`` (numbers in bins) or
         ``date_histogram`` (dates in bins).
     size : int
-        How many values a ``terms`` facet gives (0 to :data:`MAX_FACET_SIZE`).
+        How many values a ``terms`` facet gives (1 to :data:`MAX_FACET_SIZE`).
     interval : float or str or None
         A histogram's bin width: a positive number, or a duration such as ``"30d"`` for
         dates (:data:`DATE_INTERVAL`).  None (or 0): chosen from the range of the field
         over what the principal may see.
     buckets : int or None
         About how many bins a histogram without an ``interval`` gets (10 when None; 1 to
-        :data:`MAX_BINS`).
+        :data:`MAX_HISTOGRAM_BUCKETS`).
 
     Raises
     ------
@@ -71,28 +72,31 @@ class FacetSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.field, str) or not _PATH.match(self.field):
             raise QueryError(
-                f"facet field {self.field!r} is not a field path; give one such as material.elements"
+                f"a facet's field is a field path such as material.elements; got {quoted(self.field)}"
             )
-        if self.type not in _TYPES:
-            raise QueryError(f"facet type {self.type!r} is not one of {', '.join(_TYPES)}")
-        if not _whole(self.size) or not 0 <= self.size <= MAX_FACET_SIZE:
+        if not isinstance(self.type, str) or self.type not in _TYPES:
+            raise QueryError(f"facet type {quoted(self.type)} is not one of {', '.join(_TYPES)}")
+        if not _whole(self.size) or not 1 <= self.size <= MAX_FACET_SIZE:
             raise QueryError(
-                f"a facet's size is a whole number from 0 to {MAX_FACET_SIZE}; got {self.size!r}"
+                f"a facet's size is a whole number from 1 to {MAX_FACET_SIZE:,}; got {quoted(self.size)}"
             )
-        if self.buckets is not None and (not _whole(self.buckets) or not 1 <= self.buckets <= MAX_BINS):
+        if self.buckets is not None and (
+            not _whole(self.buckets) or not 1 <= self.buckets <= MAX_HISTOGRAM_BUCKETS
+        ):
             raise QueryError(
-                f"a histogram's buckets is a whole number from 1 to {MAX_BINS}; got {self.buckets!r}"
+                f"a histogram's buckets is a whole number from 1 to {MAX_HISTOGRAM_BUCKETS:,}; "
+                f"got {quoted(self.buckets)}"
             )
         if self.interval is None or (self.interval == 0 and not isinstance(self.interval, str)):
             object.__setattr__(self, "interval", None)
         elif self.type == "date_histogram":
             if not isinstance(self.interval, str) or not DATE_INTERVAL.match(self.interval):
                 raise QueryError(
-                    f"a date histogram's interval is a duration such as 1d, 12h, 30m, 10s or 500ms; "
-                    f"got {self.interval!r}"
+                    f"a date_histogram's interval is a duration such as 30d, 12h, 15m, 10s or 500ms; "
+                    f"got {quoted(self.interval)}"
                 )
         elif self.type == "histogram" and not _positive(self.interval):
-            raise QueryError(f"a histogram's interval is a positive finite number; got {self.interval!r}")
+            raise QueryError(f"a histogram's interval is a positive number; got {quoted(self.interval)}")
 
     @classmethod
     def of(cls, spec: str | dict[str, Any] | FacetSpec) -> FacetSpec:
@@ -108,7 +112,7 @@ class FacetSpec:
         if isinstance(spec, str):
             return cls(field=spec)
         if not isinstance(spec, dict) or set(spec) - _KEYS or "field" not in spec:
-            raise QueryError(f"bad facet {spec!r}: give a field path or {_SHAPE}")
+            raise QueryError(f"bad facet {quoted(spec)}: give a field path or {_SHAPE}")
         return cls(**spec)
 
     def bin_width(self, interval: float | str) -> float:
@@ -121,7 +125,7 @@ class FacetSpec:
 
 
 def check_bins(spec: FacetSpec, interval: float | str, bounds: tuple[float, float] | None) -> None:
-    """Refuse a histogram that would have more than :data:`MAX_BINS` bins over ``bounds``.
+    """Refuse a histogram that would have more than :data:`MAX_HISTOGRAM_BUCKETS` bins over ``bounds``.
 
     ``bounds`` is the field's range over what the principal may see (None: no values).
     """
@@ -130,10 +134,10 @@ def check_bins(spec: FacetSpec, interval: float | str, bounds: tuple[float, floa
     lo, hi = bounds
     width = spec.bin_width(interval)
     bins = hi / width - lo / width + 1  # not (hi - lo) / width, which overflows over the widest ranges
-    if bins > MAX_BINS:
+    if bins > MAX_HISTOGRAM_BUCKETS:
         raise QueryError(
             f"the {spec.type} of {spec.field} with interval {interval} would have {bins:.3g} bins "
-            f"(at most {MAX_BINS}); give a larger interval, or buckets instead"
+            f"(at most {MAX_HISTOGRAM_BUCKETS:,}); give a larger interval, or buckets instead"
         )
 
 

@@ -1,4 +1,6 @@
-"""The query language: Lucene syntax parsed by luqum, compiled to tantivy queries.
+"""The query language: Lucene syntax parsed with luqum's grammar, compiled to tantivy queries.
+
+The parse (:mod:`hub.index.lucene`) takes time linear in the query's length.
 
 - bare words search every string of a document (``cobalt oxide``);
 - ``field:value`` on any dotted path matches the exact value, or a word of it
@@ -35,9 +37,9 @@ from typing import Any
 import tantivy
 from luqum import tree
 from luqum.exceptions import ParseError
-from luqum.parser import parser
 
-from hub.exceptions import QueryError
+from hub.exceptions import QueryError, excerpt, quoted
+from hub.index import lucene
 from hub.index.analysis import MAX_DATE, parse_date, positioned_tokens, rfc3339, tokenize
 from hub.index.failures import engine_failure, is_panic
 
@@ -139,9 +141,9 @@ def _parse(query: str) -> tuple[tree.Item, list[int]]:
         raise QueryError("the query is empty", query, 0, "search everything with *")
     text, inserted = _escape_negative_bounds(query)
     try:
-        return parser.parse(text), inserted
+        return lucene.parse(text), inserted
     except ParseError as exc:
-        text = str(exc)
+        text = _quoting_briefly(str(exc))
         m = re.search(r"position (\d+)", text)
         pos = _original_pos(int(m.group(1)), inserted) if m else len(query)
         hint = (
@@ -155,7 +157,21 @@ def _parse(query: str) -> tuple[tree.Item, list[int]]:
     except RecursionError:
         raise _too_deep(query) from None
     except Exception as exc:  # luqum's lexer can raise plain errors on odd input
-        raise QueryError(f"cannot parse the query: {exc}", query, 0, "check the syntax") from None
+        raise QueryError(
+            f"cannot parse the query: {_quoting_briefly(str(exc))}", query, 0, "check the syntax"
+        ) from None
+
+
+#: A token quoted by the parser's messages (luqum's and PLY's: ``unexpected  'x' at position 3``).
+_QUOTED_TOKEN = re.compile(r"'(.*)'(?= at position)", re.DOTALL)
+
+
+def _quoting_briefly(message: str) -> str:
+    """The parser's ``message`` with the token it quotes cut to an excerpt.
+
+    PLY quotes the rest of the input after a character its lexer cannot read.
+    """
+    return _QUOTED_TOKEN.sub(lambda m: repr(excerpt(m.group(1))), message, count=1)
 
 
 def _too_deep(query: str) -> QueryError:
@@ -259,7 +275,9 @@ class Compiler:
             return self._range(node, field, node.a, None, node.include, True)
         if isinstance(node, tree.To):
             return self._range(node, field, None, node.a, True, node.include)
-        raise self._err(node, f"'{node}' is not supported here", "see the query syntax in hub.index.query")
+        raise self._err(
+            node, f"{quoted(str(node))} is not supported here", "see the query syntax in hub.index.query"
+        )
 
     @staticmethod
     def _negative_number(node: tree.Item, field: str | None) -> tree.Word | None:
@@ -326,7 +344,7 @@ class Compiler:
         if not _PATH.match(path):
             raise self._err(
                 node,
-                f"{path!r} is not a field path",
+                f"{quoted(path)} is not a field path",
                 "fields are dotted names such as material.elements or custom.band_gap",
             )
         return path
@@ -433,7 +451,7 @@ class Compiler:
             detail = str(exc).split("error:", 1)[-1].strip().splitlines()[0]
             raise self._err(
                 node,
-                f"bad regular expression /{pattern}/: {detail}",
+                f"bad regular expression /{excerpt(pattern)}/: {excerpt(detail)}",
                 "regular expressions use Rust syntax (no look-around, no backreferences); "
                 "escape special characters with \\",
             ) from None
@@ -535,7 +553,7 @@ class Compiler:
         if _ENGINE_TYPED.match(text):
             raise self._err(
                 node,
-                f"range bound {text!r} cannot be used on words: the engine reads it as a "
+                f"range bound {quoted(text)} cannot be used on words: the engine reads it as a "
                 f"{'boolean' if text in ('true', 'false') else 'number'}",
                 "a range on booleans is a term (dft.converged:true); on words, pick another bound",
             )
@@ -543,7 +561,7 @@ class Compiler:
             return _Bound("keyword", text)
         raise self._err(
             node,
-            f"range bound {text!r} is not a number, a date or a simple word",
+            f"range bound {quoted(text)} is not a number, a date or a simple word",
             "ranges on text take words of letters, digits, _ . - : +",
         )
 

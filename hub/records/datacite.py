@@ -13,6 +13,9 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from hub.exceptions import ValidationError, quoted
 
 
 class _Block(BaseModel):
@@ -180,17 +183,31 @@ class DataCite(_Block):
 def creators_from(
     authors: list[str | dict[str, Any]], affiliations: list[str] | None = None
 ) -> list[Creator]:
-    """Creators from ``["Ward, Logan", {"name": ..., "affiliation": [...]}]`` (MDF's habit)."""
+    """Creators from ``["Ward, Logan", {"name": ..., "affiliation": [...]}]`` (MDF's habit).
+
+    Raises
+    ------
+    ValidationError
+        An author that is not a name, or not an object of :class:`Creator`'s fields.
+    """
     out = []
-    for a in authors:
+    for i, a in enumerate(authors):
         if isinstance(a, str):
             out.append(Creator(name=a, affiliation=list(affiliations or [])))
-        else:
-            data = dict(a)
-            if isinstance(data.get("affiliation"), str):
-                data["affiliation"] = [data["affiliation"]]
-            data.setdefault("affiliation", list(affiliations or []))
+            continue
+        data = dict(a)
+        if isinstance(data.get("affiliation"), str):
+            data["affiliation"] = [data["affiliation"]]
+        data.setdefault("affiliation", list(affiliations or []))
+        try:
             out.append(Creator.model_validate(data))
+        except PydanticValidationError as exc:
+            errors = [
+                {"field": ".".join(map(str, ("authors", i, *e["loc"]))), "message": e["msg"]}
+                for e in exc.errors()
+            ]
+            problems = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            raise ValidationError(f"author {quoted(a)} is not valid: {problems}", errors) from None
     return out
 
 

@@ -32,9 +32,12 @@ import struct
 import tempfile
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from hub.exceptions import InputValidationError, excerpt, quoted
 
 #: Buffers at least this large go through shared memory rather than the pipe.
 SHM_THRESHOLD = 4 * 1024 * 1024
@@ -298,24 +301,148 @@ def to_json(obj: Any, arrays: str = "base64") -> Any:
     return obj
 
 
-def from_json(obj: Any) -> Any:
-    """The inverse of :func:`to_json` with ``arrays="base64"``."""
+@dataclass(frozen=True)
+class DecodeLimits:
+    """How large a JSON value :func:`from_json` decodes (the service's limits on run inputs).
+
+    Attributes
+    ----------
+    max_depth : int
+        Levels of lists and objects.
+    max_tags : int
+        Tagged values (``__ndarray__``, ``__bytes__``, ``__float__``, ``__complex__``).
+    """
+
+    max_depth: int = 64
+    max_tags: int = 10_000
+
+
+#: Array element kinds a JSON value may hold (no objects, no records, no raw bytes).
+_PLAIN_KINDS = frozenset("biufcSUmM")
+_TAG_FORMS = {
+    "__ndarray__": '{"dtype": "<f8", "shape": [2, 3], "data": "<base64 of the bytes>"}',
+    "__bytes__": '"<base64>"',
+    "__float__": 'a number as a string ("nan", "inf", "-inf")',
+    "__complex__": "[real, imag]",
+}
+
+
+class _TagError(Exception):
+    """A tagged value that cannot be decoded; ``path`` is filled in on the way out."""
+
+    def __init__(self, message: str, expected: str = "", given: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = expected or message
+        self.given = given
+        self.path: list[str] = []
+
+
+def from_json(obj: Any, limits: DecodeLimits | None = None, name: str = "the value") -> Any:
+    """The inverse of :func:`to_json` with ``arrays="base64"``.
+
+    ``name`` is what an error calls ``obj`` (``inputs``: ``inputs[0]['x']: ...``).
+
+    Tagged values must be as :func:`to_json` writes them: arrays of plain dtypes (numbers,
+    booleans, strings, dates) whose bytes fill their shape, strict base64.
+
+    Raises
+    ------
+    InputValidationError
+        A malformed tagged value (naming where it is and what it should be), or a value
+        past ``limits``.
+    """
+    counter = [0]
+    try:
+        return _decode(obj, limits, 0, counter)
+    except _TagError as exc:
+        where = name + excerpt("".join(exc.path), 100)
+        raise InputValidationError(
+            f"{where}: {exc.message}", [{"input": where, "expected": exc.expected, "given": exc.given}]
+        ) from None
+
+
+def _decode(obj: Any, limits: DecodeLimits | None, depth: int, tags: list[int]) -> Any:
+    if isinstance(obj, dict | list) and limits is not None and depth >= limits.max_depth:
+        raise _TagError(f"nests more than {limits.max_depth} levels deep; this service takes at most that")
     if isinstance(obj, dict):
         if len(obj) == 1:
             key, value = next(iter(obj.items()))
-            if key == "__ndarray__":
-                arr = np.frombuffer(base64.b64decode(value["data"]), dtype=np.dtype(value["dtype"]))
-                return arr.reshape(value["shape"]).copy()
-            if key == "__float__":
-                return float(value)
-            if key == "__complex__":
-                return complex(*value)
-            if key == "__bytes__":
-                return base64.b64decode(value)
-        return {k: from_json(v) for k, v in obj.items()}
+            if key in _TAG_FORMS:
+                tags[0] += 1
+                if limits is not None and tags[0] > limits.max_tags:
+                    raise _TagError(
+                        f"holds more than {limits.max_tags:,} tagged values (arrays, bytes, special "
+                        "numbers); this service takes at most that"
+                    )
+                try:
+                    return _untag(key, value)
+                except (TypeError, ValueError, OverflowError) as exc:
+                    raise _TagError(
+                        f"a {key} value is {_TAG_FORMS[key]} ({excerpt(str(exc))}); got {quoted(value)}",
+                        f"a {key} value: {_TAG_FORMS[key]}",
+                        quoted(value),
+                    ) from None
+        out = {}
+        for k, v in obj.items():
+            try:
+                out[k] = _decode(v, limits, depth + 1, tags)
+            except _TagError as exc:
+                exc.path.insert(0, f"[{quoted(k)}]")
+                raise
+        return out
     if isinstance(obj, list):
-        return [from_json(v) for v in obj]
+        items = []
+        for i, v in enumerate(obj):
+            try:
+                items.append(_decode(v, limits, depth + 1, tags))
+            except _TagError as exc:
+                exc.path.insert(0, f"[{i}]")
+                raise
+        return items
     return obj
+
+
+def _untag(key: str, value: Any) -> Any:
+    """The value of one tagged object; TypeError, ValueError or KeyError when malformed."""
+    if key == "__ndarray__":
+        return _array(value)
+    if key == "__float__":
+        if not isinstance(value, str):
+            raise TypeError("not a string")
+        return float(value)
+    if key == "__complex__":
+        if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value)):
+            raise TypeError("not a list of two numbers")
+        return complex(*value)
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return base64.b64decode(value, validate=True)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _array(value: Any) -> np.ndarray:
+    if not isinstance(value, dict) or set(value) != {"dtype", "shape", "data"}:
+        raise TypeError("an object of dtype, shape and data")
+    spec, shape, data = value["dtype"], value["shape"], value["data"]
+    if not isinstance(spec, str) or not isinstance(data, str):
+        raise TypeError("dtype and data are strings")
+    if not isinstance(shape, list) or len(shape) > 32 or not all(_is_whole(n) for n in shape):
+        raise TypeError("shape is a list of at most 32 whole numbers")
+    dtype = np.dtype(spec)
+    if dtype.kind not in _PLAIN_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise TypeError(f"dtype {dtype.str} is not a plain dtype")
+    raw = base64.b64decode(data, validate=True)
+    if dtype.itemsize == 0 or len(raw) != math.prod(shape) * dtype.itemsize:
+        raise ValueError(f"{len(raw)} bytes do not fill shape {shape} of {dtype.str}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 # -- hashing --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from hub import __version__
 from hub.api import HubInfo
 from hub.hubs.embedded import EmbeddedHub
+from hub.service.bodylimit import BodyLimitMiddleware
 from hub.service.deps import CallerHub
 from hub.service.errors import ERROR_RESPONSES, install_error_handlers
 from hub.service.queue import SubmissionQueue
@@ -88,6 +89,8 @@ def create_app(
     app.state.settings = settings
     app.state.submissions = queue
     install_error_handlers(app)
+    # request bodies within the settings' limits, before any route reads them
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     if rate_limit:
         app.add_middleware(RateLimitMiddleware)  # limits from MATTERHUB_SERVICE_RATE_* (0: off)
     for module in (

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from hub.exceptions import ValidationError
-from hub.records import slugify, to_datacite_json, validate_dataset, validate_record
+from hub.records import creators_from, slugify, to_datacite_json, validate_dataset, validate_record
 from hub.records.schema import SCHEMA_DIR, json_schemas, render
 
 SHA = "a" * 64
@@ -127,3 +127,11 @@ def test_publication_year_may_be_given_as_an_int():
         validate_dataset(
             dataset(dc={"creators": [{"name": "A"}], "titles": [{"title": "T"}], "publicationYear": 19})
         )
+
+
+def test_an_author_that_is_no_creator_is_a_validation_error():
+    """It was pydantic's own error, a 500 through the service's upload route."""
+    assert creators_from(["Ward, Logan", {"name": "Blaiszik, Ben", "affiliation": "UChicago"}], ["ANL"])
+    with pytest.raises(ValidationError, match=r"authors\.1\.name: Field required") as info:
+        creators_from(["Ward, Logan", {"x": 1}])
+    assert {e["field"] for e in info.value.errors} == {"authors.1.name", "authors.1.x"}

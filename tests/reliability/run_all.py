@@ -80,25 +80,30 @@ def run_load(quick: bool, bound: int = 300) -> tuple[bool, dict[str, Any], str]:
 
 
 def merge(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per check: numbers added up over its records (fault points: one record each)."""
+    """One row per check: numbers added up over its records, nested ones too (fault points: one record each)."""
     rows: dict[str, dict[str, Any]] = {}
     for f in figures:
         row = rows.setdefault(f["check"], {"check": f["check"]})
         for k, v in f.items():
             if k in ("check", "long"):
                 continue
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                if isinstance(v, dict):
-                    inner = row.setdefault(k, {})
-                    for kk, vv in v.items():
-                        inner[kk] = inner.get(kk, 0) + vv if isinstance(vv, int | float) else vv
-                elif k != "point":
-                    row[k] = v
-                else:
-                    row.setdefault("points", []).append(v)
+            if k == "point":
+                row.setdefault("points", []).append(v)
             else:
-                row[k] = row.get(k, 0) + v
+                row[k] = _added(row.get(k), v)
     return list(rows.values())
+
+
+def _added(old: Any, new: Any) -> Any:
+    """``new`` added to ``old``: numbers summed, dicts key by key, anything else replaced."""
+    if isinstance(new, dict):
+        out = dict(old) if isinstance(old, dict) else {}
+        for k, v in new.items():
+            out[k] = _added(out.get(k), v)
+        return out
+    if isinstance(new, int | float) and not isinstance(new, bool):
+        return (old if isinstance(old, int | float) else 0) + new
+    return new
 
 
 def _cell(row: dict[str, Any], *keys: str) -> str:
@@ -115,7 +120,7 @@ def table(rows: list[dict[str, Any]], load: dict[str, Any], results: list[tuple[
         found = sum(int(row.get(k, 0)) for k in ("leaks", "losses", "unhandled", "server_errors", "orphans"))
         details = {
             k: v for k, v in row.items()
-            if k not in ("check", "cases", "faults", "leaks", "losses", "unhandled", "server_errors")
+            if k not in ("check", "cases", "faults", "leaks", "losses", "unhandled", "server_errors", "endpoints")
         }  # fmt: skip
         text = ", ".join(
             f"{k.replace('_', ' ')}: {json.dumps(v) if isinstance(v, dict | list) else v}"
@@ -143,7 +148,28 @@ def table(rows: list[dict[str, Any]], load: dict[str, Any], results: list[tuple[
         )
     for label, ok in results:
         out.append(f"| run: {label} | - | - | - | {'passed' if ok else '**FAILED**'} | |")
+    for row in rows:
+        if row.get("endpoints"):
+            out += ["", f"{row['check']}, by operation:", "", *endpoint_table(row["endpoints"])]
     return "\n".join(out)
+
+
+def endpoint_table(endpoints: dict[str, dict[str, int]]) -> list[str]:
+    """One line per operation: the cases tried and how many got 2xx, 3xx, 4xx and 5xx; a total last."""
+    lines = ["| operation | cases | 2xx | 3xx | 4xx | 5xx |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    total: dict[str, int] = {}
+    for label, counts in sorted(endpoints.items()):
+        cells = [counts.get(k, 0) for k in ("cases", "2xx", "3xx", "4xx", "5xx")]
+        lines.append(f"| `{label}` | " + " | ".join(f"{n:,}" for n in cells) + " |")
+        for k, n in zip(("cases", "2xx", "3xx", "4xx", "5xx"), cells, strict=True):
+            total[k] = total.get(k, 0) + n
+    share = f" ({100 * total['2xx'] / total['cases']:.0f}% 2xx)" if total.get("cases") else ""
+    lines.append(
+        f"| all{share} | "
+        + " | ".join(f"{total.get(k, 0):,}" for k in ("cases", "2xx", "3xx", "4xx", "5xx"))
+        + " |"
+    )
+    return lines
 
 
 def machine() -> str:

@@ -27,7 +27,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.exceptions import AuthenticationError, HubError, QueryError
+from hub.exceptions import AuthenticationError, HubError, QueryError, excerpt
+from hub.service.errors import MAX_ERROR_ITEMS, bounded
 
 log = logging.getLogger("matterhub.service.globus")
 
@@ -107,10 +108,13 @@ def error_document(
 def error_response(
     status: int, code: str, message: str, error_data: dict[str, Any] | None = None
 ) -> JSONResponse:
-    """An :func:`error_document` as a JSON response of ``status`` (401 with ``WWW-Authenticate: Bearer``)."""
+    """An :func:`error_document` as a JSON response of ``status`` (401 with ``WWW-Authenticate: Bearer``).
+
+    The document is :func:`~hub.service.errors.bounded`: it quotes at most an excerpt of the request.
+    """
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
-        jsonable_encoder(error_document(status, code, message, error_data)),
+        bounded(jsonable_encoder(error_document(status, code, message, error_data))),
         status_code=status,
         headers=headers,
     )
@@ -141,8 +145,8 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     """
     messages: dict[str, dict[str, list[str]]] = {}
     lines = []
-    for e in exc.errors():
-        loc = [str(p) for p in e.get("loc", ())]
+    for e in exc.errors()[:MAX_ERROR_ITEMS]:
+        loc = [excerpt(str(p)) for p in e.get("loc", ())]
         where, field = (
             (_LOCATIONS.get(loc[0], loc[0]), ".".join(loc[1:]) or "_schema") if loc else ("json", "_schema")
         )

@@ -8,18 +8,22 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from hub.exceptions import NotFoundError
+from hub.exceptions import NotFoundError, quoted
 from hub.forge import quote
+from hub.index.results import Hit
 from hub.service.deps import CallerHub
 from hub.service.globus.documents import Subject, single_subjects
 from hub.service.globus.errors import ERROR_RESPONSES, GlobusRequestError, GlobusRoute
 from hub.service.globus.indexes import resolve
 from hub.service.globus.mapping import mapping_document
 from hub.service.globus.models import MAX_RESULTS, GScrollRequest, GSearchRequest
-from hub.service.globus.search import queries, run_search, user_query
+from hub.service.globus.search import check_limits, queries, run_search, user_query
+from hub.service.lanes import in_search_lane
+from hub.service.limits import Limits
 
 router = APIRouter(route_class=GlobusRoute, tags=["globus-search"], responses=ERROR_RESPONSES)
 
+_MARKER = re.compile(r"^[0-9]{1,19}$")
 _RECORD_SUBJECT = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_]*)\.(?P<scroll>\d+)$")
 
 
@@ -56,14 +60,17 @@ def _json(content: dict[str, Any]) -> JSONResponse:
     summary="Globus Search: POST query (GSearchRequest)",
     responses=_ok(RESULT_SCHEMA, "A GSearchResult"),
 )
-def post_search(index_id: str, body: GSearchRequest, request: Request, hub: CallerHub) -> JSONResponse:
+async def post_search(
+    index_id: str, body: GSearchRequest, request: Request, hub: CallerHub, limits: Limits
+) -> JSONResponse:
     """Search an index as Globus Search does: a GSearchRequest answered with a GSearchResult.
 
     The query is the hub's Lucene-style language (with ``advanced`` false, one it cannot
     parse is searched as plain words); filters, facets and sort are Globus Search's.
     Only what the caller may see is searched; ``offset + limit`` may not pass 10,000.
     """
-    return _json(run_search(hub, resolve(index_id), body, _base_url(request)))
+    index = resolve(index_id)
+    return _json(await in_search_lane(run_search, hub, index, body, _base_url(request), limits))
 
 
 @router.get(
@@ -71,10 +78,11 @@ def post_search(index_id: str, body: GSearchRequest, request: Request, hub: Call
     summary="Globus Search: GET query",
     responses=_ok(RESULT_SCHEMA, "A GSearchResult"),
 )
-def get_search(
+async def get_search(
     index_id: str,
     request: Request,
     hub: CallerHub,
+    limits: Limits,
     q: str = "*",
     offset: int = Query(0, ge=0, le=MAX_RESULTS),
     limit: int = Query(10, ge=0, le=MAX_RESULTS),
@@ -91,7 +99,8 @@ def get_search(
         bypass_visible_to=bypass_visible_to,
         result_format_version=result_format_version,
     )
-    return _json(run_search(hub, resolve(index_id), body, _base_url(request)))
+    index = resolve(index_id)
+    return _json(await in_search_lane(run_search, hub, index, body, _base_url(request), limits))
 
 
 @router.post(
@@ -99,21 +108,29 @@ def get_search(
     summary="Globus Search: scroll every result, a page at a time",
     responses=_ok(RESULT_SCHEMA, "A GScrollResult"),
 )
-def scroll(index_id: str, body: GScrollRequest, request: Request, hub: CallerHub) -> JSONResponse:
+async def scroll(
+    index_id: str, body: GScrollRequest, request: Request, hub: CallerHub, limits: Limits
+) -> JSONResponse:
     """One page of every result of a query (no 10,000 cap), each result its own subject.
 
     Send the answer's ``marker`` back for the following page; ``has_next_page`` is false
     after the last one.
     """
     index = resolve(index_id)
-    _, query = queries(index, user_query(body.q, body.advanced), body.filters)
     after: int | None = None
     if body.marker:
-        if not body.marker.isdigit():
-            raise GlobusRequestError(f"marker {body.marker!r} is not a marker this index gave")
+        if not _MARKER.match(body.marker):
+            raise GlobusRequestError(f"marker {quoted(body.marker)} is not a marker this index gave")
         after = int(body.marker)
-    hits, cursor = hub.scroll_page(query, kinds=index.kinds, after=after, size=body.limit)
-    total = hub.search(query, limit=0, kinds=index.kinds).total
+
+    def page() -> tuple[list[Hit], int | None, int]:
+        check_limits(limits, body.q)
+        _, query = queries(index, user_query(body.q, body.advanced), body.filters)
+        limits.derived_query(query)
+        hits, cursor = hub.scroll_page(query, kinds=index.kinds, after=after, size=body.limit)
+        return hits, cursor, hub.search(query, limit=0, kinds=index.kinds).total
+
+    hits, cursor, total = await in_search_lane(page)
     return _json(
         {
             "@datatype": "GScrollResult",
@@ -134,6 +151,7 @@ def get_subject(
     index_id: str,
     request: Request,
     hub: CallerHub,
+    limits: Limits,
     subject: str,
     result_format_version: Literal["2019-08-27", "2017-09-01"] = "2019-08-27",
 ) -> dict[str, Any]:
@@ -144,6 +162,7 @@ def get_subject(
     index a servable's id.  404 when the caller may see no entry of it.
     """
     index = resolve(index_id)
+    limits.length(subject, "subject")
     if index.kind == "dlhub":
         hits = [h for h in hub.servables("*", limit=MAX_RESULTS).hits if h.id == subject]
     else:
@@ -156,7 +175,7 @@ def get_subject(
         found = hub.search(q, kinds=kinds, limit=100).hits
         hits = sorted(found, key=lambda h: -int(h.document["mdf"].get("version", 0)))
     if not hits:
-        raise NotFoundError(f'There is no subject "{subject}" you may see in index {index_id}')
+        raise NotFoundError(f"There is no subject {quoted(subject)} you may see in index {index_id}")
     return Subject(subject, hits).to_gmeta(_base_url(request), result_format_version)
 
 

@@ -29,7 +29,15 @@ from hub.service.globus.errors import GlobusRequestError
 from hub.service.globus.facets import facet_results
 from hub.service.globus.filters import field_path, with_filters
 from hub.service.globus.indexes import GlobusIndex
-from hub.service.globus.models import MAX_RESULTS, GFilter, GSearchRequest, GSort
+from hub.service.globus.models import (
+    MAX_RESULTS,
+    GFilter,
+    GSearchRequest,
+    GSort,
+    NumericHistogramFacet,
+    TermsFacet,
+)
+from hub.service.limits import RequestLimits
 
 _SYNTAX = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/<>=])')
 _OPERATORS = {"AND", "OR", "NOT", "TO"}
@@ -94,8 +102,30 @@ def queries(
     return facet_q, result_q
 
 
-def run_search(hub: EmbeddedHub, index: GlobusIndex, body: GSearchRequest, base_url: str) -> dict[str, Any]:
-    """The GSearchResult of ``body`` over ``index``, as ``hub`` sees it."""
+def check_limits(limits: RequestLimits, q: str | None, facets: Sequence[Any] = ()) -> None:
+    """Check a request's query and facets against the service's limits, before any search.
+
+    The query as sent (its length, clauses, patterns, depth), how many facets, their
+    sizes, and the buckets of its numeric histograms (each one count) in all.
+
+    Raises
+    ------
+    QueryError
+        Past a limit, naming it.
+    """
+    limits.query(q or "*")
+    limits.facet_count(len(facets))
+    for f in facets:
+        if isinstance(f, TermsFacet):
+            limits.facet_size(f.size)
+    limits.histogram_buckets(sum(f.size for f in facets if isinstance(f, NumericHistogramFacet)))
+
+
+def run_search(
+    hub: EmbeddedHub, index: GlobusIndex, body: GSearchRequest, base_url: str, limits: RequestLimits
+) -> dict[str, Any]:
+    """The GSearchResult of ``body`` over ``index``, as ``hub`` sees it, within ``limits``."""
+    check_limits(limits, body.q, body.facets)
     check_window(body.limit, body.offset)
     if body.bypass_visible_to:
         require(
@@ -106,6 +136,7 @@ def run_search(hub: EmbeddedHub, index: GlobusIndex, body: GSearchRequest, base_
         )
     q = user_query(body.q, body.advanced)
     facet_q, result_q = queries(index, q, body.filters, body.post_facet_filters)
+    limits.derived_query(result_q)
     sort = sort_keys(body.sort)
     page = subjects.page(
         hub,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hub import __version__
-from hub.exceptions import HubError
+from hub.exceptions import HubError, excerpt
 from hub.optimade.properties import PREFIX, PROPERTIES, Property
 
 #: The version of the OPTIMADE specification served (the grammar and models of the
@@ -93,7 +93,9 @@ def error_of(exc: BaseException) -> tuple[int, str, str]:
         return exc.status_code, _TITLES.get(exc.status_code, exc.title), exc.message
     errors = getattr(exc, "errors", None)
     if callable(errors):  # a request that does not fit the API (FastAPI's RequestValidationError)
-        problems = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in errors())
+        problems = "; ".join(
+            f"{'.'.join(excerpt(str(p)) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors()[:5]
+        )
         return 400, _TITLES[400], f"the request does not fit the API: {problems}"
     status = getattr(exc, "status_code", None)
     if not isinstance(status, int) or (status >= 500 and status not in (501, 553)):

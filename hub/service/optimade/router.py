@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 
+from hub.exceptions import excerpt
 from hub.optimade.errors import FilterError, NotImplementedFilter
+from hub.optimade.results import StructureResults
 from hub.optimade.search import (
     DEFAULT_PAGE_LIMIT,
     MAX_PAGE_LIMIT,
     get_structure,
     search_structures,
 )
+from hub.optimade.translate import translate
 from hub.service.deps import CallerHub
+from hub.service.errors import bounded
+from hub.service.lanes import in_search_lane
+from hub.service.limits import Limits
 from hub.service.optimade.responses import (
     API_VERSION,
     ENDPOINTS,
@@ -88,7 +94,7 @@ def _error_response(request: Request, exc: BaseException) -> Response:
     if status == 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = error_body(status, detail, _representation(request), title)
+    body = bounded(error_body(status, detail, excerpt(_representation(request)), title))
     return OptimadeResponse(body, status_code=status, headers=headers)
 
 
@@ -213,9 +219,10 @@ def links(request: Request) -> Response:
     return OptimadeResponse(links_body(unversioned, str(request.base_url), _representation(request)))
 
 
-def structures(
+async def structures(
     request: Request,
     hub: CallerHub,
+    limits: Limits,
     filter_: Filter = "",
     page_limit: PageLimit = DEFAULT_PAGE_LIMIT,
     page_offset: PageOffset = 0,
@@ -232,16 +239,26 @@ def structures(
     Without a token only public records are searched.  Page with ``page_limit`` and
     ``page_offset`` or ``page_number``; ``links.next`` is the next page's URL.  The filter
     names the properties of ``info/structures``; a property of another database
-    (``_prefix_name``) matches nothing, with a warning.
+    (``_prefix_name``) matches nothing, with a warning.  A filter longer than the service's
+    ``max_query_length``, or whose translation holds more clauses than its
+    ``max_query_clauses``, is a 400.
     """
     _check_format(response_format, include)
     for name in ("page_cursor", "page_above", "page_below"):
         if request.query_params.get(name):
             raise NotImplementedFilter(f"{name} is not supported; page with page_offset or page_number")
     offset = (page_number - 1) * page_limit if page_number is not None else page_offset
-    result = search_structures(
-        hub, filter_, limit=page_limit, offset=offset, sort=sort or None, response_fields=response_fields
-    )
+    limits.length(filter_, "filter")
+
+    def search() -> StructureResults:
+        query = translate(filter_).query
+        if query is not None:
+            limits.derived_query(query)
+        return search_structures(
+            hub, filter_, limit=page_limit, offset=offset, sort=sort or None, response_fields=response_fields
+        )
+
+    result = await in_search_lane(search)
     following = None
     if result.more:
         url = request.url.remove_query_params("page_number")
@@ -298,7 +315,7 @@ def landing(request: Request) -> Response:
 
 
 def _add(base: str, in_schema: bool) -> None:
-    routes: list[tuple[str, Callable[..., Response], str, list[int]]] = [
+    routes: list[tuple[str, Callable[..., Response | Awaitable[Response]], str, list[int]]] = [
         ("/info", info, "OPTIMADE: this implementation", []),
         ("/info/{entry}", entry_info, "OPTIMADE: the properties of an entry type", [404]),
         ("/links", links, "OPTIMADE: related databases", []),

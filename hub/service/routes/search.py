@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.index.engine import MAX_WINDOW
 from hub.service.deps import CallerHub
 from hub.service.lanes import in_search_lane
+from hub.service.limits import Limits
 
 router = APIRouter(tags=["search"])
 
@@ -28,7 +29,7 @@ class SearchRequest(BaseModel):
         description="Field paths (terms) or {field, type: histogram|date_histogram, interval|buckets}",
     )
     filters: dict[str, Any] | None = Field(
-        None, description="Drill-down: {field: [values]} or {field: {gte, lte}}"
+        None, description="Drill-down: {field: value or [values]}; a hit matches one value of each field"
     )
     limit: int = Field(10, ge=0, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=MAX_WINDOW)
@@ -53,6 +54,7 @@ class ScrollRequest(BaseModel):
 @router.get("/search", summary="Search datasets and records you may see")
 async def search_get(
     hub: CallerHub,
+    limits: Limits,
     q: str = "*",
     limit: int = Query(10, ge=0, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=MAX_WINDOW),
@@ -65,18 +67,20 @@ async def search_get(
     ``kinds`` keeps records or datasets only; ``sort`` is a field path (``-path`` for
     descending).  POST /api/search takes filters and histogram facets too.
     """
+    limits.search(q, facets)
     return await in_search_lane(
         lambda: hub.search(q, facets=facets, limit=limit, offset=offset, sort=sort, kinds=kinds).to_dict()
     )
 
 
 @router.post("/search", summary="Search with facets, filters and sorting")
-async def search_post(body: SearchRequest, hub: CallerHub) -> dict[str, Any]:
+async def search_post(body: SearchRequest, hub: CallerHub, limits: Limits) -> dict[str, Any]:
     """The datasets and records the caller may see that match the request: one page, with facets.
 
     Facets count terms of a field, or histogram its values (``histogram``,
-    ``date_histogram``); filters drill down to values or ranges of fields.
+    ``date_histogram``); filters drill down to values of fields.
     """
+    limits.search(body.q, body.facets, body.filters)
     return await in_search_lane(
         lambda: hub.search(
             body.q,
@@ -91,12 +95,13 @@ async def search_post(body: SearchRequest, hub: CallerHub) -> dict[str, Any]:
 
 
 @router.post("/search/scroll", summary="Every hit, a page at a time, in a stable order (no cap)")
-async def search_scroll(body: ScrollRequest, hub: CallerHub) -> dict[str, Any]:
+async def search_scroll(body: ScrollRequest, hub: CallerHub, limits: Limits) -> dict[str, Any]:
     """One page of every hit of a query the caller may see, in a stable order.
 
     Send the answer's ``next`` as ``after`` for the following page; ``next`` is null after
     the last one.  Unlike ``offset``, a scroll reaches every hit.
     """
+    limits.search(body.q, filters=body.filters)
     hits, cursor = await in_search_lane(
         lambda: hub.scroll_page(
             body.q, filters=body.filters, kinds=body.kinds, after=body.after, size=body.size

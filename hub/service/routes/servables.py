@@ -7,7 +7,6 @@ does for you.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,7 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.exceptions import ValidationError
 from hub.index.engine import MAX_WINDOW
 from hub.servables.codec import from_json, to_json
+from hub.service.bodylimit import json_field
 from hub.service.deps import CallerHub
+from hub.service.lanes import in_search_lane
+from hub.service.limits import Limits
 
 if TYPE_CHECKING:
     from hub.servables.published import PublishedServable
@@ -68,29 +70,34 @@ class ServableSearch(BaseModel):
 
 
 @router.get("/servables", summary="Search the servables you may see")
-def list_servables(
+async def list_servables(
     hub: CallerHub,
+    limits: Limits,
     q: str = "*",
     limit: int = Query(10, ge=0, le=10_000),
     offset: int = Query(0, ge=0, le=MAX_WINDOW),
 ) -> dict[str, Any]:
     """The servables the caller may see that match query ``q``: one page of ``limit`` from ``offset``."""
-    return hub.servables(q, limit=limit, offset=offset).to_dict()
+    limits.query(q)
+    return await in_search_lane(lambda: hub.servables(q, limit=limit, offset=offset).to_dict())
 
 
 @router.post(
     "/servables/search", summary="Search the servables you may see, with facets, filters and sorting"
 )
-def search_servables(body: ServableSearch, hub: CallerHub) -> dict[str, Any]:
+async def search_servables(body: ServableSearch, hub: CallerHub, limits: Limits) -> dict[str, Any]:
     """The servables the caller may see that match the request: one page, with facets."""
-    return hub.servables(
-        body.q,
-        facets=body.facets,
-        filters=body.filters,
-        limit=body.limit,
-        offset=body.offset,
-        sort=body.sort,
-    ).to_dict()
+    limits.search(body.q, body.facets, body.filters)
+    return await in_search_lane(
+        lambda: hub.servables(
+            body.q,
+            facets=body.facets,
+            filters=body.filters,
+            limit=body.limit,
+            offset=body.offset,
+            sort=body.sort,
+        ).to_dict()
+    )
 
 
 @router.get("/servable-names/{name}", summary="A servable by its bare name (yours, or the one you may see)")
@@ -136,10 +143,7 @@ def publish_servable(
     runnable servable, at most the service's upload limit) is checked, never loaded or
     run here.  The answer is the published servable.
     """
-    try:
-        doc = json.loads(metadata)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"metadata is not JSON: {exc}") from None
+    doc = json_field(metadata, "metadata", request.app.state.settings.max_json_depth)
     if not isinstance(doc, dict):
         raise ValidationError("metadata must be a JSON object (the servable document)")
     limit = request.app.state.settings.max_upload_bytes
@@ -166,14 +170,17 @@ def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub:
 
     The answer is ``{"output": ...}``, or ``{"task": ...}`` at once with ``asynchronous``
     (poll GET /api/tasks/{id}).  ``timeout`` and ``memory_mb`` may not exceed the service's
-    limits (400).
+    limits (400).  The servable is looked up, and the caller's right to run it checked,
+    before the inputs are decoded (404, 403); a malformed tagged input (``__ndarray__``,
+    ...) is a 400 that says where it is.
     """
     settings = request.app.state.settings
     if body.timeout is not None and body.timeout > settings.max_run_timeout_s:
         raise ValidationError(f"timeout: at most {settings.max_run_timeout_s:g} s on this service")
     if body.memory_mb is not None and body.memory_mb > settings.max_run_memory_mb:
         raise ValidationError(f"memory_mb: at most {settings.max_run_memory_mb} MB on this service")
-    inputs = from_json(body.inputs)
+    hub.check_runnable(f"{owner}/{name}")
+    inputs = from_json(body.inputs, settings.decode_limits, "inputs")
     out = hub.run(
         f"{owner}/{name}",
         inputs,

@@ -6,7 +6,6 @@ queues them.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -16,10 +15,12 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from hub.access import Action, Kind, Principal, Resource, require
 from hub.exceptions import AccessDeniedError, ValidationError
 from hub.hubs.embedded import EmbeddedHub
+from hub.service.bodylimit import json_field
 from hub.service.deps import CallerHub
 from hub.service.queue import SubmissionQueue
 
@@ -114,11 +115,10 @@ def submit_upload(
     holds it.
     """
     _require_submitter(hub.principal)
+    doc = json_field(metadata, "metadata", request.app.state.settings.max_json_depth)
     try:
-        meta = SubmissionMetadata.model_validate(json.loads(metadata))
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"metadata is not JSON: {exc}") from None
-    except Exception as exc:
+        meta = SubmissionMetadata.model_validate(doc)
+    except PydanticValidationError as exc:
         raise ValidationError(f"metadata: {exc}") from None
     name = PurePath(file.filename or "upload").name or "upload"
     if name in (".", ".."):
