@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.exceptions import EXCERPT, AccessDeniedError, HubError, excerpt
+from hub.exceptions import EXCERPT, AccessDeniedError, HubError, ServableRunError, excerpt
 
 log = logging.getLogger("matterhub.service")
 
@@ -113,6 +113,10 @@ def install_error_handlers(app: FastAPI) -> None:
             body.update(status=401, title="Not authenticated")
         if status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc.message)
+            if status == 500 and not isinstance(exc, ServableRunError):
+                # the hub's own failure (a store or index that cannot be written, ...): its message may
+                # name the hub's folders; the caller gets the title, the log the rest
+                body.update(detail=f"{exc.title}: the service could not complete this request (see its log)")
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(bounded(jsonable_encoder(body)), status_code=status, headers=headers)
 
