@@ -216,7 +216,7 @@ def test_facets_are_checked_before_they_are_counted(service: dict[str, Any]) -> 
             ([{"field": {"a": 1}}], ["field path"]),
             ([{"field": "x", "size": "big"}], ["whole number"]),
             ([{"field": "x", "size": 20_000}], ["10,000"]),
-            ([{"field": "x", "type": "histogram", "interval": 0}], ["positive number"]),
+            ([{"field": "x", "type": "histogram", "interval": -1}], ["positive number"]),
             ([{"field": "x", "type": "histogram", "interval": "1d"}], ["positive number"]),
             ([{"field": "x", "type": "date_histogram", "interval": 3}], ["duration"]),
             ([{"field": "x", "type": "histogram", "buckets": 600}] * 2, ["1,200 histogram buckets"]),
