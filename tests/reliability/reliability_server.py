@@ -29,6 +29,25 @@ import hub
 from hub.servables.sandbox import descendants, kill_tree, rss_bytes
 from hub.service.testing import free_port
 
+#: Copper, fcc: the small crystal file the checks submit and read back.
+CIF = b"""data_Cu
+_cell_length_a 3.61
+_cell_length_b 3.61
+_cell_length_c 3.61
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'F m -3 m'
+_symmetry_Int_Tables_number 225
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+Cu1 Cu 0 0 0
+"""
+
 BIN = Path(sys.executable).parent
 ENV_LONG = "MATTERHUB_RELIABILITY"
 ENV_FIGURES = "MATTERHUB_RELIABILITY_FIGURES"

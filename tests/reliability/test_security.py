@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from reliability_server import ServerProcess, record
+from reliability_server import CIF, ServerProcess, record
 
 from hub import Hub
 from hub.connect.collect import collect
@@ -90,25 +90,6 @@ class LoopbackSite:
     def __exit__(self, *exc: Any) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-CIF = b"""data_Cu
-_cell_length_a 3.61
-_cell_length_b 3.61
-_cell_length_c 3.61
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-_symmetry_space_group_name_H-M 'F m -3 m'
-_symmetry_Int_Tables_number 225
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-Cu1 Cu 0 0 0
-"""
 
 
 # -- one service for the module ------------------------------------------------------------------
