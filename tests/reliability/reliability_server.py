@@ -78,6 +78,17 @@ def record(name: str, **figures: Any) -> None:
         f.write(json.dumps({"check": name, "long": long_run(), **figures}, sort_keys=True) + "\n")
 
 
+def wait_submission(http: httpx.Client, sub_id: str, timeout: float = 120) -> dict[str, Any]:
+    """A submission once it is no longer queued or running (fails the test past ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sub: dict[str, Any] = http.get(f"/api/submissions/{sub_id}").json()
+        if sub["status"] not in ("queued", "running"):
+            return sub
+        assert time.monotonic() < deadline, sub
+        time.sleep(0.1)
+
+
 class ServerFailed(RuntimeError):
     pass
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from reliability_server import CIF, ServerProcess, record
+from reliability_server import CIF, ServerProcess, record, wait_submission
 
 from hub import Hub
 
@@ -63,20 +62,10 @@ def upload(http: httpx.Client, data: bytes, filename: str = "data.zip", **meta: 
     )
 
 
-def wait(http: httpx.Client, sub_id: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        sub: dict[str, Any] = http.get(f"/api/submissions/{sub_id}").json()
-        if sub["status"] not in ("queued", "running"):
-            return sub
-        assert time.monotonic() < deadline, sub
-        time.sleep(0.1)
-
-
 def submitted(http: httpx.Client, data: bytes, status: str = "complete", **meta: Any) -> dict[str, Any]:
     r = upload(http, data, **meta)
     assert r.status_code == 202, r.text
-    sub = wait(http, r.json()["id"])
+    sub = wait_submission(http, r.json()["id"])
     assert sub["status"] == status, sub
     return sub
 
@@ -149,8 +138,8 @@ def test_nobody_takes_a_name_nor_learns_what_holds_it(service: dict[str, Any]) -
         }
         assert "previous_version" not in str(bodies) and "_v1" not in str(bodies)
         assert bob.get("/api/submissions").json() == mine_before, "refused before anything was recorded"
-        # a free name is bob's
-        assert upload(bob, folder_zip({"Cu.cif": CIF}), source_name="bob_zebra").status_code == 202
+        # a free name is bob's (private to him, and waited for: alice's views below stay the same)
+        submitted(bob, folder_zip({"Cu.cif": CIF}), source_name="bob_zebra", visible_to=["user:bob"])
     assert views_of_alice(server, tokens["alice"]) == before
     with server.client(tokens["alice"]) as alice:  # new versions are hers to make
         sub = submitted(alice, folder_zip({"Cu.cif": CIF}), source_name=TAKEN_VISIBLE)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from reliability_server import CIF, ServerProcess, record
+from reliability_server import CIF, ServerProcess, record, wait_submission
 
 from hub import Hub
 
@@ -90,16 +90,6 @@ def _check(server: ServerProcess, what: str, r: httpx.Response) -> None:
         assert secret not in r.text, f"{what} ({r.status_code}) shows {secret!r}: {r.text[:400]}"
 
 
-def _wait_submission(http: httpx.Client, sub_id: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        sub: dict[str, Any] = http.get(f"/api/submissions/{sub_id}").json()
-        if sub["status"] not in ("queued", "running"):
-            return sub
-        assert time.monotonic() < deadline, sub
-        time.sleep(0.1)
-
-
 # -- item 6: no server path in what users are shown ---------------------------------------------------
 
 
@@ -122,7 +112,7 @@ def test_nothing_shown_to_others_names_a_server_path(service: dict[str, Any]) ->
             data={"metadata": json.dumps({"title": "Bad array", "authors": ["Bob, B."]})},
         )
         assert r.status_code == 202, r.text
-        own = _wait_submission(http, r.json()["id"])
+        own = wait_submission(http, r.json()["id"])
     assert own["source"] == "upload:bad.npy", own
     with server.client() as http:
         record_id = http.get("/api/search", params={"q": f"mdf.source_id:{sid}", "kinds": "record"}).json()

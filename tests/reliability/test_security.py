@@ -15,7 +15,6 @@ import socket
 import sqlite3
 import tarfile
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from reliability_server import CIF, ServerProcess, record
+from reliability_server import CIF, ServerProcess, record, wait_submission
 
 from hub import Hub
 from hub.connect.collect import collect
@@ -116,16 +115,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         yield {"server": server, "tokens": tokens, "public": public.source_id, "private": private.source_id}
     finally:
         server.stop()
-
-
-def _wait_submission(http: httpx.Client, sub_id: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        sub: dict[str, Any] = http.get(f"/api/submissions/{sub_id}").json()
-        if sub["status"] not in ("queued", "running"):
-            return sub
-        assert time.monotonic() < deadline, sub
-        time.sleep(0.1)
 
 
 # -- tokens at rest ---------------------------------------------------------------------------------
@@ -284,7 +273,7 @@ def test_archives_cannot_write_outside_or_explode(service: dict[str, Any], tmp_p
                 data={"metadata": json.dumps(meta)},
             )
             assert r.status_code == 202, (name, r.text)
-            sub = _wait_submission(http, r.json()["id"])
+            sub = wait_submission(http, r.json()["id"])
             assert sub["status"] == "failed", (name, sub)
             assert words in sub["message"], (name, sub["message"])
     assert not evil.exists()
@@ -350,7 +339,7 @@ def test_private_urls_when_the_configuration_allows_them(tmp_path: Path) -> None
                 body = {"source": f"{site.url}/Cu.cif", "title": "Local copper", "authors": ["Ward, Logan"]}
                 r = http.post("/api/submissions", json=body)
                 assert r.status_code == 202, r.text
-                sub = _wait_submission(http, r.json()["id"])
+                sub = wait_submission(http, r.json()["id"])
             assert sub["status"] == "complete", sub
             assert any(p.endswith("/Cu.cif") for p in site.requests)
     finally:
@@ -395,7 +384,7 @@ def test_dns_rebinding_is_refused_at_download_time(tmp_path: Path, fake_dns: dic
             with httpx.Client(base_url=live.url, headers=headers, timeout=60) as http:
                 r = http.post("/api/submissions", json=body)
                 assert r.status_code == 202, r.text  # the check at submission time saw a public address
-                sub = _wait_submission(http, r.json()["id"])
+                sub = wait_submission(http, r.json()["id"])
             assert sub["status"] == "failed", sub
             assert "loopback/private" in sub["message"], sub["message"]
             assert site.requests == [], "the download reached the loopback address"
