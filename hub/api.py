@@ -622,6 +622,10 @@ class HubAPI(Protocol):
         """Delete a servable (or one version) (its owner or an admin)."""
         ...
 
+    def servable_artifact(self, name: str) -> IO[bytes]:
+        """The artifact (packaged tar) of a servable version you may see; a full read checks its sha256."""
+        ...
+
 
 #: The entry point group of hub implementations (subclasses of :class:`HubImplementation`).
 HUB_GROUP = "matterhub.hubs"

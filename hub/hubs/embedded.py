@@ -814,6 +814,10 @@ class EmbeddedHub(HubImplementation):
         """Delete a servable (or one version) (its owner or an admin)."""
         self._servables.registry.delete(name, version)
 
+    def servable_artifact(self, name: str) -> IO[bytes]:
+        """The artifact (packaged tar) of a servable version you may see; a full read checks its sha256."""
+        return self._servables.registry.artifact(name)
+
     def extractors(self) -> list[dict[str, Any]]:
         """What each installed extractor reads and fills (declarative, nothing is run)."""
         return [cls.describe() for _, cls in sorted(extractor_classes().items())]

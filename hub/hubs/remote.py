@@ -810,6 +810,18 @@ class RemoteHub(HubImplementation):
         params = {"version": version} if version is not None else {}
         self._request("DELETE", self._servable_path(name, at=False), params=params)
 
+    def servable_artifact(self, name: str) -> IO[bytes]:
+        """The artifact (packaged tar) of a servable version you may see; a full read checks its sha256."""
+        request = self._http.build_request("GET", f"{self._servable_path(name)}/artifact")
+        response = self._http.send(request, stream=True)
+        if not response.is_success:
+            response.read()
+            _raise_for(response)
+        raw = io.BufferedReader(_HTTPFile(response))
+        sha = response.headers.get("etag", "").strip('"')
+        length = int(response.headers.get("content-length", 0)) or None
+        return VerifyingReader(raw, sha, length)  # type: ignore[return-value]
+
     def _servable_path(self, name: str, *, at: bool = True) -> str:
         """The API path of a servable; a bare ``name`` is resolved first (as you may see it)."""
         if "/" not in name:

@@ -1,6 +1,6 @@
 """The servable commands of ``matterhub``.
 
-``servable publish|show|deprecate|delete|types``, ``servables [QUERY]``,
+``servable publish|show|deprecate|delete|export|types``, ``servables [QUERY]``,
 ``run NAME --input FILE`` and ``task ID``; each with ``--json``.
 
 Register them on the main group::
@@ -226,6 +226,36 @@ def servable_delete(ctx: click.Context, name: str, as_json: bool) -> None:
     """Delete a version (NAME@VERSION)."""
     open_hub(ctx).delete_servable(name)
     emit({"deleted": name}, as_json, f"deleted {name}")
+
+
+@servable.command("export")
+@click.argument("name")
+@click.option("--to", "dest", required=True, type=click.Path(file_okay=False), help="The folder to write.")
+@click.option("--overwrite", is_flag=True, help="Replace what the folder holds.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def servable_export(ctx: click.Context, name: str, dest: str, overwrite: bool, as_json: bool) -> None:
+    """Write a folder that `docker build` or repo2docker makes an image serving NAME of (nothing is built here)."""
+    from hub.servables.export import export, image_name
+
+    done = export(open_hub(ctx), name, dest, overwrite=overwrite)
+    image = image_name(done.key)
+    text = (
+        f"exported {done.key} (artifact {done.artifact_sha256[:12]}) to {done.folder}: "
+        f"{len(done.files)} files, {len(done.requirements)} pinned requirements\n"
+        f"build:  docker build -t {image} {done.folder}   (or jupyter-repo2docker --no-run --image-name {image} {done.folder})\n"
+        f"run:    docker run --rm -p 8080:8080 {image}   then POST http://localhost:8080/run\n"
+        f"deploy: kubectl apply -f {done.folder}/kubernetes.yaml (after pushing the image to a registry)"
+    )
+    payload = {
+        "folder": str(done.folder),
+        "servable": done.key,
+        "artifact_sha256": done.artifact_sha256,
+        "image": image,
+        "requirements": done.requirements,
+        "files": done.files,
+    }
+    emit(payload, as_json, text)
 
 
 @servable.command("types")

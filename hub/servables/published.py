@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -31,7 +31,7 @@ from hub.access.identities import Identities
 from hub.access.index import document_acl
 from hub.access.names import Names
 from hub.db.models import ServableRow
-from hub.exceptions import ValidationError
+from hub.exceptions import NotRunnableError, ValidationError
 from hub.index.engine import IndexDoc, SearchIndex
 from hub.index.results import SearchResult
 from hub.servables import package
@@ -318,6 +318,22 @@ class ServableRegistry:
         versions = [r.version for r in self.db.versions(row.id, self.principal)]
         owner = Identities(self.db.catalog).name(row.owner)
         return PublishedServable(row.id, row.version, owner, row.status, row.type, row.document, versions)
+
+    def artifact(self, name: str) -> BinaryIO:
+        """The artifact (the packaged tar) of a version you may see, as a binary stream.
+
+        Whoever may see a servable may read its artifact (the policy's blob holders); a
+        full read checks its sha256.
+
+        Raises
+        ------
+        NotRunnableError
+            When the version has no artifact (a metadata-only entry).
+        """
+        row = self.db.resolve(self.principal, name)
+        if not row.artifact_sha:
+            raise NotRunnableError(f"{row.id}@{row.version} has no artifact (a {row.type} entry)")
+        return self.store.open(row.artifact_sha, length=row.artifact_size or None)
 
     def listing(self, *, all_versions: bool = False) -> list[PublishedServable]:
         """Every servable you may see (latest version of each unless ``all_versions``)."""

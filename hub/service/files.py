@@ -30,7 +30,8 @@ class RangeNotSatisfiable(HubError):
     title = "Range not satisfiable"
 
 
-def _chunks(f: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+def chunks(f: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+    """``length`` bytes of ``f`` from ``start``, in blocks of :data:`CHUNK`; ``f`` is closed at the end."""
     try:
         if start:
             f.seek(start)
@@ -110,11 +111,11 @@ def file_response(hub: EmbeddedHub, ident: str, path: str, request: Request) -> 
     if rng is None:
         f = hub.open(ds.source_id, path)
         headers["Content-Length"] = str(size)
-        return StreamingResponse(_chunks(f, 0, size), media_type=mime, headers=headers)
+        return StreamingResponse(chunks(f, 0, size), media_type=mime, headers=headers)
     start, end = rng
     f = hub.open(ds.source_id, path, verify=False)
     headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     headers["Content-Length"] = str(end - start + 1)
     return StreamingResponse(
-        _chunks(f, start, end - start + 1), status_code=206, media_type=mime, headers=headers
+        chunks(f, start, end - start + 1), status_code=206, media_type=mime, headers=headers
     )

@@ -11,6 +11,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.exceptions import ValidationError
@@ -18,6 +19,7 @@ from hub.index.engine import MAX_WINDOW
 from hub.servables.codec import from_json, to_json
 from hub.service.bodylimit import json_field
 from hub.service.deps import CallerHub
+from hub.service.files import chunks
 from hub.service.lanes import in_search_lane
 from hub.service.limits import Limits
 
@@ -194,6 +196,33 @@ def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub:
     if body.asynchronous:
         return {"task": out.to_dict()}
     return {"output": to_json(out, arrays=body.arrays)}
+
+
+@router.get(
+    "/servables/{owner}/{name}/artifact",
+    summary="A servable version's artifact (its packaged tar; name@version)",
+    response_class=StreamingResponse,
+)
+def get_servable_artifact(owner: str, name: str, hub: CallerHub) -> StreamingResponse:
+    """The packaged artifact (a tar) of a servable version the caller may see, streamed.
+
+    Whoever may see a servable may read its artifact.  ``ETag`` and ``Digest`` carry its
+    sha256, which the stream is checked against as it goes.
+    """
+    ident = f"{owner}/{name}"
+    sv = hub.servable(ident)
+    artifact = sv.document.get("dlhub", {}).get("artifact") or {}
+    f = hub.servable_artifact(f"{sv.id}@{sv.version}")
+    sha = str(artifact.get("sha256", ""))
+    headers = {
+        "ETag": f'"{sha}"',
+        "Digest": f"sha-256={sha}",
+        "Content-Disposition": f'attachment; filename="{sv.id.replace("/", "--")}@{sv.version}.tar"',
+    }
+    size = int(artifact.get("size") or 0)
+    if size:
+        headers["Content-Length"] = str(size)
+    return StreamingResponse(chunks(f, 0, size or 1 << 62), media_type="application/x-tar", headers=headers)
 
 
 @router.post("/servables/{owner}/{name}/deprecate", summary="Mark a servable deprecated (owner/admin)")
