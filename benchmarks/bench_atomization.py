@@ -17,6 +17,12 @@ b. Throughput: ``hub.run(name, molecules)`` (schema check, the worker pool, a
    min-max spreads.  ``molecules_per_s`` is hub.run's at a batch of 2,000.
 c. Where the in-process time goes at the largest batch: XYZ parsing,
    featurization, regression.
+d. How far the held-out error can be trusted (not timed; issue 20): the MAE over 50
+   seeded random splits and leave-one-out (median, 10th-90th percentiles, mean ± sd)
+   for the model and both baselines; the representation's settings by nested
+   cross-validation (the choice made inside each outer training fold) against the fixed
+   settings on the same folds; train on molecules of at most k heavy atoms, test on
+   the larger ones.
 
 Needs the G4MP2 data: ``$MATTERHUB_MIRROR`` or ``../shared/data``, else it is
 fetched from its public home (github.com/globus-labs/g4mp2-atomization-energy).
@@ -47,6 +53,7 @@ from bench_servables import alternate, ms  # noqa: E402
 
 from hub import Hub  # noqa: E402
 from servables.atomization_delta import publish as study  # noqa: E402
+from servables.atomization_delta.statistics import study_statistics  # noqa: E402
 from servables.atomization_delta.xyz import parse_xyz  # noqa: E402
 
 #: The batch whose hub.run rate is the headline figure (goal: >= 2,000 molecules/s on 2 cores).
@@ -160,6 +167,51 @@ def main() -> int:
                 per = statistics.median(xs) / batches[-1] * 1e6
                 print(f"   {label:<14} {ms(xs)}  ({per:.1f} us per molecule)")
                 out[f"us_per_molecule_{label.split()[0].lower()}"] = round(per, 2)
+
+            # -- d. how far the held-out error can be trusted (issue 20) --------------------------
+            d = study_statistics(study.batch_of(frame), frame["delta"].to_numpy(), n_splits=50)
+            labels = {
+                "delta_model": "Δ-model",
+                "baseline_counts": "linear on element counts",
+                "baseline_mean": "mean correction",
+            }
+            print("\nd. held-out MAE (kcal/mol) as a spread: median (10th-90th percentile); mean ± sd")
+            for key, title in (("repeated", "50 random 80/20 splits"), ("leave_one_out", "leave-one-out")):
+                print(f"   {title}:")
+                for model_name, label in labels.items():
+                    sp = d[key][model_name]
+                    print(
+                        f"     {label:<26}{sp['median']:>7.2f} ({sp['p10']:.2f}-{sp['p90']:.2f}); "
+                        f"{sp['mean']:.2f} ± {sp['std']:.2f}"
+                    )
+            nested = d["nested_cv"]
+            chosen = d["chosen_features"]
+            print(
+                "   representation settings by nested 5x5-fold CV over "
+                f"{len(chosen['grid']['cutoff']) * len(chosen['grid']['n_centers']) * len(chosen['grid']['r_min'])} "
+                f"settings: tuned {nested['outer_mae_kcal_mol']['mean']:.2f} ± {nested['outer_mae_kcal_mol']['std']:.2f}, "
+                f"fixed (3.2 Å, 12 Gaussians from 0.9 Å) {nested['default_settings_mae_kcal_mol']['mean']:.2f} ± "
+                f"{nested['default_settings_mae_kcal_mol']['std']:.2f} on the same outer folds; "
+                f"chosen per fold: {[(c['cutoff'], c['n_centers'], c['r_min']) for c in nested['chosen_per_fold']]}; "
+                f"on all molecules: ({chosen['cutoff']}, {chosen['n_centers']}, {chosen['r_min']}) "
+                f"CV {chosen['cv_mae_kcal_mol']:.3f} vs fixed {chosen['default_cv_mae_kcal_mol']:.3f}"
+            )
+            print("   size extrapolation (train on <= k heavy atoms, test on the larger):")
+            for row in d["extrapolation"]:
+                print(
+                    f"     k={row['max_heavy_train']} ({row['n_train']:>3} train / {row['n_test']:>3} test): "
+                    f"Δ-model {row['mae_delta_model_kcal_mol']:.2f}, element counts "
+                    f"{row['mae_baseline_counts_kcal_mol']:.2f}"
+                )
+            out["statistics"] = d
+            out.update(
+                mae_median_random50=d["repeated"]["delta_model"]["median"],
+                mae_p10_random50=d["repeated"]["delta_model"]["p10"],
+                mae_p90_random50=d["repeated"]["delta_model"]["p90"],
+                baseline_counts_median_random50=d["repeated"]["baseline_counts"]["median"],
+                mae_loo=d["leave_one_out"]["delta_model"]["mean"],
+                mae_nested_cv=nested["outer_mae_kcal_mol"]["mean"],
+            )
         finally:
             hub.close()
 

@@ -36,6 +36,7 @@ from hub.config import mirror_candidates
 from .data import MIRROR_FOLDER, fetch_public_copy, load_molecules, submit_dataset
 from .evaluation import SplitResult, error_rows, evaluate, largest_split, metrics, random_split
 from .model import G4MP2_ATOMIC_ENERGIES, AtomizationDeltaModel, fit_delta_model
+from .statistics import repeated_metrics
 from .xyz import MoleculeBatch, from_arrays, to_xyz
 
 HERE = Path(__file__).resolve().parent
@@ -205,7 +206,8 @@ def publish_study(
     dataset_id = submit_dataset(hub, folder, meta["dataset"])
     frame = load_molecules(hub, dataset_id)
     results = evaluate_study(frame, test_fraction, seed)
-    figures = metrics(results)
+    # one split is one draw: the spread over 50 seeded splits goes with it
+    figures = {**metrics(results), **repeated_metrics(batch_of(frame), frame["delta"].to_numpy())}
     model = train(frame)
     name = hub.publish_servable(describe_servable(hub, model, figures, dataset_id, len(frame)))
     from hub.catalog.locate import cache_dir
