@@ -10,7 +10,9 @@ Pairs: MatterHub's stand-in (``servables/cdi_nn/standin``, always) and the
 authors' networks of Cherukara et al. (2018) (when ``../shared/data/cdi_nn`` or
 ``$MATTERHUB_MIRROR`` has them).  Inputs: patterns from the project's CDI
 simulator (``servables/cdi_nn/simulate.py``, fixed seed), 32x32, as the
-networks take them.  Also: the simulator's own patterns/s.
+networks take them.  Also: the simulator's own patterns/s, and (not timed) both pairs
+scored on real data: patterns cut from a measured 3D Bragg CDI volume through its peak,
+against the projections of its 3D reconstruction (``servables/cdi_nn/real_data.py``).
 
 Sizes: --quick batches 1 and 64, 5 rounds; full batches 1, 64 and 512, 15 rounds.
 
@@ -107,6 +109,41 @@ def main() -> int:
         out["patterns_per_s_direct"] = round(big / (out[f"{headline}_batch{big}_direct_ms"] / 1e3), 1)
         out["ratio_batch64"] = out[f"{headline}_ratio_batch64"]
         out["ratio_batch1"] = out[f"{headline}_ratio_batch1"]
+        if root is not None:
+            real = study.evaluate_real(hub, names, root)
+            print(
+                "\nreal data (not timed): the slices through the peak of a measured 3D Bragg CDI volume, "
+                "against the projections of its 3D reconstruction; projection-slice check per axis "
+                + ", ".join(f"{c:.3f}" for c in real["consistency"])
+            )
+            print(
+                f"   {'pair':<8} {'input max':>10} {'amplitude err':>14} {'support IoU':>12} {'phase err (flat)':>18}"
+            )
+            for label, pair_errors in real["pairs"].items():
+                print(
+                    f"   {label:<8} {pair_errors['input_max']:>10,.0f} {pair_errors['amplitude_error_mean']:>14.3f} "
+                    f"{pair_errors['support_iou_mean']:>12.3f} {pair_errors['phase_error_mean']:>9.3f} "
+                    f"({pair_errors['phase_rms_truth_mean']:.3f})"
+                )
+            print("   the authors' networks at other input maxima (sensitivity, looks at the test patterns):")
+            for maximum, scan in real["authors_scale_scan"].items():
+                print(
+                    f"   {'':<8} {maximum:>10,.0f} {scan['amplitude_error_mean']:>14.3f} "
+                    f"{scan['support_iou_mean']:>12.3f} {scan['phase_error_mean']:>9.3f}"
+                )
+            out["real_data"] = {
+                "consistency": [round(c, 4) for c in real["consistency"]],
+                **{
+                    f"{label}_{key}": round(errs[key], 4)
+                    for label, errs in real["pairs"].items()
+                    for key in (
+                        "amplitude_error_mean",
+                        "support_iou_mean",
+                        "phase_error_mean",
+                        "phase_rms_truth_mean",
+                    )
+                },
+            }
     out["seconds"] = round(time.perf_counter() - t_start, 1)
     print(
         f"\n{headline} pair, batch {big}: {out['patterns_per_s_hub']:,.0f} patterns/s through hub.run, "

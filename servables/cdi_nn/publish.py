@@ -66,14 +66,17 @@ def describe_models(hub: Any, root: Path) -> dict[str, Any]:
 
 
 def example_patterns(root: Path, n: int = 8) -> np.ndarray:
-    """``n`` real 32x32 diffraction intensities: slices through the real 3D Bragg CDI
-    volume (``ft_downsampled_32.npy``), each scaled to a maximum of 1."""
-    volume = np.load(root / "cdi_nn" / "ft_downsampled_32.npy")
-    mid = volume.shape[2] // 2
-    idx = np.linspace(mid - n // 2, mid + n // 2 - 1, n).astype(int)
-    slices = np.stack([volume[:, :, i] for i in idx]).astype("float32")
-    slices /= slices.reshape(n, -1).max(axis=1)[:, None, None]
-    return slices[..., None]
+    """``n`` real network inputs ``(n, 32, 32, 1)``: slices of the real 3D Bragg CDI volume
+    (``ft_downsampled_32.npy``) normal to its last axis, the central one (through the Bragg
+    peak) first and then its neighbours, each fed as the authors fed real data (the modulus,
+    centred, scaled to a maximum of 10,000: :func:`real_data.authors_input`), so the
+    networks give non-trivial outputs."""
+    from .real_data import authors_input
+
+    volume = np.load(root / "cdi_nn" / "ft_downsampled_32.npy").astype(np.float64)
+    centre = int(np.unravel_index(int(np.argmax(volume)), volume.shape)[2])
+    order = sorted(range(volume.shape[2]), key=lambda i: (abs(i - centre), i))[:n]
+    return authors_input(np.stack([volume[:, :, i] ** 2 for i in order]))
 
 
 def publish(hub: Any, root: Path) -> dict[str, str]:

@@ -29,7 +29,7 @@ import numpy as np
 
 from hub.config import mirror_candidates
 
-from . import metrics, publish, simulate
+from . import metrics, publish, real_data, simulate
 
 HERE = Path(__file__).resolve().parent
 
@@ -268,6 +268,48 @@ def score(hub: Hub, names: dict[str, str], batch: simulate.CDIBatch) -> dict[str
             amp, ph = predict(hub, names[s], names[p], x)
             errors = metrics.reconstruction_errors(amp, ph, batch.amplitude, batch.phase)
             out[label] = metrics.summarize(errors)
+    return out
+
+
+def standin_input_max(n: int = 256, seed: int = 7) -> float:
+    """The median maximum of the stand-in's training inputs (``14 sqrt(I)`` of simulated crystals).
+
+    Real patterns have no absolute scale; the stand-in is fed them scaled to the maximum its
+    training inputs typically had (a property of the simulator, not of the test data).
+    """
+    x = simulate.model_input(simulate.simulate(n, seed=seed).intensity)
+    return float(np.median(x.reshape(len(x), -1).max(axis=1)))
+
+
+def evaluate_real(hub: Hub, names: dict[str, str], root: Path) -> dict[str, Any]:
+    """Each published pair scored on the real Bragg CDI patterns (:mod:`real_data`), through ``hub.run``.
+
+    The authors' networks get the authors' convention (sqrt(I), centred, maximum 10,000); the
+    stand-in gets the real patterns at its training inputs' typical maximum
+    (:func:`standin_input_max`).  Returns ``consistency`` (the projection-slice check per
+    axis), ``pairs`` (per pair: ``input_max``, the per-axis errors and their means) and
+    ``authors_scale_scan`` (the authors' networks at other maxima: a sensitivity check that
+    looks at the test patterns, so not a score).
+    """
+    real = real_data.patterns(root)
+    pairs = {"authors": ("structure", "phase"), "standin": ("standin_structure", "standin_phase")}
+    maxima = {"authors": real_data.AUTHORS_INPUT_MAX, "standin": standin_input_max()}
+    out: dict[str, Any] = {"consistency": real_data.consistency(root), "peak": list(real.peak), "pairs": {}}
+    for label, (s, p) in pairs.items():
+        if s not in names or p not in names:
+            continue
+        x = real_data.authors_input(real.intensity, maxima[label])
+        errors = real_data.score(np.asarray(hub.run(names[s], x)), np.asarray(hub.run(names[p], x)), real)
+        out["pairs"][label] = {"input_max": maxima[label], "per_axis": errors, **metrics.summarize(errors)}
+    if "structure" in names and "phase" in names:
+        scan = {}
+        for maximum in (1.0, 300.0, 1_000.0, 3_000.0, 10_000.0, 30_000.0):
+            x = real_data.authors_input(real.intensity, maximum)
+            errors = real_data.score(
+                np.asarray(hub.run(names["structure"], x)), np.asarray(hub.run(names["phase"], x)), real
+            )
+            scan[maximum] = metrics.summarize(errors)
+        out["authors_scale_scan"] = scan
     return out
 
 
