@@ -41,7 +41,7 @@ class PipelineServable(ServableType):
 
     name = PIPELINE
     description = "A pipeline of servables, Python adapters and data sources, run hub-side"
-    priority = 10
+    priority = 200
 
     def can_describe(self, obj: Any) -> bool:
         """Whether ``obj`` is a :class:`PipelineObject`."""
