@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from hub.connect.submission import Submission
     from hub.index.results import Hit, SearchResult
     from hub.optimade.results import StructureResults
+    from hub.pipelines.describe import Step
+    from hub.pipelines.trace import RunTrace
     from hub.servables.description import ServableDescription
     from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
@@ -509,6 +511,31 @@ class HubAPI(Protocol):
         """
         ...
 
+    def pipeline(
+        self,
+        steps: Sequence[Step],
+        *,
+        name: str,
+        title: str | None = None,
+        authors: Sequence[str] | None = None,
+        description: str | None = None,
+        visible_to: Sequence[str] | str | None = None,
+        runnable_by: Sequence[str] | str | None = None,
+        domains: Sequence[str] = (),
+    ) -> ServableDescription:
+        """A pipeline of ``steps`` described as a servable of type ``pipeline`` (publish it with :meth:`publish_servable`).
+
+        ``steps``, in order: published servables by name (``owner/name``, or ``owner/name@version``
+        to pin one; an unpinned step runs the version that was the latest when the pipeline was
+        published), Python callables (adapters between steps, run in workers), and as the first
+        step a data source (:class:`hub.pipelines.Search`: the pipeline's input is then a query,
+        None for the source's own; :class:`hub.pipelines.DatasetFile`: it takes no input).  Each
+        step's output must fit the next step's input: a misfit is a
+        :class:`~hub.exceptions.ValidationError` naming both steps and the field.  The other
+        parameters are as for :meth:`describe`.
+        """
+        ...
+
     def publish_servable(self, servable: Any, *, group: str | None = None, **metadata: Any) -> str:
         """Publish a described servable (a new version if the name exists); ``owner/name``.
 
@@ -547,7 +574,23 @@ class HubAPI(Protocol):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: Literal[False] = False,
     ) -> Any: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: Literal[False] = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        trace: Literal[True],
+    ) -> RunTrace: ...
 
     @overload
     def run(
@@ -561,6 +604,7 @@ class HubAPI(Protocol):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: Literal[False] = False,
     ) -> Task: ...
 
     @overload
@@ -575,6 +619,7 @@ class HubAPI(Protocol):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any: ...
 
     def run(
@@ -588,6 +633,7 @@ class HubAPI(Protocol):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any:
         """Run a servable on ``inputs`` (validated first) in a worker process.
 
@@ -607,6 +653,10 @@ class HubAPI(Protocol):
             Memoize by version and input hash (default: the servable's setting).
         timeout, memory_mb
             Limits for this run (default: the servable's, within the hub's own limits).
+        trace
+            Return a :class:`~hub.pipelines.trace.RunTrace` (the output, each step's exact
+            version, time and input and output hashes) instead of the output; synchronous
+            runs only.
         """
         ...
 

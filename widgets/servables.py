@@ -20,6 +20,7 @@ from hub.widgets.feedback import Status
 from hub.widgets.inputs import coerce, value_from_file, values_from_hits
 from hub.widgets.namespace import push
 from hub.widgets.outputs import batch_table, render
+from hub.widgets.pipeline_graph import pipeline_svg
 from hub.widgets.schema_form import SchemaForm, spec_text
 
 from hub.api import HubAPI
@@ -118,6 +119,8 @@ class ServablePanel(w.VBox):
         self.choice.add_class("mh-servable-list")
         self.choice.observe(lambda ch: self.select(ch["new"]) if ch["new"] else None, names="value")
         self.info = w.HTML()
+        #: A pipeline's steps as a graph (empty for other servables).
+        self.graph = w.HTML()
 
         self.source = w.ToggleButtons(options=list(SOURCES), value="Form")
         self.source.observe(lambda _ch: self._show_source(), names="value")
@@ -161,6 +164,7 @@ class ServablePanel(w.VBox):
                 w.HBox([self.query, self.find_button]),
                 self.choice,
                 self.info,
+                self.graph,
                 self.run_box,
                 self.status,
                 self.output_box,
@@ -199,6 +203,7 @@ class ServablePanel(w.VBox):
             self.servable = self.hub.servable(name)
             self.document = dict(self.servable.document)
             self.info.value = describe_html(self.document)
+            self.graph.value = pipeline_svg(self.document)
             m = _method(self.document)
             self.form = SchemaForm(m.get("input") or {}, m.get("parameters") or {})
             self._show_source()

@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from hub.access.transfer import Transferred
     from hub.access.users import Users
     from hub.optimade.results import StructureResults
+    from hub.pipelines.describe import Step
+    from hub.pipelines.trace import RunTrace
     from hub.servables.description import ServableDescription
     from hub.servables.executors import Executor
     from hub.servables.parts import ServableParts
@@ -647,6 +649,7 @@ class EmbeddedHub(HubImplementation):
                     self.home,
                     executor=self._executor,
                     publishers=self._publishers,
+                    data=self.acting_as,
                 )
         return self._servable_parts
 
@@ -657,6 +660,43 @@ class EmbeddedHub(HubImplementation):
         Python callable, or a DLHub metadata document.
         """
         return self._servables.registry.describe(model, **metadata)
+
+    def pipeline(
+        self,
+        steps: Sequence[Step],
+        *,
+        name: str,
+        title: str | None = None,
+        authors: Sequence[str] | None = None,
+        description: str | None = None,
+        visible_to: Sequence[str] | str | None = None,
+        runnable_by: Sequence[str] | str | None = None,
+        domains: Sequence[str] = (),
+    ) -> ServableDescription:
+        """A pipeline of ``steps`` described as a servable of type ``pipeline`` (publish it with :meth:`publish_servable`).
+
+        ``steps``, in order: published servables by name (``owner/name``, or ``owner/name@version``
+        to pin one; an unpinned step runs the version that was the latest when the pipeline was
+        published), Python callables (adapters between steps, run in workers), and as the first
+        step a data source (:class:`hub.pipelines.Search`: the pipeline's input is then a query,
+        None for the source's own; :class:`hub.pipelines.DatasetFile`: it takes no input).  Each
+        step's output must fit the next step's input: a misfit is a
+        :class:`~hub.exceptions.ValidationError` naming both steps and the field.  The other
+        parameters are as for :meth:`describe`.
+        """
+        from hub.pipelines.describe import describe_pipeline
+
+        return describe_pipeline(
+            self,
+            steps,
+            name=name,
+            title=title,
+            authors=authors or ([self.principal.user] if self.principal.user else None),
+            description=description,
+            visible_to=visible_to,
+            runnable_by=runnable_by,
+            domains=domains,
+        )
 
     def publish_servable(self, servable: Any, *, group: str | None = None, **metadata: Any) -> str:
         """Publish a described servable (a new version if the name exists); returns ``owner/name``.
@@ -706,7 +746,23 @@ class EmbeddedHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: Literal[False] = False,
     ) -> Any: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: Literal[False] = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        trace: Literal[True],
+    ) -> RunTrace: ...
 
     @overload
     def run(
@@ -720,6 +776,7 @@ class EmbeddedHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: Literal[False] = False,
     ) -> Task: ...
 
     @overload
@@ -734,6 +791,7 @@ class EmbeddedHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any: ...
 
     def run(
@@ -747,6 +805,7 @@ class EmbeddedHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any:
         """Run a servable on ``inputs`` (validated first) in a worker process.
 
@@ -764,6 +823,7 @@ class EmbeddedHub(HubImplementation):
                 cache=cache,
                 timeout=timeout,
                 memory_mb=memory_mb,
+                trace=trace,
             )
         except ServableRunError as exc:
             if not shows_paths(self.principal):

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
 
     from hub.optimade.results import StructureResults
+    from hub.pipelines.describe import Step
+    from hub.pipelines.trace import RunTrace
     from hub.servables.description import ServableDescription
     from hub.servables.published import PublishedServable
     from hub.servables.tasks import Task
@@ -650,6 +652,43 @@ class RemoteHub(HubImplementation):
             metadata["authors"] = [self.principal.user]
         return describe(model, **metadata)
 
+    def pipeline(
+        self,
+        steps: Sequence[Step],
+        *,
+        name: str,
+        title: str | None = None,
+        authors: Sequence[str] | None = None,
+        description: str | None = None,
+        visible_to: Sequence[str] | str | None = None,
+        runnable_by: Sequence[str] | str | None = None,
+        domains: Sequence[str] = (),
+    ) -> ServableDescription:
+        """A pipeline of ``steps`` described as a servable of type ``pipeline`` (publish it with :meth:`publish_servable`).
+
+        ``steps``, in order: published servables by name (``owner/name``, or ``owner/name@version``
+        to pin one; an unpinned step runs the version that was the latest when the pipeline was
+        published), Python callables (adapters between steps, run in workers), and as the first
+        step a data source (:class:`hub.pipelines.Search`: the pipeline's input is then a query,
+        None for the source's own; :class:`hub.pipelines.DatasetFile`: it takes no input).  Each
+        step's output must fit the next step's input: a misfit is a
+        :class:`~hub.exceptions.ValidationError` naming both steps and the field.  The other
+        parameters are as for :meth:`describe`.
+        """
+        from hub.pipelines.describe import describe_pipeline
+
+        return describe_pipeline(
+            self,
+            steps,
+            name=name,
+            title=title,
+            authors=authors or ([self.principal.user] if self.principal.user else None),
+            description=description,
+            visible_to=visible_to,
+            runnable_by=runnable_by,
+            domains=domains,
+        )
+
     def publish_servable(self, servable: Any, *, group: str | None = None, **metadata: Any) -> str:
         """Package a described servable here and upload it (for ``group``, when given); returns ``owner/name``."""
         from hub.servables import package
@@ -727,7 +766,23 @@ class RemoteHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: Literal[False] = False,
     ) -> Any: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        asynchronous: Literal[False] = False,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        trace: Literal[True],
+    ) -> RunTrace: ...
 
     @overload
     def run(
@@ -741,6 +796,7 @@ class RemoteHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: Literal[False] = False,
     ) -> Task: ...
 
     @overload
@@ -755,6 +811,7 @@ class RemoteHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any: ...
 
     def run(
@@ -768,11 +825,13 @@ class RemoteHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any:
         """Run a servable on the service (see :meth:`hub.api.HubAPI.run`).
 
         The service caps ``timeout`` and ``memory_mb`` at its own limits.
         """
+        from hub.pipelines.trace import RunTrace
         from hub.servables.codec import to_json
         from hub.servables.request import RunResult
         from hub.servables.tasks import Task
@@ -787,11 +846,15 @@ class RemoteHub(HubImplementation):
                 "cache": cache,
                 "timeout": timeout,
                 "memory_mb": memory_mb,
+                "trace": trace,
             },
         )
         if asynchronous:
             return Task.from_json(body["task"], refresh=self.task)
-        return RunResult.from_json(body).outputs(name)
+        output = RunResult.from_json(body).outputs(name)
+        if trace:
+            return RunTrace(output, RunTrace.from_dict(body["trace"]).steps, body["trace"]["total_ms"])
+        return output
 
     def task(self, task_id: str) -> Task:
         """An asynchronous run you started (admins: anyone's)."""

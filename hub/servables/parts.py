@@ -18,7 +18,9 @@ from typing import Any
 
 from hub.access import Principal
 from hub.db.database import Database
+from hub.exceptions import ValidationError
 from hub.index.engine import SearchIndex
+from hub.pipelines.run import DataAccess
 from hub.servables.database import ServableDatabase
 from hub.servables.executors import Executor, executor_from, shared_local_executor
 from hub.servables.pool import default_size
@@ -49,6 +51,9 @@ class ServableParts:
         size, at least 2).
     publishers
         Who may publish servables (ACL entries; admins always may); None: every signed-in user.
+    data
+        The hub as a principal, for pipelines that start from its data
+        (:class:`hub.pipelines.Search`, :class:`hub.pipelines.DatasetFile`).
 
     Attributes
     ----------
@@ -71,6 +76,7 @@ class ServableParts:
         executor: Executor | None = None,
         task_threads: int | None = None,
         publishers: frozenset[str] | None = None,
+        data: DataAccess | None = None,
     ) -> None:
         self.principal = principal
         self.executor = executor if executor is not None else executor_from(None)
@@ -80,7 +86,7 @@ class ServableParts:
         self.registry = ServableRegistry(
             db, store, index, principal, home / "staging", IndexCheck(), publishers
         )
-        self.runs = Runs(db, store, principal, self.executor, home / "servables", ResolvedVersions())
+        self.runs = Runs(db, store, principal, self.executor, home / "servables", ResolvedVersions(), data)
         self.tasks = TaskQueue(
             db, store, principal, self.runs, TaskThreads(task_threads or max(2, default_size()))
         )
@@ -106,19 +112,32 @@ class ServableParts:
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any:
         """Run a servable on ``inputs``: its outputs, or with ``asynchronous`` a :class:`Task` at once.
 
+        With ``trace``, a :class:`~hub.pipelines.trace.RunTrace` (synchronous runs only).
         See :meth:`hub.servables.runs.Runs.plan` for the options and errors.
         """
         self.tasks.resume_interrupted()
+        if asynchronous and trace:
+            raise ValidationError(
+                "trace=True is for synchronous runs: run without asynchronous=True to get a trace"
+            )
         if asynchronous:
             planned = self.runs.plan(
                 name, inputs, parameters, batch=batch, cache=cache, timeout=timeout, memory_mb=memory_mb
             )
             return self.tasks.submit(planned)
         return self.runs.run(
-            name, inputs, parameters, batch=batch, cache=cache, timeout=timeout, memory_mb=memory_mb
+            name,
+            inputs,
+            parameters,
+            batch=batch,
+            cache=cache,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            trace=trace,
         )
 
     def close(self) -> None:

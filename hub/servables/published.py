@@ -34,6 +34,7 @@ from hub.db.models import ServableRow
 from hub.exceptions import NotRunnableError, ValidationError
 from hub.index.engine import IndexDoc, SearchIndex
 from hub.index.results import SearchResult
+from hub.pipelines.publish import checked as pipeline_checked
 from hub.servables import package
 from hub.servables.database import ServableDatabase, split_ref
 from hub.servables.description import ServableDescription, describe
@@ -172,7 +173,7 @@ class ServableRegistry:
         elif metadata:
             raise ValidationError("give metadata to describe(), or publish(model, **metadata); not both")
         self._require_publisher()
-        md = sv.metadata
+        md = sv.metadata = pipeline_checked(sv.metadata, self.db, self.principal)
         servable_id = self._claim(md.dlhub.name, group)
         artifact_sha: str | None = None
         size = 0
@@ -214,6 +215,7 @@ class ServableRegistry:
             md = ServableMetadata.model_validate(doc)
         except PydanticValidationError as exc:
             raise ValidationError(f"the servable document is not valid: {exc}") from None
+        md = pipeline_checked(md, self.db, self.principal)
         if md.servable.runnable and artifact is None:
             raise ValidationError(f"servable {md.dlhub.name!r} is runnable but no artifact was uploaded")
         servable_id = self._claim(md.dlhub.name, group)

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.access import Action, Kind, Principal, Resource, allowed
 from hub.access.identities import Identities
 from hub.db.models import ServableRow
 from hub.exceptions import AccessDeniedError, InputValidationError, NotRunnableError
+from hub.pipelines.run import DataAccess, PipelineSteps, PlannedSteps, plan_steps, read_steps
+from hub.pipelines.steps import PIPELINE
+from hub.pipelines.trace import RunTrace, StepTrace, step_trace
 from hub.servables import codec
 from hub.servables.database import ServableDatabase
 from hub.servables.executors import Executor
@@ -32,6 +36,9 @@ from hub.servables.request import RunRequest, RunResult, RunStatus
 from hub.servables.schema import check_parameters, given_text
 from hub.servables.worker import LoadSpec
 from hub.store.blobs import BlobStore
+
+if TYPE_CHECKING:
+    from hub.api import HubAPI
 
 #: Resolved versions kept (versions never change, so entries are dropped only for room).
 MAX_RESOLVED = 256
@@ -59,6 +66,8 @@ class ResolvedVersion:
     may_run: list[str]
     #: The principals the version runs for (its ``run`` ACL rows).
     run_acl: frozenset[str]
+    #: A pipeline's steps (:mod:`hub.pipelines.run`); None for every other type.
+    steps: PipelineSteps | None = None
 
     @property
     def name(self) -> str:
@@ -82,6 +91,8 @@ class PlannedRun:
     request: RunRequest
     #: The memoization key, when outputs are memoized.
     memo_key: str | None = None
+    #: A pipeline's steps, checked for the caller (None for every other type).
+    steps: PlannedSteps | None = None
 
 
 class ResolvedVersions:
@@ -126,6 +137,9 @@ class Runs:
         Where workers unpack artifacts.
     resolved
         Resolved versions, shared by a hub's views.
+    data
+        The hub as a principal, for the data sources of pipelines (None: pipelines that
+        start from data cannot run here).
     """
 
     def __init__(
@@ -136,6 +150,7 @@ class Runs:
         executor: Executor,
         cache_dir: Path,
         resolved: ResolvedVersions | None = None,
+        data: DataAccess | None = None,
     ) -> None:
         self.db = db
         self.store = store
@@ -143,10 +158,25 @@ class Runs:
         self.executor = executor
         self.cache_dir = cache_dir
         self.resolved = resolved or ResolvedVersions()
+        self.data = data
 
     def acting_as(self, principal: Principal) -> Runs:
-        """These runs as ``principal`` (same catalog, store, executor and resolved versions)."""
-        return Runs(self.db, self.store, principal, self.executor, self.cache_dir, self.resolved)
+        """These runs as ``principal`` (same catalog, store, executor, resolved versions and data)."""
+        return Runs(self.db, self.store, principal, self.executor, self.cache_dir, self.resolved, self.data)
+
+    def data_as(self) -> HubAPI:
+        """The hub as your principal, for a pipeline's data source.
+
+        Raises
+        ------
+        NotRunnableError
+            When these runs were given no access to the hub's data.
+        """
+        if self.data is None:
+            raise NotRunnableError(
+                "these runs read no hub data: a pipeline that starts from data runs on a hub"
+            )
+        return self.data(self.principal)
 
     # -- before anything runs -------------------------------------------------------------
 
@@ -181,6 +211,7 @@ class Runs:
             memory_mb=md.dlhub.limits.memory_mb,
             may_run=md.dlhub.may_run,
             run_acl=self.db.acl(row, Action.RUN),
+            steps=read_steps(row.document, spec) if row.type == PIPELINE else None,
         )
         self.resolved.put(key, resolved)
         return resolved
@@ -250,11 +281,32 @@ class Runs:
             warnings.warn(
                 f"{version.name} is deprecated by its owner", ServableDeprecatedWarning, stacklevel=3
             )
+        steps = (
+            PlannedSteps(plan_steps(self, version, version.steps), cache, timeout, memory_mb)
+            if version.steps is not None
+            else None
+        )
         values, is_batch = check_inputs(version.method, inputs, batch)
         params = check_parameters(version.method.parameters, parameters)
-        memoize = cache if cache is not None else version.cache
+        planned = self._planned(version, values, params, is_batch, cache, timeout, memory_mb)
+        return dataclasses.replace(planned, steps=steps) if steps is not None else planned
+
+    def _planned(
+        self,
+        version: ResolvedVersion,
+        values: Any,
+        params: dict[str, Any],
+        batch: bool,
+        cache: bool | None,
+        timeout: float | None,
+        memory_mb: int | None,
+    ) -> PlannedRun:
+        """The run of ``version`` on checked ``values`` and ``params``, with its memo key."""
+        row = version.row
+        assert version.spec is not None
+        memoize = (cache if cache is not None else version.cache) and version.steps is None
         key = (
-            codec.input_hash(row.id, row.version, row.artifact_sha, values, params, is_batch)
+            codec.input_hash(row.id, row.version, row.artifact_sha, values, params, batch)
             if memoize
             else None
         )
@@ -262,11 +314,34 @@ class Runs:
             spec=version.spec,
             inputs=values,
             params=params,
-            batch=is_batch,
+            batch=batch,
             timeout=timeout if timeout is not None else version.timeout_s,
             memory_mb=memory_mb if memory_mb is not None else version.memory_mb,
         )
         return PlannedRun(version, request, key)
+
+    def step(
+        self,
+        version: ResolvedVersion,
+        inputs: Any,
+        *,
+        batch: bool,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> RunResult:
+        """One step of a pipeline: ``inputs`` checked against ``version``'s input, then :meth:`execute`.
+
+        ``version`` was checked by :meth:`runnable` when the pipeline's run was planned;
+        the step takes its default parameters.
+
+        Raises
+        ------
+        InputValidationError
+            When ``inputs`` (the previous step's output) do not fit.
+        """
+        values, is_batch = check_inputs(version.method, inputs, batch)
+        return self.execute(self._planned(version, values, {}, is_batch, cache, timeout, memory_mb))
 
     def replan(self, servable_id: str, version: int, saved: dict[str, Any]) -> PlannedRun:
         """A planned run again from what a task saved (:func:`saved_inputs`), for its owner.
@@ -284,17 +359,36 @@ class Runs:
             timeout=limits.get("timeout"),
             memory_mb=limits.get("memory_mb"),
         )
-        return PlannedRun(resolved, request, saved["key"])
+        steps = (
+            PlannedSteps(plan_steps(self, resolved, resolved.steps), None, request.timeout, request.memory_mb)
+            if resolved.steps is not None
+            else None
+        )
+        return PlannedRun(resolved, request, saved["key"], steps)
 
     # -- the run ----------------------------------------------------------------------------
 
-    def execute(self, planned: PlannedRun) -> RunResult:
+    def execute(self, planned: PlannedRun, trace: list[StepTrace] | None = None) -> RunResult:
         """Run ``planned``: a memoized output if there is one, else the executor's result.
 
         The one body of synchronous runs and tasks.  A new successful result is remembered
         when the run is memoized; a memo lookup or executor that fails gives a ``crash``
-        result, not an exception.
+        result, not an exception.  A pipeline runs its steps (:mod:`hub.pipelines.run`),
+        each through this body.  ``trace`` (when given) receives one entry per step (one
+        for a plain servable).
         """
+        request = planned.request
+        if planned.steps is not None:
+            return planned.steps.execute(self, request.inputs, request.batch, trace)
+        if trace is None:
+            return self._execute(planned)
+        started = time.perf_counter()
+        result = self._execute(planned)
+        version = planned.version
+        trace.append(step_trace(1, version.name, version.row.type, request.inputs, result, started))
+        return result
+
+    def _execute(self, planned: PlannedRun) -> RunResult:
         key = planned.memo_key
         try:
             sha = self.db.cached(key) if key is not None else None
@@ -338,8 +432,12 @@ class Runs:
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        trace: bool = False,
     ) -> Any:
         """Run a servable on ``inputs`` and return its outputs (see :meth:`plan`).
+
+        With ``trace``, a :class:`~hub.pipelines.trace.RunTrace`: the outputs, each step's
+        exact version, time and input and output hashes, and the whole run's time.
 
         Raises
         ------
@@ -347,10 +445,15 @@ class Runs:
             When it raised (ServableTimeoutError, ServableCrashedError and
             ServableMemoryError for the other ways a run fails).
         """
+        started = time.perf_counter()
         planned = self.plan(
             name, inputs, parameters, batch=batch, cache=cache, timeout=timeout, memory_mb=memory_mb
         )
-        return self.execute(planned).outputs(planned.version.name)
+        if not trace:
+            return self.execute(planned).outputs(planned.version.name)
+        steps: list[StepTrace] = []
+        output = self.execute(planned, steps).outputs(planned.version.name)
+        return RunTrace(output, steps, (time.perf_counter() - started) * 1000)
 
 
 def saved_inputs(planned: PlannedRun) -> dict[str, Any]:

@@ -56,6 +56,10 @@ class RunRequest(BaseModel):
         gt=0,
         description="Memory this run may use (default: the servable's; at most the service's limit)",
     )
+    trace: bool = Field(
+        False,
+        description="Answer with a trace too: each step's exact version, time and input and output hashes",
+    )
 
 
 class ServableSearch(BaseModel):
@@ -170,7 +174,9 @@ def publish_servable(
 def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub: CallerHub) -> dict[str, Any]:
     """Run a servable the caller may see on an input, validated against its schema, in a worker process.
 
-    The answer is ``{"output": ...}``, or ``{"task": ...}`` at once with ``asynchronous``
+    The answer is ``{"output": ...}`` (with ``trace``, also ``{"trace": {"steps", "total_ms"}}``:
+    each step's exact version, time and input and output hashes; only the last step's output
+    travels), or ``{"task": ...}`` at once with ``asynchronous``
     (poll GET /api/tasks/{id}).  ``timeout`` and ``memory_mb`` may not exceed the service's
     limits (400).  The servable is looked up, and the caller's right to run it checked,
     before the inputs are decoded (404, 403); a malformed tagged input (``__ndarray__``,
@@ -192,9 +198,16 @@ def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub:
         cache=body.cache,
         timeout=body.timeout,
         memory_mb=body.memory_mb,
+        trace=body.trace,
     )
     if body.asynchronous:
         return {"task": out.to_dict()}
+    if body.trace:
+        steps = [s.to_dict() for s in out.steps]
+        return {
+            "output": to_json(out.output, arrays=body.arrays),
+            "trace": {"steps": steps, "total_ms": out.total_ms},
+        }
     return {"output": to_json(out, arrays=body.arrays)}
 
 
