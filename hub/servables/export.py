@@ -221,6 +221,11 @@ def export(hub: HubAPI, name: str, dest: str | Path, *, overwrite: bool = False)
     meta = sv.metadata
     if not meta.servable.runnable or not sv.document.get("dlhub", {}).get("artifact"):
         raise NotRunnableError(f"{key} has nothing to run: there is no servable to export")
+    if sv.type == "pipeline":
+        steps = [s.get("id") or s.get("kind") for s in sv.document.get("pipeline", {}).get("steps", [])]
+        raise NotRunnableError(
+            f"{key} is a pipeline: its steps run on a hub; export each servable step instead ({', '.join(map(str, steps))})"
+        )
     out = Path(dest)
     if out.exists() and any(out.iterdir()):
         if not overwrite:

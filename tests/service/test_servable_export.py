@@ -188,3 +188,15 @@ def test_the_entry_point_refuses_bad_requests(served: tuple[str, Path]) -> None:
         sock.sendall(f"POST /run HTTP/1.1\r\nHost: x\r\nContent-Length: {1 << 40}\r\n\r\n".encode())
         assert sock.recv(200).startswith(b"HTTP/1.0 413")
     assert httpx.get(f"{url}/nothing").status_code == 404
+
+
+def test_a_pipeline_is_not_exported(service: Any, iris: str, tmp_path: Path) -> None:
+    from hub.exceptions import NotRunnableError
+    from hub.servables.export import export
+
+    alice = service.open("embedded", "alice")
+    pipe = alice.publish_servable(alice.pipeline([iris], name="iris-pipe", visible_to=["group:lab"]))
+    with pytest.raises(
+        NotRunnableError, match=rf"is a pipeline.*export each servable step instead \({iris}\)"
+    ):
+        export(alice, pipe, tmp_path / "image")
