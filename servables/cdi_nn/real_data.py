@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 
@@ -149,6 +150,30 @@ def authors_input(intensity: np.ndarray, maximum: float = AUTHORS_INPUT_MAX) -> 
     return np.stack(out)[..., None].astype(np.float32)
 
 
+def detector_input(frames: np.ndarray) -> Annotated[np.ndarray, (None, SIZE, SIZE, 1)]:
+    """The network input of raw diffraction intensities: one frame ``(h, w)`` or a stack ``(n, h, w)``.
+
+    Frames of any scale and of at least 32x32 pixels (a detector's counts): the 32x32 window
+    centred on each frame's brightest pixel (the Bragg peak) is kept, then
+    :func:`authors_input` applies the authors' convention.  This is the first step of the
+    ``cdi-nn-*-from-intensity`` pipelines.
+    """
+    arr = np.asarray(frames, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or min(arr.shape[-2:]) < SIZE:
+        raise ValueError(
+            f"expected frames (h, w) or (n, h, w) of at least {SIZE}x{SIZE} pixels, got {arr.shape}"
+        )
+    windows = []
+    for frame in arr:
+        y, x = np.unravel_index(int(np.argmax(frame)), frame.shape)
+        rolled = np.roll(frame, (frame.shape[0] // 2 - int(y), frame.shape[1] // 2 - int(x)), axis=(0, 1))
+        top, left = frame.shape[0] // 2 - SIZE // 2, frame.shape[1] // 2 - SIZE // 2
+        windows.append(rolled[top : top + SIZE, left : left + SIZE])
+    return authors_input(np.stack(windows))
+
+
 def score(structure: np.ndarray, phase_unit: np.ndarray, real: RealPatterns) -> list[dict[str, float]]:
     """The errors of network outputs (``(3, 32, 32, 1)``: amplitude, and phase in [0, 1]) on ``real``.
 
@@ -167,6 +192,7 @@ __all__ = [
     "authors_input",
     "central_patterns",
     "consistency",
+    "detector_input",
     "load",
     "patterns",
     "reference_objects",

@@ -228,7 +228,12 @@ def _published(hub: Hub, name: str) -> str | None:
 def publish_servables(hub: Hub, data_root: Path | None) -> dict[str, str]:
     """Publish (or find) the stand-in pair and, with ``data_root``, the authors' pair.
 
-    Returns ``{"standin_structure", "standin_phase"[, "structure", "phase"]}`` -> ``owner/name``.
+    With the authors' pair also two pipelines that take raw intensities
+    (``cdi-nn-structure-from-intensity``, ``cdi-nn-phase-from-intensity``:
+    :func:`real_data.detector_input`, then the network).
+
+    Returns ``{"standin_structure", "standin_phase"[, "structure", "phase",
+    "structure_from_intensity", "phase_from_intensity"]}`` -> ``owner/name``.
     """
     names: dict[str, str] = {}
     meta = publish.metadata()
@@ -245,6 +250,25 @@ def publish_servables(hub: Hub, data_root: Path | None) -> dict[str, str]:
     if data_root is not None and not all(k in names for k in ("structure", "phase")):
         for key, sv in publish.describe_models(hub, data_root).items():
             names[key] = hub.publish_servable(sv)
+    if data_root is not None:
+        for key in ("structure", "phase"):
+            pipe = f"{meta['models'][key]['name']}-from-intensity"
+            found = _published(hub, pipe)
+            names[f"{key}_from_intensity"] = found or hub.publish_servable(
+                hub.pipeline(
+                    [real_data.detector_input, names[key]],
+                    name=pipe,
+                    title=f"{meta['models'][key]['title']}, from raw diffraction intensities",
+                    description=(
+                        "Raw diffraction intensities (a frame of counts of any scale, at least 32x32, or a "
+                        "stack of them) prepared as the authors prepared real data (the 32x32 window around "
+                        "the Bragg peak, sqrt(I), centred, scaled to a maximum of 10,000), then the "
+                        f"authors' {key} network."
+                    ),
+                    visible_to=meta["common"]["visible_to"],
+                    domains=meta["common"]["domains"],
+                )
+            )
     return names
 
 

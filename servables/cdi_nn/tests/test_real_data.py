@@ -55,3 +55,26 @@ def test_networks_scored_on_real_patterns(shared_data: Path, example_hub: Any) -
     scan = out["authors_scale_scan"]
     assert scan[1_000.0]["amplitude_error_mean"] < scan[10_000.0]["amplitude_error_mean"]
     assert scan[1.0]["support_iou_mean"] == 0.0  # scaled to a maximum of 1: empty structures
+
+
+def test_the_networks_take_raw_intensities_through_a_pipeline(shared_data: Path, example_hub: Any) -> None:
+    """``cdi-nn-structure-from-intensity``: a frame of counts of any scale and size in, the
+    authors' convention applied in a worker, then their network."""
+    names = study.publish_servables(example_hub, shared_data)
+    real = real_data.patterns(shared_data)
+    # a detector-like frame: the real pattern in counts, on a larger 64x64 frame, off centre
+    frame = np.full((64, 64), 0.0)
+    frame[7:39, 20:52] = real.intensity[1] * 52_341.0
+    out = example_hub.run(names["structure_from_intensity"], frame)
+    direct = example_hub.run(names["structure"], real_data.authors_input(real.intensity[1]))
+    np.testing.assert_allclose(out, direct, rtol=1e-5, atol=1e-6)
+    assert out.shape == (1, 32, 32, 1) and out.std() > 0.02
+    trace = example_hub.run(names["phase_from_intensity"], frame, trace=True)
+    assert [s.name.split("@")[0] for s in trace.steps] == ["adapter:detector_input", names["phase"]]
+    doc = example_hub.servable(names["structure_from_intensity"]).document
+    assert (
+        doc["servable"]["type"] == "pipeline"
+        and "10,000" in doc["datacite"]["descriptions"][0]["description"]
+    )
+    with pytest.raises(Exception, match="at least 32x32"):
+        example_hub.run(names["structure_from_intensity"], np.ones((16, 16)))
