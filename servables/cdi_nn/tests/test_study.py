@@ -111,9 +111,17 @@ def test_both_pairs_run_through_the_hub_and_are_scored(
     from hub.servables.keras import load_model
 
     names = full["servables"]
-    assert set(names) == {"standin_structure", "standin_phase", "structure", "phase"}  # type: ignore[arg-type]
+    assert set(names) == {  # type: ignore[arg-type]
+        "standin_structure",
+        "standin_phase",
+        "structure",
+        "phase",
+        "structure_from_intensity",
+        "phase_from_intensity",
+    }
     assert names["standin_structure"] == "alice/cdi-standin-structure"  # type: ignore[index]
-    assert hub.servables('"coherent diffraction"').total == 4  # type: ignore[attr-defined]
+    assert hub.servables('"coherent diffraction" AND servable.type:keras').total == 4  # type: ignore[attr-defined]
+    assert hub.servables("servable.type:pipeline AND dlhub.domains:diffraction").total == 2  # type: ignore[attr-defined]
     truth = simulate.simulate(N, seed=SEED)
     x = simulate.model_input(truth.intensity)
     direct = load_model(study.STANDIN_DIR / "phase.keras").predict(x, verbose=0)
