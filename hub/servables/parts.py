@@ -20,6 +20,7 @@ from hub.access import Principal
 from hub.db.database import Database
 from hub.index.engine import SearchIndex
 from hub.servables.database import ServableDatabase
+from hub.servables.environments.store import Environments, EnvironmentSettings
 from hub.servables.executors import Executor, executor_from, shared_local_executor
 from hub.servables.pool import default_size
 from hub.servables.published import IndexCheck, ServableRegistry
@@ -39,7 +40,8 @@ class ServableParts:
         Who is asking.
     home
         The hub folder (artifacts are packaged under ``home/staging`` and unpacked
-        under ``home/servables``).
+        under ``home/servables``; its settings say where environments live:
+        :class:`~hub.servables.environments.store.EnvironmentSettings`).
     executor
         Where runs execute (see :mod:`hub.servables.executors`); default
         ``$MATTERHUB_EXECUTOR`` or the process-wide local worker pool.  An executor
@@ -52,6 +54,8 @@ class ServableParts:
 
     Attributes
     ----------
+    environments : Environments
+        The environments of versions whose requirements the hub's does not meet.
     registry : ServableRegistry
         Describe, publish, look up, search, deprecate, delete.
     runs : Runs
@@ -77,10 +81,26 @@ class ServableParts:
         self._owns_executor = executor is None and self.executor is not shared_local_executor()
         db = ServableDatabase(catalog)
         home = Path(home)
+        self.environments = Environments(EnvironmentSettings.for_hub(home))
         self.registry = ServableRegistry(
-            db, store, index, principal, home / "staging", IndexCheck(), publishers
+            db,
+            store,
+            index,
+            principal,
+            home / "staging",
+            IndexCheck(),
+            publishers,
+            environments=self.environments,
         )
-        self.runs = Runs(db, store, principal, self.executor, home / "servables", ResolvedVersions())
+        self.runs = Runs(
+            db,
+            store,
+            principal,
+            self.executor,
+            home / "servables",
+            ResolvedVersions(),
+            environments=self.environments,
+        )
         self.tasks = TaskQueue(
             db, store, principal, self.runs, TaskThreads(task_threads or max(2, default_size()))
         )

@@ -26,6 +26,7 @@ from hub.db.models import ServableRow
 from hub.exceptions import AccessDeniedError, InputValidationError, NotRunnableError
 from hub.servables import codec
 from hub.servables.database import ServableDatabase
+from hub.servables.environments.store import Environments
 from hub.servables.executors import Executor
 from hub.servables.metadata import DEPRECATED, MethodSpec, ServableMetadata
 from hub.servables.request import RunRequest, RunResult, RunStatus
@@ -126,6 +127,8 @@ class Runs:
         Where workers unpack artifacts.
     resolved
         Resolved versions, shared by a hub's views.
+    environments
+        The hub's environments (a version with one of its own runs there).
     """
 
     def __init__(
@@ -136,6 +139,8 @@ class Runs:
         executor: Executor,
         cache_dir: Path,
         resolved: ResolvedVersions | None = None,
+        *,
+        environments: Environments,
     ) -> None:
         self.db = db
         self.store = store
@@ -143,10 +148,19 @@ class Runs:
         self.executor = executor
         self.cache_dir = cache_dir
         self.resolved = resolved or ResolvedVersions()
+        self.environments = environments
 
     def acting_as(self, principal: Principal) -> Runs:
         """These runs as ``principal`` (same catalog, store, executor and resolved versions)."""
-        return Runs(self.db, self.store, principal, self.executor, self.cache_dir, self.resolved)
+        return Runs(
+            self.db,
+            self.store,
+            principal,
+            self.executor,
+            self.cache_dir,
+            self.resolved,
+            environments=self.environments,
+        )
 
     # -- before anything runs -------------------------------------------------------------
 
@@ -171,6 +185,8 @@ class Runs:
                 options=dict(md.servable.options),
                 requirements=tuple(md.dlhub.requirements),
                 network=md.dlhub.limits.network,
+                # its own environment (built if missing) when the hub's does not meet its requirements
+                environment=self.environments.ensure(md.dlhub.environment) if md.dlhub.environment else "",
             )
         resolved = ResolvedVersion(
             row=row,

@@ -9,16 +9,3 @@ pool starts workers with that environment's Python
 (:mod:`~hub.servables.environments.layout` is what it reads).  ``matterhub env list|gc``
 shows and collects them (:mod:`~hub.servables.environments.cli`).
 """
-
-from hub.servables.environments.layout import BuiltEnvironment, wait_ready
-from hub.servables.environments.store import EnvironmentInfo, Environments, EnvironmentSettings
-from hub.servables.environments.uv import PackageSource
-
-__all__ = [
-    "BuiltEnvironment",
-    "EnvironmentInfo",
-    "EnvironmentSettings",
-    "Environments",
-    "PackageSource",
-    "wait_ready",
-]

@@ -154,7 +154,9 @@ def wait_ready(folder: str | os.PathLike[str], timeout: float) -> BuiltEnvironme
                 "(it is built when its version is published or first resolved)"
             )
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"the servable's environment {path.name} was still being built after {timeout:g} s")
+            raise TimeoutError(
+                f"the servable's environment {path.name} was still being built after {timeout:g} s"
+            )
         time.sleep(POLL_S)
 
 

@@ -119,7 +119,9 @@ def plan(requirements: Sequence[str], source: PackageSource) -> EnvironmentBlock
     if not wanted:
         return None
     names = {canonicalize_name(_parse(line).name) for line in wanted}
-    held = [f"{n}=={v}" for n, v in sorted(installed().items()) if n not in names and n not in HUB_DISTRIBUTIONS]
+    held = [
+        f"{n}=={v}" for n, v in sorted(installed().items()) if n not in names and n not in HUB_DISTRIBUTIONS
+    ]
     try:
         try:
             pins = resolve(wanted, held, source)

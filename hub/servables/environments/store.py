@@ -31,7 +31,7 @@ from hub.exceptions import EnvironmentBuildError
 from hub.servables.environments import layout
 from hub.servables.environments.plan import base_site_dirs, plan
 from hub.servables.environments.uv import PackageSource, UvFailed, create_venv, install
-from hub.servables.metadata import EnvironmentBlock
+from hub.servables.metadata import EnvironmentBlock, ServableMetadata
 
 ENV_FOLDER = "MATTERHUB_ENVIRONMENTS"
 ENV_WHEELHOUSE = "MATTERHUB_WHEELHOUSE"
@@ -146,6 +146,12 @@ class Environments:
         failed.unlink(missing_ok=True)
         self.start(block)
         return block
+
+    def for_version(self, metadata: ServableMetadata) -> EnvironmentBlock | None:
+        """:meth:`prepare` for a version being published (None for one with nothing to run)."""
+        if not metadata.servable.runnable:
+            return None
+        return self.prepare(metadata.dlhub.requirements)
 
     # -- runs -------------------------------------------------------------------------
 
@@ -355,7 +361,7 @@ def _check(python: Path, pins: list[str], base: tuple[str, ...]) -> None:
 
 def _readable(folder: Path) -> None:
     """Let every user read ``folder`` (workers may run as another user), and only its owner write it."""
-    for root, dirs, files in os.walk(folder):
+    for root, _, files in os.walk(folder):
         os.chmod(root, 0o755)
         for name in files:
             path = os.path.join(root, name)

@@ -67,7 +67,7 @@ class PackageSource:
     index: str | None = None
 
     def args(self) -> list[str]:
-        """uv's options for this source."""
+        """The options that tell uv to use this source."""
         if self.wheelhouse:
             return ["--offline", "--no-index", "--find-links", self.wheelhouse]
         if self.index:
@@ -75,7 +75,7 @@ class PackageSource:
         return []
 
     def describe(self) -> str:
-        """This source in words, for messages (``the wheelhouse /srv/wheels (offline)``)."""
+        """The source in words, for messages (``the wheelhouse /srv/wheels (offline)``)."""
         if self.wheelhouse:
             return f"the wheelhouse {self.wheelhouse} (offline)"
         if self.index:
@@ -100,7 +100,9 @@ def _run(args: Sequence[str], *, timeout: float, stdin: str | None = None) -> st
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise UvFailed(f"uv {args[0]} {args[1] if len(args) > 1 else ''} took longer than {timeout:g} s") from None
+        raise UvFailed(
+            f"uv {args[0]} {args[1] if len(args) > 1 else ''} took longer than {timeout:g} s"
+        ) from None
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         raise UvFailed("\n".join(lines[-20:]) or f"uv exited with code {done.returncode}")
@@ -133,7 +135,10 @@ def create_venv(folder: Path) -> Path:
 
     Relocatable, so an environment built in a temporary folder works once renamed.
     """
-    _run(["venv", "--quiet", "--relocatable", "--python", sys.executable, str(folder)], timeout=RESOLVE_TIMEOUT_S)
+    _run(
+        ["venv", "--quiet", "--relocatable", "--python", sys.executable, str(folder)],
+        timeout=RESOLVE_TIMEOUT_S,
+    )
     return folder / "bin" / "python"
 
 
