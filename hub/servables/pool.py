@@ -66,7 +66,7 @@ from hub.servables.containment import (
     launch_config,
     worker_environment,
 )
-from hub.servables.environments.layout import BuiltEnvironment, python_path, wait_ready
+from hub.servables.environments.layout import BuiltEnvironment, mark_used, python_path, wait_ready
 from hub.servables.request import RunRequest, RunResult, RunStatus
 from hub.servables.sandbox import sandbox_default
 from hub.servables.worker import LoadSpec, WorkerConfig, worker_main
@@ -348,6 +348,8 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._workers: list[_Worker | None] = [None] * self.size
         self._busy = [False] * self.size
+        #: Environments found built, by folder (a built environment never changes).
+        self._built: dict[str, BuiltEnvironment] = {}
         self._closed = False
         #: Worker processes started so far (replacements included): tests count these.
         self.started = 0
@@ -360,6 +362,8 @@ class WorkerPool:
     def _start(
         self, slot: int, binding: Binding | None = None, environment: BuiltEnvironment | None = None
     ) -> _Worker:
+        if environment is not None:
+            mark_used(environment)
         w = _Worker(
             self.start_method,
             self._ctx,
@@ -489,11 +493,11 @@ class WorkerPool:
         spec = request.spec
         timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
         memory_mb = DEFAULT_MEMORY_MB if request.memory_mb is None else request.memory_mb
-        environment: BuiltEnvironment | None = None
-        if spec.environment:
+        environment = self._built.get(spec.environment) if spec.environment else None
+        if spec.environment and environment is None:
             started = time.monotonic()
             try:
-                environment = wait_ready(spec.environment, timeout)
+                environment = self._built[spec.environment] = wait_ready(spec.environment, timeout)
             except EnvironmentBuildError as exc:
                 return RunResult(RunStatus.ERROR, message=str(exc), exc_type="EnvironmentBuildError")
             except TimeoutError as exc:

@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli.commands import main
-from hub.exceptions import RequirementsError, ServableRunError
+from hub.exceptions import RequirementsError, ServableRunError, ValidationError
 from hub.hubs.embedded import EmbeddedHub
 from hub.servables.containment import Containment
 from hub.servables.environments import layout
@@ -261,3 +261,37 @@ def test_a_notebooks_kernel_runs_in_its_environment(env_hub: EnvHub, tmp_path: P
     out = hub.run(name, {"x": 2})
     key = _environment(hub, name)["key"]
     assert out["outputs"] == {"six": "1.15.0", "prefix": str(hub._servables.environments.path(key))}
+
+
+def test_over_http_the_refusal_is_a_4xx_and_a_pinned_version_runs(
+    wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through a live service on loopback (the remote client uploads; the hub plans at publish)."""
+    pytest.importorskip("fastapi")
+    import httpx
+
+    from hub import Hub
+    from hub.service import create_app
+    from hub.service.testing import LiveServer
+
+    monkeypatch.setenv("MATTERHUB_WHEELHOUSE", str(wheelhouse))
+    hub = Hub(tmp_path / "hub", progress=False)
+    hub.users.ensure_user("alice", [])
+    token, _ = hub.users.create_token(hub.principal, "alice", label="tests")
+    server = LiveServer(create_app(hub)).start()
+    remote = Hub(server.url, token=token, progress=False)
+    try:
+        with pytest.raises(ValidationError) as caught:  # the remote client's 400
+            remote.publish_servable(remote.describe(six_version, name="broken", requirements=["six==0.0.0"]))
+        assert "six==0.0.0" in caught.value.message and str(wheelhouse) in caught.value.message
+        assert 400 <= caught.value.status_code < 500
+        name = remote.publish_servable(
+            remote.describe(six_version, name="six15", requirements=["six==1.15.0"])
+        )
+        assert remote.run(name, 1)["six"] == "1.15.0"
+        listed = httpx.get(f"{server.url}/api/servables/{name}", headers={"Authorization": f"Bearer {token}"})
+        assert listed.json()["document"]["dlhub"]["environment"]["install"] == ["six==1.15.0"]
+    finally:
+        remote.close()
+        server.stop()
+        hub.close()

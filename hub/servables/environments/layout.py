@@ -127,6 +127,12 @@ def built(folder: Path) -> BuiltEnvironment | None:
     )
 
 
+def mark_used(environment: BuiltEnvironment) -> None:
+    """Note that a worker starts in ``environment`` now (what ``matterhub env list`` shows as its last use)."""
+    with contextlib.suppress(OSError):
+        used_path(Path(environment.folder)).touch()
+
+
 def wait_ready(folder: str | os.PathLike[str], timeout: float) -> BuiltEnvironment:
     """The environment at ``folder`` once built, waiting at most ``timeout`` seconds for its build.
 
@@ -142,8 +148,6 @@ def wait_ready(folder: str | os.PathLike[str], timeout: float) -> BuiltEnvironme
     while True:
         ready = built(path)
         if ready is not None:
-            with contextlib.suppress(OSError):
-                used_path(path).touch()
             return ready
         failure = read_failure(path)
         if failure is not None:
