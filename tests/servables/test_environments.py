@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.metadata as md
 import json
 import os
+import sys
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,17 +94,23 @@ def _environment(hub: EmbeddedHub, name: str) -> dict[str, Any] | None:
     return env
 
 
+def _own_environment(hub: EmbeddedHub, name: str) -> dict[str, Any]:
+    env = _environment(hub, name)
+    assert env is not None, f"{name} runs in the hub's environment"
+    return env
+
+
 def test_pinned_versions_run_side_by_side_each_in_its_own_environment(env_hub: EnvHub) -> None:
     hub, names = env_hub.hub, env_hub.names
     assert _environment(hub, names["hub"]) is None  # nothing to build: the hub's six is what it pins
-    keys = {v: _environment(hub, names[v]) for v in SIX}
+    keys = {v: _own_environment(hub, names[v]) for v in SIX}
     assert keys["1.15.0"]["install"] == ["six==1.15.0"] and keys["1.16.0"]["install"] == ["six==1.16.0"]
     with ThreadPoolExecutor(3) as threads:
         outs = dict(zip(names, threads.map(lambda n: hub.run(n, 1), names.values()), strict=True))
     for version in SIX:
         assert outs[version]["six"] == version
         assert Path(outs[version]["prefix"]).name == keys[version]["key"]
-    assert outs["hub"]["six"] == "1.17.0" and outs["hub"]["prefix"] == str(Path(os.sys.prefix))
+    assert outs["hub"]["six"] == "1.17.0" and outs["hub"]["prefix"] == str(Path(sys.prefix))
     # a worker pool per environment: the workers that ran are of three environments
     envs = env_hub.pool.environments()
     for label, out in outs.items():
@@ -117,15 +124,16 @@ def test_pinned_versions_run_side_by_side_each_in_its_own_environment(env_hub: E
 def test_an_environment_is_built_once_and_reused(env_hub: EnvHub, wheelhouse: Path) -> None:
     hub = env_hub.hub
     envs = hub._servables.environments
-    first = _environment(hub, env_hub.names["1.16.0"])
-    created = layout.read_record(envs.path(first["key"]))["created"]
+    first = _own_environment(hub, env_hub.names["1.16.0"])
+    record = layout.read_record(envs.path(first["key"]))
+    assert record is not None
     builds = envs.builds
     again = hub.publish_servable(hub.describe(six_version, name="six16", requirements=["six==1.16.0"]))
     assert hub.servable(again).version == 2
     assert _environment(hub, again) == first
     assert hub.run(f"{again}@2", 1)["six"] == "1.16.0"
     assert envs.builds == builds  # no build: the same key's environment is reused
-    assert layout.read_record(envs.path(first["key"]))["created"] == created
+    assert layout.read_record(envs.path(first["key"])) == record
     # another hub object over the same folder (another process would do the same) builds nothing
     other = EmbeddedHub(hub.home, user="bob", progress=False, executor=LocalExecutor(env_hub.pool))
     try:
@@ -185,7 +193,7 @@ def test_a_pin_that_breaks_the_worker_fails_its_runs_with_the_build_error(
 
 def test_env_list_shows_sizes_and_gc_removes_what_no_version_needs(env_hub: EnvHub, tmp_path: Path) -> None:
     hub = env_hub.hub
-    key15 = _environment(hub, env_hub.names["1.15.0"])["key"]
+    key15 = _own_environment(hub, env_hub.names["1.15.0"])["key"]
     envs = hub._servables.environments
     (envs.folder / f"{layout.BUILDING_PREFIX}{key15}-left").mkdir()  # a build a killed process left
     runner = CliRunner()
@@ -205,7 +213,7 @@ def test_env_list_shows_sizes_and_gc_removes_what_no_version_needs(env_hub: EnvH
     gc = runner.invoke(main, ["--hub", str(hub.home), "env", "gc", "--json"])
     assert [(r["key"], r["state"]) for r in json.loads(gc.output)] == [(key15, "built")]
     assert not envs.path(key15).exists()
-    key16 = _environment(hub, env_hub.names["1.16.0"])["key"]
+    key16 = _own_environment(hub, env_hub.names["1.16.0"])["key"]
     assert envs.path(key16).is_dir()  # still needed
 
 
@@ -244,10 +252,10 @@ def test_a_notebooks_kernel_runs_in_its_environment(env_hub: EnvHub, tmp_path: P
     pytest.importorskip("papermill")
     from nbformat.v4 import new_code_cell, new_notebook
 
-    nb = new_notebook(
+    nb = new_notebook(  # type: ignore[no-untyped-call]
         cells=[
-            new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-            new_code_cell(
+            new_code_cell("x = 1", metadata={"tags": ["parameters"]}),  # type: ignore[no-untyped-call]
+            new_code_cell(  # type: ignore[no-untyped-call]
                 "import sys, six\nfrom hub.notebooks import record\nrecord('six', six.__version__)\n"
                 "record('prefix', sys.prefix)"
             ),
@@ -259,7 +267,7 @@ def test_a_notebooks_kernel_runs_in_its_environment(env_hub: EnvHub, tmp_path: P
     hub = env_hub.hub
     name = hub.publish_servable(hub.describe(str(path), name="sixnb", requirements=["six==1.15.0"]))
     out = hub.run(name, {"x": 2})
-    key = _environment(hub, name)["key"]
+    key = _own_environment(hub, name)["key"]
     assert out["outputs"] == {"six": "1.15.0", "prefix": str(hub._servables.environments.path(key))}
 
 
@@ -295,3 +303,40 @@ def test_over_http_the_refusal_is_a_4xx_and_a_pinned_version_runs(
         remote.close()
         server.stop()
         hub.close()
+
+
+def test_a_worker_in_an_environment_never_gets_the_hubs_libraries_ahead_of_its_own() -> None:
+    """An installed hub's package folder is its site-packages: on PYTHONPATH it would come before
+    the environment's own pins, so it is left to the environment's .pth file."""
+    from hub.servables.containment import hub_package_root
+
+    base = ("/venv/lib/python3.11/site-packages",)
+    assert layout.python_path(base, f"{base[0]}:/elsewhere") == f"{hub_package_root()}:/elsewhere"
+
+
+def test_settings_come_from_the_environment_then_config_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.servables.environments.store import EnvironmentSettings
+
+    for var in ("MATTERHUB_ENVIRONMENTS", "MATTERHUB_WHEELHOUSE", "MATTERHUB_PACKAGE_INDEX"):
+        monkeypatch.delenv(var, raising=False)
+    default = EnvironmentSettings.for_hub(tmp_path)
+    assert default.folder == tmp_path / "environments" and default.source.args() == []
+    (tmp_path / "config.json").write_text(
+        json.dumps({"environments": str(tmp_path / "envs"), "package_index": "http://127.0.0.1:1/simple"})
+    )
+    saved = EnvironmentSettings.for_hub(tmp_path)
+    assert saved.folder == tmp_path / "envs" and saved.source.args() == [
+        "--index-url",
+        "http://127.0.0.1:1/simple",
+    ]
+    monkeypatch.setenv("MATTERHUB_WHEELHOUSE", str(tmp_path / "wheels"))
+    offline = EnvironmentSettings.for_hub(tmp_path)
+    assert offline.source.args() == ["--offline", "--no-index", "--find-links", str(tmp_path / "wheels")]
+    assert "offline" in offline.source.describe()
+    # the hub's own configuration keeps these keys when it rewrites config.json
+    from hub.config import HubConfig
+
+    HubConfig.load(tmp_path, store=str(tmp_path / "blobs"))
+    assert json.loads((tmp_path / "config.json").read_text())["environments"] == str(tmp_path / "envs")
