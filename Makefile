@@ -59,10 +59,21 @@ ifeq ($(SERVE),lab)
 	$(BIN)/python -m hub.widgets.jupyterlab.demo --hub $(DEMO_HUB) --port $(LAB_PORT)
 endif
 
-test: $(STAMP) system-deps
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+## The test wheelhouse: the few wheels the servable-environment tests install offline (their hub
+## builds environments with `uv pip install --offline --no-index --find-links` this folder).
+WHEELHOUSE := $(CURDIR)/.cache/wheelhouse
+WHEELS := six==1.15.0 six==1.16.0
+$(WHEELHOUSE)/.filled: Makefile | $(UV)
+	@mkdir -p $(WHEELHOUSE)
+	@for w in $(WHEELS); do \
+	  $(BIN)/python -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps \
+	    --dest $(WHEELHOUSE) $$w || exit 1; done
+	touch $@
+
+test: $(STAMP) $(WHEELHOUSE)/.filled system-deps
+	MATTERHUB_WHEELHOUSE=$(WHEELHOUSE) $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 	@echo "== the service, catalog and servable suites again with every hub's catalog on PostgreSQL"
-	MATTERHUB_TEST_CATALOG=postgresql $(BIN)/pytest -q -p no:cacheprovider tests/service tests/connect/test_submit_backends.py tests/servables/test_servable_backends.py tests/test_discover_client.py
+	MATTERHUB_WHEELHOUSE=$(WHEELHOUSE) MATTERHUB_TEST_CATALOG=postgresql $(BIN)/pytest -q -p no:cacheprovider tests/service tests/connect/test_submit_backends.py tests/servables/test_servable_backends.py tests/test_discover_client.py
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done

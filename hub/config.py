@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from hub.db.engine import catalog_url
 
@@ -23,6 +24,17 @@ CONFIG_NAME = "config.json"
 def default_home() -> Path:
     """The folder of the default hub: ``$MATTERHUB_HOME`` when set, else ``~/.matterhub``."""
     return Path(os.environ.get(ENV_HOME) or Path.home() / ".matterhub").expanduser()
+
+
+def saved_settings(home: str | os.PathLike[str]) -> dict[str, Any]:
+    """What the hub at ``home`` has in its ``config.json`` (empty when there is none).
+
+    Besides :class:`HubConfig`'s fields it may hold settings other parts read
+    (``environments``, ``wheelhouse``, ``package_index``: :mod:`hub.servables.environments`).
+    """
+    path = Path(home) / CONFIG_NAME
+    saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    return saved
 
 
 @dataclass
@@ -81,7 +93,7 @@ class HubConfig:
         root = Path(home).expanduser() if home is not None else default_home()
         root.mkdir(parents=True, exist_ok=True)
         path = root / CONFIG_NAME
-        saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        saved = saved_settings(root)
         cfg = cls(
             home=root.absolute(),
             catalog=catalog or saved.get("catalog") or catalog_url(root.absolute()),
@@ -89,7 +101,7 @@ class HubConfig:
             index=saved.get("index") or str((root / "index").absolute()),
         )
         if not path.exists() or catalog or store or "index" not in saved:
-            data = asdict(cfg)
+            data = {**saved, **asdict(cfg)}  # other parts' settings stay
             data.pop("home")
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(data, indent=2) + "\n")

@@ -84,6 +84,21 @@ class ValidationError(HubError, ValueError):
         self.errors = errors or []
 
 
+class RequirementsError(ValidationError):
+    """A servable's pinned requirements cannot be installed from the hub's package source.
+
+    Raised at publish, naming the requirement and the index or wheelhouse tried.
+    """
+
+    title = "Requirements cannot be installed"
+
+
+class EnvironmentBuildError(HubError):
+    """A servable's environment could not be built (or is not there); its runs fail with it."""
+
+    title = "Servable environment not available"
+
+
 class NotFoundError(HubError, LookupError):
     """A dataset, file, record, submission, servable or user that does not exist (HTTP 404).
 

@@ -453,9 +453,10 @@ def dashboards(ctx: click.Context, port: int, open_browser: bool) -> None:
 from hub.db.cli import COMMANDS as _DB_COMMANDS  # noqa: E402
 from hub.notebooks.cli import COMMANDS as _NOTEBOOK_COMMANDS  # noqa: E402
 from hub.servables.cli import COMMANDS as _SERVABLE_COMMANDS  # noqa: E402
+from hub.servables.environments.cli import COMMANDS as _ENV_COMMANDS  # noqa: E402
 from hub.service.cli import COMMANDS as _SERVICE_COMMANDS  # noqa: E402
 
-for _command in [*_SERVABLE_COMMANDS, *_NOTEBOOK_COMMANDS, *_SERVICE_COMMANDS, *_DB_COMMANDS]:
+for _command in [*_SERVABLE_COMMANDS, *_ENV_COMMANDS, *_NOTEBOOK_COMMANDS, *_SERVICE_COMMANDS, *_DB_COMMANDS]:
     main.add_command(_command)
 
 

@@ -88,6 +88,7 @@ def readable_paths(binding: dict[str, Any] | None) -> list[str]:
     paths = [*python_paths(), *SYSTEM_READ, "/proc"]
     if binding is not None:
         paths.append(binding["mount"])
+        paths.extend(binding.get("reads") or ())  # the hub's libraries a servable's environment extends
     return paths
 
 
@@ -267,6 +268,8 @@ def contain(config: dict[str, Any], fd: int | None = None) -> tuple[dict[str, An
             checks.append(spec.origin)
         if binding is not None:
             checks.append(binding["mount"])
+            if binding.get("python"):  # its own environment, and the hub's libraries it extends
+                checks += [sys.prefix, *(binding.get("reads") or ())]
         switched = _switch_user(c["user"], checks, work, report)
     user = pwd.getpwuid(os.geteuid()).pw_name
     _python_path_shim(work)

@@ -186,11 +186,17 @@ class Binding:
     network
         Whether this worker may reach the network (the servable declares it and the
         hub's :attr:`Containment.network` allows it).
+    python
+        The interpreter of the version's own environment ("": the hub's).
+    reads
+        More folders the worker reads: the hub's site-packages that environment extends.
     """
 
     key: str
     mount: str
     network: bool = False
+    python: str = ""
+    reads: tuple[str, ...] = ()
 
 
 def worker_environment(
@@ -224,13 +230,14 @@ def launch_config(
     }
 
 
-def launch_command(fd: int | None = None) -> list[str]:
+def launch_command(fd: int | None = None, python: str = "") -> list[str]:
     """The command line of a contained worker on socket ``fd`` (None: a probe that prints its report).
 
     Its configuration (:func:`launch_config`) is the first message on the socket (a probe
     reads it on its standard input), so no path of the hub shows in the process list.
+    ``python``: the interpreter of a servable's own environment ("": the hub's).
     """
-    return [sys.executable, "-m", "hub.servables.contained", "--probe" if fd is None else str(fd)]
+    return [python or sys.executable, "-m", "hub.servables.contained", "--probe" if fd is None else str(fd)]
 
 
 def hub_package_root() -> str:

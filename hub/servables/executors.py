@@ -17,7 +17,10 @@ On Dask, each worker process keeps its own LRU of loaded servables; isolation
 and memory limits are the Dask workers' own (run them as processes with a
 nanny and ``memory_limit``); a run past its timeout is cancelled and reported.
 The artifact store must be reachable from the Dask workers (a shared
-filesystem or object storage, as in a shared deployment).
+filesystem or object storage, as in a shared deployment).  Dask workers run in
+their own (the hub's) environment: a version that needs an environment of its
+own (:mod:`hub.servables.environments`) is refused there (``refused``, saying
+so); run it on the local pool.
 """
 
 from __future__ import annotations
@@ -147,10 +150,25 @@ class DaskExecutor(Executor):
             return self._client
 
     def submit(self, request: RunRequest) -> Future[RunResult]:
-        """Send ``request`` to the cluster; past its timeout it is cancelled and reported."""
+        """Send ``request`` to the cluster; past its timeout it is cancelled and reported.
+
+        A request of a version with an environment of its own is refused (the Dask workers
+        run in theirs).
+        """
         timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
         out: Future[RunResult] = Future()
         out.set_running_or_notify_cancel()
+        if request.spec.environment:
+            out.set_result(
+                RunResult(
+                    RunStatus.REFUSED,
+                    message=f"{request.spec.key} runs in an environment of its own (its pinned requirements "
+                    "differ from the hub's), which Dask workers do not have; run it on the local worker pool "
+                    "(executor='local')",
+                    exc_type="EnvironmentNotOnDask",
+                )
+            )
+            return out
         payload = codec.dumps((request.inputs, request.params, request.batch), shm_threshold=sys.maxsize)
         try:
             running = self.client.submit(run_on_dask, request.spec, payload, request.memory_mb, pure=False)

@@ -68,6 +68,18 @@ class Limits(_Model):
     network: bool = False
 
 
+class EnvironmentBlock(_Model):
+    """The environment of its own a version runs in (the hub's own does not meet its requirements).
+
+    The hub sets it at publish (:mod:`hub.servables.environments`): ``install`` is what
+    that environment adds over the hub's (exact pins, dependencies resolved), ``key``
+    names its folder.  A version without one runs in the hub's environment.
+    """
+
+    key: str
+    install: list[str] = Field(default_factory=list)
+
+
 class DLHubBlock(_Model):
     """The ``dlhub`` block: identity, access, files and dependencies."""
 
@@ -90,6 +102,7 @@ class DLHubBlock(_Model):
     cache: bool = False
     limits: Limits = Field(default_factory=Limits)
     imported_from: str | None = None
+    environment: EnvironmentBlock | None = None
 
     @field_validator("name")
     @classmethod

@@ -22,6 +22,7 @@ from hub.exceptions import ValidationError
 from hub.index.engine import SearchIndex
 from hub.pipelines.run import DataAccess
 from hub.servables.database import ServableDatabase
+from hub.servables.environments.store import Environments, EnvironmentSettings
 from hub.servables.executors import Executor, executor_from, shared_local_executor
 from hub.servables.pool import default_size
 from hub.servables.published import IndexCheck, ServableRegistry
@@ -41,7 +42,8 @@ class ServableParts:
         Who is asking.
     home
         The hub folder (artifacts are packaged under ``home/staging`` and unpacked
-        under ``home/servables``).
+        under ``home/servables``; its settings say where environments live:
+        :class:`~hub.servables.environments.store.EnvironmentSettings`).
     executor
         Where runs execute (see :mod:`hub.servables.executors`); default
         ``$MATTERHUB_EXECUTOR`` or the process-wide local worker pool.  An executor
@@ -57,6 +59,8 @@ class ServableParts:
 
     Attributes
     ----------
+    environments : Environments
+        The environments of versions whose requirements the hub's does not meet.
     registry : ServableRegistry
         Describe, publish, look up, search, deprecate, delete.
     runs : Runs
@@ -83,10 +87,27 @@ class ServableParts:
         self._owns_executor = executor is None and self.executor is not shared_local_executor()
         db = ServableDatabase(catalog)
         home = Path(home)
+        self.environments = Environments(EnvironmentSettings.for_hub(home))
         self.registry = ServableRegistry(
-            db, store, index, principal, home / "staging", IndexCheck(), publishers
+            db,
+            store,
+            index,
+            principal,
+            home / "staging",
+            IndexCheck(),
+            publishers,
+            environments=self.environments,
         )
-        self.runs = Runs(db, store, principal, self.executor, home / "servables", ResolvedVersions(), data)
+        self.runs = Runs(
+            db,
+            store,
+            principal,
+            self.executor,
+            home / "servables",
+            ResolvedVersions(),
+            data,
+            environments=self.environments,
+        )
         self.tasks = TaskQueue(
             db, store, principal, self.runs, TaskThreads(task_threads or max(2, default_size()))
         )

@@ -24,6 +24,13 @@ worker is *contained* and bound to one servable version for its life
 else a free slot, else the least recently used idle worker is replaced by one bound to
 it.  The hub unpacks the artifact into the pool's own folder (the worker never sees the
 store), and nothing travels through shared-memory files.
+
+A version that runs in an environment of its own (:mod:`hub.servables.environments`) runs
+on a worker started with that environment's Python: each worker serves one environment
+(the hub's, or one of those), a run waits (within its timeout) for its environment's
+build, and an idle worker of another environment gives its slot up when no worker of
+the run's environment is free.  Contained workers are bound to a version, and so to its
+environment, and read its folders.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from hub.exceptions import EnvironmentBuildError
 from hub.servables import codec, sandbox
 from hub.servables.containment import (
     Binding,
@@ -58,6 +66,7 @@ from hub.servables.containment import (
     launch_config,
     worker_environment,
 )
+from hub.servables.environments.layout import BuiltEnvironment, mark_used, python_path, wait_ready
 from hub.servables.request import RunRequest, RunResult, RunStatus
 from hub.servables.sandbox import sandbox_default
 from hub.servables.worker import LoadSpec, WorkerConfig, worker_main
@@ -110,10 +119,13 @@ def signal_name(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _worker_env(contained: bool = False) -> dict[str, str]:
+def _worker_env(contained: bool = False, environment: BuiltEnvironment | None = None) -> dict[str, str]:
     env = worker_environment() if contained else dict(os.environ)
-    root = hub_package_root()
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    if environment is None:
+        root = hub_package_root()
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    else:
+        env["PYTHONPATH"] = python_path(environment.base, env.get("PYTHONPATH", ""))
     env.setdefault("KERAS_BACKEND", "jax")
     return env
 
@@ -134,7 +146,8 @@ class _Worker:
     that does not re-run the caller's ``__main__`` (multiprocessing's spawn and
     forkserver import the caller's script again in every worker, which costs
     seconds when it imports heavy libraries, and runs its top-level code).
-    ``spawn`` and ``forkserver`` use multiprocessing's start methods.
+    ``spawn`` and ``forkserver`` use multiprocessing's start methods.  A worker of a
+    servable's own environment is always a fresh interpreter of that environment's Python.
     """
 
     def __init__(
@@ -146,9 +159,12 @@ class _Worker:
         binding: Binding | None = None,
         containment: Containment | None = None,
         work_root: str | None = None,
+        environment: BuiltEnvironment | None = None,
     ) -> None:
         self.slot = slot
         self.binding = binding
+        #: The environment this worker's Python is (None: the hub's).
+        self.environment = environment
         #: What the worker's containment put in place (its greeting), for a contained worker.
         self.report: dict[str, Any] | None = None
         self._proc: Any = None
@@ -159,10 +175,10 @@ class _Worker:
             fd = theirs.fileno()
             try:
                 self._sub = subprocess.Popen(
-                    launch_command(fd),
+                    launch_command(fd, environment.python if environment is not None else ""),
                     pass_fds=(fd,),
                     stdin=subprocess.DEVNULL,
-                    env=_worker_env(contained=True),
+                    env=_worker_env(contained=True, environment=environment),
                     cwd=work_root,
                     start_new_session=True,
                 )
@@ -172,15 +188,16 @@ class _Worker:
             self.conn.send_bytes(
                 json.dumps(launch_config(containment, binding, work_root, asdict(config))).encode()
             )
-        elif method == "subprocess":
+        elif method == "subprocess" or environment is not None:
             ours, theirs = socket.socketpair()
             fd = theirs.fileno()
+            python = environment.python if environment is not None else sys.executable
             try:
                 self._sub = subprocess.Popen(
-                    [sys.executable, "-m", "hub.servables.worker", str(fd), json.dumps(asdict(config))],
+                    [python, "-m", "hub.servables.worker", str(fd), json.dumps(asdict(config))],
                     pass_fds=(fd,),
                     stdin=subprocess.DEVNULL,
-                    env=_worker_env(),
+                    env=_worker_env(environment=environment),
                     start_new_session=True,  # Ctrl-C in a terminal reaches the hub only
                 )
             finally:
@@ -264,6 +281,10 @@ class _Worker:
         self.conn.close()
 
 
+def _environment_name(w: _Worker) -> str:
+    return w.environment.key if w.environment is not None else ""
+
+
 _POOLS: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 
 
@@ -327,6 +348,8 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._workers: list[_Worker | None] = [None] * self.size
         self._busy = [False] * self.size
+        #: Environments found built, by folder (a built environment never changes).
+        self._built: dict[str, BuiltEnvironment] = {}
         self._closed = False
         #: Worker processes started so far (replacements included): tests count these.
         self.started = 0
@@ -336,9 +359,20 @@ class WorkerPool:
 
     # -- workers ----------------------------------------------------------------------
 
-    def _start(self, slot: int, binding: Binding | None = None) -> _Worker:
+    def _start(
+        self, slot: int, binding: Binding | None = None, environment: BuiltEnvironment | None = None
+    ) -> _Worker:
+        if environment is not None:
+            mark_used(environment)
         w = _Worker(
-            self.start_method, self._ctx, self.config, slot, binding, self.containment, self.work_root
+            self.start_method,
+            self._ctx,
+            self.config,
+            slot,
+            binding,
+            self.containment,
+            self.work_root,
+            environment,
         )
         self._workers[slot] = w
         self.started += 1
@@ -353,8 +387,11 @@ class WorkerPool:
                 if w is None:
                     self._start(slot)
 
-    def _acquire_bound(self, binding: Binding) -> _Worker:
-        """An idle contained worker bound to ``binding``'s version (started, or put in place of the LRU idle one)."""
+    def _acquire_bound(self, binding: Binding, environment: BuiltEnvironment | None) -> _Worker:
+        """An idle contained worker bound to ``binding``'s version (started, or put in place of the LRU idle one).
+
+        ``environment``: the version's own environment (None: the hub's).
+        """
         old: _Worker | None = None
         with self._cond:
             while True:
@@ -368,7 +405,7 @@ class WorkerPool:
                 free = next((slot for slot, w in enumerate(self._workers) if w is None), None)
                 if free is not None:
                     self._busy[free] = True
-                    return self._start(free, binding)
+                    return self._start(free, binding, environment)
                 if idle:
                     old = min(idle, key=lambda w: w.last_used)
                     self._busy[old.slot] = True
@@ -376,18 +413,30 @@ class WorkerPool:
                 self._cond.wait()
         old.stop(graceful=True)
         with self._cond:
-            return self._start(old.slot, binding)
+            return self._start(old.slot, binding, environment)
 
-    def _acquire(self, key: str, kind: str) -> _Worker:
+    def _acquire(self, key: str, kind: str, environment: BuiltEnvironment | None = None) -> _Worker:
+        """An idle worker of ``environment`` (None: the hub's), best one holding ``key`` already.
+
+        Empty slots start workers of the hub's environment (all at once) or one of the
+        run's own; when every idle worker is of another environment, the least recently
+        used of them is replaced by one of the run's.
+        """
+        name = environment.key if environment is not None else ""
+        old: _Worker | None = None
         with self._cond:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
-            if any(w is None for w in self._workers):
+            if environment is None and any(w is None for w in self._workers):
                 for slot, w in enumerate(self._workers):
                     if w is None:
                         self._start(slot)
             while True:
+                if self._closed:
+                    raise RuntimeError("the worker pool is closed")
                 idle = [w for w in self._workers if w is not None and not self._busy[w.slot]]
+                others = [w for w in idle if _environment_name(w) != name]
+                idle = [w for w in idle if _environment_name(w) == name]
                 if idle:
                     # one that holds it, else one whose libraries are warm (same type), else the emptiest
                     chosen = (
@@ -397,7 +446,18 @@ class WorkerPool:
                     )
                     self._busy[chosen.slot] = True
                     return chosen
+                free = next((slot for slot, w in enumerate(self._workers) if w is None), None)
+                if free is not None:
+                    self._busy[free] = True
+                    return self._start(free, environment=environment)
+                if others:
+                    old = min(others, key=lambda w: w.last_used)
+                    self._busy[old.slot] = True
+                    break
                 self._cond.wait()
+        old.stop(graceful=True)
+        with self._cond:
+            return self._start(old.slot, environment=environment)
 
     def _release(self, w: _Worker) -> None:
         with self._cond:
@@ -411,7 +471,7 @@ class WorkerPool:
             self.replaced += 1
             if self._closed:
                 return w
-            return self._start(w.slot, w.binding)
+            return self._start(w.slot, w.binding, w.environment)
 
     def reports(self) -> list[dict[str, Any]]:
         """What the containment of each running contained worker put in place (their greetings)."""
@@ -422,6 +482,10 @@ class WorkerPool:
         """The process ids of the pool's current worker processes (slots not started yet have none)."""
         return [w.pid for w in self._workers if w is not None and w.pid is not None]
 
+    def environments(self) -> dict[int, str]:
+        """``{pid: environment key}`` of the current workers ("" for the hub's environment)."""
+        return {w.pid: _environment_name(w) for w in self._workers if w is not None and w.pid is not None}
+
     # -- runs -------------------------------------------------------------------------
 
     def run(self, request: RunRequest) -> RunResult:
@@ -429,21 +493,33 @@ class WorkerPool:
         spec = request.spec
         timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
         memory_mb = DEFAULT_MEMORY_MB if request.memory_mb is None else request.memory_mb
+        environment = self._built.get(spec.environment) if spec.environment else None
+        if spec.environment and environment is None:
+            started = time.monotonic()
+            try:
+                environment = self._built[spec.environment] = wait_ready(spec.environment, timeout)
+            except EnvironmentBuildError as exc:
+                return RunResult(RunStatus.ERROR, message=str(exc), exc_type="EnvironmentBuildError")
+            except TimeoutError as exc:
+                return RunResult(RunStatus.TIMEOUT, message=str(exc))
+            timeout = max(0.0, timeout - (time.monotonic() - started))
         if self.containment is not None:
-            return self._run_contained(request, timeout, memory_mb)
+            return self._run_contained(request, timeout, memory_mb, environment)
         if self.config.sandbox:  # sandboxed workers cannot write the artifact cache: unpack it here
             from hub.servables.package import unpacked
 
             unpacked(spec.store_url, spec.artifact_sha, spec.cache_dir)
         message = codec.dumps(("run", spec, request.inputs, request.params, request.batch, memory_mb))
-        w = self._acquire(spec.key, spec.type)
+        w = self._acquire(spec.key, spec.type, environment)
         try:
             return self._run_on(w, spec, message, timeout, memory_mb)
         except BaseException:
             codec.discard(message)
             raise
 
-    def _run_contained(self, request: RunRequest, timeout: float, memory_mb: int) -> RunResult:
+    def _run_contained(
+        self, request: RunRequest, timeout: float, memory_mb: int, environment: BuiltEnvironment | None
+    ) -> RunResult:
         """Run on a contained worker bound to the request's version (its artifact unpacked here)."""
         assert self.containment is not None
         from hub.servables.package import unpacked
@@ -452,11 +528,17 @@ class WorkerPool:
         mount = unpacked(spec.store_url, spec.artifact_sha, self.artifacts, readable=True)
         # the worker sees its own artifact and nothing of the store
         spec = dataclasses.replace(spec, store_url="", cache_dir=str(self.artifacts))
-        binding = Binding(spec.key, str(mount), network=spec.network and self.containment.network)
+        binding = Binding(
+            spec.key,
+            str(mount),
+            network=spec.network and self.containment.network,
+            python=environment.python if environment is not None else "",
+            reads=environment.base if environment is not None else (),
+        )
         message = codec.dumps(
             ("run", spec, request.inputs, request.params, request.batch, memory_mb), shm_threshold=sys.maxsize
         )
-        return self._run_on(self._acquire_bound(binding), spec, message, timeout, memory_mb)
+        return self._run_on(self._acquire_bound(binding, environment), spec, message, timeout, memory_mb)
 
     def _run_on(
         self, w: _Worker, spec: LoadSpec, message: bytes, timeout: float, memory_mb: int

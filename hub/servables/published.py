@@ -38,6 +38,7 @@ from hub.pipelines.publish import checked as pipeline_checked
 from hub.servables import package
 from hub.servables.database import ServableDatabase, split_ref
 from hub.servables.description import ServableDescription, describe
+from hub.servables.environments.store import Environments
 from hub.servables.metadata import DEPRECATED, MethodSpec, ServableMetadata
 from hub.store.blobs import BlobStore
 
@@ -126,6 +127,9 @@ class ServableRegistry:
         A folder for packaging artifacts.
     index_check
         Shared by the registries of one hub: the index is checked once.
+    environments
+        The hub's environments (a version whose requirements the hub's does not meet
+        gets one of its own at publish).
     """
 
     def __init__(
@@ -137,6 +141,8 @@ class ServableRegistry:
         staging: Path,
         index_check: IndexCheck | None = None,
         publishers: frozenset[str] | None = None,
+        *,
+        environments: Environments,
     ) -> None:
         self.db = db
         self.store = store
@@ -144,12 +150,20 @@ class ServableRegistry:
         self.principal = principal
         self.staging = staging
         self.publishers = publishers
+        self.environments = environments
         self._index_check = index_check or IndexCheck()
 
     def acting_as(self, principal: Principal) -> ServableRegistry:
         """A registry acting as ``principal``, sharing this one's catalog, store, index and index check."""
         return ServableRegistry(
-            self.db, self.store, self.index, principal, self.staging, self._index_check, self.publishers
+            self.db,
+            self.store,
+            self.index,
+            principal,
+            self.staging,
+            self._index_check,
+            self.publishers,
+            environments=self.environments,
         )
 
     # -- describe and publish ---------------------------------------------------------------
@@ -175,6 +189,7 @@ class ServableRegistry:
         self._require_publisher()
         md = sv.metadata = pipeline_checked(sv.metadata, self.db, self.principal)
         servable_id = self._claim(md.dlhub.name, group)
+        md.dlhub.environment = self.environments.for_version(md)  # refused now if it cannot be built
         artifact_sha: str | None = None
         size = 0
         files: dict[str, Any] = {}
@@ -207,7 +222,7 @@ class ServableRegistry:
         dlhub = {
             k: v
             for k, v in (doc.get("dlhub") or {}).items()
-            if k not in ("owner", "id", "version", "status", "published", "artifact")
+            if k not in ("owner", "id", "version", "status", "published", "artifact", "environment")
         }
         files = dict(dlhub.get("files") or {})
         doc["dlhub"] = dlhub
@@ -219,6 +234,7 @@ class ServableRegistry:
         if md.servable.runnable and artifact is None:
             raise ValidationError(f"servable {md.dlhub.name!r} is runnable but no artifact was uploaded")
         servable_id = self._claim(md.dlhub.name, group)
+        md.dlhub.environment = self.environments.for_version(md)  # refused now if it cannot be built
         artifact_sha: str | None = None
         size = 0
         if artifact is not None:

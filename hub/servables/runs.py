@@ -30,6 +30,7 @@ from hub.pipelines.steps import PIPELINE
 from hub.pipelines.trace import RunTrace, StepTrace, step_trace
 from hub.servables import codec
 from hub.servables.database import ServableDatabase
+from hub.servables.environments.store import Environments
 from hub.servables.executors import Executor
 from hub.servables.metadata import DEPRECATED, MethodSpec, ServableMetadata
 from hub.servables.request import RunRequest, RunResult, RunStatus
@@ -140,6 +141,8 @@ class Runs:
     data
         The hub as a principal, for the data sources of pipelines (None: pipelines that
         start from data cannot run here).
+    environments
+        The hub's environments (a version with one of its own runs there).
     """
 
     def __init__(
@@ -151,6 +154,8 @@ class Runs:
         cache_dir: Path,
         resolved: ResolvedVersions | None = None,
         data: DataAccess | None = None,
+        *,
+        environments: Environments,
     ) -> None:
         self.db = db
         self.store = store
@@ -159,10 +164,20 @@ class Runs:
         self.cache_dir = cache_dir
         self.resolved = resolved or ResolvedVersions()
         self.data = data
+        self.environments = environments
 
     def acting_as(self, principal: Principal) -> Runs:
-        """These runs as ``principal`` (same catalog, store, executor, resolved versions and data)."""
-        return Runs(self.db, self.store, principal, self.executor, self.cache_dir, self.resolved, self.data)
+        """These runs as ``principal`` (same catalog, store, executor, resolved versions, data and environments)."""
+        return Runs(
+            self.db,
+            self.store,
+            principal,
+            self.executor,
+            self.cache_dir,
+            self.resolved,
+            self.data,
+            environments=self.environments,
+        )
 
     def data_as(self) -> HubAPI:
         """The hub as your principal, for a pipeline's data source.
@@ -201,6 +216,8 @@ class Runs:
                 options=dict(md.servable.options),
                 requirements=tuple(md.dlhub.requirements),
                 network=md.dlhub.limits.network,
+                # its own environment (built if missing) when the hub's does not meet its requirements
+                environment=self.environments.ensure(md.dlhub.environment) if md.dlhub.environment else "",
             )
         resolved = ResolvedVersion(
             row=row,

@@ -66,6 +66,9 @@ class LoadSpec:
     requirements: tuple[str, ...] = ()
     #: The servable declares it needs the network (see :class:`hub.servables.metadata.Limits`).
     network: bool = False
+    #: The folder of the environment of its own it runs in ("": the hub's environment; see
+    #: :mod:`hub.servables.environments`).
+    environment: str = ""
 
 
 @dataclass(frozen=True)
