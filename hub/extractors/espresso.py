@@ -11,7 +11,8 @@ one; otherwise, or when that file cannot be read (a warning then names it), from
 the text output with ASE (``espresso-out``).  QE 6.x to 7.5 are read.
 
 ``dft.total_energy``
-    ``etot`` of the XML, else the last ``!    total energy`` of the output, in eV.
+    ``etot`` of the XML, else the last ``!    total energy`` of the output, in eV
+    (ASE's CODATA 2014 Hartree and Rydberg).
 ``dft.method``
     The functional (``output/dft/functional``, else the ``Exchange-correlation``
     line: its index codes, else its names), ``+U`` for DFT+U.
@@ -271,11 +272,8 @@ class EspressoExtractor(Extractor):
         if not isinstance(images, list):
             images = [images]
         if images:
-            atoms = images[-1]
-            record.update(atoms_to_record(atoms))
-            if atoms.calc is not None and "energy" in atoms.calc.results:
-                dft["total_energy"] = float(atoms.calc.results["energy"])
-        if "total_energy" not in dft and energies:
+            record.update(atoms_to_record(images[-1]))
+        if energies:  # as printed, converted with ASE's (CODATA 2014) Rydberg like the XML's Hartree
             from ase import units
 
             dft["total_energy"] = float(energies[-1]) * units.Rydberg

@@ -3,8 +3,8 @@
 cclib names the functional for Gaussian, Q-Chem, NWChem, Psi4 and Dalton
 (``metadata["functional"]``) and the wavefunction methods of every program
 (``metadata["methods"]``: ``HF``, ``MP2``, ``CCSD(T)``, ...).  It says only
-``DFT`` (or nothing) for three programs whose outputs name the functional plainly;
-this module reads that line:
+``DFT`` (or nothing) for four programs whose outputs name the functional plainly;
+this module reads the line that names it:
 
 ORCA
     The functional keyword of the simple input line (``! rks b3lyp sto-3g``),
@@ -13,6 +13,8 @@ ADF
     The ``DENSITY FUNCTIONAL POTENTIAL`` block (``LDA:`` and ``Gradient Corrections:``).
 GAMESS and Firefly
     The ``$CONTRL`` echo: ``DFTTYP`` when it names a functional, else ``SCFTYP``.
+Molpro
+    ``Density functional group B3LYP=...`` (cclib calls Molpro's Kohn-Sham runs ``HF``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ ADF_GRADIENT_CORRECTIONS = {
 }
 _ADF_GRADIENT = re.compile(r"^\s*Gradient Corrections:\s+(\S.*?)(?:\s{2,}|$)", re.MULTILINE)
 _ADF_LDA = re.compile(r"^\s*LDA:\s+(\S.*?)(?:\s{2,}|$)", re.MULTILINE)
+_MOLPRO_FUNCTIONAL = re.compile(r"^\s*Density functional group\s+([^\s=]+)", re.MULTILINE)
 _GAMESS_SCFTYP = re.compile(r"^\s*SCFTYP=(\S+)", re.MULTILINE)
 _GAMESS_DFTTYP = re.compile(r"^\s*DFTTYP=(\S+)", re.MULTILINE)
 
@@ -140,6 +143,9 @@ def _program_method(package: str, metadata: Mapping[str, Any], head: str) -> str
             text = " ".join(gradient.group(1).split())
             return ADF_GRADIENT_CORRECTIONS.get(text, text)
         return "LDA" if _ADF_LDA.search(head) else None
+    if package == "Molpro":
+        functional = _MOLPRO_FUNCTIONAL.search(head)
+        return functional.group(1) if functional is not None else None
     if package == "GAMESS":
         dfttyp = _GAMESS_DFTTYP.search(head)
         if dfttyp is not None and dfttyp.group(1).upper() != "NONE":
