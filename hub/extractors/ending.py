@@ -44,7 +44,9 @@ class Ending:
         out: dict[str, Any] = {"converged": self.converged, "termination": self.termination}
         if self.reason:
             reason = " ".join(self.reason.split())
-            out["termination_reason"] = reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 3] + "..."
+            out["termination_reason"] = (
+                reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 3] + "..."
+            )
         return out
 
 

@@ -198,7 +198,9 @@ class EspressoExtractor(Extractor):
         dft: dict[str, Any] = {"code": "Quantum ESPRESSO"}
         if xml.version:
             dft["code_version"] = f"v.{xml.version}"
-        method = _XC_NAMES.get(xml.functional.upper(), xml.functional) if xml.functional else text_method(text)
+        method = (
+            _XC_NAMES.get(xml.functional.upper(), xml.functional) if xml.functional else text_method(text)
+        )
         if method:
             dft["method"] = method + ("+U" if xml.hubbard and not method.endswith("+U") else "")
         ending = xml.ending()
@@ -298,7 +300,8 @@ def text_ending(text: str) -> Ending:
         return Ending("interrupted", "pw.x stopped at its time limit (Maximum CPU time exceeded)")
     if "JOB DONE" not in text:
         return Ending(
-            "interrupted", "the output stops before JOB DONE (killed by the scheduler, out of time, or truncated)"
+            "interrupted",
+            "the output stops before JOB DONE (killed by the scheduler, out of time, or truncated)",
         )
     achieved = text.rfind("convergence has been achieved")
     failed = text.rfind("convergence NOT achieved")

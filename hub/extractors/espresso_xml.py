@@ -71,7 +71,9 @@ class PwXml:
         """How the run ended, from its exit status and convergence flags."""
         status = self.exit_status
         if status is not None and status >= 128:
-            return Ending("interrupted", f"pw.x stopped on request, a signal or max_seconds (exit status {status})")
+            return Ending(
+                "interrupted", f"pw.x stopped on request, a signal or max_seconds (exit status {status})"
+            )
         if status == 1:
             return Ending("error", "pw.x stopped on an error (exit status 1)")
         if self.scf_converged is False or status == 2:
@@ -107,8 +109,10 @@ def _atoms(structure: ET.Element | None) -> Atoms | None:
     cell = [structure.find(f"cell/a{i}") for i in (1, 2, 3)]
     if not atoms or any(a is None or a.text is None for a in cell):
         return None
-    vectors = [[float(x) * Bohr for x in a.text.split()] for a in cell if a is not None and a.text is not None]
-    symbols = [label_to_symbol(a.get("name", "X")) for a in atoms]
+    vectors = [
+        [float(x) * Bohr for x in a.text.split()] for a in cell if a is not None and a.text is not None
+    ]
+    symbols = [label_to_symbol(a.get("name", "X")) for a in atoms]  # type: ignore[no-untyped-call]
     coords = [[float(x) for x in (a.text or "").split()] for a in atoms]
     result = Atoms(symbols=symbols, cell=vectors, pbc=True)
     if structure.find("atomic_positions") is not None:

@@ -65,12 +65,14 @@ HEAD_TEXT_BYTES = 256 * 1024
 TAIL_BYTES = 16 * 1024
 #: Suffixes of documents and data files: never an output, whatever phrase they hold.
 NOT_OUTPUT = frozenset(
-    """
-    .md .rst .html .htm .tex .bib .ipynb .py .sh .json .yaml .yml .toml .xml .csv .tsv .cif
-    .xyz .extxyz .pdb .mol .mol2 .sdf .poscar .vasp .upf .psp8 .h5 .hdf5 .nc .npy .npz .zarr .gz .bz2
-    .xz .zip .tar .png .jpg .jpeg .gif .tif .tiff .bmp .pdf .dm3 .dm4 .emd .xlsx .parquet
-    """.split()
-)
+    {
+        ".md", ".rst", ".html", ".htm", ".tex", ".bib", ".ipynb", ".py", ".sh", ".json", ".yaml",
+        ".yml", ".toml", ".xml", ".csv", ".tsv", ".cif", ".xyz", ".extxyz", ".pdb", ".mol", ".mol2",
+        ".sdf", ".poscar", ".vasp", ".upf", ".psp8", ".h5", ".hdf5", ".nc", ".npy", ".npz", ".zarr",
+        ".gz", ".bz2", ".xz", ".zip", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp",
+        ".pdf", ".dm3", ".dm4", ".emd", ".xlsx", ".parquet",
+    }
+)  # fmt: skip
 #: The end of an output that stopped on an error (looked for in the last 16 KB).
 ERROR_MARKERS = (
     "Error termination",  # Gaussian
@@ -118,7 +120,8 @@ def detected_program(path: Path) -> str | None:
     if not any(all(p.lower() in lower for p in phrases) for _, phrases, _ in triggers):
         return None
     parser = guess_filetype(text.splitlines(keepends=True))
-    return parser.__name__ if parser is not None else None
+    # guess_filetype returns a parser class (cclib annotates it as an instance)
+    return None if parser is None else str(parser.__name__)  # type: ignore[attr-defined]
 
 
 class QuantumChemistryExtractor(Extractor):
@@ -128,7 +131,9 @@ class QuantumChemistryExtractor(Extractor):
     """
 
     name = "quantum_chemistry"
-    description = "Quantum-chemistry outputs (Gaussian, ORCA, NWChem, Psi4, Q-Chem, GAMESS, Molpro, ...) via cclib"
+    description = (
+        "Quantum-chemistry outputs (Gaussian, ORCA, NWChem, Psi4, Q-Chem, GAMESS, Molpro, ...) via cclib"
+    )
     provides = ("material", "crystal_structure", "dft")
     patterns = ("*",)  # any name: ``claims`` runs cclib's detection on the head
     imports = ("cclib", "ase", "spglib")
@@ -182,8 +187,8 @@ class QuantumChemistryExtractor(Extractor):
 
 
 def _parse(path: Path) -> tuple[Any, str | None]:
-    """cclib's data for ``path`` and None, or what its parser had read and why it stopped."""
-    from cclib.io import ccopen
+    """The data cclib reads from ``path`` and None, or what its parser had read and why it stopped."""
+    from cclib.io.ccio import ccopen
 
     try:
         parser = ccopen(str(path), loglevel=logging.CRITICAL, logstream=io.StringIO())

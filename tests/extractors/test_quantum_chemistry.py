@@ -39,7 +39,9 @@ def printed(path: Path, pattern: str, first: bool = False) -> float:
 def gaussian_frontier(path: Path) -> tuple[float, float]:
     """The last HOMO and LUMO Gaussian printed (Hartree): the occupied line before the first virtual one."""
     lines = path.read_text().splitlines()
-    start = max(i for i, line in enumerate(lines) if "Alpha  occ. eigenvalues" in line and "virt" in lines[i + 1])
+    start = max(
+        i for i, line in enumerate(lines) if "Alpha  occ. eigenvalues" in line and "virt" in lines[i + 1]
+    )
     return float(lines[start].split()[-1]), float(lines[start + 1].split("--")[1].split()[0])
 
 
@@ -96,7 +98,12 @@ def test_jaguar_output_read_in_part(shared_data: Path) -> None:
     partial = [w for w in caught if issubclass(w.category, PartialExtractionWarning)]
     assert len(partial) == 1 and "dvb_gopt_hf.out" in str(partial[0].message)
     dft = record["dft"]
-    assert (dft["code"], dft["code_version"], dft["method"], dft["basis_set"]) == ("Jaguar", "13.3", "HF", "sto-3g")
+    assert (dft["code"], dft["code_version"], dft["method"], dft["basis_set"]) == (
+        "Jaguar",
+        "13.3",
+        "HF",
+        "sto-3g",
+    )
     assert dft["total_energy"] == pytest.approx(
         printed(path, r"SCFE: SCF energy: HF\s+(\S+)") * Hartree, rel=1e-7
     )
@@ -189,7 +196,9 @@ def test_method_names() -> None:
     assert method_name("Gaussian", {"methods": ["HF", "MP2"]}, "") == "MP2"
     assert method_name("Gaussian", {"methods": ["DFT"], "functional": "M06"}, "") == "M06"
     assert method_name("ORCA", {"methods": ["DFT"], "keywords": ["rks", "B3LYP", "def2-SVP"]}, "") == "B3LYP"
-    assert method_name("GAMESS", {"methods": []}, "     SCFTYP=UHF   RUNTYP=ENERGY\n     DFTTYP=NONE\n") == "HF"
+    assert (
+        method_name("GAMESS", {"methods": []}, "     SCFTYP=UHF   RUNTYP=ENERGY\n     DFTTYP=NONE\n") == "HF"
+    )
     assert method_name("GAMESS", {"methods": ["RHF"]}, "     DFTTYP=PBE0\n") == "PBE0"
     assert method_name("ADF", {"methods": []}, "    Gradient Corrections:   Becke88 Perdew86    \n") == "BP86"
     assert method_name("Molpro", {"methods": ["HF"]}, "") == "HF"
