@@ -283,7 +283,7 @@ def extract_records(folder: Path, files: Sequence[Path] | None = None) -> list[d
     from hub.extractors.base import ExtractionContext
     from hub.extractors.registry import available_extractors
 
-    wanted = {"crystal", "molecule_xyz", "vasp", "espresso", "gaussian"}
+    wanted = {"crystal", "molecule_xyz", "vasp", "espresso", "quantum_chemistry"}
     extractors = [e for e in available_extractors() if e.name in wanted]
     if files is None:
         files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))

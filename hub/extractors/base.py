@@ -32,6 +32,14 @@ from hub.store.entry import StoredFile
 Extracted = dict[str, Any] | list[dict[str, Any]]
 
 
+class PartialExtractionWarning(UserWarning):
+    """An extractor read part of a file and returned what it read.
+
+    Raised with :func:`warnings.warn` (not as an exception): Connect keeps the record
+    and reports the message, which names the file, among the submission's warnings.
+    """
+
+
 @dataclass(frozen=True)
 class ExtractionContext:
     """What an extractor may know besides the files.
@@ -128,6 +136,7 @@ class Extractor:
 
         Any exception is caught by Connect and reported as a per-file error naming
         the extractor; return ``{}`` when the files hold nothing this extractor
-        understands (not an error).
+        understands (not an error).  A file read only in part gives the part read
+        and a :class:`PartialExtractionWarning` naming the file.
         """
         raise NotImplementedError

@@ -19,7 +19,8 @@ What the record says, and where it comes from:
     (IBRION 1, 2 or 3 with NSW > 0) must also have ``reached required
     accuracy``.  Without an OUTCAR, vasprun.xml is used: fewer electronic steps
     than NELM in the last ionic step (and, for a relaxation, fewer ionic steps
-    than NSW).
+    than NSW).  ``dft.termination`` is ``normal`` or ``not converged`` accordingly (a
+    run cut short is not told apart from one that did not converge).
 ``dft.method``
     The functional: LHFCALC (hybrids), METAGGA, the GGA tag, else the POTCAR
     family (``PAW_PBE`` is PBE, ``PAW_GGA`` is PW91, plain ``PAW`` / ``US`` is
@@ -42,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from hub.exceptions import ExtractionError
 from hub.extractors.base import ExtractionContext, Extractor
 from hub.extractors.crystal import atoms_to_record, require_text
+from hub.extractors.ending import NORMAL, Ending
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -102,6 +104,9 @@ _NOT_SET = {"", "--", "F", "FALSE", ".FALSE.", "NONE", "0"}
 _OUTCAR_PARAMS = re.compile(
     r"^\s+(GGA|METAGGA|LHFCALC|HFSCREEN|AEXX|ENCUT|NELM|IBRION|NSW|LDAU|IVDW|LUSE_VDW|EDIFF)"
     r"\s*=\s*([^\s;]+)"
+)
+_NOT_CONVERGED = Ending(
+    "not converged", "the last electronic loop, or the ionic relaxation, did not reach its criterion"
 )
 _ENERGY_CHANGE = re.compile(r"total energy-change \(2\. order\)\s*:\s*(\S+)\s*\(\s*(\S+)\s*\)")
 
@@ -420,7 +425,7 @@ class VaspExtractor(Extractor):
             dft["method"] = method
         converged = self._converged(out_info, run_info, params, oszicar)
         if converged is not None:
-            dft["converged"] = converged
+            dft.update((NORMAL if converged else _NOT_CONVERGED).fields())
         energy = _energy(atoms)
         if energy is None and oszicar is not None:
             energy = read_oszicar(oszicar)[0]

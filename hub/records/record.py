@@ -77,16 +77,43 @@ class CrystalStructure(_Open):
         return v
 
 
+#: How a calculation ended (``dft.termination``): the program finished and everything it was asked
+#: to converge converged; it finished, or stopped itself, with the SCF or the geometry not
+#: converged; the output stops before the program's end (killed by the scheduler, out of
+#: walltime, truncated); or the program stopped on an error it reported.
+Termination = Literal["normal", "not converged", "interrupted", "error"]
+
+
 class DFT(_Open):
-    """A DFT calculation: code, method, convergence and energies (eV)."""
+    """A calculation (DFT or quantum chemistry): code, method, how it ended, energies (eV).
+
+    ``energy_method`` says which energy ``total_energy`` is: ``SCF`` (Hartree-Fock or
+    Kohn-Sham), a correlated method (``MP2``, ``CCSD(T)``) or a composite one
+    (``G4MP2``).  ``converged`` is true when the run ended normally and its SCF (and
+    geometry optimisation) converged; ``termination`` says how it ended and
+    ``termination_reason`` why, when it did not end normally.  ``code_build`` is
+    the full version with its build or revision (``2016+A.03``).  ``charge`` and
+    ``multiplicity`` are the system's; ``homo_energy``, ``lumo_energy`` and
+    ``fermi_energy`` are in eV and ``frequencies`` (vibrational) in cm^-1.
+    """
 
     code: str | None = None
     code_version: str | None = None
+    code_build: str | None = None
     method: str | None = None
     basis_set: str | None = None
     converged: bool | None = None
+    termination: Termination | None = None
+    termination_reason: str | None = None
     total_energy: float | None = None
+    energy_method: str | None = None
     cutoff_energy: float | None = Field(default=None, ge=0)
+    charge: int | None = None
+    multiplicity: int | None = Field(default=None, ge=1)
+    homo_energy: float | None = None
+    lumo_energy: float | None = None
+    fermi_energy: float | None = None
+    frequencies: list[float] | None = None
 
 
 class Axis(_Strict):

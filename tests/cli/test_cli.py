@@ -79,7 +79,16 @@ def test_errors_are_one_clear_line(run, tmp_path):
 
 def test_extractors_listing(run):
     names = {r["name"] for r in json.loads(run("extractors", "--json").output)}
-    assert {"generic", "crystal", "vasp", "espresso", "gaussian", "microscopy", "image", "tabular"} <= names
+    assert {
+        "generic",
+        "crystal",
+        "vasp",
+        "espresso",
+        "quantum_chemistry",
+        "microscopy",
+        "image",
+        "tabular",
+    } <= names
 
 
 def test_console_script_runs(tmp_path):

@@ -1,20 +1,25 @@
-"""Tests of the calculation extractors: hub/extractors/{vasp,espresso,gaussian}.py."""
+"""Tests of the calculation extractors: hub/extractors/{vasp,espresso,espresso_xml}.py.
+
+The quantum-chemistry outputs (cclib) are tested in test_quantum_chemistry.py.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
 import ase
 import pytest
-from ase.units import Hartree, Rydberg
+from ase.units import Rydberg
 
 from hub.exceptions import ExtractionError
-from hub.extractors.base import ExtractionContext, Extractor
-from hub.extractors.espresso import EspressoExtractor, xc_functional
-from hub.extractors.gaussian import GaussianExtractor, method_and_basis, route_section
+from hub.extractors.base import ExtractionContext, Extractor, PartialExtractionWarning
+from hub.extractors.espresso import EspressoExtractor, text_ending, xc_functional
+from hub.extractors.quantum_chemistry import QuantumChemistryExtractor
 from hub.extractors.vasp import (
     VaspExtractor,
     functional,
@@ -186,6 +191,7 @@ def test_vasp_outcar_example(tmp_path: Path) -> None:
         "code_version": "5.3.3",
         "method": "PBE",
         "converged": True,
+        "termination": "normal",
         "total_energy": pytest.approx(-68.23102426),  # energy(sigma->0)
         "cutoff_energy": 300.0,
     }
@@ -214,7 +220,10 @@ def test_vasp_vasprun_examples(name: str, composition: str, version: str, method
 )
 def test_vasp_convergence_fragments(name: str, converged: bool) -> None:
     record = run(VaspExtractor(), (ase_vasp(name),))
-    assert record == {"dft": {"code": "VASP", "converged": converged}}
+    dft = record.pop("dft")
+    assert record == {}
+    assert (dft["code"], dft["converged"]) == ("VASP", converged)
+    assert dft["termination"] == ("normal" if converged else "not converged")
 
 
 def test_vasp_outcar_with_nothing_usable(tmp_path: Path) -> None:
@@ -290,7 +299,11 @@ def test_espresso_unfinished_relaxation(tmp_path: Path) -> None:
 
 
 def test_espresso_converged_cell_relaxation(tmp_path: Path) -> None:
-    (path,) = touch(tmp_path, "calc/pw.out", text=ase_text("ase.test.fio.test_espresso", "pw_output_cell"))
+    # ASE's sample is an excerpt that stops before JOB DONE: an interrupted run until it ends
+    text = ase_text("ase.test.fio.test_espresso", "pw_output_cell")
+    (path,) = touch(tmp_path, "calc/pw.out", text=text)
+    assert run(EspressoExtractor(), (path,))["dft"]["termination"] == "interrupted"
+    path.write_text(text + "\n   JOB DONE.\n")
     record = run(EspressoExtractor(), (path,))
     dft = record["dft"]
     assert (dft["code_version"], dft["method"], dft["converged"]) == ("v.7.4", "PBE", True)
@@ -305,40 +318,11 @@ def test_espresso_output_without_results(tmp_path: Path) -> None:
             "code": "Quantum ESPRESSO",
             "code_version": "v.6.1",
             "converged": False,
+            "termination": "interrupted",
+            "termination_reason": "the output stops before JOB DONE (killed by the scheduler, out of time, or truncated)",
             "cutoff_energy": pytest.approx(40 * Rydberg),
         }
     }
-
-
-# -- Gaussian ----------------------------------------------------------------------------------
-
-
-def test_gaussian_claims_only_gaussian_outputs(tmp_path: Path) -> None:
-    (g16,) = touch(tmp_path, "a.log", text=" Entering Gaussian System, Link 0=g16\n")
-    (other,) = touch(tmp_path, "b.log", text="gaussian smearing of 0.01 Ry\n")
-    (wrong_name,) = touch(tmp_path, "c.txt", text=" Entering Gaussian System, Link 0=g16\n")
-    x = GaussianExtractor()
-    assert x.claims(g16) and not x.claims(other) and not x.claims(wrong_name)
-
-
-def test_gaussian_route() -> None:
-    text = " %mem=8GB\n -----\n #p M06/6-31+G(d,p) SCRF=(Solvent=Acetonitrile)\n freq=noraman\n -----\n"
-    assert route_section(text) == "#p M06/6-31+G(d,p) SCRF=(Solvent=Acetonitrile) freq=noraman"
-    assert method_and_basis(route_section(text)) == ("M06", "6-31+G(d,p)")
-    assert method_and_basis("# opt=(calcfc,tight) wb97xd/def2tzvp") == ("wb97xd", "def2tzvp")
-    assert method_and_basis("#PM6 opt") == (None, None)
-
-
-def test_gaussian_optimisation_sample(tmp_path: Path) -> None:
-    text = ase_text("ase.test.fio.test_gaussian_out", "BUF_H2O_OPT")
-    (path,) = touch(tmp_path, "h2o.log", text=text)
-    assert GaussianExtractor().claims(path)
-    record = run(GaussianExtractor(), (path,))
-    assert record["material"] == {"composition": "H2O", "elements": ["H", "O"]}
-    dft = record["dft"]
-    assert (dft["code"], dft["code_version"], dft["method"]) == ("Gaussian", "16", "B3LYP")
-    assert dft["total_energy"] == pytest.approx(-76.4260779687 * Hartree)
-    assert dft["converged"] is False  # the sample stops before the termination line
 
 
 # -- real files (../shared/data) -------------------------------------------------------------
@@ -358,6 +342,7 @@ def test_alni_static_lda(shared_data: Path) -> None:
         "code_version": "5.3.2",
         "method": "LDA",
         "converged": True,
+        "termination": "normal",
         "total_energy": pytest.approx(-12.19669689),  # OUTCAR: energy(sigma->0)
         "cutoff_energy": 650.0,
     }
@@ -399,29 +384,123 @@ def test_naf_scf(shared_data: Path) -> None:
 
 
 @pytest.mark.shared_data
-def test_gaussian_molecule(shared_data: Path) -> None:
-    path = shared_data / "materialsio" / "gaussian" / "molecule.log"
-    assert GaussianExtractor().claims(path)
-    record = run(GaussianExtractor(), (path,))
-    assert record["material"] == {
-        "composition": "C38H14N8O12",
-        "elements": ["C", "H", "N", "O"],
-    }  # molecular formula
-    assert record["crystal_structure"]["number_of_atoms"] == 72
-    assert record["dft"] == {
-        "code": "Gaussian",
-        "code_version": "16",
-        "method": "M06",
-        "basis_set": "6-31+G(d,p)",
-        "converged": True,
-        "total_energy": pytest.approx(-2795.27162593 * Hartree),
-    }
+def test_no_other_file_is_claimed_as_a_calculation(shared_data: Path) -> None:
+    files = [p for p in shared_data.rglob("*") if p.is_file()]
+    claimed = {p.name for p in files if QuantumChemistryExtractor().claims(p)}
+    assert "molecule.log" in claimed and "aiida.out" not in claimed
+    pw = {p.name for p in files if EspressoExtractor().claims(p)}
+    assert pw == {"aiida.out"}
+
+
+# -- Quantum ESPRESSO: AiiDA's pw.x fixtures (../shared/data/qe_fixtures) ---------------------
+
+#: (run, version, functional, composition, termination, reason starts with)
+QE_RUNS = [
+    ("default_xml_230310", "v.7.2", "PBE+U", "CoLiO2", "normal", None),
+    ("default_xml_250521", "v.7.5", "PBEsol", "FLi", "normal", None),
+    ("default_xml_260128", "v.7.5", "PBEsol", "I2Zn", "normal", None),
+    ("failed_scf_not_converged", "v.6.6", "PBE", "Si", "not converged", "the SCF did not converge"),
+    ("failed_interrupted", "v.6.1", "PBE", "Si", "interrupted", "the output stops before JOB DONE"),
+]
+
+
+def qe_run(shared_data: Path, run: str) -> tuple[Path, dict[str, Any]]:
+    folder = shared_data / "qe_fixtures" / run
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    (group,) = EspressoExtractor().group(files, ExtractionContext(folder))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PartialExtractionWarning)
+        return folder, run_extractor(EspressoExtractor(), group)
+
+
+def run_extractor(extractor: Extractor, group: tuple[Path, ...]) -> dict[str, Any]:
+    return check_record(extractor.extract(group, ExtractionContext(root=group[0].parent)))
 
 
 @pytest.mark.shared_data
-def test_no_other_file_is_claimed_as_a_calculation(shared_data: Path) -> None:
-    files = [p for p in shared_data.rglob("*") if p.is_file()]
-    claimed = {p.name for p in files if GaussianExtractor().claims(p)}
-    assert claimed == {"molecule.log"}
-    pw = {p.name for p in files if EspressoExtractor().claims(p)}
-    assert pw == {"aiida.out"}
+@pytest.mark.parametrize(("run", "version", "method", "composition", "termination", "reason"), QE_RUNS)
+def test_qe_fixture_runs(
+    shared_data: Path,
+    run: str,
+    version: str,
+    method: str,
+    composition: str,
+    termination: str,
+    reason: str | None,
+) -> None:
+    folder, record = qe_run(shared_data, run)
+    text = (folder / "aiida.out").read_text()
+    printed_version = re.search(r"Program PWSCF (v\.[\d.]+)", text)
+    assert printed_version and printed_version.group(1) == version
+    dft = record["dft"]
+    assert (dft["code"], dft["code_version"], dft["method"]) == ("Quantum ESPRESSO", version, method)
+    assert record["material"]["composition"] == composition
+    assert (dft["termination"], dft["converged"]) == (termination, termination == "normal")
+    if reason is None:
+        assert "termination_reason" not in dft
+    else:
+        assert dft["termination_reason"].startswith(reason)
+    energies = re.findall(r"^!\s+total energy\s+=\s+(\S+) Ry", text, flags=re.MULTILINE)
+    if energies:  # the printed total energy, in Ry
+        assert dft["total_energy"] == pytest.approx(float(energies[-1]) * Rydberg, abs=2e-6)
+    else:  # the unconverged SCF prints no "!" line: the XML's etot is the last SCF step's
+        steps = re.findall(r"^\s+total energy\s+=\s+(\S+) Ry", text, flags=re.MULTILINE)
+        assert dft["total_energy"] == pytest.approx(float(steps[-1]) * Rydberg, abs=2e-6)
+    cutoff = re.search(r"kinetic-energy cutoff\s+=\s+(\S+)\s+Ry", text)
+    assert cutoff and dft["cutoff_energy"] == pytest.approx(float(cutoff.group(1)) * Rydberg)
+
+
+@pytest.mark.shared_data
+def test_qe_xml_agrees_with_the_text_output(shared_data: Path, tmp_path: Path) -> None:
+    # the 7.2 run read from its text alone (no XML): the same version, functional and energy
+    source = shared_data / "qe_fixtures" / "default_xml_230310"
+    shutil.copy(source / "aiida.out", tmp_path / "aiida.out")
+    text_record = run_extractor(EspressoExtractor(), (tmp_path / "aiida.out",))
+    _, xml_record = qe_run(shared_data, "default_xml_230310")
+    for key in ("code_version", "method", "converged", "termination"):
+        assert text_record["dft"][key] == xml_record["dft"][key], key
+    assert text_record["dft"]["total_energy"] == pytest.approx(xml_record["dft"]["total_energy"], abs=2e-6)
+    assert text_record["material"] == xml_record["material"]
+
+
+@pytest.mark.shared_data
+def test_qe_75_text_only_keeps_what_it_reads(shared_data: Path, tmp_path: Path) -> None:
+    # ASE cannot read the structure of a 7.5 text output; without its XML the record keeps the
+    # header, energy and ending, and a warning names the file (before: a failed extraction)
+    shutil.copy(shared_data / "qe_fixtures" / "default_xml_250521" / "aiida.out", tmp_path / "aiida.out")
+    with pytest.warns(PartialExtractionWarning, match=r"aiida\.out"):
+        record = run_extractor(EspressoExtractor(), (tmp_path / "aiida.out",))
+    dft = record["dft"]
+    assert (dft["code_version"], dft["method"], dft["termination"]) == ("v.7.5", "PBEsol", "normal")
+    assert dft["total_energy"] == pytest.approx(-252.68718165 * Rydberg, abs=2e-6)
+
+
+@pytest.mark.shared_data
+def test_qe_truncated_xml_falls_back_to_the_text(shared_data: Path, tmp_path: Path) -> None:
+    source = shared_data / "qe_fixtures" / "default_xml_230310"
+    shutil.copy(source / "aiida.out", tmp_path / "aiida.out")
+    xml = (source / "data-file-schema.xml").read_text()
+    (tmp_path / "data-file-schema.xml").write_text(xml[: len(xml) // 2])
+    group = (tmp_path / "aiida.out", tmp_path / "data-file-schema.xml")
+    with pytest.warns(PartialExtractionWarning, match=r"data-file-schema\.xml"):
+        record = run_extractor(EspressoExtractor(), group)
+    assert record["dft"]["code_version"] == "v.7.2" and record["material"]["composition"] == "CoLiO2"
+
+
+@pytest.mark.parametrize(
+    ("text", "termination"),
+    [
+        ("convergence has been achieved\n   JOB DONE.\n", "normal"),
+        ("convergence NOT achieved after 100 iterations: stopping\n   JOB DONE.\n", "not converged"),
+        ("BFGS Geometry Optimization\nconvergence has been achieved\n   JOB DONE.\n", "not converged"),
+        ("convergence has been achieved\n     Maximum CPU time exceeded\n   JOB DONE.\n", "interrupted"),
+        ("convergence has been achieved\n     Writing output data file\n", "interrupted"),
+        (
+            " %%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%\n     Error in routine cdiaghg (159):\n     S matrix not positive definite\n"
+            " %%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%\n",
+            "error",
+        ),
+    ],
+)
+def test_pw_text_endings(text: str, termination: str) -> None:
+    assert text_ending(text).termination == termination

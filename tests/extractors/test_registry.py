@@ -20,7 +20,7 @@ BUILT_INS = {
     "molecule_xyz",
     "vasp",
     "espresso",
-    "gaussian",
+    "quantum_chemistry",
     "microscopy",
     "image",
     "tabular",
