@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,18 @@ def test_demo_with_the_real_data_mirror(tmp_path: Path, shared_data: Path) -> No
     studies = report["studies"]
     assert "not_run" not in studies["atomization_delta"] and "not_run" not in studies["bandgap_images"]
     assert studies["cdi_nn"]["authors_models"], "the authors' CDI networks are in the mirror"
+
+
+def test_the_studies_are_found_in_a_fresh_interpreter() -> None:
+    """`make demo` runs in a process that has not imported the checkout's `servables` package: the
+    demo finds it beside `hub/` (not the hub's own `hub/servables`)."""
+    code = (
+        "import sys; from hub.cli.demo import study_module; "
+        "m = study_module('cdi_nn', 'study'); "
+        "print(m.__name__, sys.modules['servables'].__file__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=300)
+    assert out.returncode == 0, out.stderr
+    name, init = out.stdout.split()
+    assert name == "servables.cdi_nn.study"
+    assert Path(init).parent.parent == Path(__file__).resolve().parents[1]

@@ -345,7 +345,7 @@ STUDIES = [
 ]
 
 
-def _study_module(folder: str, module: str) -> Any | None:
+def study_module(folder: str, module: str) -> Any | None:
     """``servables.<folder>.<module>`` of this checkout (or of the working directory), else None.
 
     The studies are the checkout's ``servables`` package, which is not installed: unless it is
@@ -356,9 +356,11 @@ def _study_module(folder: str, module: str) -> Any | None:
     import sys
 
     if "servables" not in sys.modules:
-        for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+        # the checkout's root (this file is hub/cli/demo.py), else the working directory; the
+        # studies' package, not the hub's own hub/servables
+        for root in (Path(__file__).resolve().parents[2], Path.cwd()):
             init = root / "servables" / "__init__.py"
-            if init.is_file():
+            if init.is_file() and (init.parent / folder).is_dir():
                 spec = importlib.util.spec_from_file_location(
                     "servables", init, submodule_search_locations=[str(init.parent)]
                 )
@@ -386,7 +388,7 @@ def _demo_studies(hub: HubAPI, mirror: Path | None, say: Callable[[str], None]) 
         say("")
         say(f"study: {title}")
         try:
-            module = _study_module(folder, module_name)
+            module = study_module(folder, module_name)
             if module is None:
                 raise FileNotFoundError(
                     f"the studies live in a source checkout's servables/{folder}/ (not in the installed "
