@@ -15,8 +15,21 @@ b. The per-step orchestration overhead: a pipeline of three tiny steps run with
    costs besides its servable), in ms (goal: <= 1 ms).
 
 Each figure is the median of ``--rounds`` timed runs after a warm-up, the two contenders
-alternating.  The environments half (issue 21, item 2) adds its own section beside
-:func:`pipeline_section`.
+alternating.
+
+Environments half (servables in environments of their own, issue 21 item 2):
+
+c. **Build**: the first publish of a version pinning ``six==1.15.0`` (the hub has 1.17.0):
+   the publish call (it resolves with ``uv pip compile``, synchronously) and the background
+   build (``uv venv`` + ``uv pip install`` from the wheelhouse, offline, and the import
+   check), until the environment is ready.
+d. **Reuse**: a second version with the same pins: the publish call, and whether the
+   environment was built again (its ``environment.json`` unchanged).
+e. **Runs**: the same small servable (it returns ``six.__version__``) in its own environment
+   and in the hub's, batch 1, through ``hub.run``, alternating after a warm-up; medians and
+   the ratio (goal: at most 1.2).  The first run in the environment (its worker starts) is
+   shown apart.  Packages come from the test wheelhouse (``$MATTERHUB_WHEELHOUSE``, else
+   ``.cache/wheelhouse``, which ``make test`` fills): nothing is downloaded.
 
 Usage: python benchmarks/bench_pipelines.py [--quick]
 The last line printed is one JSON object with the figures.
@@ -46,6 +59,8 @@ sys.path.insert(0, str(REPO))
 
 from hub import Hub  # noqa: E402
 from hub.api import HubAPI  # noqa: E402
+from hub.servables.environments.layout import wait_ready  # noqa: E402
+from hub.servables.environments.store import Environments, EnvironmentSettings  # noqa: E402
 from hub.service.testing import free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -221,6 +236,101 @@ def print_pipeline_table(figures: dict[str, Any]) -> None:
         )
 
 
+# -- environments half ----------------------------------------------------------------------------
+
+
+def six_version(x: int) -> str:
+    """The version of six this worker imports."""
+    import six
+
+    return str(six.__version__)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def environment_section(tmp: Path, reps: int) -> dict[str, Any]:
+    """Build, reuse and run figures of a servable in its own environment (see the module's text)."""
+    wheelhouse = Path(os.environ.get("MATTERHUB_WHEELHOUSE") or REPO / ".cache" / "wheelhouse")
+    if not list(wheelhouse.glob("six-1.15.0-*.whl")):
+        sys.exit(f"the wheelhouse {wheelhouse} lacks six 1.15.0: run `make test` (its wheelhouse step) first")
+    os.environ["MATTERHUB_WHEELHOUSE"] = str(wheelhouse)
+    home = tmp / "env-hub"
+    hub = Hub(home, user="alice", progress=False)
+    envs = Environments(EnvironmentSettings.for_hub(home))
+    try:
+        t0 = time.perf_counter()
+        own = hub.publish_servable(hub.describe(six_version, name="own", requirements=["six==1.15.0"]))
+        publish_s = time.perf_counter() - t0
+        key = hub.servable(own).document["dlhub"]["environment"]["key"]
+        wait_ready(envs.path(key), 600)
+        ready_s = time.perf_counter() - t0
+        record = envs.path(key) / "environment.json"
+        built = record.read_bytes()
+        size = json.loads(built)["size"]
+
+        t0 = time.perf_counter()
+        again = hub.publish_servable(hub.describe(six_version, name="again", requirements=["six==1.15.0"]))
+        reuse_publish_s = time.perf_counter() - t0
+        reused = hub.servable(again).document["dlhub"]["environment"]["key"] == key
+        rebuilt = record.read_bytes() != built or len([e for e in envs.listing() if e.state == "built"]) != 1
+
+        plain = hub.publish_servable(hub.describe(six_version, name="plain"))
+        t0 = time.perf_counter()
+        assert hub.run(own, 1) == "1.15.0"
+        first_run_s = time.perf_counter() - t0
+        assert hub.run(plain, 1) == "1.17.0"
+        for _ in range(10):  # warm-up
+            hub.run(own, 1)
+            hub.run(plain, 1)
+        own_t, plain_t = [], []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            hub.run(own, 1)
+            own_t.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            hub.run(plain, 1)
+            plain_t.append(time.perf_counter() - t0)
+    finally:
+        hub.close()
+    own_p50, plain_p50 = statistics.median(own_t), statistics.median(plain_t)
+    return {
+        "publish_first_ms": _ms(publish_s),
+        "build_ready_ms": _ms(ready_s),
+        "environment_bytes": size,
+        "publish_reuse_ms": _ms(reuse_publish_s),
+        "reused_same_key": reused,
+        "rebuilt_on_reuse": rebuilt,
+        "first_run_in_environment_ms": _ms(first_run_s),
+        "run_own_env_p50_ms": _ms(own_p50),
+        "run_hub_env_p50_ms": _ms(plain_p50),
+        "run_ratio": round(own_p50 / plain_p50, 3),
+        "runs": reps,
+    }
+
+
+def print_environment_table(f: dict[str, Any]) -> None:
+    """The environments half as a table."""
+    rows = [
+        ("c. first publish (resolve, synchronous)", f"{f['publish_first_ms']:.0f} ms"),
+        ("   environment ready (publish + background build)", f"{f['build_ready_ms']:.0f} ms"),
+        ("   environment size", f"{f['environment_bytes'] / 1000:.0f} kB"),
+        (
+            "d. second publish, same pins (reuse)",
+            f"{f['publish_reuse_ms']:.0f} ms, {'rebuilt' if f['rebuilt_on_reuse'] else 'not rebuilt'}",
+        ),
+        ("e. first run in the environment (worker starts)", f"{f['first_run_in_environment_ms']:.0f} ms"),
+        ("   run p50, own environment", f"{f['run_own_env_p50_ms']:.2f} ms"),
+        ("   run p50, hub's environment", f"{f['run_hub_env_p50_ms']:.2f} ms"),
+        ("   ratio own / hub (goal <= 1.2)", f"{f['run_ratio']:.3f}"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'servable environments':<{width}}  value")
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -231,6 +341,8 @@ def main() -> None:
     try:
         figures = {"pipelines": pipeline_section(tmp, rounds)}
         print_pipeline_table(figures["pipelines"])
+        figures["environments"] = environment_section(tmp, 40 if args.quick else 300)
+        print_environment_table(figures["environments"])
         print(json.dumps(figures))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
