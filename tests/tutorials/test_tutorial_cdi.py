@@ -33,12 +33,23 @@ def test_cdi_tutorial_runs_and_scores_both_pairs(shared_data: Path, tmp_path: Pa
     assert records["dataset"] == "cdi_nn_simulated_v1"
     assert records["n_samples"] == 12
     assert records["authors_models"] is True
-    assert set(records["servables"]) == {"standin_structure", "standin_phase", "structure", "phase"}
+    assert set(records["servables"]) == {
+        "standin_structure",
+        "standin_phase",
+        "structure",
+        "phase",
+        "structure_from_intensity",
+        "phase_from_intensity",
+    }
     assert 0 < records["n_inclusion_records"] < 12
     errors = records["errors"]
     assert list(errors.index) == ["stand-in", "authors"]
     for label in ("stand-in", "authors"):
         assert 0 < errors.loc[label, "amplitude error"] < 1  # a crystal, not an empty frame
     assert errors.loc["stand-in", "phase error (rad)"] < errors.loc["stand-in", "flat-phase error (rad)"]
+    real = records["real_data"]  # section 8: the real Bragg CDI patterns
+    assert list(real.index) == ["authors", "standin"]
+    assert real.loc["authors", "input_max"] == 10_000
+    assert 0 < real.loc["standin", "support_iou_mean"] < 1
     for name in ("reconstructions", "error_plot"):
         assert isinstance(records[name], RecordedFigure) and records[name].png.startswith(b"\x89PNG")
