@@ -33,7 +33,7 @@ from typing import Annotated
 import numpy as np
 
 from . import metrics
-from .simulate import SIZE
+from .simulate import SIZE, intensities
 
 #: The maximum the authors scaled the diffraction modulus of real data to.
 AUTHORS_INPUT_MAX = 10_000.0
@@ -131,15 +131,7 @@ def authors_input(intensity: np.ndarray, maximum: float = AUTHORS_INPUT_MAX) -> 
     ValueError
         When the intensities are not ``(n, 32, 32)`` or ``(32, 32)``, are negative or all zero.
     """
-    arr = np.asarray(intensity, dtype=np.float64)
-    if arr.ndim == 2:
-        arr = arr[None]
-    if arr.ndim != 3 or arr.shape[-2:] != (SIZE, SIZE):
-        raise ValueError(
-            f"expected intensities of shape (n, {SIZE}, {SIZE}) or ({SIZE}, {SIZE}), got {arr.shape}"
-        )
-    if (arr < 0).any():
-        raise ValueError("intensities must be >= 0 (counts, or |FFT|^2)")
+    arr = intensities(intensity)
     out = []
     for frame in arr:
         modulus = _centred(np.sqrt(frame))

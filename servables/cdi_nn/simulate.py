@@ -238,6 +238,17 @@ def model_input(intensity: np.ndarray, scale: float = MODEL_INPUT_SCALE) -> np.n
 
     ``scale * sqrt(I)``: the modulus of the far field of an object whose amplitude is ``scale``.
     """
+    return (scale * np.sqrt(intensities(intensity)))[..., None].astype(np.float32)
+
+
+def intensities(intensity: np.ndarray) -> np.ndarray:
+    """``intensity`` as a float64 stack ``(n, 32, 32)`` (one pattern ``(32, 32)`` becomes a stack of one).
+
+    Raises
+    ------
+    ValueError
+        When the shape is neither, or an intensity is negative.
+    """
     arr = np.asarray(intensity, dtype=np.float64)
     if arr.ndim == 2:
         arr = arr[None]
@@ -246,8 +257,8 @@ def model_input(intensity: np.ndarray, scale: float = MODEL_INPUT_SCALE) -> np.n
             f"expected intensities of shape (n, {SIZE}, {SIZE}) or ({SIZE}, {SIZE}), got {arr.shape}"
         )
     if (arr < 0).any():
-        raise ValueError("intensities must be >= 0 (they are |FFT|^2)")
-    return (scale * np.sqrt(arr))[..., None].astype(np.float32)
+        raise ValueError("intensities must be >= 0 (counts, or |FFT|^2)")
+    return arr
 
 
 # -- batches ------------------------------------------------------------------------------------
