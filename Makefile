@@ -17,7 +17,7 @@ EXTRAS := --extra all --extra dev --extra bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test bench lint format envfiles schemas openapi reliability clean system-deps lock
+.PHONY: demo test bench studies lint format envfiles schemas openapi reliability clean system-deps lock
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,12 @@ test: $(STAMP) $(WHEELHOUSE)/.filled system-deps
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
+
+## Every figure of the three science studies from the code at HEAD: their benchmarks write a block of
+## benchmarks/RESULTS.md, and one executed copy of each tutorial lands in build/studies/
+## (`make studies STUDIES_ARGS=--full` for the benchmarks' full sizes).
+studies: $(STAMP)
+	$(BIN)/python benchmarks/studies.py $(STUDIES_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub widgets tests benchmarks binder servables conftest.py
