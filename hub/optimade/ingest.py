@@ -4,19 +4,19 @@ The hub serves a record as a structure from its ``material`` and ``crystal_struc
 blocks (:mod:`hub.optimade.fields`, :mod:`hub.optimade.structures`); a harvested entry
 fills exactly those blocks, so the hub serves it back with the provider's values:
 
-=============================  ==========================================
-OPTIMADE                       record
-=============================  ==========================================
-``elements``                   ``material.elements``
-``chemical_formula_reduced``   ``material.composition`` (else descriptive)
-``chemical_formula_anonymous`` ``crystal_structure.stoichiometry``
-``nsites``                     ``crystal_structure.number_of_atoms``
-``lattice_vectors``            ``crystal_structure.lattice`` (and volume)
-``dimension_types``            ``crystal_structure.dimension_types``, ``pbc``
-``species_at_sites``           ``crystal_structure.species_at_sites`` (as elements)
-``cartesian_site_positions``   ``crystal_structure.cartesian_site_positions``
-``space_group_it_number``      ``crystal_structure.space_group_number``
-=============================  ==========================================
+================================  ====================================================
+OPTIMADE                          record
+================================  ====================================================
+``elements``                      ``material.elements``
+``chemical_formula_descriptive``  ``material.composition`` (else the reduced formula)
+``chemical_formula_anonymous``    ``crystal_structure.stoichiometry``
+``nsites``                        ``crystal_structure.number_of_atoms``
+``lattice_vectors``               ``crystal_structure.lattice`` (and its volume)
+``dimension_types``               ``crystal_structure.dimension_types`` and ``pbc``
+``species_at_sites``              ``crystal_structure.species_at_sites`` (as elements)
+``cartesian_site_positions``      ``crystal_structure.cartesian_site_positions``
+``space_group_it_number``         ``crystal_structure.space_group_number``
+================================  ====================================================
 
 Per-site data is kept only when every site's species is one element (no disorder,
 vacancies or unknown atoms), as the hub serves sites.  The provider's own fields
@@ -83,7 +83,7 @@ def _material(attrs: dict[str, Any]) -> dict[str, Any]:
     formula = next(
         (
             f
-            for f in (attrs.get("chemical_formula_reduced"), attrs.get("chemical_formula_descriptive"))
+            for f in (attrs.get("chemical_formula_descriptive"), attrs.get("chemical_formula_reduced"))
             if parse_formula(f) is not None
         ),
         None,
