@@ -19,10 +19,12 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-pytest.importorskip("mongomock", reason="the OPTIMADE reference server's backend (mongomock) is not installed")
+pytest.importorskip(
+    "mongomock", reason="the OPTIMADE reference server's backend (mongomock) is not installed"
+)
 
-from hub import Hub  # noqa: E402
-from hub.service.testing import LiveServer  # noqa: E402
+from hub import Hub
+from hub.service.testing import LiveServer
 
 #: The reference server's models use a pydantic API deprecated since 2.11.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:optimade.models.jsonapi")
@@ -50,7 +52,9 @@ class Flaky:
         if scope["type"] == "http" and scope["path"].rstrip("/").endswith("/structures"):
             query = parse_qs(scope["query_string"].decode())
             if self.broken and int(query.get("page_offset", ["0"])[0]) >= 2 * PAGE:
-                await send({"type": "http.response.start", "status": 503, "headers": [(b"retry-after", b"0")]})
+                await send(
+                    {"type": "http.response.start", "status": 503, "headers": [(b"retry-after", b"0")]}
+                )
                 await send({"type": "http.response.body", "body": b""})
                 return
             self.served.append(query)
@@ -217,7 +221,9 @@ def test_interrupted_harvest_resumes_where_it_stopped(provider: Provider, tmp_pa
     hub.close()
 
 
-def test_reharvest_is_incremental_and_makes_a_version_only_on_change(provider: Provider, tmp_path: Any) -> None:
+def test_reharvest_is_incremental_and_makes_a_version_only_on_change(
+    provider: Provider, tmp_path: Any
+) -> None:
     hub = Hub(tmp_path / "hub", progress=False)
     first = hub.submit(provider.source, title="Example provider", authors=["Doe, Jane"])
     assert first.source_id == "example_provider_v1"
