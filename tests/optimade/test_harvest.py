@@ -278,3 +278,125 @@ def test_hub_to_hub(live_optimade: str, structure_hub: Any, tmp_path: Any) -> No
         e["attributes"]["_matterhub_dataset"] for e in truth["entries"].values()
     }
     hub.close()
+
+
+# -- the service: private addresses, harvests through the REST API, schedules ---------------------
+
+
+class Served:
+    """A hub service over a fresh hub on a loopback port, and a token of its user alice."""
+
+    def __init__(self, home: Any, settings: Any, harvests: Any = ()) -> None:
+        from hub.service import create_app
+
+        self.hub = Hub(home, progress=False)
+        self.hub.users.ensure_user("alice", [])
+        self.token, _ = self.hub.users.create_token(self.hub.principal, "alice", label="harvest tests")
+        self.app = create_app(self.hub, settings, harvests=harvests)
+        self.server = LiveServer(self.app).start()
+
+    def remote(self) -> Any:
+        return Hub(self.server.url, token=self.token, progress=False)
+
+    def close(self) -> None:
+        self.server.stop()
+        self.hub.close()
+
+
+def test_service_refuses_a_private_provider(provider: Provider, tmp_path: Any, monkeypatch: Any) -> None:
+    from hub.exceptions import AccessDeniedError
+    from hub.service.settings import ServiceSettings
+
+    monkeypatch.delenv("MATTERHUB_SERVICE_ALLOW_PRIVATE_URLS", raising=False)
+    served = Served(tmp_path / "hub", ServiceSettings())
+    try:
+        with pytest.raises(AccessDeniedError, match="loopback/private"):
+            served.remote().submit(provider.source, title="Example provider", authors=["Doe, Jane"])
+        answer = httpx.post(
+            f"{served.server.url}/api/submissions",
+            json={"source": provider.source, "title": "Example provider", "authors": ["Doe, Jane"]},
+            headers={"Authorization": f"Bearer {served.token}"},
+        )
+        assert answer.status_code == 403, answer.text
+        assert served.hub.submissions() == []
+        assert provider.flaky.served == []  # the provider was never asked
+    finally:
+        served.close()
+
+
+def test_worker_refuses_a_private_provider_when_it_connects(provider: Provider, tmp_path: Any) -> None:
+    """The guard the service's worker runs under refuses the address at connection time too
+    (a name that resolved to a public address when submitted may resolve to a private one later)."""
+    from hub.connect.urlguard import ADDRESS_GUARD
+    from hub.service.settings import ServiceSettings
+
+    hub = Hub(tmp_path / "hub", progress=False)
+    token = ADDRESS_GUARD.set(ServiceSettings(allow_private_urls=False).check_address)
+    try:
+        sub = hub.submit(provider.source, title="Example provider", authors=["Doe, Jane"])
+    finally:
+        ADDRESS_GUARD.reset(token)
+    assert sub.status == "failed"
+    assert "was not read" in sub.message and "loopback/private" in sub.message
+    assert provider.flaky.served == []
+    hub.close()
+
+
+def test_service_harvests_through_the_api_when_allowed(provider: Provider, tmp_path: Any) -> None:
+    from hub.service.settings import ServiceSettings
+
+    served = Served(tmp_path / "hub", ServiceSettings(allow_private_urls=True))
+    try:
+        remote = served.remote()
+        query = 'elements HAS "Ac"'
+        sub = remote.submit(provider.source, title="Actinium", authors=["Doe, Jane"], filter=query)
+        assert sub.status == "complete", sub.report()
+        truth = answer(provider.url, query)
+        records = remote.dataset(sub.source_id).records()
+        assert {r["origin"]["entry_id"] for r in records} == set(truth["entries"])
+        assert {r["origin"]["query"] for r in records} == {query}
+        remote.close()
+    finally:
+        served.close()
+
+
+def test_service_schedules_harvests(provider: Provider, tmp_path: Any) -> None:
+    import time
+
+    from hub.service.harvests import ScheduledHarvest
+    from hub.service.settings import ServiceSettings
+
+    schedule = [ScheduledHarvest(provider.source, "Example provider", ("Doe, Jane",), every=0.2)]
+    served = Served(tmp_path / "hub", ServiceSettings(allow_private_urls=True), harvests=schedule)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done = [s for s in served.hub.submissions() if s.done]
+            if len(done) >= 2:
+                break
+            time.sleep(0.1)
+        first, second = sorted(done, key=lambda s: s.created_at)[:2]
+        assert first.status == "complete" and first.source_id == "example_provider_v1", first.report()
+        assert second.status == "complete" and second.source_id == "example_provider_v1"
+        assert "no new version" in (second.message or "")
+        assert [d.source_id for d in served.hub.datasets(all_versions=True)] == ["example_provider_v1"]
+    finally:
+        served.close()
+
+
+def test_schedule_periods_and_files(tmp_path: Any) -> None:
+    from hub.service.harvests import load_schedule, parse_every
+
+    assert [parse_every(t) for t in ("30s", "15m", "6h", "1d", "2.5")] == [30, 900, 21600, 86400, 2.5]
+    with pytest.raises(ValueError, match="not a period"):
+        parse_every("daily")
+    path = tmp_path / "harvests.yaml"
+    path.write_text("- {source: 'https://optimade.example.org/', every: 12h, filter: 'nelements=2'}\n")
+    (h,) = load_schedule(path, admin="admin")
+    assert (h.source, h.every, h.filter, h.authors) == (
+        "optimade+https://optimade.example.org/",
+        43200,
+        "nelements=2",
+        ("admin",),
+    )
+    assert h.title == "OPTIMADE structures of optimade.example.org"
