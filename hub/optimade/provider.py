@@ -21,6 +21,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -197,7 +198,7 @@ class ProviderClient:
             When the provider keeps failing, refuses the query, or answers with what is
             not an OPTIMADE response.
         """
-        url: str | None = start
+        url = start
         params: dict[str, Any] | None = None
         if url is None:
             url = self.structures_url()
@@ -205,13 +206,19 @@ class ProviderClient:
             if filter:
                 params["filter"] = filter
         seen: set[str] = set()
-        while url is not None:
-            page = self.page(url, params)
-            yield page
-            if page.next is None or page.next in seen or not page.entries:
-                return
-            seen.add(page.next)
-            url, params = page.next, None
+        # one page ahead: the next page downloads while the caller handles this one
+        with ThreadPoolExecutor(1, thread_name_prefix="matterhub-optimade-page") as ahead:
+            pending = ahead.submit(self.page, url, params)
+            while True:
+                page = pending.result()
+                last = page.next is None or page.next in seen or not page.entries
+                if not last:
+                    assert page.next is not None
+                    seen.add(page.next)
+                    pending = ahead.submit(self.page, page.next, None)
+                yield page
+                if last:
+                    return
 
     def page(self, url: str, params: dict[str, Any] | None = None) -> Page:
         """One page: ``url`` with ``params``; a refused ``page_limit`` is asked again as the provider allows."""
