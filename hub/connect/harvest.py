@@ -216,13 +216,14 @@ class _HarvestRun:
             s["detail"] = f"{len(harvested)} records"
 
         with self.step("merge") as s:
-            kept = self.kept(previous, prev_records, harvested) if since is not None and previous else {}
+            kept = {}
+            if since is not None and previous is not None:
+                kept = self.kept(previous, prev_records, harvested)
+                s["detail"] = (
+                    f"{len(harvested)} harvested, {len(kept)} unchanged kept from {previous.source_id}"
+                )
             merged = {**kept, **harvested}
-            s["detail"] = (
-                f"{len(harvested)} harvested, {len(kept)} unchanged kept from {previous.source_id}"
-                if kept
-                else f"{len(merged)} records"
-            )
+            s["detail"] = s["detail"] or f"{len(merged)} records"
 
         with self.step("validate") as s:
             version = self.p.catalog.next_version(req.name)
@@ -363,11 +364,11 @@ class _HarvestRun:
             f.path: {k: getattr(f, k) for k in FILE_FIELDS}
             for f in self.p.catalog.files(self.p.principal, previous.source_id)
         }
-        out = {}
+        out: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         for r in records:
             entry_id = (r.get("origin") or {}).get("entry_id")
             paths = [f["path"] for f in r.get("files", [])]
-            if entry_id in harvested or not paths or paths[0] not in files:
+            if not isinstance(entry_id, str) or entry_id in harvested or not paths or paths[0] not in files:
                 continue
             out[entry_id] = ({k: v for k, v in r.items() if k != "mdf"}, files[paths[0]])
         return out
@@ -377,7 +378,7 @@ class _HarvestRun:
     def records(self, bodies: list[dict[str, Any]], version: int) -> list[dict[str, Any]]:
         req = self.request
         sid = source_id_of(req.name, version)
-        out = []
+        out: list[dict[str, Any]] = []
         for body in bodies:
             n = len(out) + 1
             doc = {
