@@ -284,6 +284,7 @@ class HubAPI(Protocol):
         curate: bool = False,
         source_name: str | None = None,
         group: str | None = None,
+        filter: str | None = None,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -293,7 +294,9 @@ class HubAPI(Protocol):
         Parameters
         ----------
         source
-            A file, a folder, a zip/tar archive or any fsspec URL.
+            A file, a folder, a zip/tar archive or any fsspec URL; or an OPTIMADE
+            provider's base URL prefixed ``optimade+`` (``optimade+https://host/``) to
+            harvest its structures, one record per entry (again: only what changed).
         title, authors
             The dataset's title and creators (``"Family, Given"`` or DataCite dicts).
         mapping
@@ -309,6 +312,9 @@ class HubAPI(Protocol):
         group
             A group of yours a new ``source_name`` is claimed for: its members may then
             submit versions of it too.
+        filter
+            For an ``optimade+`` source: the OPTIMADE filter of the structures to take
+            (``elements HAS "Si"``; None: all).
         progress
             Show progress bars (default: the hub's setting), or a callable given the
             submission each time it moves (a widget's progress bar).

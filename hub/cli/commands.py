@@ -106,6 +106,9 @@ def _load_mapping(value: str | None) -> dict[str, str] | None:
 @click.option("--affiliation", "affiliations", multiple=True, help="Affiliation of the authors (repeatable).")
 @click.option("--source-name", default=None, help="Short name (default: a slug of the title).")
 @click.option("--group", default=None, help="A group of yours a new source name is claimed for.")
+@click.option(
+    "--filter", "filter_", default=None, help="For an optimade+ source: the OPTIMADE filter to harvest."
+)
 @click.option("--description", default=None)
 @click.option("--license", "license_", default=None)
 @click.option("--doi", "related_dois", multiple=True, help="A related DOI (repeatable).")
@@ -126,6 +129,7 @@ def submit(
     affiliations: tuple[str, ...],
     source_name: str | None,
     group: str | None,
+    filter_: str | None,
     description: str | None,
     license_: str | None,
     related_dois: tuple[str, ...],
@@ -136,7 +140,7 @@ def submit(
     retry_id: str | None,
     as_json: bool,
 ) -> None:
-    """Submit SOURCE (a file, folder, archive or URL) as a dataset."""
+    """Submit SOURCE (a file, folder, archive or URL) as a dataset; optimade+https://PROVIDER/ harvests one."""
     hub = open_hub(ctx)
     if retry_id:
         sub = hub.retry(retry_id)
@@ -150,6 +154,7 @@ def submit(
             affiliations=list(affiliations),
             source_name=source_name,
             group=group,
+            filter=filter_,
             description=description,
             license=license_,
             related_dois=list(related_dois),
@@ -450,13 +455,21 @@ def dashboards(ctx: click.Context, port: int, open_browser: bool) -> None:
     )
 
 
+from hub.connect.cli import COMMANDS as _CONNECT_COMMANDS  # noqa: E402
 from hub.db.cli import COMMANDS as _DB_COMMANDS  # noqa: E402
 from hub.notebooks.cli import COMMANDS as _NOTEBOOK_COMMANDS  # noqa: E402
 from hub.servables.cli import COMMANDS as _SERVABLE_COMMANDS  # noqa: E402
 from hub.servables.environments.cli import COMMANDS as _ENV_COMMANDS  # noqa: E402
 from hub.service.cli import COMMANDS as _SERVICE_COMMANDS  # noqa: E402
 
-for _command in [*_SERVABLE_COMMANDS, *_ENV_COMMANDS, *_NOTEBOOK_COMMANDS, *_SERVICE_COMMANDS, *_DB_COMMANDS]:
+for _command in [
+    *_CONNECT_COMMANDS,
+    *_SERVABLE_COMMANDS,
+    *_ENV_COMMANDS,
+    *_NOTEBOOK_COMMANDS,
+    *_SERVICE_COMMANDS,
+    *_DB_COMMANDS,
+]:
     main.add_command(_command)
 
 

@@ -21,6 +21,7 @@ from hub.access.names import Names
 from hub.access.paths import ServerPaths, shows_paths
 from hub.connect.archives import ArchiveLimits
 from hub.connect.dispatch import Dispatcher, DispatchHook
+from hub.connect.harvest import Harvest
 from hub.connect.origin import is_url, logical_origin
 from hub.connect.pipeline import Pipeline, new_submission_id
 from hub.connect.recovery import recover_interrupted
@@ -30,6 +31,7 @@ from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder
 from hub.db.database import Database
 from hub.db.models import DatasetRow, SubmissionRow
 from hub.exceptions import ConflictError, ValidationError
+from hub.optimade.provider import is_provider
 from hub.records.validation import validate_dataset
 from hub.store.blobs import BlobStore
 
@@ -96,7 +98,7 @@ class Connect:
         """Run a new submission of ``source`` to its end (see :meth:`hub.hubs.embedded.EmbeddedHub.submit`)."""
         pipeline = self._pipeline()
         sub_id = pipeline.create(source, request)
-        return self._shown(pipeline.run(sub_id, source, request))
+        return self._shown(self._runner(pipeline, source).run(sub_id, source, request))
 
     def enqueue(self, source: str, request: SubmissionRequest) -> Submission:
         """Record a new submission as ``queued``, for a worker to :meth:`process`."""
@@ -123,14 +125,14 @@ class Connect:
         request = SubmissionRequest.model_validate(row.options)
         if row.status == "interrupted":
             self._reset(row)
-        return self._shown(self._pipeline().run(row.id, row.source, request))
+        return self._shown(self._runner(self._pipeline(), row.source).run(row.id, row.source, request))
 
     def retry(self, submission_id: str) -> Submission:
         """Run a failed or interrupted submission again, with the same source and metadata."""
         row = self._row(submission_id, RETRYABLE, "; only failed or interrupted ones can be retried")
         request = SubmissionRequest.model_validate(row.options)
         self._reset(row)
-        return self._shown(self._pipeline().run(row.id, row.source, request))
+        return self._shown(self._runner(self._pipeline(), row.source).run(row.id, row.source, request))
 
     def submission(self, submission_id: str) -> Submission:
         """Return a submission the principal may see, as they may see it (the hub's paths only for admins)."""
@@ -270,6 +272,11 @@ class Connect:
             progress=self.progress,
         )
 
+    @staticmethod
+    def _runner(pipeline: Pipeline, source: str) -> Pipeline | Harvest:
+        """What runs a submission of ``source``: a harvest for an OPTIMADE provider, else the pipeline."""
+        return Harvest(pipeline) if is_provider(source) else pipeline
+
     def _shown(self, sub: Submission) -> Submission:
         """``sub`` as the principal may see it: the hub's own folders only for its admins.
 
@@ -295,7 +302,9 @@ class Connect:
         return row
 
     def _reset(self, row: SubmissionRow) -> None:
-        self.catalog.update_submission(row.id, status="queued", steps=new_steps(), errors=[], message=None)
+        self.catalog.update_submission(
+            row.id, status="queued", steps=new_steps(row.steps), errors=[], message=None
+        )
 
     def _updated_request(self, prev: DatasetRow, changes: dict[str, Any]) -> SubmissionRequest:
         """Return the request of ``prev``'s submission (or its document's metadata) with ``changes``."""

@@ -34,6 +34,8 @@ class SubmissionRequest(BaseModel):
     source_name: str | None = None
     #: The group a new ``source_name`` is claimed for (its members publish its versions).
     group: str | None = None
+    #: The OPTIMADE filter of a harvest (an ``optimade+`` source): the slice of the provider to take.
+    filter: str | None = None
     description: str | None = None
     license: str | None = None
     related_dois: list[str] = Field(default_factory=list)

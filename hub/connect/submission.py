@@ -13,9 +13,18 @@ STEPS = ("collect", "extract", "merge", "validate", "curate", "dispatch")
 FINAL = frozenset({"complete", "pending_curation", "failed", "interrupted", "rejected"})
 
 
-def new_steps() -> list[dict[str, Any]]:
-    """The steps of a submission not yet run: each of :data:`STEPS`, ``pending``."""
-    return [{"name": s, "status": "pending", "seconds": None, "detail": ""} for s in STEPS]
+def new_steps(previous: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The steps of a submission not yet run: each of :data:`STEPS`, ``pending``.
+
+    A step of ``previous`` (the steps of a run that stopped) holding a ``resume`` state
+    keeps it: a harvest continues from the page where it stopped.
+    """
+    kept = {s["name"]: s["resume"] for s in previous or [] if isinstance(s, dict) and "resume" in s}
+    return [
+        {"name": s, "status": "pending", "seconds": None, "detail": ""}
+        | ({"resume": kept[s]} if s in kept else {})
+        for s in STEPS
+    ]
 
 
 @dataclass

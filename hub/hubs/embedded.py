@@ -249,6 +249,7 @@ class EmbeddedHub(HubImplementation):
         curate: bool = False,
         source_name: str | None = None,
         group: str | None = None,
+        filter: str | None = None,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -267,6 +268,10 @@ class EmbeddedHub(HubImplementation):
         ``progress``: show tqdm bars, or a callable given the submission each time a step
         is saved (a widget's progress bar).
 
+        ``optimade+https://provider/`` harvests an OPTIMADE provider's structures
+        (:mod:`hub.connect.harvest`), those matching ``filter`` when given; harvesting the
+        same provider again takes only what changed, and makes no version when nothing did.
+
         Returns when the submission has finished; ``sub.status`` is
         ``complete`` (published), ``pending_curation``, or ``failed`` with
         ``sub.message``; ``sub.errors`` lists every file that failed.  ``wait=False``
@@ -282,6 +287,7 @@ class EmbeddedHub(HubImplementation):
             curate=curate,
             source_name=source_name,
             group=group,
+            filter=filter,
             **metadata,
         )
         if wait:

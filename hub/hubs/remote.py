@@ -290,6 +290,7 @@ class RemoteHub(HubImplementation):
         curate: bool = False,
         source_name: str | None = None,
         group: str | None = None,
+        filter: str | None = None,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -309,6 +310,7 @@ class RemoteHub(HubImplementation):
             "curate": curate,
             "source_name": source_name,
             "group": group,
+            "filter": filter,
             **metadata,
         }
         fields = {k: v for k, v in fields.items() if v is not None}

@@ -177,6 +177,22 @@ class Arrays(_Open):
     attrs: dict[str, Any] = Field(default_factory=dict)
 
 
+class Origin(_Strict):
+    """Where a record harvested from another database came from.
+
+    ``provider`` is the database's base URL (an OPTIMADE provider's), a facet to narrow
+    a search to one provider; ``entry_id`` the entry's id there, ``url`` its own URL,
+    ``last_modified`` when the provider last changed it and ``query`` the filter the
+    harvest asked for (None: everything).
+    """
+
+    provider: str
+    entry_id: str
+    url: str | None = None
+    last_modified: _dt.datetime | None = None
+    query: str | None = None
+
+
 #: The record blocks an extractor may fill, by name.
 BLOCKS: dict[str, type[BaseModel]] = {
     "material": Material,
@@ -201,6 +217,7 @@ class RecordDocument(_Strict):
     electron_microscopy: ElectronMicroscopy | None = None
     table: Table | None = None
     arrays: Arrays | None = None
+    origin: Origin | None = None
     custom: dict[str, CustomValue] = Field(default_factory=dict)
 
     @field_validator("custom")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,6 +16,7 @@ from hub.hubs.embedded import EmbeddedHub
 from hub.service.bodylimit import BodyLimitMiddleware
 from hub.service.deps import CallerHub
 from hub.service.errors import ERROR_RESPONSES, install_error_handlers
+from hub.service.harvests import HarvestScheduler, ScheduledHarvest
 from hub.service.queue import SubmissionQueue
 from hub.service.ratelimit import RateLimitMiddleware
 from hub.service.routes import datasets, search, servables, submissions, users
@@ -53,15 +54,19 @@ def create_app(
     *,
     start_worker: bool = True,
     rate_limit: bool = False,
+    harvests: Sequence[ScheduledHarvest] = (),
 ) -> FastAPI:
     """The REST API over ``hub`` (opened as its admin: each request acts as its caller).
 
     ``start_worker``: run queued submissions in a background thread (the service does;
     a test of the API alone may not want to).  ``rate_limit``: per-caller request and
     upload rate limits (``matterhub serve`` turns them on; see :mod:`hub.service.ratelimit`).
+    ``harvests``: OPTIMADE providers the worker harvests at start and on a schedule
+    (:mod:`hub.service.harvests`; only with ``start_worker``).
     """
     settings = settings or ServiceSettings()
     queue = SubmissionQueue(hub, settings.submission_threads, settings)
+    scheduler = HarvestScheduler(hub, queue, harvests if start_worker else ())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,9 +74,11 @@ def create_app(
             queue.start()
             # servable tasks a previous process left unfinished run again
             await asyncio.to_thread(hub.resume_tasks)
+            scheduler.start()
         try:
             yield
         finally:
+            scheduler.stop(timeout=10)
             queue.stop(timeout=60)
 
     app = FastAPI(
@@ -88,6 +95,7 @@ def create_app(
     app.state.hub = hub
     app.state.settings = settings
     app.state.submissions = queue
+    app.state.harvests = scheduler
     install_error_handlers(app)
     # request bodies within the settings' limits, before any route reads them
     app.add_middleware(BodyLimitMiddleware, settings=settings)

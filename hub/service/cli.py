@@ -74,6 +74,19 @@ def _users(ctx: click.Context) -> tuple[UsersAPI, Principal]:
     is_flag=True,
     help="Give the network to servables that declare they need it (others never get it).",
 )
+@click.option(
+    "--harvest",
+    "harvest_urls",
+    multiple=True,
+    help="An OPTIMADE provider's base URL to harvest at start and every --every (repeatable).",
+)
+@click.option("--every", default="1d", show_default=True, help="How often to harvest: 30m, 6h, 1d, ...")
+@click.option(
+    "--harvest-config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A YAML/JSON list of harvests: {source, every, title, authors, filter, source_name}.",
+)
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def serve(
@@ -92,6 +105,9 @@ def serve(
     allow_uncontained_servables: bool,
     servable_containment: bool,
     allow_servable_network: bool,
+    harvest_urls: tuple[str, ...],
+    every: str,
+    harvest_config: str | None,
     log_level: str,
 ) -> None:
     """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE.
@@ -107,8 +123,14 @@ def serve(
     from hub.servables.containment import Containment, describe, probe
     from hub.servables.executors import LocalExecutor
     from hub.service import create_app
+    from hub.service.harvests import ScheduledHarvest, load_schedule, parse_every
     from hub.service.settings import ServiceSettings
 
+    try:
+        harvests = [ScheduledHarvest.of_url(u, parse_every(every), admin) for u in harvest_urls]
+        harvests += load_schedule(harvest_config, admin) if harvest_config else []
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     opts = ctx.obj
     if scheme_of(opts["location"]) not in ("", "file"):
         raise click.UsageError("serve a hub folder (--hub DIR), not a hub service's URL")
@@ -153,7 +175,9 @@ def serve(
         submission_threads=submission_threads,
         admin=admin,
     )
-    app = create_app(hub, settings, rate_limit=not no_rate_limit)
+    app = create_app(hub, settings, rate_limit=not no_rate_limit, harvests=harvests)
+    for h in harvests:
+        click.echo(f"harvesting {h.source} every {h.every:g} s")
     click.echo(f"MatterHub {hub.home} serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from hub.connect.urlguard import refused_address
 from hub.exceptions import AccessDeniedError
 from hub.index.limits import QueryLimits
+from hub.optimade.provider import is_provider, provider_url
 from hub.servables.codec import DecodeLimits
 
 
@@ -127,7 +128,8 @@ class ServiceSettings:
     def check_source_url(self, url: str) -> None:
         """Refuse a URL the service may not read, unless :attr:`allow_private_urls`.
 
-        Only http(s), ftp and object-store URLs (s3, gs, gcs, az, abfs) are read; the host
+        Only http(s), ftp and object-store URLs (s3, gs, gcs, az, abfs) and OPTIMADE providers
+        (``optimade+https://``, checked as their base URL) are read; the host
         of an http(s) or ftp URL must resolve, and to no loopback, private, link-local or
         reserved address.  Object-store bucket names are not resolved.
 
@@ -139,6 +141,8 @@ class ServiceSettings:
         """
         if self.allow_private_urls:
             return
+        if is_provider(url):  # an OPTIMADE provider to harvest: its base URL is what is read
+            url = provider_url(url)
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https", "ftp", "s3", "gs", "gcs", "az", "abfs"):
             raise AccessDeniedError(f"the service does not read {parts.scheme!r} URLs")

@@ -42,12 +42,18 @@ class SubmissionMetadata(BaseModel):
         None,
         description="A group of yours a new source_name is claimed for (its members submit versions too)",
     )
+    filter: str | None = Field(
+        None, description="For an optimade+https:// source: the OPTIMADE filter of the structures to harvest"
+    )
 
 
 class URLSubmission(SubmissionMetadata):
     """A submission of the data at a URL, with its metadata."""
 
-    source: str = Field(..., description="An http(s), s3, gs, ... URL the service can read")
+    source: str = Field(
+        ...,
+        description="An http(s), s3, gs, ... URL the service can read, or optimade+https://PROVIDER/ to harvest",
+    )
 
 
 def _submissions(request: Request) -> SubmissionQueue:
