@@ -34,6 +34,9 @@ class SubmissionRequest(BaseModel):
     source_name: str | None = None
     #: The group a new ``source_name`` is claimed for (its members publish its versions).
     group: str | None = None
+    #: Publish by reference (``submit(..., copy=False)``): the files stay at their source,
+    #: the hub keeps each one's sha256, size and URL.
+    by_reference: bool = False
     description: str | None = None
     license: str | None = None
     related_dois: list[str] = Field(default_factory=list)

@@ -42,6 +42,12 @@ class SubmissionMetadata(BaseModel):
         None,
         description="A group of yours a new source_name is claimed for (its members submit versions too)",
     )
+    copy_files: bool = Field(
+        True,
+        alias="copy",
+        description="false: publish by reference (the files stay at the URL; the hub keeps their "
+        "sha256, sizes and URLs and reads them there)",
+    )
 
 
 class URLSubmission(SubmissionMetadata):
@@ -77,7 +83,8 @@ def _queue(hub: EmbeddedHub, request: Request, source: str, meta: SubmissionMeta
     fields = meta.model_dump(exclude_none=True)
     fields.pop("source", None)
     title, authors = fields.pop("title"), fields.pop("authors")
-    sub = hub.enqueue(source, title, authors, **fields)
+    copy = fields.pop("copy_files", True)
+    sub = hub.enqueue(source, title, authors, copy=copy, **fields)
     _submissions(request).put(sub.id)
     return sub.to_dict()
 
@@ -120,6 +127,8 @@ def submit_upload(
         meta = SubmissionMetadata.model_validate(doc)
     except PydanticValidationError as exc:
         raise ValidationError(f"metadata: {exc}") from None
+    if not meta.copy_files:
+        raise ValidationError("an upload is copied into the hub; publish by reference from a URL instead")
     name = PurePath(file.filename or "upload").name or "upload"
     if name in (".", ".."):
         name = "upload"
