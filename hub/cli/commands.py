@@ -106,6 +106,12 @@ def _load_mapping(value: str | None) -> dict[str, str] | None:
 @click.option("--affiliation", "affiliations", multiple=True, help="Affiliation of the authors (repeatable).")
 @click.option("--source-name", default=None, help="Short name (default: a slug of the title).")
 @click.option("--group", default=None, help="A group of yours a new source name is claimed for.")
+@click.option(
+    "--copy/--no-copy",
+    "copy",
+    default=True,
+    help="--no-copy: publish by reference (the files stay at SOURCE; the hub keeps sha256, size, URL).",
+)
 @click.option("--description", default=None)
 @click.option("--license", "license_", default=None)
 @click.option("--doi", "related_dois", multiple=True, help="A related DOI (repeatable).")
@@ -126,6 +132,7 @@ def submit(
     affiliations: tuple[str, ...],
     source_name: str | None,
     group: str | None,
+    copy: bool,
     description: str | None,
     license_: str | None,
     related_dois: tuple[str, ...],
@@ -150,6 +157,7 @@ def submit(
             affiliations=list(affiliations),
             source_name=source_name,
             group=group,
+            copy=copy,
             description=description,
             license=license_,
             related_dois=list(related_dois),

@@ -141,9 +141,8 @@ class Referenced:
                     sha, length = hash_source(url, self.options(path), dest=path)
                 elif path in self.declared:
                     sha = self.declared[path]
-                    length = self.sizes.get(path)
-                    if length is None:
-                        length = source_size(url, self.options(path))
+                    known = self.sizes.get(path)
+                    length = known if known is not None else source_size(url, self.options(path))
                 else:
                     sha, length = hash_source(url, self.options(path))
             out[path] = ReferencedFile(path, sha, length, 0, url=url)

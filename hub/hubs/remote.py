@@ -40,12 +40,12 @@ from hub.exceptions import (
     NameNotAvailableError,
     NotFoundError,
     QueryError,
-    SourceChangedError,
     ServableCrashedError,
     ServableMemoryError,
     ServableRefusedError,
     ServableRunError,
     ServableTimeoutError,
+    SourceChangedError,
     SourceError,
     ValidationError,
 )
@@ -321,7 +321,9 @@ class RemoteHub(HubImplementation):
         show = self.progress if progress is None else bool(progress)
         src = os.fspath(source)
         if "://" in src and not src.startswith("file://"):
-            body = self._post("/submissions", json={"source": src, **fields, **({} if copy else {"copy": False})})
+            body = self._post(
+                "/submissions", json={"source": src, **fields, **({} if copy else {"copy": False})}
+            )
         elif not copy:
             raise SourceError(
                 f"{src} is on this machine: a hub service publishes by reference only from a URL it "

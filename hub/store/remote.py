@@ -20,6 +20,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -111,7 +112,9 @@ def open_reference(ref: Reference, options: Mapping[str, Any], *, verify: bool =
     return VerifyingReader(f, ref.sha256, ref.length, source=ref.name)  # type: ignore[return-value]
 
 
-def hash_source(url: str, options: Mapping[str, Any], dest: str | os.PathLike[str] | None = None) -> tuple[str, int]:
+def hash_source(
+    url: str, options: Mapping[str, Any], dest: str | os.PathLike[str] | None = None
+) -> tuple[str, int]:
     """The sha256 and length of the file at ``url``, read once in full.
 
     With ``dest`` the bytes are also written there (atomically), for an extractor that
@@ -121,17 +124,13 @@ def hash_source(url: str, options: Mapping[str, Any], dest: str | os.PathLike[st
     length = 0
     tmp = None if dest is None else Path(dest).with_name(f".{Path(dest).name}.part-{uuid.uuid4().hex[:8]}")
     try:
-        with open_source(url, options, whole=True) as src:
-            out = open(tmp, "wb") if tmp is not None else None
-            try:
-                while chunk := src.read(STREAM_BLOCK):
-                    h.update(chunk)
-                    length += len(chunk)
-                    if out is not None:
-                        out.write(chunk)
-            finally:
+        with open_source(url, options, whole=True) as src, ExitStack() as stack:
+            out = None if tmp is None else stack.enter_context(open(tmp, "wb"))
+            while chunk := src.read(STREAM_BLOCK):
+                h.update(chunk)
+                length += len(chunk)
                 if out is not None:
-                    out.close()
+                    out.write(chunk)
         if tmp is not None and dest is not None:
             os.replace(tmp, dest)
     finally:
