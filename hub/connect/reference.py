@@ -82,12 +82,12 @@ def source_errors(name: str) -> Iterator[None]:
     """
     try:
         yield
-    except HubError:
-        raise
     except Exception as exc:
-        refused = refusal_in(exc)
+        refused = refusal_in(exc)  # fsspec reports a refused connection as a missing file
         if refused:
             raise AccessDeniedError(f"{name} was not read at its source: {refused}") from None
+        if isinstance(exc, HubError):
+            raise
         raise NotFoundError(f"{name} cannot be read at its source: {exc}") from exc
 
 
