@@ -23,6 +23,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    if not op.get_context().as_sql:  # offline (``upgrade --sql``) there is no database to look at
+        columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("files")}
+        if "url" in columns:  # a catalog made by this release and marked older has it already
+            return
     with op.batch_alter_table("files") as batch:
         batch.add_column(sa.Column("url", sa.Text(), nullable=True))
 
