@@ -233,3 +233,32 @@ def test_the_command_line_publishes_by_reference(tmp_path: Path, site: tuple[str
     assert result.exit_code == 0, result.output
     with Hub(tmp_path / "cli-hub", progress=False) as h:
         assert h.dataset("cli_ref").metadata["mdf"]["by_reference"] is True
+
+
+def test_a_declared_sha256_opens_no_blob_of_another_dataset(tmp_path: Path, folder: Path) -> None:
+    """A SHA256SUMS may declare any sha256: a referenced file must not make a copied blob readable."""
+    cif = sorted(folder.glob("*.cif"))[0]
+    secret = hashlib.sha256(cif.read_bytes()).hexdigest()
+    with Hub(tmp_path / "shared-hub", progress=False) as root:
+        as_user = {}
+        for name in ("bob", "mallory"):
+            root.users.ensure_user(name, [])
+            token, _ = root.users.create_token(root.principal, name)
+            as_user[name] = root.acting_as(root.users.authenticate(token))
+        bob, mallory = as_user["bob"], as_user["mallory"]
+        bob.submit(cif, title="Bob private", authors=["Bob, B"], visible_to=["bob"])
+        mem = fsspec.filesystem("memory")
+        mem.pipe("/mallory/claim.txt", b"not the secret")
+        mem.pipe("/mallory/SHA256SUMS", f"{secret}  claim.txt\n".encode())
+        try:
+            sub = mallory.submit("memory://mallory", title="Claim", authors=["M, M"], copy=False)
+            assert sub.status == "complete", sub.message
+            claimed = next(f for f in mallory.files(sub.source_id) if f["path"] == "claim.txt")
+            assert claimed["sha256"] == secret
+            with pytest.raises(NotFoundError):
+                mallory.provenance(secret)  # the store's copy of bob's file stays bob's
+            with mallory.open(sub.source_id, "claim.txt") as f, pytest.raises(SourceChangedError):
+                f.read()  # and the false claim is caught on the first read
+            assert mallory.verify(sub.source_id) == ["claim.txt"]
+        finally:
+            mem.rm("/mallory", recursive=True)
