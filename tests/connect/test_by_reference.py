@@ -262,3 +262,27 @@ def test_a_declared_sha256_opens_no_blob_of_another_dataset(tmp_path: Path, fold
             assert mallory.verify(sub.source_id) == ["claim.txt"]
         finally:
             mem.rm("/mallory", recursive=True)
+
+
+def test_referenced_records_are_ordinary_records_under_the_dataset_acl(
+    tmp_path: Path, site: tuple[str, Counter]
+) -> None:
+    url, _ = site
+    with Hub(tmp_path / "acl-hub", progress=False) as root:
+        as_user = {}
+        for name in ("bob", "mallory"):
+            root.users.ensure_user(name, [])
+            token, _ = root.users.create_token(root.principal, name)
+            as_user[name] = root.acting_as(root.users.authenticate(token))
+        bob, mallory = as_user["bob"], as_user["mallory"]
+        sid = _submit(bob, url, visible_to=["bob"])
+        hits = bob.search("mdf.by_reference:true", kinds=["record"], limit=50)
+        assert hits.total == len(bob.records(sid)) > 0
+        assert bob.search("material.elements:Ni AND mdf.by_reference:true").total >= 1
+        assert mallory.search("mdf.by_reference:true").total == 0
+        with pytest.raises(NotFoundError):
+            mallory.open(sid, WEIGHTS.name)
+        with pytest.raises(NotFoundError):
+            mallory.verify(sid)
+        with bob.open(sid, WEIGHTS.name) as f:
+            assert f.read() == WEIGHTS.read_bytes()
