@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -171,7 +172,7 @@ def main() -> None:
         "file_set": "HDF5 fields written with numpy.random.default_rng(22) + a real VASP run and COD CIFs",
     }
     for label, nbytes, took, hub_bytes in rows:
-        key = label.replace(" ", "_").replace(",", "")
+        key = re.sub(r"[^a-z]+", "_", label).strip("_")
         out[key] = {
             "bytes_read": nbytes,
             "ratio": round(nbytes / download_bytes, 4),
