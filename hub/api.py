@@ -285,6 +285,7 @@ class HubAPI(Protocol):
         source_name: str | None = None,
         group: str | None = None,
         filter: str | None = None,
+        copy: bool = True,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -315,6 +316,12 @@ class HubAPI(Protocol):
         filter
             For an ``optimade+`` source: the OPTIMADE filter of the structures to take
             (``elements HAS "Si"``; None: all).
+        copy
+            False: publish by reference.  ``source`` is an fsspec URL (or a local path) whose
+            files stay where they are; the hub keeps each file's sha256, size and URL, and
+            reads (``open``, ``download``, catalogs, the REST file endpoints) go to the
+            source, checking the sha256 (:meth:`verify` lists files that moved or changed).
+            Through a hub service the URL must be one the service may read.
         progress
             Show progress bars (default: the hub's setting), or a callable given the
             submission each time it moves (a widget's progress bar).

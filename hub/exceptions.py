@@ -177,6 +177,17 @@ class IntegrityError(HubError):
     title = "Checksum mismatch"
 
 
+class SourceChangedError(IntegrityError):
+    """A file published by reference no longer holds, at its source, what the hub recorded (HTTP 409).
+
+    The hub's record stands; the source moved on.  ``hub.verify(source_id)`` lists every
+    such file; the owner re-submits the dataset to publish what the source holds now.
+    """
+
+    status_code = 409
+    title = "Source changed"
+
+
 class SubmissionError(HubError):
     """A submission that cannot be completed as asked.
 

@@ -30,6 +30,10 @@ def _size(n: int | None) -> str:
     return f"{n} B"
 
 
+#: Under the file list of a dataset published by reference (``mdf.by_reference``).
+BY_REFERENCE = "<p><i>Published by reference: these files stay at their source; reads go there, checked against their sha256.</i></p>"
+
+
 def files_html(files: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(str(f.get('path', '')))}</td><td style='text-align:right'>{_size(f.get('length'))}</td>"
@@ -106,7 +110,9 @@ class RecordView(w.VBox):
             self.document, self.source_id, self.files = doc, sid, files
             self.title.value = label
             self.tree.value = tree_html(doc)
-            self.file_list.value = files_html(files)
+            self.file_list.value = files_html(files) + (
+                BY_REFERENCE if (doc.get("mdf") or {}).get("by_reference") else ""
+            )
             self.file_choice.options = [f["path"] for f in files]
             self.file_choice.value = files[0]["path"] if files else None
             png = structure_png(doc) if has_structure(doc) else None

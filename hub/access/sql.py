@@ -143,7 +143,9 @@ def blob_readable(principal: Principal, sha256: str) -> Select[tuple[bool]]:
     """A query answering whether ``principal`` may read blob ``sha256``.
 
     The blob is readable when a holder of it (:data:`~hub.access.policy.BLOB_HOLDERS`: a
-    dataset file, a servable's artifact) is one ``principal`` may see.
+    dataset file copied into the store, a servable's artifact) is one ``principal`` may
+    see.  A file published by reference holds no blob: its sha256 (which a ``SHA256SUMS``
+    at the source may merely declare) opens nothing in the store.
 
     Raises
     ------
@@ -155,7 +157,10 @@ def blob_readable(principal: Principal, sha256: str) -> Select[tuple[bool]]:
         if kind is Kind.FILE:
             held.append(
                 exists()
-                .where(FileRow.sha256 == sha256, DatasetRow.source_id == FileRow.source_id)
+                # a file published by reference holds no blob (its sha256 may be only declared)
+                .where(
+                    FileRow.sha256 == sha256, FileRow.url.is_(None), DatasetRow.source_id == FileRow.source_id
+                )
                 .where(clause(principal, Action.SEE, Kind.FILE))
             )
         elif kind is Kind.SERVABLE:

@@ -8,7 +8,8 @@ entry naming a file gives no way around access, whoever reads it and whenever.
 
 A file is opened in place when the hub's blob store is on this machine; otherwise its
 content is copied once into the cache (``$MATTERHUB_CACHE/hub``, named by sha256 and
-checked on the way).  The filesystem reports ``local_file``, so readers that need a
+checked on the way), as is a file published by reference (read at its source through
+the hub: a changed source is an error naming the file, never different bytes).  The filesystem reports ``local_file``, so readers that need a
 path (:func:`hub.catalog.locate.local_file`) get one without another cache layer.
 """
 
@@ -90,6 +91,9 @@ class HubFileSystem(AbstractFileSystem):  # type: ignore[misc]
             raise PermissionError(f"{PROTOCOL}:// files are read-only; submit a new version to change one")
         source_id, rel = self.split(path)
         hub = self._hub()
+        info = hub.file_info(source_id, rel)
+        if "url" in info:  # published by reference: read at the source once, checked, then cached
+            return open(_cached_copy(hub, source_id, rel, info["sha256"]), "rb")
         f: IO[bytes] = hub.open(source_id, rel, verify=False)
         name = getattr(f, "name", None)
         if isinstance(name, str) and os.path.isfile(name):
@@ -114,7 +118,8 @@ def _cached_copy(hub: Any, source_id: str, path: str, sha256: str) -> Path:
                 out.write(block)
         if digest.hexdigest() != sha256:
             raise IntegrityError(
-                f"{source_id}/{path} does not match its sha256 {sha256}; the hub's copy is corrupt"
+                f"{source_id}/{path} does not match its sha256 {sha256}; the hub's copy (or, for a "
+                "dataset published by reference, the source) changed"
             )
         os.replace(tmp, target)
     finally:

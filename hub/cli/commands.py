@@ -109,6 +109,12 @@ def _load_mapping(value: str | None) -> dict[str, str] | None:
 @click.option(
     "--filter", "filter_", default=None, help="For an optimade+ source: the OPTIMADE filter to harvest."
 )
+@click.option(
+    "--copy/--no-copy",
+    "copy",
+    default=True,
+    help="--no-copy: publish by reference (the files stay at SOURCE; the hub keeps sha256, size, URL).",
+)
 @click.option("--description", default=None)
 @click.option("--license", "license_", default=None)
 @click.option("--doi", "related_dois", multiple=True, help="A related DOI (repeatable).")
@@ -130,6 +136,7 @@ def submit(
     source_name: str | None,
     group: str | None,
     filter_: str | None,
+    copy: bool,
     description: str | None,
     license_: str | None,
     related_dois: tuple[str, ...],
@@ -155,6 +162,7 @@ def submit(
             source_name=source_name,
             group=group,
             filter=filter_,
+            copy=copy,
             description=description,
             license=license_,
             related_dois=list(related_dois),

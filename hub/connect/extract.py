@@ -151,6 +151,15 @@ def plan(files: Sequence[Path], extractors: Sequence[Extractor], context: Extrac
     return groups
 
 
+def local_files(groups: Sequence[Group]) -> set[Path]:
+    """The files some extractor of their group opens itself (not :meth:`~Extractor.reads_in_place`).
+
+    For a dataset published by reference, these get a local copy before extraction; the
+    others are read at their source.
+    """
+    return {f for g in groups for f in g.files for ex in g.extractors if not ex.reads_in_place(f)}
+
+
 def run_group(group: Group, context: ExtractionContext, log: WarningLog | None = None) -> GroupResult:
     """Run each extractor of ``group``; an extractor that fails adds an error and the next one runs.
 

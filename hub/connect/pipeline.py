@@ -22,6 +22,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from hub.connect.collect import Collected, collect
 from hub.connect.dispatch import Dispatcher
 from hub.connect.merge import merge_parts
 from hub.connect.origin import files_location, logical_origin
+from hub.connect.reference import Referenced, collect_reference, reference_url
 from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder, manifest_entries
@@ -233,14 +235,21 @@ class _Run:
         # the name may have changed hands since the submission was queued
         Names(self.p.catalog).claim(self.p.principal, Kind.DATASET, req.name)
 
+        referenced: Referenced | None = None
+        stored: dict[Path, StoredFile] = {}
         with self.step("collect") as s:
-            collected = collect(self.source, self.staging, self.p.limits)
-            self.errors += collected.errors
-            stored = self.store_blobs(collected)
-            size = sum(e.length for e in stored.values())
-            s["detail"] = f"{len(collected.files)} files, {size:,} bytes stored" + (
-                f", {len(collected.errors)} not taken" if collected.errors else ""
-            )
+            if req.by_reference:
+                referenced = collect_reference(self.source, self.staging)
+                collected = referenced.collected
+                s["detail"] = f"{len(collected.files)} files at their source (by reference)"
+            else:
+                collected = collect(self.source, self.staging, self.p.limits)
+                self.errors += collected.errors
+                stored = self.store_blobs(collected)
+                size = sum(e.length for e in stored.values())
+                s["detail"] = f"{len(collected.files)} files, {size:,} bytes stored" + (
+                    f", {len(collected.errors)} not taken" if collected.errors else ""
+                )
 
         context = ExtractionContext(root=collected.root, mapping=req.mapping, stored=stored)
         with self.step("extract") as s:
@@ -251,6 +260,10 @@ class _Run:
                     f"(selected: {', '.join(e.name for e in extractors)}); add 'mapping' to extractors"
                 )
             groups = extract_step.plan(collected.files, extractors, context)
+            if referenced is not None:  # checksums now (copies for extractors that need a file)
+                local = extract_step.local_files(groups)
+                stored.update(referenced.entries(local))
+                context = replace(context, opener=referenced.opener(local))
             bodies: list[tuple[dict[str, Any], list[str]]] = []
             with self.bar(len(groups), "extract") as bar:
                 results = list(extract_step.run(groups, context, bar))
@@ -273,7 +286,9 @@ class _Run:
             draft = Draft(
                 document=self.dataset_document(files, version),
                 files=files,
-                records=self.validate_records(bodies, collected.root, version),
+                records=self.validate_records(
+                    bodies, version, {f["path"]: f["url"] for f in files if f["url"]}
+                ),
                 owner=self.p.principal.owner_id,
             )
             s["detail"] = f"{len(draft.records)} valid records"
@@ -317,7 +332,7 @@ class _Run:
                     f"{f.relative_to(collected.root).as_posix()} changed while it was being submitted; "
                     "submit the dataset again once nothing writes to it"
                 )
-            entry = file_entry(f, collected.root, stored=stored[f])
+            entry = {**file_entry(f, collected.root, stored=stored[f]), "url": reference_url(stored[f])}
             files.append({k: entry[k] for k in FILE_FIELDS})
         return files
 
@@ -337,6 +352,7 @@ class _Run:
                 "owner": self.p.principal.name,
                 "ingest_date": _now_iso(),
                 "status": PENDING_CURATION if req.curate else PUBLISHED,
+                **({"by_reference": True} if req.by_reference else {}),
             },
             "data": {
                 "location": files_location(source_id_of(req.name, version)),
@@ -351,12 +367,16 @@ class _Run:
         return validate_dataset(doc)
 
     def validate_records(
-        self, bodies: list[tuple[dict[str, Any], list[str]]], root: Path, version: int
+        self, bodies: list[tuple[dict[str, Any], list[str]]], version: int, urls: dict[str, str]
     ) -> list[dict[str, Any]]:
+        """The valid records of ``bodies``; ``urls`` holds the source of each file published by reference."""
         req = self.request
         source_id = source_id_of(req.name, version)
         out = []
         for scroll_id, (body, names) in enumerate(bodies, start=1):
+            for f in body.get("files", []):
+                if f.get("path") in urls:
+                    f["url"] = urls[f["path"]]
             doc = {
                 "mdf": {
                     "source_name": req.name,
@@ -366,6 +386,7 @@ class _Run:
                     "scroll_id": scroll_id,
                     "visible_to": req.visible_to,
                     "extractors": names,
+                    **({"by_reference": True} if req.by_reference else {}),
                 },
                 **body,
             }

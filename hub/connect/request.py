@@ -36,6 +36,9 @@ class SubmissionRequest(BaseModel):
     group: str | None = None
     #: The OPTIMADE filter of a harvest (an ``optimade+`` source): the slice of the provider to take.
     filter: str | None = None
+    #: Publish by reference (``submit(..., copy=False)``): the files stay at their source,
+    #: the hub keeps each one's sha256, size and URL.
+    by_reference: bool = False
     description: str | None = None
     license: str | None = None
     related_dois: list[str] = Field(default_factory=list)

@@ -24,8 +24,9 @@ from hub.records.dataset import source_id_of
 from hub.store.blobs import BlobStore
 from hub.store.manifest import ManifestEntry, store_manifest
 
-#: The columns of a version's files, as each file's entry names them.
-FILE_FIELDS = ("path", "filename", "sha256", "length", "mime_type", "data_type")
+#: The columns of a version's files, as each file's entry names them (``url``: None for a
+#: file copied into the blob store, its source for one published by reference).
+FILE_FIELDS = ("path", "filename", "sha256", "length", "mime_type", "data_type", "url")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Draft:
 
 def manifest_entries(files: list[dict[str, Any]]) -> list[ManifestEntry]:
     """Return the manifest's entry of each of a version's files."""
-    return [ManifestEntry(f["path"], f["sha256"], f["length"]) for f in files]
+    return [ManifestEntry(f["path"], f["sha256"], f["length"], f.get("url")) for f in files]
 
 
 def stamp_record(record: dict[str, Any], dataset_mdf: dict[str, Any]) -> dict[str, Any]:

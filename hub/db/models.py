@@ -122,7 +122,9 @@ class DatasetACL(ACLEntry, Base):
 class FileRow(Base):
     """One file of a dataset version: its path in the dataset and the blob holding its bytes.
 
-    ``sha256`` names the blob in the blob store; ``length`` is its size in bytes.
+    ``sha256`` names the blob in the blob store; ``length`` is its size in bytes.  A file
+    published by reference has no blob: ``url`` is where it is, ``sha256`` and ``length``
+    what it held when published (None for a copied file).
     """
 
     __tablename__ = "files"
@@ -135,6 +137,7 @@ class FileRow(Base):
     length: Mapped[int] = mapped_column(BigInteger)
     mime_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
     data_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("source_id", "path", name="uq_file_path"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from hub.exceptions import ExtractionError
 from hub.extractors.base import ExtractionContext, Extractor
@@ -132,19 +132,19 @@ def _block(
 # -- NetCDF through xarray -------------------------------------------------------
 
 
-def _describe_netcdf(path: Path) -> dict[str, Any]:
+def _describe_netcdf(path: Path, fh: IO[bytes]) -> dict[str, Any]:
     import xarray as xr
 
-    head = read_signature(path)
+    head = read_signature(fh)
     engine = netcdf_engine(head)
     options: dict[str, Any] = {"decode_cf": False, "create_default_indexes": False}
     if engine == "h5netcdf":
-        tree = xr.open_datatree(path, engine="h5netcdf", **options)
+        tree = xr.open_datatree(fh, engine="h5netcdf", **options)
         nodes = [(node.path, node.to_dataset(inherit=False)) for node in tree.subtree]
         root_attrs = dict(tree.attrs)
         closers: list[Any] = [tree]
     elif engine == "scipy":
-        ds = xr.open_dataset(path, engine="scipy", **options)
+        ds = xr.open_dataset(fh, engine="scipy", **options)
         nodes, root_attrs, closers = [("/", ds)], dict(ds.attrs), [ds]
     else:
         raise ExtractionError(
@@ -201,12 +201,13 @@ def _h5_dtype(dataset: Any) -> str:
     return str(dataset.dtype)
 
 
-def _describe_hdf5(path: Path) -> dict[str, Any]:
+def _describe_hdf5(path: Path, fh: IO[bytes]) -> dict[str, Any]:
     import h5py
 
-    with h5py.File(path, "r") as f:
+    with h5py.File(fh, "r") as f:
         if "_NCProperties" in f.attrs:  # written by netCDF-C or h5netcdf: a NetCDF-4 file
-            return _describe_netcdf(path)
+            fh.seek(0)
+            return _describe_netcdf(path, fh)
         variables: list[dict[str, Any]] = []
         counts = {"groups": 0, "datasets": 0}
 
@@ -300,24 +301,26 @@ def zarr_store_of(path: Path) -> Path | None:
 # -- NumPy ----------------------------------------------------------------------
 
 
-def _describe_npy(path: Path) -> dict[str, Any]:
+def _describe_npy(path: Path, fh: IO[bytes]) -> dict[str, Any]:
     import numpy as np
 
     fmt = np.lib.format
-    with open(path, "rb") as fh:
-        try:
-            version = fmt.read_magic(fh)
-            if version == (1, 0):
-                shape, _, dtype = fmt.read_array_header_1_0(fh)
-            else:  # 2.0, and 3.0 (the 2.0 layout with UTF-8 field names)
-                shape, _, dtype = fmt.read_array_header_2_0(fh)
-        except ValueError as exc:
-            raise ExtractionError(f"{path.name} is not a NumPy .npy file: {exc}") from exc
+    try:
+        version = fmt.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(fh)
+        else:  # 2.0, and 3.0 (the 2.0 layout with UTF-8 field names)
+            shape, _, dtype = fmt.read_array_header_2_0(fh)
+    except ValueError as exc:
+        raise ExtractionError(f"{path.name} is not a NumPy .npy file: {exc}") from exc
     variable = _variable(path.stem, [], shape, dtype, {})
     return _block("npy", [variable], {}, npy_version=".".join(str(v) for v in version))
 
 
 # -- the extractor --------------------------------------------------------------
+
+#: The files read from an open file (a dataset published by reference reads only what they read).
+_IN_PLACE = {".npy": _describe_npy, ".nc": _describe_netcdf, ".h5": _describe_hdf5, ".hdf5": _describe_hdf5}
 
 
 class ArrayExtractor(Extractor):
@@ -343,6 +346,10 @@ class ArrayExtractor(Extractor):
             return zarr_store_of(path) is not None
         return super().claims(path)
 
+    def reads_in_place(self, path: Path) -> bool:
+        """NetCDF, HDF5 and npy files are read through the context (headers only); Zarr stores are not."""
+        return path.suffix.lower() in _IN_PLACE
+
     def extract(self, group: tuple[Path, ...], context: ExtractionContext) -> dict[str, Any]:
         """Describe the array file (or Zarr store) of ``group``.
 
@@ -357,12 +364,9 @@ class ArrayExtractor(Extractor):
         try:
             if zarr_store is not None:
                 block = _describe_zarr(zarr_store)
-            elif suffix == ".npy":
-                block = _describe_npy(path)
-            elif suffix == ".nc":
-                block = _describe_netcdf(path)
-            elif suffix in (".h5", ".hdf5"):
-                block = _describe_hdf5(path)
+            elif suffix in _IN_PLACE:
+                with context.open(path) as fh:
+                    block = _IN_PLACE[suffix](path, fh)
             else:
                 return {}
         except ExtractionError:

@@ -20,10 +20,10 @@ the files of one calculation become one record rather than one record each.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from hub.plugins import missing_imports, require_imports
 from hub.store.entry import StoredFile
@@ -50,13 +50,21 @@ class ExtractionContext:
     "formula"}``), or None.  ``options`` holds extractor-specific options keyed
     by extractor name.  ``stored`` holds the blob store's entry of each file
     (:class:`~hub.store.entry.StoredFile`: its sha256 and length) by path, when
-    Connect stored the files before extraction; empty otherwise.
+    Connect stored the files before extraction; empty otherwise.  ``opener`` opens a file
+    for reading (None: the local file); for a dataset published by reference it reads the
+    files that have no local copy at their source, in range requests (see
+    :meth:`Extractor.reads_in_place`).
     """
 
     root: Path
     mapping: dict[str, str] | None = None
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     stored: Mapping[Path, StoredFile] = field(default_factory=dict)
+    opener: Callable[[Path], IO[bytes]] | None = None
+
+    def open(self, path: Path) -> IO[bytes]:
+        """``path`` opened for binary reading, wherever it is (seekable; read only what you need)."""
+        return self.opener(path) if self.opener is not None else open(path, "rb")
 
 
 class Extractor:
@@ -121,6 +129,16 @@ class Extractor:
         """Whether this extractor wants to look at ``path`` (default: name patterns)."""
         name = path.name.lower()
         return any(fnmatch.fnmatchcase(name, p.lower()) for p in self.patterns)
+
+    def reads_in_place(self, path: Path) -> bool:
+        """Whether :meth:`extract` reads ``path`` only through :meth:`ExtractionContext.open`.
+
+        Such a file of a dataset published by reference is read at its source (an
+        extractor that reads a header fetches only the header); any other is first
+        copied to a local file for the extractor.  Default: False (the extractor opens
+        the path itself).
+        """
+        return False
 
     def group(self, files: Sequence[Path], context: ExtractionContext) -> Iterable[tuple[Path, ...]]:
         """Split ``files`` (every file of the submission) into groups that form one record each.

@@ -9,7 +9,7 @@ extractor and the Intake array reader both choose the engine by
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 #: The first bytes of every HDF5 file (so of every NetCDF-4 file).
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -17,7 +17,7 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 NETCDF3_SIGNATURES = (b"CDF\x01", b"CDF\x02")
 
 
-def read_signature(source: str | Path | BinaryIO) -> bytes:
+def read_signature(source: str | Path | IO[bytes]) -> bytes:
     """The first 8 bytes of a file.
 
     Parameters

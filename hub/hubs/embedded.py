@@ -39,10 +39,11 @@ from hub.api import (
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.connect import Connect, require_curator
+from hub.connect.reference import read_options, source_errors
 from hub.connect.request import make_request
 from hub.connect.submission import Submission
 from hub.db.database import Database
-from hub.db.models import DatasetRow
+from hub.db.models import DatasetRow, FileRow
 from hub.exceptions import HubError, NotFoundError, ServableRunError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
@@ -51,6 +52,7 @@ from hub.index.journal import IndexJournal
 from hub.index.results import Hit, SearchResult, files_by_dataset
 from hub.index.sync import rebuild
 from hub.store.blobs import BlobStore
+from hub.store.remote import Reference, copy_reference, open_reference, reference_intact
 
 if TYPE_CHECKING:
     from intake.readers.entry import Catalog as IntakeCatalog
@@ -250,6 +252,7 @@ class EmbeddedHub(HubImplementation):
         source_name: str | None = None,
         group: str | None = None,
         filter: str | None = None,
+        copy: bool = True,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -264,6 +267,10 @@ class EmbeddedHub(HubImplementation):
         ``affiliations``, ``license``, ``related_dois``, ``subjects``, ``tags``,
         ``organizations``, ``custom`` (up to 10 searchable fields), ``extractors``
         (names to use), or any DataCite field (``publicationYear``, ...).
+
+        ``copy=False`` publishes by reference: the files stay at ``source`` (any fsspec URL
+        or a local path) and the hub keeps each one's sha256, size and URL; reads go to the
+        source and check the sha256 (:mod:`hub.connect.reference`).
 
         ``progress``: show tqdm bars, or a callable given the submission each time a step
         is saved (a widget's progress bar).
@@ -288,6 +295,7 @@ class EmbeddedHub(HubImplementation):
             source_name=source_name,
             group=group,
             filter=filter,
+            by_reference=not copy,
             **metadata,
         )
         if wait:
@@ -314,6 +322,7 @@ class EmbeddedHub(HubImplementation):
         curate: bool = False,
         source_name: str | None = None,
         group: str | None = None,
+        copy: bool = True,
         **metadata: Any,
     ) -> Submission:
         """Record a submission as ``queued`` without running it.
@@ -329,6 +338,7 @@ class EmbeddedHub(HubImplementation):
             curate=curate,
             source_name=source_name,
             group=group,
+            by_reference=not copy,
             **metadata,
         )
         return self._connect(False).enqueue(os.fspath(source), request)
@@ -419,9 +429,7 @@ class EmbeddedHub(HubImplementation):
     def files(self, source_id: str) -> list[dict[str, Any]]:
         """The files of a version: path, filename, sha256, length, mime_type, data_type."""
         ds = self._catalog.dataset(self.principal, source_id)
-        return [
-            {k: getattr(f, k) for k in FILE_FIELDS} for f in self._catalog.files(self.principal, ds.source_id)
-        ]
+        return [_file_fields(f) for f in self._catalog.files(self.principal, ds.source_id)]
 
     def records(self, source_id: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """The records of a version (a page with ``offset`` and ``limit``)."""
@@ -446,13 +454,16 @@ class EmbeddedHub(HubImplementation):
         """
         ds = self._catalog.dataset(self.principal, source_id)
         f = self._catalog.file(self.principal, ds.source_id, path)
+        if f.url is not None:  # published by reference: read at the source
+            ref = _reference(f)
+            with source_errors(ref.name):
+                return open_reference(ref, read_options(ref.url), verify=verify)
         return self._store.open(f.sha256, length=f.length, verify=verify)
 
     def file_info(self, source_id: str, path: str) -> dict[str, Any]:
         """One file of a dataset version: path, filename, sha256, length, mime_type, data_type."""
         ds = self._catalog.dataset(self.principal, source_id)
-        f = self._catalog.file(self.principal, ds.source_id, path)
-        return {k: getattr(f, k) for k in FILE_FIELDS}
+        return _file_fields(self._catalog.file(self.principal, ds.source_id, path))
 
     def file_locations(self, source_id: str, *, static: bool = False) -> dict[str, FileLocation]:
         """Where lazy readers read each file of a version you may see.
@@ -462,8 +473,10 @@ class EmbeddedHub(HubImplementation):
         """
         ds = self._catalog.dataset(self.principal, source_id)
         files = self.files(ds.source_id)
-        if static:
-            return {f["path"]: FileLocation(self._store.url_of(f["sha256"]), None) for f in files}
+        if static:  # a file published by reference: its source
+            return {
+                f["path"]: FileLocation(f.get("url") or self._store.url_of(f["sha256"]), None) for f in files
+            }
         ref = hub_reference(self)
         return {f["path"]: FileLocation(f"{PROTOCOL}://{ds.source_id}/{f['path']}", ref) for f in files}
 
@@ -518,17 +531,26 @@ class EmbeddedHub(HubImplementation):
                 target = (root / r.path).resolve()
                 if not target.is_relative_to(root):
                     raise HubError(f"refusing to write {r.path!r} outside {root}")
-                out.append(self._store.copy_to(r.sha256, target))
+                if r.url is not None:  # published by reference: from the source, checked
+                    ref = _reference(r)
+                    with source_errors(ref.name):
+                        out.append(copy_reference(ref, target, read_options(ref.url)))
+                else:
+                    out.append(self._store.copy_to(r.sha256, target))
                 bar.update(r.length)
         return out
 
     def verify(self, source_id: str) -> list[str]:
-        """The paths of a version whose blobs are missing or do not match their sha256."""
+        """The paths of a version whose blobs are missing or do not match their sha256.
+
+        For a dataset published by reference: the files that moved (gone from their URL)
+        or changed at their source (each one is read in full).
+        """
         ds = self._catalog.dataset(self.principal, source_id)
         return [
             f.path
             for f in self._catalog.files(self.principal, ds.source_id)
-            if not self._store.verify(f.sha256)
+            if not (_reference_intact(f) if f.url is not None else self._store.verify(f.sha256))
         ]
 
     # -- Discover ------------------------------------------------------------------
@@ -901,3 +923,26 @@ class EmbeddedHub(HubImplementation):
     def stats(self) -> dict[str, int]:
         """How many datasets (all versions), records and files the hub holds."""
         return self._catalog.counts()
+
+
+def _file_fields(f: FileRow) -> dict[str, Any]:
+    """A file as :meth:`EmbeddedHub.files` lists it: :data:`~hub.api.FILE_FIELDS`, and ``url`` when by reference."""
+    out = {k: getattr(f, k) for k in FILE_FIELDS}
+    if f.url is not None:
+        out["url"] = f.url
+    return out
+
+
+def _reference(f: FileRow) -> Reference:
+    """A file published by reference, as the store reads it (named ``<source_id>/<path>``)."""
+    assert f.url is not None
+    return Reference(f.url, f.sha256, f.length, f"{f.source_id}/{f.path}")
+
+
+def _reference_intact(f: FileRow) -> bool:
+    ref = _reference(f)
+    try:
+        options = read_options(ref.url)
+    except HubError:  # the address guard refuses it
+        return False
+    return reference_intact(ref, options)

@@ -45,6 +45,8 @@ from hub.exceptions import (
     ServableRefusedError,
     ServableRunError,
     ServableTimeoutError,
+    SourceChangedError,
+    SourceError,
     ValidationError,
 )
 from hub.index.results import Hit, SearchResult, files_by_dataset
@@ -97,6 +99,8 @@ def _raise_for(response: httpx.Response) -> None:
         raise InputValidationError(message)
     if status == 409 and "integrity" in title.lower():
         raise IntegrityError(message)
+    if status == 409 and title == SourceChangedError.title:
+        raise SourceChangedError(message)
     if status == 409 and title == NameNotAvailableError.title:
         raise NameNotAvailableError(message)
     cls = _ERRORS.get(status, HubError)
@@ -291,6 +295,7 @@ class RemoteHub(HubImplementation):
         source_name: str | None = None,
         group: str | None = None,
         filter: str | None = None,
+        copy: bool = True,
         progress: bool | Callable[[Submission], None] | None = None,
         wait: bool = True,
         **metadata: Any,
@@ -301,6 +306,7 @@ class RemoteHub(HubImplementation):
         (zipped) that is uploaded.  Waits until the service has processed it
         (``wait=False``: returns the queued submission at once; poll :meth:`submission`).
         ``progress``: show tqdm bars, or a callable given the submission at each poll.
+        ``copy=False`` (publish by reference) needs a URL: the service reads the files there.
         """
         fields: dict[str, Any] = {
             "title": title,
@@ -317,7 +323,14 @@ class RemoteHub(HubImplementation):
         show = self.progress if progress is None else bool(progress)
         src = os.fspath(source)
         if "://" in src and not src.startswith("file://"):
-            body = self._post("/submissions", json={"source": src, **fields})
+            body = self._post(
+                "/submissions", json={"source": src, **fields, **({} if copy else {"copy": False})}
+            )
+        elif not copy:
+            raise SourceError(
+                f"{src} is on this machine: a hub service publishes by reference only from a URL it "
+                "can read (give an https://, s3://, ... URL, or copy=True to upload the files)"
+            )
         else:
             body = self._upload(Path(src.removeprefix("file://")), fields, show)
         sub = _submission(body)

@@ -78,6 +78,8 @@ class MDFDatasetBlock(_Block):
     ingest_date: _dt.datetime | None = None
     previous_version: str | None = None
     status: Literal["published", "pending_curation"] = "published"
+    #: True for a dataset published by reference: its files stay at their source (each file's ``url``).
+    by_reference: bool | None = None
 
     @field_validator("source_name")
     @classmethod

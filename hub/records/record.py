@@ -50,6 +50,8 @@ class MDFRecordBlock(_Strict):
     visible_to: list[str] = Field(default_factory=lambda: ["public"])
     ingest_date: _dt.datetime | None = None
     extractors: list[str] = Field(default_factory=list)
+    #: True for a record of a dataset published by reference (its files' ``url`` is where they are).
+    by_reference: bool | None = None
 
 
 class Material(_Strict):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from hub import __version__
 from hub.api import HubInfo
 from hub.hubs.embedded import EmbeddedHub
+from hub.service.addressguard import AddressGuardMiddleware
 from hub.service.bodylimit import BodyLimitMiddleware
 from hub.service.deps import CallerHub
 from hub.service.errors import ERROR_RESPONSES, install_error_handlers
@@ -99,6 +100,8 @@ def create_app(
     install_error_handlers(app)
     # request bodies within the settings' limits, before any route reads them
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    # reads of files published by reference pass the same guard as URL submissions
+    app.add_middleware(AddressGuardMiddleware, settings=settings)
     if rate_limit:
         app.add_middleware(RateLimitMiddleware)  # limits from MATTERHUB_SERVICE_RATE_* (0: off)
     for module in (

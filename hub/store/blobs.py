@@ -15,16 +15,24 @@ from typing import IO, Any, BinaryIO
 
 from fsspec.core import url_to_fs
 
-from hub.exceptions import IntegrityError, NotFoundError
+from hub.exceptions import IntegrityError, NotFoundError, SourceChangedError
 from hub.store.entry import StoredFile
 from hub.store.hashing import CHUNK
 
 
 class VerifyingReader:
-    """A read-only binary file over a blob that checks its sha256 when fully read."""
+    """A read-only binary file over a blob that checks its sha256 when fully read.
 
-    def __init__(self, f: IO[bytes], sha256: str, length: int | None = None) -> None:
+    ``source``, for a file read at its source (published by reference), names it
+    (``<source_id>/<path>``): a mismatch is then a :class:`~hub.exceptions.SourceChangedError`
+    naming the file rather than a corrupt blob.
+    """
+
+    def __init__(
+        self, f: IO[bytes], sha256: str, length: int | None = None, *, source: str | None = None
+    ) -> None:
         self._f = f
+        self._source = source
         self._expected = sha256
         self._hash = hashlib.sha256()
         self._read = 0
@@ -38,7 +46,8 @@ class VerifyingReader:
         ------
         IntegrityError
             When a sequential read reaches the end of the blob and its content does not
-            hash to its sha256.
+            hash to its sha256 (:class:`~hub.exceptions.SourceChangedError` for a file read
+            at its source).
         """
         data = self._f.read(size)
         if self._sequential and size != 0:
@@ -52,6 +61,12 @@ class VerifyingReader:
     def _check(self) -> None:
         if self._sequential and self._hash.hexdigest() != self._expected:
             self._sequential = False
+            if self._source is not None:
+                raise SourceChangedError(
+                    f"{self._source} changed at its source: it now hashes to {self._hash.hexdigest()}, "
+                    f"not the sha256 the hub recorded ({self._expected}); the dataset's owner may "
+                    "re-submit it"
+                )
             raise IntegrityError(
                 f"blob {self._expected} is corrupt: its content hashes to {self._hash.hexdigest()}. "
                 "Restore it from a backup or re-submit the dataset."

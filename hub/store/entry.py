@@ -45,3 +45,24 @@ class StoredFile:
         if st.st_size == self.length and st.st_mtime_ns == self.mtime_ns:
             return False
         return sha256_file(self.path) != self.sha256
+
+
+@dataclass(frozen=True)
+class ReferencedFile(StoredFile):
+    """A file published by reference: read where it is, never copied into the blob store.
+
+    ``path`` is where extraction sees it (below the submission's staging root; a local
+    copy exists there only when an extractor needed one), ``sha256`` and ``length`` what
+    was read of it at its source, ``url`` where it stays.
+
+    Attributes
+    ----------
+    url : str
+        The file's fsspec URL at its source.
+    """
+
+    url: str = ""
+
+    def changed(self) -> bool:
+        """Never: its sha256 is what was read at the source (later changes are caught by reads and verify)."""
+        return False

@@ -21,12 +21,15 @@ if TYPE_CHECKING:
 class ManifestEntry:
     """One file of a manifest: its path in the dataset, its sha256 and its length in bytes.
 
+    ``url`` is where a file published by reference is (None: its blob is in the store);
+    it is not part of the canonical text, so the root hash names the content only.
     Entries sort by path.
     """
 
     path: str
     sha256: str
     length: int
+    url: str | None = None
 
 
 def canonical_text(entries: Iterable[ManifestEntry]) -> str:
@@ -47,7 +50,7 @@ def manifest_document(source_id: str, entries: Iterable[ManifestEntry]) -> dict[
         "algorithm": "sha256",
         "root_hash": root_hash(items),
         "total_size": sum(e.length for e in items),
-        "files": [asdict(e) for e in items],
+        "files": [{k: v for k, v in asdict(e).items() if v is not None} for e in items],
     }
 
 

@@ -45,6 +45,12 @@ class SubmissionMetadata(BaseModel):
     filter: str | None = Field(
         None, description="For an optimade+https:// source: the OPTIMADE filter of the structures to harvest"
     )
+    copy_files: bool = Field(
+        True,
+        alias="copy",
+        description="false: publish by reference (the files stay at the URL; the hub keeps their "
+        "sha256, sizes and URLs and reads them there)",
+    )
 
 
 class URLSubmission(SubmissionMetadata):
@@ -83,7 +89,8 @@ def _queue(hub: EmbeddedHub, request: Request, source: str, meta: SubmissionMeta
     fields = meta.model_dump(exclude_none=True)
     fields.pop("source", None)
     title, authors = fields.pop("title"), fields.pop("authors")
-    sub = hub.enqueue(source, title, authors, **fields)
+    copy = fields.pop("copy_files", True)
+    sub = hub.enqueue(source, title, authors, copy=copy, **fields)
     _submissions(request).put(sub.id)
     return sub.to_dict()
 
@@ -126,6 +133,8 @@ def submit_upload(
         meta = SubmissionMetadata.model_validate(doc)
     except PydanticValidationError as exc:
         raise ValidationError(f"metadata: {exc}") from None
+    if not meta.copy_files:
+        raise ValidationError("an upload is copied into the hub; publish by reference from a URL instead")
     name = PurePath(file.filename or "upload").name or "upload"
     if name in (".", ".."):
         name = "upload"
