@@ -17,7 +17,16 @@ PREFIX = "matterhub"
 #: Energies of a structure in the record's ``dft`` block (eV), served as ``_matterhub_energies``.
 ENERGY_KEYS = ("total_energy", "zero_point_energy", "thermal_energy", "enthalpy", "free_energy")
 #: The rest of the ``dft`` block served as ``_matterhub_dft``.
-DFT_KEYS = ("code", "code_version", "method", "basis_set", "energy_method", "converged", "cutoff_energy")
+DFT_KEYS = (
+    "code",
+    "code_version",
+    "method",
+    "basis_set",
+    "energy_method",
+    "converged",
+    "termination",
+    "cutoff_energy",
+)
 #: File fields served in ``_matterhub_files``.
 FILE_KEYS = ("path", "filename", "length", "sha256", "mime_type", "data_type")
 

@@ -74,6 +74,10 @@ def test_same_rejections_with_a_position(text: str) -> None:
 def test_booleans_are_read() -> None:
     assert translate("_matterhub_dft.converged = TRUE").query.endswith("dft.converged:true")  # type: ignore[union-attr]
     assert translate("_matterhub_dft.converged != FALSE").query.endswith("NOT dft.converged:false")  # type: ignore[union-attr]
+    # how a calculation ended (issue 18) is served and filterable
+    assert translate('_matterhub_dft.termination = "interrupted"').query.endswith(  # type: ignore[union-attr]
+        'dft.termination:["interrupted" TO "interrupted"]'
+    )
 
 
 def test_strings_are_unescaped() -> None:
