@@ -1,4 +1,4 @@
-"""Federation benchmark: harvesting an OPTIMADE provider (and, later, publishing by reference).
+"""Federation benchmark: harvesting an OPTIMADE provider, and publishing by reference.
 
 Harvest half.  The provider is the ``optimade`` package's reference server
 (``create_app``, in-memory mongomock backend) on a loopback port, holding N generated
@@ -16,7 +16,11 @@ B. ``hub.submit("optimade+http://...")`` into a fresh hub: paging (the same requ
 harvest is bound by the provider).  Also: the harvest's own collect step (its paging)
 against A, and an incremental re-harvest of the unchanged provider (no new version).
 
-Usage: python benchmarks/bench_federation.py [--quick] [--entries N] [--repeat K]
+By-reference half: ``federation_byref.py`` in its own process (a 1 GB file set, 256 MB with
+``--quick``, behind a loopback HTTP server that counts bytes; see its docstring), its table
+printed here and its figures under ``by_reference`` in the JSON line.
+
+Usage: python benchmarks/bench_federation.py [--quick] [--entries N] [--repeat K] [--no-by-reference]
 The last line printed is one JSON object with the figures.
 """
 
@@ -222,6 +226,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 entries, 2 repeats")
     parser.add_argument("--entries", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--no-by-reference", action="store_true", help="the harvest half only")
     parser.add_argument(
         "--serve-provider", nargs=2, type=int, metavar=("ENTRIES", "PORT"), help=argparse.SUPPRESS
     )
@@ -243,7 +248,20 @@ def main() -> None:
           f"{h['collect_ratio']:>10.2f}")  # fmt: skip
     print(f"  re-harvest, nothing changed: {h['reharvest_unchanged_s']:.2f} s (no new version)")
     print(f"  goal: B >= {h['goal_ratio']} x A: {'met' if h['ratio'] >= h['goal_ratio'] else 'NOT met'}")
-    print(json.dumps({"harvest": h}))
+    figures: dict[str, Any] = {"harvest": h}
+    if not args.no_by_reference:
+        # the by-reference half (federation_byref.py): its own process, its table, its JSON line
+        size = "256" if args.quick else "1024"
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("federation_byref.py")), "--size-mb", size],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = done.stdout.strip().splitlines()
+        print("\n" + "\n".join(lines[:-1]))
+        figures["by_reference"] = json.loads(lines[-1])
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

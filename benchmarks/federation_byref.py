@@ -21,7 +21,7 @@ Measured, each against a fresh hub:
 
 Goal: ``by reference, declared`` reads <= 0.1x the bytes of the download.
 
-    python benchmarks/bench_federation_byref.py [--size-mb 1024] [--files 8] [--skip-copy]
+    python benchmarks/federation_byref.py [--size-mb 1024] [--files 8] [--skip-copy]
 
 The last line is one JSON object with every figure.
 """
