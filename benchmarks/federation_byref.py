@@ -180,6 +180,7 @@ def main() -> None:
             "hub_bytes": hub_bytes,
         }
     out["goal_declared_ratio_le_0.1"] = out["by_reference_declared"]["ratio"] <= 0.1  # type: ignore[index]
+    shutil.rmtree(folder, ignore_errors=True)  # the file set is made again by each run
     print(json.dumps(out))
 
 
