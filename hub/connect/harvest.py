@@ -24,23 +24,19 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import shutil
 import socket
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
 from hub.access import PENDING_CURATION, PUBLISHED, Kind
 from hub.access.names import Names
 from hub.connect.origin import files_location, logical_origin
-from hub.connect.pipeline import Pipeline
+from hub.connect.pipeline import Pipeline, SubmissionRun
 from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, manifest_entries
 from hub.db.models import DatasetRow
-from hub.exceptions import HubError, SourceError, ValidationError
+from hub.exceptions import SourceError, ValidationError
 from hub.optimade.ingest import entry_record
 from hub.optimade.provider import DEFAULT_BACKOFF, PAGE_LIMIT, Backoff, ProviderClient, provider_url
 from hub.records.dataset import source_id_of
@@ -99,89 +95,18 @@ class Harvest:
 
         Fails as :meth:`Pipeline.run` does; the ``resume`` state saved so far is kept.
         """
-        run = _HarvestRun(self, sub_id, source, request)
-        try:
-            run.execute()
-        except HubError as exc:
-            run.fail(exc.message)
-        except Exception as exc:
-            run.fail(f"{exc.__class__.__name__}: {exc}")
-            raise
-        except BaseException:
-            run.fail("interrupted")
-            raise
-        finally:
-            shutil.rmtree(self.p.staging_root / sub_id, ignore_errors=True)
-            if run.committed:
-                self.p.dispatcher.dispatch(request.name)
-        row = self.p.catalog.submission_row(sub_id)
-        assert row is not None
-        return Submission.from_row(row, self.p.principal.name)
+        return self.p.finish(_HarvestRun(self, sub_id, source, request))
 
 
-class _HarvestRun:
-    """One run of one harvest submission."""
+class _HarvestRun(SubmissionRun):
+    """One run of one harvest submission (its steps' saved state kept: a resumed harvest goes on)."""
 
     def __init__(self, harvest: Harvest, sub_id: str, source: str, request: SubmissionRequest) -> None:
-        self.h = harvest
-        self.p = harvest.p
-        self.id = sub_id
-        self.source = source
-        self.request = request
-        row = self.p.catalog.submission_row(sub_id)
-        self.steps = new_steps(row.steps if row is not None else None)
-        self.errors: list[dict[str, Any]] = []
-        self.status = "running"
-        self.committed = False
-
-    # -- bookkeeping (as a pipeline run's) ------------------------------------------------
-
-    def save(self, **extra: Any) -> None:
-        self.p.catalog.update_submission(
-            self.id, status=self.status, steps=self.steps, errors=self.errors, **extra
+        row = harvest.p.catalog.submission_row(sub_id)
+        super().__init__(
+            harvest.p, sub_id, source, request, new_steps(row.steps if row is not None else None)
         )
-        if self.p.on_update is not None:
-            self.p.on_update(
-                Submission(
-                    id=self.id,
-                    status=self.status,
-                    source=self.source,
-                    source_name=self.request.name,
-                    source_id=None,
-                    owner=self.p.principal.name,
-                    steps=[dict(s) for s in self.steps],
-                    errors=[dict(e) for e in self.errors],
-                )
-            )
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[dict[str, Any]]:
-        s = next(x for x in self.steps if x["name"] == name)
-        s["status"] = "running"
-        self.save()
-        t0 = time.perf_counter()
-        try:
-            yield s
-        except BaseException:
-            s["status"] = "failed"
-            s["seconds"] = round(time.perf_counter() - t0, 4)
-            raise
-        s["seconds"] = round(time.perf_counter() - t0, 4)
-        if s["status"] == "running":
-            s["status"] = "done"
-        self.save()
-
-    def fail(self, message: str) -> None:
-        if self.committed:
-            return
-        self.status = "failed" if message != "interrupted" else "interrupted"
-        for s in self.steps:
-            if s["status"] == "running":
-                s["status"] = "failed"
-        try:
-            self.save(message=message)
-        except Exception:  # the catalog itself may be what failed
-            pass
+        self.h = harvest
 
     # -- the steps ---------------------------------------------------------------------
 
@@ -252,33 +177,7 @@ class _HarvestRun:
             )
             return
 
-        with self.step("curate") as s:
-            if req.curate:
-                s["detail"] = "waiting for a curator (matterhub curate accept|reject ID)"
-            else:
-                s["status"] = "skipped"
-
-        with self.step("dispatch") as s:
-            s["status"] = "done"
-            final = "pending_curation" if req.curate else "complete"
-            s["detail"] = f"{len(draft.files)} files, {len(draft.records)} records committed"
-            self.p.dispatcher.prepare(req.name)
-            try:
-                self.p.versions.publish(
-                    draft,
-                    submission_id=self.id,
-                    submission_values={
-                        "status": final,
-                        "steps": self.steps,
-                        "errors": self.errors,
-                        "message": None,
-                    },
-                )
-            except BaseException:
-                self.p.dispatcher.abandon(req.name)
-                raise
-            self.committed = True
-            self.status = final
+        self.publish(draft)
 
     # -- collect -----------------------------------------------------------------------
 

@@ -132,7 +132,14 @@ class Pipeline:
         Submission
             The submission as the catalog holds it after the run.
         """
-        run = _Run(self, sub_id, source, request)
+        return self.finish(_Run(self, sub_id, source, request))
+
+    def finish(self, run: SubmissionRun) -> Submission:
+        """Execute ``run`` and record its outcome (the body of :meth:`run`, and of a harvest's run).
+
+        Errors are handled as :meth:`run` says; the run's staging folder goes either way and the
+        dispatch hooks run when its version was committed.
+        """
         try:
             run.execute()
         except HubError as exc:
@@ -144,32 +151,56 @@ class Pipeline:
             run.fail("interrupted")
             raise
         finally:
-            shutil.rmtree(run.staging, ignore_errors=True)
+            shutil.rmtree(self.staging_root / run.id, ignore_errors=True)
             if run.committed:
-                self.dispatcher.dispatch(request.name)
-        row = self.catalog.submission_row(sub_id)
+                self.dispatcher.dispatch(run.request.name)
+        row = self.catalog.submission_row(run.id)
         assert row is not None
         return Submission.from_row(row, self.principal.name)
 
 
-class _Run:
-    """The state of one run of one submission."""
+class SubmissionRun:
+    """The state of one run of one submission: its steps, errors and status, saved as they change.
 
-    def __init__(self, pipeline: Pipeline, sub_id: str, source: str, request: SubmissionRequest) -> None:
+    Subclasses implement :meth:`execute` (the pipeline's steps, a harvest's); :meth:`Pipeline.finish`
+    runs it and records the outcome.
+
+    Parameters
+    ----------
+    pipeline
+        The pipeline whose catalog, store, principal, versions and hooks the run uses.
+    sub_id, source, request
+        The submission.
+    steps
+        The steps as saved so far (a resumed run keeps their state), else new ones.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        sub_id: str,
+        source: str,
+        request: SubmissionRequest,
+        steps: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.p = pipeline
         self.id = sub_id
         self.source = source
         self.request = request
-        self.steps = new_steps()
+        self.steps = steps if steps is not None else new_steps()
         self.errors: list[dict[str, Any]] = []
-        self.staging = pipeline.staging_root / sub_id
         self.status = "running"
         #: whether the dispatch transaction committed (the submission is then done, whatever follows)
         self.committed = False
 
+    def execute(self) -> None:
+        """Run the submission's steps (a subclass's)."""
+        raise NotImplementedError
+
     # -- bookkeeping ---------------------------------------------------------
 
     def save(self, **extra: Any) -> None:
+        """Save the steps, errors and status (and ``extra`` columns); tell the progress callback."""
         self.p.catalog.update_submission(
             self.id, status=self.status, steps=self.steps, errors=self.errors, **extra
         )
@@ -196,6 +227,7 @@ class _Run:
 
     @contextmanager
     def step(self, name: str) -> Iterator[dict[str, Any]]:
+        """Step ``name`` as running, timed, then done (or failed when the block raises)."""
         s = next(x for x in self.steps if x["name"] == name)
         s["status"] = "running"
         self.save()
@@ -212,6 +244,7 @@ class _Run:
         self.save()  # for dispatch: its timing, after the transaction made the result durable
 
     def fail(self, message: str) -> None:
+        """Mark the run failed (or interrupted) with ``message``, unless its version was committed."""
         if self.committed:  # only the bookkeeping after the commit failed: the submission is done
             return
         self.status = "failed" if message != "interrupted" else "interrupted"
@@ -222,6 +255,45 @@ class _Run:
             self.save(message=message)
         except Exception:  # the catalog itself may be what failed; the row stays 'running'
             pass
+
+    def publish(self, draft: Draft) -> None:
+        """The curate and dispatch steps: publish ``draft`` in one transaction with the submission's outcome."""
+        req = self.request
+        with self.step("curate") as s:
+            if req.curate:
+                s["detail"] = "waiting for a curator (matterhub curate accept|reject ID)"
+            else:
+                s["status"] = "skipped"
+
+        with self.step("dispatch") as s:
+            s["status"] = "done"
+            final = "pending_curation" if req.curate else "complete"
+            s["detail"] = f"{len(draft.files)} files, {len(draft.records)} records committed"
+            self.p.dispatcher.prepare(req.name)
+            try:
+                self.p.versions.publish(
+                    draft,
+                    submission_id=self.id,
+                    submission_values={
+                        "status": final,
+                        "steps": self.steps,
+                        "errors": self.errors,
+                        "message": None,
+                    },
+                )
+            except BaseException:
+                self.p.dispatcher.abandon(req.name)
+                raise
+            self.committed = True
+            self.status = final
+
+
+class _Run(SubmissionRun):
+    """One run of one submission through the pipeline's steps."""
+
+    def __init__(self, pipeline: Pipeline, sub_id: str, source: str, request: SubmissionRequest) -> None:
+        super().__init__(pipeline, sub_id, source, request)
+        self.staging = pipeline.staging_root / sub_id
 
     def bar(self, total: int, desc: str) -> Any:
         return tqdm(total=total, desc=desc, unit="file", disable=not self.p.progress, leave=False)
@@ -293,33 +365,7 @@ class _Run:
             )
             s["detail"] = f"{len(draft.records)} valid records"
 
-        with self.step("curate") as s:
-            if req.curate:
-                s["detail"] = "waiting for a curator (matterhub curate accept|reject ID)"
-            else:
-                s["status"] = "skipped"
-
-        with self.step("dispatch") as s:
-            s["status"] = "done"
-            final = "pending_curation" if req.curate else "complete"
-            s["detail"] = f"{len(draft.files)} files, {len(draft.records)} records committed"
-            self.p.dispatcher.prepare(req.name)
-            try:
-                self.p.versions.publish(
-                    draft,
-                    submission_id=self.id,
-                    submission_values={
-                        "status": final,
-                        "steps": self.steps,
-                        "errors": self.errors,
-                        "message": None,
-                    },
-                )
-            except BaseException:
-                self.p.dispatcher.abandon(req.name)
-                raise
-            self.committed = True
-            self.status = final
+        self.publish(draft)
 
     # -- helpers ------------------------------------------------------------
 
