@@ -28,20 +28,19 @@ import socket
 from typing import Any
 from urllib.parse import quote
 
-from hub.access import PENDING_CURATION, PUBLISHED, Kind
+from hub.access import PUBLISHED, Kind
 from hub.access.names import Names
-from hub.connect.origin import files_location, logical_origin
+from hub.connect.origin import logical_origin
 from hub.connect.pipeline import Pipeline, SubmissionRun
 from hub.connect.request import SubmissionRequest
 from hub.connect.submission import Submission, new_steps
-from hub.connect.versions import FILE_FIELDS, Draft, manifest_entries
+from hub.connect.versions import FILE_FIELDS, Draft
 from hub.db.models import DatasetRow
 from hub.exceptions import SourceError, ValidationError
 from hub.optimade.ingest import entry_record
 from hub.optimade.provider import DEFAULT_BACKOFF, PAGE_LIMIT, Backoff, ProviderClient, provider_url
 from hub.records.dataset import source_id_of
-from hub.records.validation import validate_dataset, validate_record
-from hub.store.manifest import root_hash
+from hub.records.validation import validate_record
 
 #: The data type of a harvested entry's file.
 ENTRY_TYPE = "OPTIMADE structure"
@@ -305,36 +304,6 @@ class _HarvestRun(SubmissionRun):
                     }
                 )
         return out
-
-    def dataset_document(self, files: list[dict[str, Any]], version: int) -> dict[str, Any]:
-        req = self.request
-        entries = manifest_entries(files)
-        sid = source_id_of(req.name, version)
-        return validate_dataset(
-            {
-                "dc": req.datacite_block().model_dump(mode="json", exclude_none=True),
-                "mdf": {
-                    "source_name": req.name,
-                    "source_id": sid,
-                    "version": version,
-                    "visible_to": req.visible_to,
-                    "organizations": req.organizations,
-                    "tags": req.tags,
-                    "owner": self.p.principal.name,
-                    "ingest_date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                    "status": PENDING_CURATION if req.curate else PUBLISHED,
-                },
-                "data": {
-                    "location": files_location(sid),
-                    "total_size": sum(e.length for e in entries),
-                    "files": len(entries),
-                    "records": 0,
-                    "root_hash": root_hash(entries),
-                    "origin": logical_origin(self.source),
-                },
-                "custom": req.custom,
-            }
-        )
 
     def unchanged(self, previous: DatasetRow, draft: Draft) -> bool:
         """Whether ``draft`` holds what ``previous`` holds: the same files and metadata."""

@@ -256,6 +256,36 @@ class SubmissionRun:
         except Exception:  # the catalog itself may be what failed; the row stays 'running'
             pass
 
+    def dataset_document(self, files: list[dict[str, Any]], version: int) -> dict[str, Any]:
+        """The validated dataset document, written for ``version`` (stamped again when published)."""
+        req = self.request
+        entries = manifest_entries(files)
+        doc = {
+            "dc": req.datacite_block().model_dump(mode="json", exclude_none=True),
+            "mdf": {
+                "source_name": req.name,
+                "source_id": source_id_of(req.name, version),
+                "version": version,
+                "visible_to": req.visible_to,
+                "organizations": req.organizations,
+                "tags": req.tags,
+                "owner": self.p.principal.name,
+                "ingest_date": _now_iso(),
+                "status": PENDING_CURATION if req.curate else PUBLISHED,
+                **({"by_reference": True} if req.by_reference else {}),
+            },
+            "data": {
+                "location": files_location(source_id_of(req.name, version)),
+                "total_size": sum(e.length for e in entries),
+                "files": len(entries),
+                "records": 0,
+                "root_hash": root_hash(entries),
+                "origin": logical_origin(self.source),
+            },
+            "custom": req.custom,
+        }
+        return validate_dataset(doc)
+
     def publish(self, draft: Draft) -> None:
         """The curate and dispatch steps: publish ``draft`` in one transaction with the submission's outcome."""
         req = self.request
@@ -381,36 +411,6 @@ class _Run(SubmissionRun):
             entry = {**file_entry(f, collected.root, stored=stored[f]), "url": reference_url(stored[f])}
             files.append({k: entry[k] for k in FILE_FIELDS})
         return files
-
-    def dataset_document(self, files: list[dict[str, Any]], version: int) -> dict[str, Any]:
-        """The validated dataset document, written for ``version`` (stamped again when published)."""
-        req = self.request
-        entries = manifest_entries(files)
-        doc = {
-            "dc": req.datacite_block().model_dump(mode="json", exclude_none=True),
-            "mdf": {
-                "source_name": req.name,
-                "source_id": source_id_of(req.name, version),
-                "version": version,
-                "visible_to": req.visible_to,
-                "organizations": req.organizations,
-                "tags": req.tags,
-                "owner": self.p.principal.name,
-                "ingest_date": _now_iso(),
-                "status": PENDING_CURATION if req.curate else PUBLISHED,
-                **({"by_reference": True} if req.by_reference else {}),
-            },
-            "data": {
-                "location": files_location(source_id_of(req.name, version)),
-                "total_size": sum(e.length for e in entries),
-                "files": len(entries),
-                "records": 0,
-                "root_hash": root_hash(entries),
-                "origin": logical_origin(self.source),
-            },
-            "custom": req.custom,
-        }
-        return validate_dataset(doc)
 
     def validate_records(
         self, bodies: list[tuple[dict[str, Any], list[str]]], version: int, urls: dict[str, str]
