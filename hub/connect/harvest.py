@@ -3,13 +3,15 @@
 It runs the steps of every submission, with the provider in place of files:
 
 - collect: pages the provider's ``structures`` (:class:`~hub.optimade.provider.ProviderClient`:
-  ``links.next``, ``page_limit`` caps, retries with backoff); each page is stored in the
-  blob store as it arrives and the submission's ``collect`` step keeps the harvest's
-  ``resume`` state (the next page's URL, the pages so far), so a harvest that stopped
-  (the provider kept failing, the process was killed) continues where it stopped on
-  ``hub.retry(id)``;
-- extract: each entry becomes a record (:func:`~hub.optimade.ingest.entry_record`) and
-  its JSON a file of the version (``entries/<id>.json``), which the record names;
+  ``links.next``, ``page_limit`` caps, retries with backoff, the next page downloading
+  while this one is handled); each entry's JSON is stored in the blob store and made a
+  record (:func:`~hub.optimade.ingest.entry_record`) as its page arrives, and the
+  submission's ``collect`` step keeps the harvest's ``resume`` state (the next page's
+  URL, the entries so far), so a harvest that stopped (the provider kept failing, the
+  process was killed) continues where it stopped on ``hub.retry(id)``;
+- extract: the records of every entry (those of an earlier, interrupted run read back
+  from the store); each entry's JSON is a file of the version (``entries/<id>.json``),
+  which its record names;
 - merge: a harvest of the same provider and filter as the dataset's latest version asks
   only for the entries changed since that version's newest ``last_modified``
   (``last_modified >= ...``; a provider that refuses it is harvested in full) and puts
@@ -44,6 +46,8 @@ from hub.records.validation import validate_record
 
 #: The data type of a harvested entry's file.
 ENTRY_TYPE = "OPTIMADE structure"
+#: What a harvest made of one entry: its validated record (None when invalid) and its file.
+Mapped = tuple[dict[str, Any] | None, dict[str, Any]]
 
 
 def since_filter(query: str | None, since: str | None) -> str | None:
@@ -121,23 +125,26 @@ class _HarvestRun(SubmissionRun):
         client = ProviderClient(base, backoff=self.h.backoff, page_limit=self.h.page_limit)
         with client, self.step("collect") as s:
             try:
-                pages, structures = self.collect(client, since_filter(req.filter, since))
+                mapped = self.collect(client, since_filter(req.filter, since))
             except SourceError as exc:
                 if since is None or "refused the query" not in exc.message:
                     raise
                 since = None  # the provider does not filter on last_modified: harvest it all
-                pages, structures = self.collect(client, req.filter)
-            entries = [e for sha in pages for e in json.loads(self.p.store.get_bytes(sha))]
-            s["detail"] = f"{len(entries)} entries in {len(pages)} pages from {base}" + (
+                mapped = self.collect(client, req.filter)
+            state = s["resume"]
+            stored = [sha for page in state["entries"] for sha in page]
+            s["detail"] = f"{len(stored)} entries in {len(state['entries'])} pages from {base}" + (
                 f" (changed since {since})" if since else ""
             )
 
         with self.step("extract") as s:
-            harvested: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-            for entry in entries:
-                body, file = self.entry(entry, structures)
-                harvested[body["origin"]["entry_id"]] = (body, file)
-            s["detail"] = f"{len(harvested)} records"
+            harvested: dict[str, Mapped] = {}
+            for sha in stored:
+                entry_id, record, file = mapped.get(sha) or self.entry(
+                    json.loads(self.p.store.get_bytes(sha)), state["structures"]
+                )
+                harvested[entry_id] = (record, file)
+            s["detail"] = f"{len(harvested)} records ({len(stored) - len(mapped)} from an earlier run)"
 
         with self.step("merge") as s:
             kept = {}
@@ -156,7 +163,7 @@ class _HarvestRun(SubmissionRun):
             draft = Draft(
                 document=self.dataset_document(files, version),
                 files=files,
-                records=self.records([merged[i][0] for i in ids], version),
+                records=numbered([r for i in ids if (r := merged[i][0]) is not None], version),
                 owner=self.p.principal.owner_id,
             )
             s["detail"] = f"{len(draft.records)} valid records"
@@ -180,40 +187,51 @@ class _HarvestRun(SubmissionRun):
 
     # -- collect -----------------------------------------------------------------------
 
-    def collect(self, client: ProviderClient, query: str | None) -> tuple[list[str], str]:
-        """Page the provider from where the saved ``resume`` state stopped; the pages' blobs and the endpoint.
+    def collect(
+        self, client: ProviderClient, query: str | None
+    ) -> dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]]:
+        """Page the provider from where the saved ``resume`` state stopped, mapping each entry as it arrives.
 
-        The state is kept when it was made for the same query; after each page it is
-        saved, so a run that stops continues from the next page.
+        Each entry's JSON is stored and made a validated record while the next page downloads;
+        the state (``entries``: the stored entries' sha256, page by page; ``next``: the
+        next page's URL) is saved after each page, so a run that stops continues from the
+        next page.  The state is kept when it was made for the same query.
+
+        Returns
+        -------
+        dict
+            What :meth:`entry` made of each entry this run stored, by the entry's sha256.
         """
         s = next(x for x in self.steps if x["name"] == "collect")
         state = s.get("resume")
-        if not isinstance(state, dict) or state.get("query") != query:
-            state = {
-                "query": query,
-                "structures": client.structures_url(),
-                "pages": [],
-                "next": None,
-                "done": False,
-            }
+        if not isinstance(state, dict) or state.get("query") != query or "entries" not in state:
+            state = {"query": query, "structures": None, "entries": [], "next": None, "done": False}
         s["resume"] = state
-        if not state["done"]:
-            start = state["next"]
-            if state["pages"] and start is None:  # stopped after the last page was stored
-                state["done"] = True
-            for page in [] if state["done"] else client.pages(query, start=start):
-                state["pages"].append(self.p.store.put_bytes(_canonical(page.entries)))
-                state["next"] = page.next
-                s["detail"] = f"{sum(1 for _ in state['pages'])} pages"
-                self.save()
+        mapped: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {}
+        if state["entries"] and state["next"] is None:  # stopped after the last page was stored
             state["done"] = True
+        for page in [] if state["done"] else client.pages(query, start=state["next"]):
+            if state["structures"] is None:
+                state["structures"] = page.endpoint
+            shas = []
+            for entry in page.entries:
+                made = self.entry(entry, state["structures"])
+                mapped[made[2]["sha256"]] = made
+                shas.append(made[2]["sha256"])
+            state["entries"].append(shas)
+            state["next"] = page.next
+            s["detail"] = f"{len(state['entries'])} pages"
             self.save()
-        return list(state["pages"]), str(state["structures"])
+        state["done"] = True
+        self.save()
+        return mapped
 
     # -- extract and merge ------------------------------------------------------------------
 
-    def entry(self, entry: dict[str, Any], structures: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The record body of one entry, and the version's file holding the entry's JSON."""
+    def entry(
+        self, entry: dict[str, Any], structures: str
+    ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        """One entry: its id, its validated record (None when invalid) and the version's file holding its JSON."""
         entry_id = str(entry.get("id"))
         data = _canonical(entry)
         sha = self.p.store.put_bytes(data)
@@ -233,7 +251,7 @@ class _HarvestRun(SubmissionRun):
             url=f"{structures}/{quote(entry_id, safe='')}",
         )
         body["files"] = [file]
-        return body, file
+        return entry_id, self.record(body), file
 
     def previous(self, base: str) -> DatasetRow | None:
         """The dataset's latest published version, when it was harvested from ``base`` with the same filter."""
@@ -255,55 +273,58 @@ class _HarvestRun(SubmissionRun):
         self,
         previous: DatasetRow,
         records: list[dict[str, Any]],
-        harvested: dict[str, tuple[dict[str, Any], dict[str, Any]]],
-    ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        harvested: dict[str, Mapped],
+    ) -> dict[str, Mapped]:
         """The records (and files) of ``previous`` whose entries did not change."""
         files = {
             f.path: {k: getattr(f, k) for k in FILE_FIELDS}
             for f in self.p.catalog.files(self.p.principal, previous.source_id)
         }
-        out: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        out: dict[str, Mapped] = {}
         for r in records:
             entry_id = (r.get("origin") or {}).get("entry_id")
             paths = [f["path"] for f in r.get("files", [])]
             if not isinstance(entry_id, str) or entry_id in harvested or not paths or paths[0] not in files:
                 continue
-            out[entry_id] = ({k: v for k, v in r.items() if k != "mdf"}, files[paths[0]])
+            out[entry_id] = (self.record({k: v for k, v in r.items() if k != "mdf"}), files[paths[0]])
         return out
 
     # -- validate ----------------------------------------------------------------------
 
-    def records(self, bodies: list[dict[str, Any]], version: int) -> list[dict[str, Any]]:
+    def record(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """``body`` validated as a record of the dataset (numbered later: :func:`numbered`); None when invalid.
+
+        The ``mdf`` block is provisional (the version and number are stamped when the
+        version is made, as :func:`~hub.connect.versions.stamp_record` does); the
+        provider's part, the body, is what is checked.
+        """
         req = self.request
-        sid = source_id_of(req.name, version)
-        out: list[dict[str, Any]] = []
-        for body in bodies:
-            n = len(out) + 1
-            doc = {
-                "mdf": {
-                    "source_name": req.name,
-                    "source_id": sid,
-                    "version": version,
-                    "record_id": f"{sid}.{n}",
-                    "scroll_id": n,
-                    "visible_to": req.visible_to,
-                    "extractors": ["optimade"],
-                },
-                **body,
-            }
-            try:
-                out.append(validate_record(doc))
-            except ValidationError as exc:
-                self.errors.append(
-                    {
-                        "path": body["files"][0]["path"],
-                        "step": "validate",
-                        "extractor": "optimade",
-                        "error": "ValidationError",
-                        "message": exc.message,
-                    }
-                )
-        return out
+        sid = source_id_of(req.name, 1)
+        doc = {
+            "mdf": {
+                "source_name": req.name,
+                "source_id": sid,
+                "version": 1,
+                "record_id": f"{sid}.1",
+                "scroll_id": 1,
+                "visible_to": req.visible_to,
+                "extractors": ["optimade"],
+            },
+            **body,
+        }
+        try:
+            return validate_record(doc)
+        except ValidationError as exc:
+            self.errors.append(
+                {
+                    "path": body["files"][0]["path"],
+                    "step": "validate",
+                    "extractor": "optimade",
+                    "error": "ValidationError",
+                    "message": exc.message,
+                }
+            )
+            return None
 
     def unchanged(self, previous: DatasetRow, draft: Draft) -> bool:
         """Whether ``draft`` holds what ``previous`` holds: the same files and metadata."""
@@ -317,6 +338,16 @@ class _HarvestRun(SubmissionRun):
                 for k in ("visible_to", "tags", "organizations", "status")
             )
         )
+
+
+def numbered(records: list[dict[str, Any]], version: int) -> list[dict[str, Any]]:
+    """Validated ``records`` (:meth:`_HarvestRun.record`) numbered 1, 2, ... as records of ``version``."""
+    out = []
+    for n, r in enumerate(records, start=1):
+        sid = source_id_of(r["mdf"]["source_name"], version)
+        mdf = {**r["mdf"], "source_id": sid, "version": version, "record_id": f"{sid}.{n}", "scroll_id": n}
+        out.append({**r, "mdf": mdf})
+    return out
 
 
 def _canonical(value: Any) -> bytes:

@@ -17,6 +17,7 @@ This module needs only ``httpx`` (a core dependency).
 
 from __future__ import annotations
 
+import contextvars
 import re
 import socket
 import time
@@ -125,6 +126,11 @@ class Page:
     next: str | None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def endpoint(self) -> str:
+        """The endpoint that answered: :attr:`url` without its query."""
+        return str(httpx.URL(self.url).copy_with(query=None))
+
 
 class ProviderClient:
     """A client of one OPTIMADE provider.
@@ -175,16 +181,27 @@ class ProviderClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def structures_url(self) -> str:
-        """The provider's ``structures`` endpoint: ``{base}/v1/structures``, else ``{base}/structures``.
-
-        A base already ending in a version (``/v1``) is used as it is.
-        """
+    def endpoints(self) -> list[str]:
+        """Where the ``structures`` endpoint may be, in the order asked."""
         if re.search(r"/v\d+(\.\d+){0,2}$", self.base):
-            return f"{self.base}/structures"
-        versioned = f"{self.base}/v1/structures"
-        answer = self._get(versioned, {"page_limit": 1, "response_fields": "id"})
-        return versioned if answer.status_code != 404 else f"{self.base}/structures"
+            return [f"{self.base}/structures"]
+        return [f"{self.base}/v1/structures", f"{self.base}/structures"]
+
+    def first_page(self, filter: str | None = None, *, page_limit: int | None = None) -> Page:
+        """The first page of ``filter`` (every structure when None) from the first endpoint that answers.
+
+        The page is also the probe of the endpoint (:meth:`endpoints`; a ``404`` tries the
+        next): a harvest asks nothing before its first page.
+        """
+        params: dict[str, Any] = {"page_limit": page_limit or self.page_limit}
+        if filter:
+            params["filter"] = filter
+        *probes, last = self.endpoints()
+        for url in probes:
+            answer = self.answer(url, params)
+            if answer.status_code != 404:
+                return _page(answer)
+        return _page(self.answer(last, params))
 
     def pages(self, filter: str | None = None, start: str | None = None) -> Iterator[Page]:
         """The pages of the structures matching ``filter`` (every structure when None).
@@ -198,60 +215,39 @@ class ProviderClient:
             When the provider keeps failing, refuses the query, or answers with what is
             not an OPTIMADE response.
         """
-        url = start
-        params: dict[str, Any] | None = None
-        if url is None:
-            url = self.structures_url()
-            params = {"page_limit": self.page_limit}
-            if filter:
-                params["filter"] = filter
         seen: set[str] = set()
-        # one page ahead: the next page downloads while the caller handles this one
+        # one page ahead: the next page downloads while the caller handles this one, in the
+        # caller's context (the address guard is a context variable: each page passes it)
+        context = contextvars.copy_context()
         with ThreadPoolExecutor(1, thread_name_prefix="matterhub-optimade-page") as ahead:
-            pending = ahead.submit(self.page, url, params)
+            if start:
+                pending = ahead.submit(context.run, self.page, start)
+            else:
+                pending = ahead.submit(context.run, self.first_page, filter)
             while True:
                 page = pending.result()
                 last = page.next is None or page.next in seen or not page.entries
                 if not last:
                     assert page.next is not None
                     seen.add(page.next)
-                    pending = ahead.submit(self.page, page.next, None)
+                    pending = ahead.submit(context.run, self.page, page.next)
                 yield page
                 if last:
                     return
 
     def page(self, url: str, params: dict[str, Any] | None = None) -> Page:
         """One page: ``url`` with ``params``; a refused ``page_limit`` is asked again as the provider allows."""
+        return _page(self.answer(url, params))
+
+    def answer(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        """The provider's answer to ``url`` with ``params``, a refused ``page_limit`` asked again as allowed."""
         answer = self._get(url, params)
         if answer.status_code in (400, 403) and params and "page_limit" in params:
             allowed = _allowed_page_limit(answer, int(params["page_limit"]))
             if allowed is not None:
                 self.page_limit = allowed
                 answer = self._get(url, {**params, "page_limit": allowed})
-        body = _body(answer)
-        links = body.get("links") or {}
-        nxt = links.get("next") if isinstance(links, dict) else None
-        if isinstance(nxt, dict):
-            nxt = nxt.get("href")
-        data = body.get("data")
-        if not isinstance(data, list):
-            raise SourceError(f"{answer.url} answered without a list of entries; is it an OPTIMADE provider?")
-        meta = body.get("meta")
-        return Page(
-            url=str(answer.url),
-            entries=[e for e in data if isinstance(e, dict)],
-            next=nxt if isinstance(nxt, str) and nxt else None,
-            meta=meta if isinstance(meta, dict) else {},
-        )
-
-    def count(self, filter: str | None = None) -> int | None:
-        """``meta.data_returned`` of ``filter`` (``data_available`` without one): how many match."""
-        params: dict[str, Any] = {"page_limit": 1, "response_fields": "id"}
-        if filter:
-            params["filter"] = filter
-        meta = _body(self._get(self.structures_url(), params)).get("meta") or {}
-        value = meta.get("data_returned" if filter else "data_available", meta.get("data_returned"))
-        return value if isinstance(value, int) else None
+        return answer
 
     def _get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:
         """``GET url``, tried again after a pause on a retried status or a failed connection."""
@@ -315,6 +311,25 @@ def _allowed_page_limit(answer: httpx.Response, asked: int) -> int | None:
         return None
     numbers = [int(n) for n in _MAX_ALLOWED.findall(details) if 0 < int(n) < asked]
     return min(numbers) if numbers else (asked // 2 or None)
+
+
+def _page(answer: httpx.Response) -> Page:
+    """The page an answer holds, or a SourceError saying why it holds none."""
+    body = _body(answer)
+    links = body.get("links") or {}
+    nxt = links.get("next") if isinstance(links, dict) else None
+    if isinstance(nxt, dict):
+        nxt = nxt.get("href")
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise SourceError(f"{answer.url} answered without a list of entries; is it an OPTIMADE provider?")
+    meta = body.get("meta")
+    return Page(
+        url=str(answer.url),
+        entries=[e for e in data if isinstance(e, dict)],
+        next=nxt if isinstance(nxt, str) and nxt else None,
+        meta=meta if isinstance(meta, dict) else {},
+    )
 
 
 def _body(answer: httpx.Response) -> dict[str, Any]:

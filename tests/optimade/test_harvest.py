@@ -207,7 +207,7 @@ def test_interrupted_harvest_resumes_where_it_stopped(provider: Provider, tmp_pa
     assert sub.status == "failed"
     assert "503" in sub.message and "hub.retry" in sub.message
     resume = sub.step("collect")["resume"]
-    assert len(resume["pages"]) == 2 and "page_offset=10" in resume["next"]
+    assert len(resume["entries"]) == 2 and "page_offset=10" in resume["next"]
     assert hub.datasets() == []
 
     provider.flaky.broken = False
@@ -400,3 +400,21 @@ def test_schedule_periods_and_files(tmp_path: Any) -> None:
         ("admin",),
     )
     assert h.title == "OPTIMADE structures of optimade.example.org"
+
+
+def test_every_page_passes_the_address_guard(provider: Provider, tmp_path: Any) -> None:
+    """The pages fetched ahead on the client's thread pass the guard too (it is a context
+    variable: a thread that did not copy the caller's context would fetch them unchecked)."""
+    from hub.connect.urlguard import ADDRESS_GUARD
+
+    checked: list[str] = []
+    hub = Hub(tmp_path / "hub", progress=False)
+    token = ADDRESS_GUARD.set(lambda host, address: checked.append(address))
+    try:
+        sub = hub.submit(provider.source, title="Example provider", authors=["Doe, Jane"])
+    finally:
+        ADDRESS_GUARD.reset(token)
+    assert sub.status == "complete", sub.report()
+    assert len(provider.flaky.served) == 5  # a refused page_limit asked again, then four pages
+    assert len(checked) >= len(provider.flaky.served)
+    hub.close()
