@@ -33,7 +33,8 @@ d. The colour model on MEASURED optical constants (``--colour``; with ``--measur
    them against the literature gaps (``colour_mae_measured_eV``, the headline; baseline: the
    training median), by what colour can show (gaps below 1.7 eV dark, 1.7-3.1 eV visible,
    above 3.1 eV clear), and leave one material out among the measured-n,k images
-   (``colour_mae_measured_lomo_eV``).  The stand-in's own test MAE is the self-consistency
+   (``colour_mae_measured_lomo_eV``); ``colour_mae_measured_coherent_eV`` keeps the films'
+   interference (the stand-in has none).  The stand-in's own test MAE is the self-consistency
    check.  8 images of 32x32 px per material (``--quick``: 4).
 
 Usage: python benchmarks/bench_bandgap_images.py [--quick] [--measured] [--colour]
@@ -140,7 +141,7 @@ def colour_section(quick: bool) -> dict[str, Any]:
     print(f"   excluded: {'; '.join(f'{k}: {v}' for k, v in res['excluded'].items()) or 'none'}")
     print(f"   trained on the Tauc stand-in (training median {tr['training_median_eV']:.2f} eV):")
     print("     set         material        gap   predicted (range)     |error|  baseline  class")
-    for name in ("admitted", "unresolved"):
+    for name in ("admitted", "coherent", "unresolved"):
         for r in tr[f"rows_{name}"].to_dict("records"):
             print(
                 f"     {name:<11} {r['formula']:<15} {r['gap_ev']:.2f}  {r['predicted_mean_ev']:.2f} "
@@ -161,6 +162,7 @@ def colour_section(quick: bool) -> dict[str, Any]:
     }
     for label, m in (
         ("measured", tr["admitted"]),
+        ("measured_coherent", tr["coherent"]),
         ("measured_lomo", lomo["summary"]),
         ("measured_unresolved", tr["unresolved"]),
     ):

@@ -17,8 +17,10 @@ What is measured
 What is modelled
     A film of that material on glass (``alpha = 4 pi k / λ``; incoherent multiple
     reflections with the measured, dispersive ``n``, as
-    :func:`measured_spectra.sample_transmittance`; interference fringes are not
-    modelled, as in the stand-in), its mean thickness drawn log-uniformly from
+    :func:`measured_spectra.sample_transmittance`, so that only the absorption
+    differs from the stand-in, which has no interference fringes either; with
+    ``coherent=True`` the film's interference is kept, :func:`coherent_transmittance`,
+    a check of that choice), its mean thickness drawn log-uniformly from
     the stand-in's range (:data:`standin_data.THICKNESS_NM`) per image, and
     everything after the film exactly as the stand-in renders it
     (:mod:`film_render`: the thickness texture, D65 light, the CIE 1931 observer
@@ -105,10 +107,14 @@ class MeasuredFilm:
         The measured ``n`` and ``k`` on an increasing energy grid (eV).
     thickness_nm
         The mean thickness, used when :meth:`transmittance` is given none.
+    coherent
+        Keep the film's thin-film interference (:func:`coherent_transmittance`) instead of
+        the incoherent sum of its reflections (the stand-in's optics).
     """
 
     constants: OpticalConstants
     thickness_nm: float = FILM_NM
+    coherent: bool = False
 
     def transmittance(
         self, energy_ev: np.ndarray, thickness_nm: np.ndarray | float | None = None
@@ -136,7 +142,31 @@ class MeasuredFilm:
             )
         at = OpticalConstants(e, np.interp(e, grid, self.constants.n), np.interp(e, grid, self.constants.k))
         d = self.thickness_nm if thickness_nm is None else thickness_nm
+        if self.coherent:
+            return coherent_transmittance(at, d)
         return measured_spectra.sample_transmittance(at, d)
+
+
+def coherent_transmittance(constants: OpticalConstants, thickness_nm: np.ndarray | float) -> np.ndarray:
+    """Transmittance into the glass of a film with interference (Airy), relative to the bare glass.
+
+    The film (complex index ``N = n + i k``) between air and glass is coherent; the
+    glass's back surface is left out, as in :func:`measured_spectra.sample_transmittance`:
+
+        t = t01 t12 e^{i delta} / (1 + r01 r12 e^{2 i delta}),   delta = 2 pi N d / λ,
+        T = n_s |t|² / (1 - R(air, glass)).
+
+    Averaged over a thickness spread of many fringes it is the incoherent result.
+    """
+    big_n = np.clip(constants.n, 1.0, None) + 1j * np.clip(constants.k, 0.0, None)
+    ns = film_optics.GLASS_INDEX
+    delta = 2 * np.pi * big_n * np.asarray(thickness_nm) / film_optics.wavelength_of(constants.energy_ev)
+    r01, r12 = (1 - big_n) / (1 + big_n), (big_n - ns) / (big_n + ns)
+    t01, t12 = 2 / (1 + big_n), 2 * big_n / (big_n + ns)
+    phase = np.exp(1j * delta)
+    t = t01 * t12 * phase / (1 + r01 * r12 * phase**2)
+    bare = 1.0 - film_optics.interface_reflectance(1.0, ns)
+    return np.asarray(ns * np.abs(t) ** 2 / bare)
 
 
 def visible_constants(material: Material) -> OpticalConstants:
@@ -195,12 +225,18 @@ class MeasuredImages:
 
 
 def render_material(
-    material: Material, n_images: int, size: int = 32, seed: int = 0, index: int = 0
+    material: Material,
+    n_images: int,
+    size: int = 32,
+    seed: int = 0,
+    index: int = 0,
+    coherent: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n_images`` photographs of films of ``material`` and their mean thicknesses (nm).
 
     Each image has its own thickness (log-uniform in :data:`standin_data.THICKNESS_NM`)
-    and its own texture and camera noise, from generators seeded by ``(seed, index, i)``.
+    and its own texture and camera noise, from generators seeded by ``(seed, index, i)``;
+    ``coherent`` keeps the film's interference (:class:`MeasuredFilm`).
     """
     constants = visible_constants(material)
     weights = cie_colour.xyz_weights()
@@ -209,7 +245,7 @@ def render_material(
     images = np.empty((n_images, size, size, 3), dtype=np.uint8)
     for i, d in enumerate(thickness):
         rng = np.random.default_rng([seed, index, i])
-        film = MeasuredFilm(constants, float(d))
+        film = MeasuredFilm(constants, float(d), coherent)
         light = film_render.pixel_colours(
             film, film_render.thickness_map(rng, size, film.thickness_nm), weights
         )
@@ -218,13 +254,17 @@ def render_material(
 
 
 def render(
-    materials: tuple[Material, ...], n_per_material: int = 8, size: int = 32, seed: int = 0
+    materials: tuple[Material, ...],
+    n_per_material: int = 8,
+    size: int = 32,
+    seed: int = 0,
+    coherent: bool = False,
 ) -> MeasuredImages:
     """Render ``n_per_material`` images of each of ``materials`` (the i-th material seeded with ``i``)."""
     rows: list[dict[str, Any]] = []
     blocks = []
     for index, m in enumerate(materials):
-        images, thickness = render_material(m, n_per_material, size, seed, index)
+        images, thickness = render_material(m, n_per_material, size, seed, index, coherent)
         blocks.append(images)
         for d, image in zip(thickness, images):
             rows.append(
@@ -373,7 +413,8 @@ def evaluate(
     -------
     dict
         ``materials`` (admitted: formula, page, gap, reference), ``excluded``
-        (formula -> reason), ``transfer`` (:func:`transfer` on ``admitted`` and
+        (formula -> reason), ``transfer`` (:func:`transfer` on ``admitted``, on
+        ``coherent``, the admitted materials with their films' interference, and on
         ``unresolved``) and ``leave_one_material_out``.
     """
     admitted, excluded = [], {}
@@ -387,7 +428,10 @@ def evaluate(
     compounds = standin_data.load_compounds(standin_data.dielectric_csv(data_root))
     standin = standin_data.generate(compounds, n_standin, size=size, seed=seed)
     images = render(tuple(admitted), n_per_material, size, seed)
-    sets = {"admitted": images}
+    sets = {
+        "admitted": images,
+        "coherent": render(tuple(admitted), n_per_material, size, seed, coherent=True),
+    }
     if unresolved:
         sets["unresolved"] = render(unresolved, n_per_material, size, seed)
     return {

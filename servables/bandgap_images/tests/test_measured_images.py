@@ -45,6 +45,23 @@ def test_a_measured_film_of_tauc_constants_is_the_tauc_film() -> None:
         measured.transmittance(np.array([1.0, 2.0]))
 
 
+def test_coherent_films_average_to_the_incoherent_film_and_show_fringes() -> None:
+    """Over a thickness spread of many fringes the Airy transmittance is the incoherent sum of
+    reflections; a single thickness shows fringes around it; a strongly absorbing film none."""
+    energy = np.linspace(1.6, 3.2, 9)
+    clear = ms.OpticalConstants(energy, np.full_like(energy, 2.5), np.zeros_like(energy))
+    d = np.linspace(10_000.0, 110_000.0, 400_001)[:, None]  # ~1000 fringes
+    averaged = mi.coherent_transmittance(clear, d).mean(axis=0)
+    np.testing.assert_allclose(averaged, ms.sample_transmittance(clear, 5500.0), atol=1e-3)
+    one = mi.coherent_transmittance(clear, np.array([[500.0]]))[0]
+    assert np.ptp(one) > 0.1  # interference: the transmittance swings with the wavelength
+    dark = ms.OpticalConstants(energy, np.full_like(energy, 2.5), np.full_like(energy, 0.3))
+    # (to the interfaces' complex Fresnel coefficients, which the incoherent sum takes as real)
+    np.testing.assert_allclose(
+        mi.coherent_transmittance(dark, 2000.0), ms.sample_transmittance(dark, 2000.0), rtol=1e-2
+    )
+
+
 def test_pages_are_used_only_where_they_cover_the_visible_and_resolve_the_edge(database: Any) -> None:
     for m in mi.MATERIALS:
         ok, why = mi.colour_admitted(m)
@@ -95,6 +112,8 @@ def test_the_colour_model_on_materials_it_never_saw(database: Any, shared_data: 
     assert adm["visible_mae_eV"] < 0.5 * adm["visible_baseline_mae_eV"]
     assert tr["standin"]["mae_eV"] < tr["standin"]["baseline_mae_eV"]
     assert tr["unresolved"]["n_materials"] == 6
+    coh = tr["coherent"]  # the same films with their interference: the figure barely moves
+    assert coh["n_materials"] == 15 and coh["mae_eV"] < coh["baseline_mae_eV"]
     lomo = res["leave_one_material_out"]["summary"]
     assert lomo["n_materials"] == 15 and lomo["mae_eV"] < lomo["baseline_mae_eV"]
     rows = tr["rows_admitted"].set_index("formula")
