@@ -17,11 +17,24 @@ over the spot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from . import cie_colour, film_optics
+
+
+class Absorber(Protocol):
+    """What the camera needs of a film: its transmittance at energies (eV) and thicknesses (nm).
+
+    :class:`film_optics.Film` (a Tauc edge) and ``measured_images.MeasuredFilm``
+    (measured n and k) both are one.
+    """
+
+    def transmittance(
+        self, energy_ev: np.ndarray, thickness_nm: np.ndarray | float | None = None
+    ) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -69,9 +82,7 @@ def lens_falloff(size: int, vignetting: float) -> np.ndarray:
     return 1.0 - vignetting * r2
 
 
-def pixel_colours(
-    film: film_optics.Film, thickness_nm: np.ndarray, weights: np.ndarray | None = None
-) -> np.ndarray:
+def pixel_colours(film: Absorber, thickness_nm: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Linear sRGB of the light each pixel receives through the film (shape ``(h, w, 3)``)."""
     energies = film_optics.energy_of(cie_colour.WAVELENGTHS_NM)
     t = film.transmittance(energies, thickness_nm.reshape(-1, 1))

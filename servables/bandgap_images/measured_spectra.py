@@ -200,8 +200,11 @@ def admitted(material: Material, constants: OpticalConstants) -> tuple[bool, str
     return True, "admitted"
 
 
-def sample_transmittance(constants: OpticalConstants, thickness_nm: float) -> np.ndarray:
-    """Transmittance of a sample of ``thickness_nm`` on glass, relative to the glass, with the measured n."""
+def sample_transmittance(constants: OpticalConstants, thickness_nm: np.ndarray | float) -> np.ndarray:
+    """Transmittance of a sample of ``thickness_nm`` on glass, relative to the glass, with the measured n.
+
+    Many thicknesses at once: ``thickness_nm`` with a trailing axis of 1 (``d[:, None]``).
+    """
     n = np.clip(constants.n, 1.0, None)
     r1 = ((n - 1.0) / (n + 1.0)) ** 2
     r2 = ((n - film_optics.GLASS_INDEX) / (n + film_optics.GLASS_INDEX)) ** 2

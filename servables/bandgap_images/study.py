@@ -92,6 +92,13 @@ def regression_metrics(true_gap: np.ndarray, predicted: np.ndarray, reference: f
     }
 
 
+def split_indices(n_images: int, test_fraction: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The stand-in's random split: sorted indices of the training and the test images."""
+    order = np.random.default_rng(seed).permutation(n_images)
+    n_test = max(1, round(test_fraction * n_images))
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
 def run_study(
     data_root: str | Path | None = None,
     n_images: int = 300,
@@ -113,9 +120,7 @@ def run_study(
     timings["generate_s"] = time.perf_counter() - t0
     say(f"stand-in: {n_images} images of {size}x{size} px rendered in {timings['generate_s']:.1f} s")
     gaps = standin.band_gaps
-    order = np.random.default_rng(seed).permutation(n_images)
-    n_test = max(1, round(test_fraction * n_images))
-    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    train, test = split_indices(n_images, test_fraction, seed)
 
     t = time.perf_counter()
     onset = onset_estimator.estimate_band_gaps(standin.energy_ev, standin.absorbance)
