@@ -1,7 +1,12 @@
 """Many parameterizations of one notebook, in parallel, into one table.
 
-Each run gets its own fresh pooled kernel; runs go through a thread pool of
-``workers`` (the kernels are separate processes, so the work is parallel).  A
+The batch has its own pool of ``workers`` kernels, started ahead, which serves this
+batch only and is closed at its end; a kernel runs one parameter set after another, put
+back as it started in between (``KernelPool(reuse=True)``, :mod:`hub.notebooks.kernelstate`:
+a new namespace, history and execution count, the same working folder, ``sys.path`` and
+environment; modules stay imported), so the batch pays a kernel start per worker, not
+per run.  Runs go through a thread pool of ``workers`` (the kernels are separate
+processes, so the work is parallel).  A
 failing run is reported (cell index, exception) and the rest go on.  Every
 executed notebook is kept under ``out/notebooks/``; the table
 (``results.parquet`` and ``results.csv``) has one row per run: ``run``,
@@ -185,7 +190,7 @@ def run_batch(
     failures: list[dict[str, Any]] = []
     runs: list[NotebookRun] = []
     with (
-        KernelPool(max(1, workers), name, preload=preload) as pool,
+        KernelPool(max(1, workers), name, preload=preload, reuse=True) as pool,
         ThreadPoolExecutor(max(1, workers)) as ex,
     ):
         futures = {}

@@ -95,15 +95,20 @@ class PooledEngine:
         execution_timeout: float | None = None,
         pool: KernelPool | None = None,
         preload: tuple[str, ...] | list[str] | None = None,
+        kernel_cwd: str | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run the managed notebook ``nb_man`` on a kernel taken from ``pool``.
 
         The kernel comes from ``pool`` (default: the process-wide pool for
-        ``kernel_name`` and ``preload``), is moved to the current working directory
-        (papermill's ``--cwd``) when it started elsewhere, runs every cell through
+        ``kernel_name`` and ``preload``), is moved to ``kernel_cwd``, else to the
+        current working directory (papermill's ``--cwd``), when it started elsewhere
+        (``kernel_cwd`` leaves this process's working directory alone, which threads
+        running notebooks side by side share), runs every cell through
         papermill's notebook client with ``execution_timeout`` per cell, and is
-        released (shut down) afterwards, whatever happened.
+        released afterwards, whatever happened: shut down, or, from a pool with
+        ``reuse=True``, put back as it started for the pool owner's next run (unless
+        the run raised: a timeout, a dead kernel).
 
         Raises
         ------
@@ -123,8 +128,9 @@ class PooledEngine:
             pool = shared_pool(kernel_name, tuple(_preload_setting() if preload is None else preload))
         pk = pool.acquire(timeout=max(start_timeout, pool.startup_timeout) * 2)
         client = None
+        broken = True
         try:
-            cwd = os.getcwd()  # papermill's --cwd is in effect here
+            cwd = kernel_cwd or os.getcwd()  # papermill's --cwd is in effect here
             if pk.info.get("cwd") != cwd:
                 pk.execute_silently(f"import os as __mh_os; __mh_os.chdir({cwd!r}); del __mh_os")
             client = PapermillNotebookClient(
@@ -140,8 +146,10 @@ class PooledEngine:
                 **kwargs,
             )
             client.kc = pk.kc
-            return client.execute()
+            executed = client.execute()
+            broken = False
+            return executed
         finally:
             if client is not None:
                 atexit.unregister(client._cleanup_kernel)
-            pool.release(pk)
+            pool.release(pk, broken=broken)

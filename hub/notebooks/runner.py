@@ -157,10 +157,15 @@ def run_notebook(
     source = load_notebook(nb)
     if cwd is None and isinstance(nb, str | os.PathLike):
         cwd = Path(nb).resolve().parent
+    if engine == "matterhub" and cwd:
+        # the engine moves the kernel itself: no chdir of this process, which the threads of
+        # a batch share (one run's chdir back would move another's notebook mid-run)
+        engine_kwargs["kernel_cwd"] = str(Path(cwd).resolve())
+        cwd = None
     t0 = time.perf_counter()
     error: NotebookExecutionError | None = None
     with tempfile.TemporaryDirectory(prefix="matterhub-nb-") as tmp:
-        target = Path(output_path) if output_path else Path(tmp) / "executed.ipynb"
+        target = Path(output_path).resolve() if output_path else Path(tmp) / "executed.ipynb"
         try:
             papermill.execute_notebook(
                 source,

@@ -92,30 +92,51 @@ def reduced_formula(counts: dict[str, int]) -> str:
     return "".join(f"{e}{n // divisor if n // divisor != 1 else ''}" for e, n in sorted(counts.items()))
 
 
-def _site_species(structure: dict[str, Any]) -> list[str] | None:
-    """The per-site element symbols, when the record has them and they are all real elements."""
+#: Per-site species lists up to this length have their element counts cached: the same
+#: structures come back page after page, and a key this long is still cheap to hash.
+_CACHED_SITES = 1024
+
+
+def _site_counts(sites: list[Any] | tuple[Any, ...]) -> tuple[tuple[str, int], ...] | None:
+    """Sorted element counts of per-site species, or None when one is not a real element.
+
+    Raises
+    ------
+    TypeError
+        When a site holds something unhashable.
+    """
+    if not chemical_symbols().issuperset(sites):
+        return None
+    return tuple(sorted(Counter(sites).items()))
+
+
+@lru_cache(maxsize=8192)
+def _cached_site_counts(sites: tuple[Any, ...]) -> tuple[tuple[str, int], ...] | None:
+    return _site_counts(sites)
+
+
+def _species_counts(structure: dict[str, Any]) -> tuple[tuple[str, int], ...] | None:
+    """The sorted element counts of the per-site species, when the record has them, all real elements."""
     sites = structure.get("species_at_sites")
     if not isinstance(sites, list) or not sites:
         return None
     try:
-        if not chemical_symbols().issuperset(sites):
-            return None
+        return _cached_site_counts(tuple(sites)) if len(sites) <= _CACHED_SITES else _site_counts(sites)
     except TypeError:  # unhashable items
         return None
-    return sites
 
 
 def _counts(
     doc: dict[str, Any], structure: dict[str, Any]
-) -> tuple[Counter[str], int, list[str] | None, list[Any] | None] | None:
+) -> tuple[tuple[tuple[str, int], ...], int, list[str] | None, list[Any] | None] | None:
     """The composition and sites of a structure record, or None.
 
-    (element counts, number of sites, species_at_sites and positions when both are
-    complete).
+    (sorted element counts, number of sites, species_at_sites and positions when both
+    are complete).
     """
-    sites = _site_species(structure)
-    if sites is not None:
-        counts = Counter(sites)
+    counts = _species_counts(structure)
+    if counts is not None:
+        sites: list[str] = structure["species_at_sites"]
         positions = structure.get("cartesian_site_positions")
         if type(positions) is list and len(positions) == len(sites):
             return counts, len(sites), sites, positions
@@ -125,7 +146,7 @@ def _counts(
     natoms = structure.get("number_of_atoms")
     if formula is None or type(natoms) is not int or natoms <= 0:
         return None
-    return formula, natoms, None, None
+    return tuple(sorted(formula.items())), natoms, None, None
 
 
 def _dimension_types(structure: dict[str, Any]) -> list[int] | None:
@@ -156,7 +177,7 @@ def cell(structure: dict[str, Any]) -> list[list[float]] | None:
         rows = [[float(a), float(b), float(c)] for a, b, c in lattice]
     except (TypeError, ValueError):  # not three rows of three numbers
         return None
-    if not all(math.isfinite(x) for row in rows for x in row):
+    if not all(map(math.isfinite, rows[0] + rows[1] + rows[2])):
         return None
     return rows
 
@@ -254,7 +275,7 @@ def structure_parts(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str] | No
     material = doc.get("material")
     own = material.get("composition") if isinstance(material, dict) else None
     elements, ratios, reduced, anonymous, descriptive = _composition_fields(
-        tuple(sorted(counts.items())), own if isinstance(own, str) else None
+        counts, own if isinstance(own, str) else None
     )
     fields: dict[str, Any] = {
         "elements": list(elements),

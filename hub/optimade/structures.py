@@ -35,7 +35,7 @@ def _timestamp(value: str) -> str | None:
 
 
 def _subset(block: dict[str, Any], keys: Iterable[str]) -> dict[str, Any] | None:
-    out = {k: block[k] for k in keys if block.get(k) is not None}
+    out = {k: v for k in keys if (v := block.get(k)) is not None}
     return out or None
 
 

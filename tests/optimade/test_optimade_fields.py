@@ -75,6 +75,21 @@ def test_positions_that_do_not_match_the_sites_are_not_sites() -> None:
     assert "dimension_types" not in fields  # unknown, not guessed
 
 
+def test_a_long_site_list_counts_as_a_short_one() -> None:
+    """Short site lists have their counts cached, long ones are counted each time: the same fields."""
+    short = optimade_fields(_record(crystal_structure={"species_at_sites": ["O", "Fe", "O"]}))
+    long = optimade_fields(_record(crystal_structure={"species_at_sites": ["O", "Fe", "O"] * 1000}))
+    assert short is not None and long is not None
+    assert long["nsites"] == 3000 and short["nsites"] == 3
+    assert long["chemical_formula_descriptive"] == "Fe1000O2000"
+    per_site = ("nsites", "chemical_formula_descriptive")
+    assert {k: v for k, v in long.items() if k not in per_site} == {
+        k: v for k, v in short.items() if k not in per_site
+    }
+    assert long["chemical_formula_reduced"] == "FeO2" and long["elements"] == ["Fe", "O"]
+    assert optimade_fields(_record(crystal_structure={"species_at_sites": ["Fe"] * 2000 + [["O"]]})) is None
+
+
 def test_not_structures() -> None:
     assert optimade_fields(_record(material={"composition": "Fe"})) is None  # no structure block
     assert optimade_fields(_record(crystal_structure={"species_at_sites": ["Zq"]})) is None  # not an element
