@@ -68,8 +68,12 @@ class RecordInput(BaseModel):
         return v
 
     def query(self) -> str:
-        """A search for the records that fit (all records without ``source_name``)."""
-        return f'mdf.source_name:"{self.source_name}"' if self.source_name else "mdf.resource_type:record"
+        """A search for the records that fit: of ``source_name`` (when given), with every field
+        the item reads."""
+        clauses = [f'mdf.source_name:"{self.source_name}"'] if self.source_name else []
+        clauses += ["mdf.resource_type:record"]
+        clauses += [f"{v}:*" for v in self.parts.values() if not v.startswith("file:")]
+        return " AND ".join(clauses)
 
     def item(self, record: Mapping[str, Any], read: FileReader) -> Any:
         """The input item of ``record`` (a record document), reading its file with ``read``.
@@ -94,7 +98,7 @@ class RecordInput(BaseModel):
         if value is None:
             raise InputValidationError(
                 f"{rid} has no {source}; this servable reads it from each record "
-                f"(records of {self.source_name or 'any dataset'} that have it: {self.query()} AND {source}:*)"
+                f"(the records that have what it reads: {self.query()})"
             )
         return value
 
@@ -102,7 +106,7 @@ class RecordInput(BaseModel):
         paths = [str(f.get("path") or f.get("filename")) for f in record.get("files") or []]
         fitting = [p for p in paths if self.file is None or PurePosixPath(p).match(self.file)]
         if not fitting:
-            want = f"a file matching {self.file}" if self.file else "a file"
+            want = f"file matching {self.file}" if self.file else "file"
             raise InputValidationError(f"{rid} has no {want} (its files: {', '.join(paths) or 'none'})")
         return fitting[0]
 
