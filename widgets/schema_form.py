@@ -16,44 +16,9 @@ from typing import Any
 
 import ipywidgets as w
 from hub.widgets.inputs import coerce, value_from_file
+from hub.widgets.type_words import spec_text
 
 _JSON_KINDS = ("ndarray", "list", "tuple", "dict", "unknown", "python object", "complex")
-_SCALAR_WORDS = {
-    "string": "text",
-    "integer": "integer",
-    "float": "number",
-    "number": "number",
-    "boolean": "yes/no",
-    "complex": "complex number",
-    "file": "file",
-    "unknown": "any value",
-}
-
-
-def spec_text(spec: Mapping[str, Any]) -> str:
-    """The type in words: ``array (n × 32 × 32 × 1) of float32``, ``list of {xyz: text (xyz, Å), ...}``."""
-    kind = str(spec.get("type", "unknown"))
-    if spec.get("choices"):
-        words = "one of " + " | ".join(map(str, spec["choices"]))
-    elif kind == "ndarray":
-        item = spec.get("dtype") or (spec.get("item_type") or {}).get("type")
-        shape = spec.get("shape")
-        dims = f" ({' × '.join('n' if d is None else str(d) for d in shape)})" if shape else ""
-        words = f"array{dims}" + (f" of {item}" if item and item != "unknown" else "")
-    elif kind in ("list", "tuple") and spec.get("item_type"):
-        words = f"{kind} of {spec_text(spec['item_type'])}"
-    elif kind == "tuple" and spec.get("element_types"):
-        words = "(" + ", ".join(spec_text(e) for e in spec["element_types"]) + ")"
-    elif kind == "dict" and spec.get("properties"):
-        words = "{" + ", ".join(f"{k}: {spec_text(v)}" for k, v in spec["properties"].items()) + "}"
-    elif kind == "python object":
-        words = str(spec.get("python_type") or "Python object")
-    else:
-        words = _SCALAR_WORDS.get(kind, kind)
-    notes = [str(spec[k]) for k in ("format", "units") if spec.get(k)]
-    return words + (f" ({', '.join(notes)})" if notes else "")
-
-
 def _css(name: str) -> str:
     return "mh-field-" + "".join(c if c.isalnum() else "-" for c in name)
 

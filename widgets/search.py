@@ -56,7 +56,8 @@ PREFERRED_RANGES = (
     "custom.band_gap",
 )
 MAX_FACETS = 5
-MAX_RANGES = 3
+#: Range sliders at most: the preferred fields, then every ``custom.*`` number the hub knows.
+MAX_RANGES = 6
 #: How many hits "Load into notebook" and "Download selection" take at most.
 MAX_LOAD = 1000
 MAX_DOWNLOAD = 200
@@ -75,6 +76,13 @@ PANEL_CSS = """<style>
     box-shadow: -6px 0 16px rgba(0,0,0,.25)}
 }
 </style>"""
+
+
+def field_units(path: str) -> str | None:
+    """The units of a record field in MDF's conventions (energies in eV, volumes in Å^3, ...)."""
+    from hub.catalog.structures import UNITS
+
+    return UNITS.get(path.rsplit(".", 1)[-1])
 
 
 def _titles(path: str) -> str:
@@ -141,7 +149,9 @@ class SearchPanel(w.VBox):
         if facets is None:
             facets = [f for f in PREFERRED_FACETS if f in keyword][:MAX_FACETS]
         if ranges is None:
-            ranges = [f for f in PREFERRED_RANGES if f in numeric][:MAX_RANGES]
+            custom = sorted(f for f in numeric if f.startswith("custom."))
+            ranges = [f for f in PREFERRED_RANGES if f in numeric][:3] + custom
+            ranges = ranges[:MAX_RANGES]
 
         self.status = Status()
         self.query_box = QueryBox(fields)
@@ -230,7 +240,7 @@ class SearchPanel(w.VBox):
         for f in ranges:
             bounds = nice_bounds(res.facets.get(f))
             if bounds is not None:
-                out[f] = RangeFacet(f, *bounds, title=_titles(f))
+                out[f] = RangeFacet(f, *bounds, title=_titles(f), units=field_units(f))
         return out
 
     def _search(self, q: str, **kw: Any) -> Any:

@@ -23,7 +23,8 @@ from hub.widgets.inputs import coerce, value_from_file, values_from_hits
 from hub.widgets.namespace import push
 from hub.widgets.outputs import batch_table, render
 from hub.widgets.pipeline_graph import pipeline_svg
-from hub.widgets.schema_form import SchemaForm, spec_text
+from hub.widgets.schema_form import SchemaForm
+from hub.widgets.type_words import spec_text
 from hub.widgets.units import UnitTable, unit_columns
 
 from hub.api import HubAPI
