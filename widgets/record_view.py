@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import ipywidgets as w
 from hub.widgets.feedback import Status

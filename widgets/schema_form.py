@@ -19,6 +19,8 @@ from hub.widgets.inputs import coerce, value_from_file
 from hub.widgets.type_words import spec_text
 
 _JSON_KINDS = ("ndarray", "list", "tuple", "dict", "unknown", "python object", "complex")
+
+
 def _css(name: str) -> str:
     return "mh-field-" + "".join(c if c.isalnum() else "-" for c in name)
 

@@ -24,7 +24,7 @@ from hub.widgets.namespace import push
 from hub.widgets.outputs import batch_table, render
 from hub.widgets.pipeline_graph import pipeline_svg
 from hub.widgets.schema_form import SchemaForm
-from hub.widgets.type_words import spec_text
+from hub.widgets.type_words import TIMES, spec_text
 from hub.widgets.units import UnitTable, unit_columns
 
 from hub.api import HubAPI
@@ -97,9 +97,9 @@ TASK_WORDS = {
 
 
 def result_words(out: Any) -> str:
-    """What came back, in words: ``1 result``, ``an array of 4 × 32 × 32 × 1 values``."""
+    """What came back, in words: ``1 result``, ``an array of 4 by 32 by 32 by 1 values`` (with multiplication signs)."""
     if hasattr(out, "shape") and getattr(out, "ndim", 0) > 0:
-        return f"an array of {' × '.join(map(str, out.shape))} values"
+        return f"an array of {f' {TIMES} '.join(map(str, out.shape))} values"
     if isinstance(out, list | tuple):
         return f"{len(out)} result{'s' if len(out) != 1 else ''}"
     if isinstance(out, Mapping):

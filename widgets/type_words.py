@@ -1,4 +1,5 @@
-"""A servable's argument types in words, for people: ``array (n × 32 × 32 × 1) of float32``,
+"""A servable's argument types in words, for people: ``array (n by 32 by 32 by 1) of float32``
+(written with multiplication signs),
 ``list of {xyz: text (xyz, Å), u0: number (Hartree)}``, ``one of direct | indirect | auto``.
 
 Used by the ipywidgets panels and by the JupyterLab panel's server (which has no ipywidgets).
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+#: Between the sizes of an array's dimensions.
+TIMES = "\N{MULTIPLICATION SIGN}"
 _SCALAR_WORDS = {
     "string": "text",
     "integer": "integer",
@@ -22,14 +25,18 @@ _SCALAR_WORDS = {
 
 
 def spec_text(spec: Mapping[str, Any]) -> str:
-    """The type in words: ``array (n × 32 × 32 × 1) of float32``, ``list of {xyz: text (xyz, Å), ...}``."""
+    """The type in words.
+
+    ``array (n by 32 by 32 by 1) of float32`` (written with :data:`TIMES`),
+    ``list of {xyz: text (xyz, Å), u0: number (Hartree)}``, ``one of a | b``.
+    """
     kind = str(spec.get("type", "unknown"))
     if spec.get("choices"):
         words = "one of " + " | ".join(map(str, spec["choices"]))
     elif kind == "ndarray":
         item = spec.get("dtype") or (spec.get("item_type") or {}).get("type")
         shape = spec.get("shape")
-        dims = f" ({' × '.join('n' if d is None else str(d) for d in shape)})" if shape else ""
+        dims = f" ({f' {TIMES} '.join('n' if d is None else str(d) for d in shape)})" if shape else ""
         words = f"array{dims}" + (f" of {item}" if item and item != "unknown" else "")
     elif kind in ("list", "tuple") and spec.get("item_type"):
         words = f"{kind} of {spec_text(spec['item_type'])}"

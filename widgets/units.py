@@ -40,7 +40,9 @@ def convert(value: float, unit: str, to: str) -> float:
     return value * PER_HARTREE[b] / PER_HARTREE[a]
 
 
-def unit_columns(value: Any, spec: Mapping[str, Any]) -> tuple[list[tuple[str, str | None]], list[list[Any]]] | None:
+def unit_columns(
+    value: Any, spec: Mapping[str, Any]
+) -> tuple[list[tuple[str, str | None]], list[list[Any]]] | None:
     """(columns as (name, unit), rows) of an output whose schema declares units; None when none does."""
     kind = spec.get("type")
     item = spec.get("item_type") or {}
@@ -100,9 +102,15 @@ class UnitTable(w.VBox):
         def cell(v: Any) -> str:
             return f"{v:.6g}" if isinstance(v, float) else html.escape(str(v))
 
-        head = "".join(f"<th style='text-align:right;padding:2px 8px'>{title(n, u)}</th>" for n, u in self.columns)
+        head = "".join(
+            f"<th style='text-align:right;padding:2px 8px'>{title(n, u)}</th>" for n, u in self.columns
+        )
         body = "".join(
-            "<tr>" + "".join(f"<td style='text-align:right;padding:2px 8px'>{cell(v)}</td>" for v in r) + "</tr>"
+            "<tr>"
+            + "".join(f"<td style='text-align:right;padding:2px 8px'>{cell(v)}</td>" for v in r)
+            + "</tr>"
             for r in self.shown()[:200]
         )
-        self.table.value = f"<table style='font-size:13px;border-collapse:collapse'><tr>{head}</tr>{body}</table>"
+        self.table.value = (
+            f"<table style='font-size:13px;border-collapse:collapse'><tr>{head}</tr>{body}</table>"
+        )

@@ -68,8 +68,10 @@ class RecordInput(BaseModel):
         return v
 
     def query(self) -> str:
-        """A search for the records that fit: of ``source_name`` (when given), with every field
-        the item reads."""
+        """A search for the records that fit.
+
+        Those of ``source_name`` (when given) that have every field the item reads.
+        """
         clauses = [f'mdf.source_name:"{self.source_name}"'] if self.source_name else []
         clauses += ["mdf.resource_type:record"]
         clauses += [f"{v}:*" for v in self.parts.values() if not v.startswith("file:")]
@@ -84,7 +86,7 @@ class RecordInput(BaseModel):
             When the record lacks a field or a file the item needs (naming the record).
         """
         values = {key: self._value(record, source, read) for key, source in self.parts.items()}
-        return values[""] if "" in values else values
+        return values.get("", values)
 
     def _value(self, record: Mapping[str, Any], source: str, read: FileReader) -> Any:
         rid = str((record.get("mdf") or {}).get("record_id", "the record"))
