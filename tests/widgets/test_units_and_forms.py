@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ipywidgets as w
 import pytest
 from hub.widgets.schema_form import SchemaForm
@@ -53,7 +55,16 @@ def test_form_from_a_batch_schema_and_its_example() -> None:
     kind = form.parameter_fields["kind"]
     assert isinstance(kind, w.Dropdown) and kind.value == "auto"
     assert form.values() == (example, {"kind": "auto"})  # the example runs as given
-    form.pickers["xyz"].value = ({"name": "co.xyz", "content": memoryview(b"2\nCO\nC 0 0 0\nO 0 0 1.1")},)
+    co = b"2\nCO\nC 0 0 0\nO 0 0 1.1"
+    form.pickers["xyz"].value = (
+        {
+            "name": "co.xyz",
+            "type": "",
+            "size": len(co),
+            "last_modified": dt.datetime(2026, 12, 7, tzinfo=dt.UTC),
+            "content": memoryview(co),
+        },
+    )
     assert form.inputs()[0]["xyz"].startswith("2\nCO")
 
 
