@@ -54,6 +54,10 @@ def voila(first_hour_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 #: What chromium logs when a page asks for something off the machine (Voila's pages name a few
 #: CDN assets; the tests have no network beyond loopback): not an error of the dashboards.
 OFFLINE = ("Failed to load resource: net::ERR_NAME_NOT_RESOLVED", "Event")
+#: The JupyterLab panel's extension, which Voila also lists: a development install links it
+#: from the checkout into share/jupyter/labextensions, and Voila's static handler refuses
+#: (403) files whose real path is outside that folder.  A wheel install copies it.
+LINKED_LAB_EXTENSION = "/voila/labextensions/matterhub-lab/"
 
 
 class Watched:
@@ -72,9 +76,14 @@ class Watched:
     def clean(self) -> None:
         """No console error, no exception, no error answer from the dashboards' server and no
         traceback shown (requests off the machine fail here by design: see :data:`OFFLINE`)."""
-        assert self.refused == []
+        linked = [r for r in self.refused if r.startswith("403 ") and LINKED_LAB_EXTENSION in r]
+        assert [r for r in self.refused if r not in linked] == []
         offline = [u for u in self.failed if not u.startswith("http://127.0.0.1")]
-        errors = [e for e in self.errors if not (offline and e in OFFLINE)]
+        errors = [
+            e
+            for e in self.errors
+            if not (offline and e in OFFLINE) and not (linked and "status of 403 (Forbidden)" in e)
+        ]
         assert errors == []
         assert "Traceback" not in self.page.locator("body").inner_text()
 
@@ -158,7 +167,7 @@ def test_record_beside_hits_zip_and_copy_code(sized: Watched, voila: DashboardSe
     code = page.locator(".mh-load-code textarea")
     code.wait_for(state="visible")
     assert "hub.search(" in code.input_value() and "to_catalog()" in code.input_value()
-    assert page.locator("button", has_text="Load into notebook").count() == 0
+    assert page.locator("button.mh-load").inner_text().strip() == "Copy code to load this"
     sized.clean()
 
 
