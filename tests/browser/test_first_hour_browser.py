@@ -68,6 +68,8 @@ class Watched:
         self.errors: list[str] = []
         self.failed: list[str] = []
         self.refused: list[str] = []
+        #: Pages this one opened (links with a target), watched from their first request.
+        self.opened: list[Watched] = []
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("requestfailed", lambda r: self.failed.append(r.url))
@@ -94,8 +96,10 @@ def sized(browser: Any, request: pytest.FixtureRequest) -> Iterator[Watched]:
     context = browser.new_context(viewport=request.param, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(LOAD_MS)
+    watched = Watched(page)
+    context.on("page", lambda p: watched.opened.append(Watched(p)))
     try:
-        yield Watched(page)
+        yield watched
     finally:
         context.close()
 
@@ -207,9 +211,9 @@ def test_first_hour_session(sized: Watched, voila: DashboardServer, shared_data:
     assert len(saved_zip(page).namelist()) > 1
     sized.clean()
 
-    with page.context.expect_page() as opened:
+    with page.context.expect_page():
         page.locator("a.mh-run-on-record").click()
-    servables = Watched(opened.value)
+    servables = sized.opened[-1]
     servables.page.set_default_timeout(LOAD_MS)
     servables.page.wait_for_selector(".mh-run", timeout=LOAD_MS)
     assert "Each record of g4mp2_gdb_sugars" in servables.page.locator(".mh-record-hint").inner_text()
@@ -232,9 +236,9 @@ def test_first_hour_session(sized: Watched, voila: DashboardServer, shared_data:
     page.locator(".mh-publish").click()
     link = page.locator("a.mh-open-dataset")
     link.wait_for(state="visible", timeout=LOAD_MS)
-    with page.context.expect_page() as found:
+    with page.context.expect_page():
         link.click()
-    search = Watched(found.value)
+    search = sized.opened[-1]
     assert wait_update(search.page, 1) == 5  # the dataset and its 4 CIF records
     search.clean()
     sized.clean()
