@@ -11,7 +11,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from hub.widgets.schema_form import spec_text
+from hub.widgets.type_words import spec_text
 
 BOX_W, BOX_H, GAP, PAD = 230, 66, 36, 8
 COLOURS = {"servable": "#e8f0fe", "adapter": "#fef7e0", "search": "#e6f4ea", "file": "#e6f4ea"}

@@ -3,6 +3,7 @@ current result's counts above it."""
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from typing import Any
@@ -41,13 +42,21 @@ class RangeFacet(w.VBox):
     """A slider over ``[low, high]`` of one numeric field.
 
     ``on_change(callback)``: ``callback(field, bounds)`` when the slider is released;
-    bounds is None when it spans the whole range again (no constraint).
+    bounds is None when it spans the whole range again (no constraint).  ``units`` go into
+    the title and the readout.
     """
 
     def __init__(
-        self, field: str, low: float, high: float, interval: float, title: str | None = None
+        self,
+        field: str,
+        low: float,
+        high: float,
+        interval: float,
+        title: str | None = None,
+        units: str | None = None,
     ) -> None:
         self.field = field
+        self.units = units
         self.low, self.high, self.interval = float(low), float(high), float(interval)
         self.bins = max(1, round((self.high - self.low) / self.interval))
         self._callbacks: list[Callable[[str, tuple[float, float] | None], None]] = []
@@ -66,7 +75,10 @@ class RangeFacet(w.VBox):
         self.bars = w.HTML()
         self.readout = w.HTML()
         self._show_bounds(self.low, self.high)
-        super().__init__([w.HTML(f"<b>{title or field}</b>"), self.bars, self.slider, self.readout])
+        head = f"<b title='{html.escape(field, quote=True)}'>{html.escape(title or field)}</b>" + (
+            f" <span class='mh-range-units' style='color:#555'>({html.escape(units)})</span>" if units else ""
+        )
+        super().__init__([w.HTML(head), self.bars, self.slider, self.readout])
         self.add_class("mh-range")
         self.add_class("mh-range-" + field.replace(".", "-"))
 
@@ -83,7 +95,8 @@ class RangeFacet(w.VBox):
             self.select(value)
 
     def _show_bounds(self, lo: float, hi: float) -> None:
-        self.readout.value = f"<span style='font-size:11px;color:#555'>{lo:.4g} to {hi:.4g}</span>"
+        unit = f" {html.escape(self.units)}" if self.units else ""
+        self.readout.value = f"<span style='font-size:11px;color:#555'>{lo:.4g} to {hi:.4g}{unit}</span>"
 
     def select(self, value: tuple[float, float] | None) -> None:
         """What moving the slider to ``value`` does (None: the whole range)."""

@@ -7,6 +7,7 @@ import base64
 import html
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import ipywidgets as w
 from hub.widgets.feedback import Status
@@ -51,7 +52,9 @@ class RecordView(w.VBox):
     """Shows one record or dataset of a hub.
 
     ``loaded`` is the last object read through the catalog; ``on_load(cb)``:
-    ``cb(path, obj)`` when a file was loaded (the search panel hands it to the notebook).
+    ``cb(path, obj)`` when a file was loaded (the search panel hands it to the notebook);
+    ``on_close(cb)``: ``cb()`` when its close button is clicked.  A record's view links to
+    the servables dashboard with that record as the input (``servables.ipynb?record=ID``).
     """
 
     def __init__(self, hub: HubAPI) -> None:
@@ -61,6 +64,12 @@ class RecordView(w.VBox):
         self.files: list[dict[str, Any]] = []
         self.loaded: Any = None
         self._loaded_cbs: list[Callable[[str, Any], None]] = []
+        self._close_cbs: list[Callable[[], None]] = []
+        self.close_button = w.Button(icon="times", tooltip="close", layout=w.Layout(width="36px"))
+        self.close_button.add_class("mh-detail-close")
+        self.close_button.on_click(lambda _b: [cb() for cb in self._close_cbs])
+        self.run_link = w.HTML()
+        self.run_link.add_class("mh-run-link")
         self.title = w.HTML("<i style='color:#888'>Open a hit (its id) to see it here.</i>")
         self.title.add_class("mh-detail-title")
         self.tree = w.HTML()
@@ -82,11 +91,15 @@ class RecordView(w.VBox):
         self.tabs = w.Tab(children=[self.tree, files_box, self.picture])
         self.tabs.titles = ("Metadata", "Files", "Structure")
         self.tabs.layout.display = "none"
-        super().__init__([self.title, self.tabs, self.status])
+        head = w.HBox([self.title, self.close_button], layout=w.Layout(justify_content="space-between"))
+        super().__init__([head, self.run_link, self.tabs, self.status])
         self.add_class("mh-detail")
 
     def on_load(self, cb: Callable[[str, Any], None]) -> None:
         self._loaded_cbs.append(cb)
+
+    def on_close(self, cb: Callable[[], None]) -> None:
+        self._close_cbs.append(cb)
 
     def show(self, hit: Any) -> None:
         """Show a search hit (its full document is read again from the hub)."""
@@ -108,6 +121,12 @@ class RecordView(w.VBox):
                     f"record <b>{html.escape(hit.id)}</b> {html.escape(material)} in {html.escape(str(sid))}"
                 )
             self.document, self.source_id, self.files = doc, sid, files
+            self.run_link.value = (
+                ""
+                if hit.kind == "dataset"
+                else f"<a class='mh-run-on-record' href='servables.ipynb?record={quote(hit.id)}' "
+                "target='_blank'>Run a servable on this record</a>"
+            )
             self.title.value = label
             self.tree.value = tree_html(doc)
             self.file_list.value = files_html(files) + (

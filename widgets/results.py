@@ -31,18 +31,29 @@ DEFAULT_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def _cell(text: str, width: str, css: str = "") -> str:
+    return (
+        f"<span class='{css}' style='display:inline-block;width:{width};overflow:hidden;white-space:nowrap;"
+        f"text-overflow:ellipsis;padding-right:6px;vertical-align:top' title='{html.escape(text, quote=True)}'>"
+        f"{html.escape(text)}</span>"
+    )
+
+
 def cell_html(doc: dict[str, Any], columns: Sequence[Column]) -> str:
-    cells = []
-    for c in columns:
-        text = short(value_at(doc, c.path))
-        if not text and c.path == "material.composition":  # datasets: their title
-            titles = (doc.get("dc") or {}).get("titles") or [{}]
-            text = short(titles[0].get("title"))
-        cells.append(
-            f"<span style='display:inline-block;width:{c.width};overflow:hidden;white-space:nowrap;"
-            f"text-overflow:ellipsis;padding-right:6px' title='{html.escape(text, quote=True)}'>"
-            f"{html.escape(text)}</span>"
-        )
+    """A hit's cells.  A dataset has no material or file of its own: its title spans the
+    columns before its kind (``mh-dataset-title``), so it never reads as a composition."""
+    mdf = doc.get("mdf") or {}
+    if mdf.get("resource_type") == "dataset":
+        titles = (doc.get("dc") or {}).get("titles") or [{}]
+        title = "dataset: " + str(titles[0].get("title") or mdf.get("source_name") or "")
+        spanned = [c for c in columns if c.path != "mdf.resource_type"]
+        width = "calc(" + " + ".join(c.width for c in spanned) + ")"
+        kind = next((c for c in columns if c.path == "mdf.resource_type"), None)
+        cells = [_cell(title, width, "mh-dataset-title")]
+        if kind is not None:
+            cells.append(_cell("dataset", kind.width))
+        return f"<div class='mh-row-cells' style='white-space:nowrap'>{''.join(cells)}</div>"
+    cells = [_cell(short(value_at(doc, c.path)), c.width) for c in columns]
     return f"<div class='mh-row-cells' style='white-space:nowrap'>{''.join(cells)}</div>"
 
 
@@ -123,6 +134,7 @@ class ResultsTable(w.VBox):
             if i < len(self.hits):
                 hit = self.hits[i]
                 self.id_buttons[i].description = hit.id
+                self.id_buttons[i].tooltip = f"open {hit.id}"
                 self.cells[i].value = cell_html(hit.document, self.columns)
                 row.layout.display = None
             else:

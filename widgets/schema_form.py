@@ -1,7 +1,11 @@
 """A form generated from a servable's input and parameter schemas (ArgSpec blocks).
 
-Scalars get number, integer, text or checkbox fields; a ``dict`` input with named keys
-gets one field per key; arrays, lists and anything else take JSON (``[[1, 2], [3, 4]]``).
+One widget per type: numbers (their units in the label), integers, text, checkboxes,
+dropdowns for values given as choices (``Literal[...]``, enums), text with a file picker
+for text files (``format``, such as XYZ), arrays as JSON or from a ``.npy``/``.json``/
+``.csv`` file, one field per key of a ``dict`` input, and a batch of such dicts (a
+``list`` of them) as the fields of one item.  The servable's example input fills the
+fields at first.
 """
 
 from __future__ import annotations
@@ -11,55 +15,90 @@ from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as w
-from hub.widgets.inputs import coerce
+from hub.widgets.inputs import coerce, value_from_file
+from hub.widgets.type_words import spec_text
 
 _JSON_KINDS = ("ndarray", "list", "tuple", "dict", "unknown", "python object", "complex")
 
 
-def spec_text(spec: Mapping[str, Any]) -> str:
-    """The type as people say it (``an ndarray of shape (None, 4) with float items``)."""
-    from hub.servables.schema import ArgSpec
-
-    try:
-        return ArgSpec.model_validate(dict(spec)).describe()
-    except Exception:
-        return str(spec.get("type", "any value"))
+def _css(name: str) -> str:
+    return "mh-field-" + "".join(c if c.isalnum() else "-" for c in name)
 
 
-def field_for(name: str, spec: Mapping[str, Any]) -> w.Widget:
-    """One input widget for a value of ``spec``; its ``description`` is ``name``."""
+def field_for(name: str, spec: Mapping[str, Any], example: Any = None) -> w.Widget:
+    """One input widget for a value of ``spec`` (``example`` or the default in it); its
+    ``description`` is ``name`` (with the units)."""
     kind = spec.get("type", "unknown")
-    default = spec.get("default")
+    start = example if example is not None else spec.get("default")
     tip = spec_text(spec) + (f": {spec['description']}" if spec.get("description") else "")
+    label = f"{name} ({spec['units']})" if spec.get("units") else name
     style = {"description_width": "initial"}
     widget: w.Widget
-    if kind in ("float", "number"):
-        widget = w.FloatText(
-            value=float(default) if default is not None else 0.0, description=name, style=style
+    if spec.get("choices"):
+        choices = list(spec["choices"])
+        widget = w.Dropdown(
+            options=choices, value=start if start in choices else choices[0], description=label, style=style
         )
+    elif kind in ("float", "number"):
+        widget = w.FloatText(value=float(start) if start is not None else 0.0, description=label, style=style)
     elif kind == "integer":
-        widget = w.IntText(value=int(default) if default is not None else 0, description=name, style=style)
+        widget = w.IntText(value=int(start) if start is not None else 0, description=label, style=style)
     elif kind == "boolean":
-        widget = w.Checkbox(value=bool(default), description=name, indent=False)
+        widget = w.Checkbox(value=bool(start), description=label, indent=False)
+    elif kind == "string" and spec.get("format"):
+        widget = w.Textarea(
+            value="" if start is None else str(start),
+            description=label,
+            placeholder=f"{spec['format']} text, or choose a file below",
+            style=style,
+            layout=w.Layout(width="min(560px, 100%)", height="140px"),
+        )
     elif kind in ("string", "file"):
         widget = w.Text(
-            value="" if default is None else str(default),
-            description=name,
+            value="" if start is None else str(start),
+            description=label,
             placeholder="a path or URL" if kind == "file" else "",
             style=style,
         )
     else:
-        shape = spec.get("shape")
         widget = w.Textarea(
-            value="" if default is None else json.dumps(default),
-            description=name,
-            placeholder="JSON" + (f", shape {shape}" if shape else ""),
+            value="" if start is None else json.dumps(start),
+            description=label,
+            placeholder=f"JSON: {spec_text(spec)}",
             style=style,
-            layout=w.Layout(width="420px", height="60px"),
+            layout=w.Layout(width="min(560px, 100%)", height="60px"),
         )
     widget.tooltip = tip
-    widget.add_class("mh-field-" + "".join(c if c.isalnum() else "-" for c in name))
+    widget.add_class(_css(name))
     return widget
+
+
+def picker_for(name: str, spec: Mapping[str, Any], field: w.Widget) -> w.FileUpload | None:
+    """A file picker that fills ``field`` (text files for a text ``format``; arrays from
+    ``.npy``/``.json``/``.csv``), or None when ``spec`` takes no file."""
+    kind = spec.get("type")
+    if kind == "string" and spec.get("format"):
+        accept, what = f".{spec['format']},.txt", f"{spec['format']} file"
+    elif kind == "ndarray":
+        accept, what = ".npy,.npz,.json,.csv,.tsv", "array file"
+    else:
+        return None
+    picker = w.FileUpload(accept=accept, multiple=False, description=f"{what} for {name}")
+    picker.add_class(_css(name) + "-file")
+
+    def fill(_change: Any) -> None:
+        files = list(picker.value)
+        if not files:
+            return
+        f = files[0]
+        content = bytes(f["content"])
+        if kind == "string":
+            field.value = content.decode("utf-8")
+        else:
+            field.value = json.dumps(coerce(value_from_file(f["name"], content, spec), spec).tolist())
+
+    picker.observe(fill, names="value")
+    return picker
 
 
 def read_field(widget: w.Widget, spec: Mapping[str, Any], name: str) -> Any:
@@ -76,19 +115,52 @@ def read_field(widget: w.Widget, spec: Mapping[str, Any], name: str) -> Any:
 
 
 class SchemaForm(w.VBox):
-    """:meth:`values` returns ``(inputs, parameters)`` built from the fields."""
+    """:meth:`values` returns ``(inputs, parameters)`` built from the fields.
 
-    def __init__(self, input_spec: Mapping[str, Any], parameters: Mapping[str, Mapping[str, Any]]) -> None:
+    Parameters
+    ----------
+    input_spec, parameters
+        The method's input and parameter schemas (ArgSpec blocks).
+    example
+        An example input (the servable's first); the fields start from it.
+    """
+
+    def __init__(
+        self,
+        input_spec: Mapping[str, Any],
+        parameters: Mapping[str, Mapping[str, Any]],
+        example: Any = None,
+    ) -> None:
         self.input_spec = dict(input_spec)
         self.parameter_specs = {k: dict(v) for k, v in parameters.items()}
-        props = self.input_spec.get("properties") if self.input_spec.get("type") == "dict" else None
+        item = self.input_spec.get("item_type") or {}
+        #: A list of dicts: the form is one item's fields; the input is ``[item]``.
+        self.batch_of_one = self.input_spec.get("type") == "list" and bool(item.get("properties"))
+        shape_spec = item if self.batch_of_one else self.input_spec
+        props = shape_spec.get("properties") if shape_spec.get("type") == "dict" else None
         self.keyed = isinstance(props, Mapping) and bool(props)
-        if self.keyed:
-            self.input_fields = {k: field_for(k, v) for k, v in props.items()}
-        else:
-            self.input_fields = {"input": field_for("input", self.input_spec)}
+        start = example[0] if self.batch_of_one and isinstance(example, list) and example else example
+        self.field_specs: dict[str, dict[str, Any]] = (
+            {k: dict(v) for k, v in props.items()} if self.keyed and props else {"input": self.input_spec}
+        )
+        self.input_fields = {
+            k: field_for(k, v, start.get(k) if self.keyed and isinstance(start, Mapping) else start)
+            for k, v in self.field_specs.items()
+        }
+        self.pickers = {
+            k: p
+            for k, p in ((k, picker_for(k, self.field_specs[k], f)) for k, f in self.input_fields.items())
+            if p is not None
+        }
         self.parameter_fields = {k: field_for(k, v) for k, v in self.parameter_specs.items()}
-        parts: list[w.Widget] = [w.HTML("<b>Input</b>"), *self.input_fields.values()]
+        head = "<b>Input</b>" + (" (one item of the batch)" if self.batch_of_one else "")
+        if example is not None:
+            head += " <span style='color:#1a7f37;font-size:12px'>filled with the servable's example</span>"
+        parts: list[w.Widget] = [w.HTML(head)]
+        for k, f in self.input_fields.items():
+            parts.append(f)
+            if k in self.pickers:
+                parts.append(self.pickers[k])
         if self.parameter_fields:
             parts += [w.HTML("<b>Parameters</b>"), *self.parameter_fields.values()]
         super().__init__(parts)
@@ -96,8 +168,8 @@ class SchemaForm(w.VBox):
 
     def inputs(self) -> Any:
         if self.keyed:
-            props = self.input_spec["properties"]
-            return {k: read_field(f, props[k], k) for k, f in self.input_fields.items()}
+            item = {k: read_field(f, self.field_specs[k], k) for k, f in self.input_fields.items()}
+            return [item] if self.batch_of_one else item
         return read_field(self.input_fields["input"], self.input_spec, "input")
 
     def parameters(self) -> dict[str, Any]:

@@ -3,8 +3,12 @@
 A query box with field suggestions, facet lists with counts (tick to drill down), range
 sliders for numeric fields, a periodic table coloured by records per element (click to
 require an element), a paged sortable table of hits, the detail of one hit (metadata tree,
-files, structure picture), and actions: load the selection into the notebook (pandas, and
-its Intake catalog) and download its files.
+files, structure picture) in a side panel beside the hits (a drawer over them on narrow
+screens), and actions: load the selection into the notebook (pandas, and its Intake catalog)
+and download its files.  In a Voila dashboard, which has no notebook and whose kernel's
+folder is not the viewer's, "Load into notebook" becomes "Copy code to load this" and
+"Download selection" hands the browser a zip (with a sha256 manifest).  An action's
+message shows next to its buttons.
 
 Every change becomes ONE ``hub.search`` call (plus one per facet list whose own filter is
 active, for the counts of its alternatives), made in :meth:`SearchPanel.refresh`.
@@ -12,7 +16,9 @@ active, for the counts of its alternatives), made in :meth:`SearchPanel.refresh`
 
 from __future__ import annotations
 
+import base64
 import html
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +33,7 @@ from hub.widgets.query_box import QueryBox
 from hub.widgets.range_facet import RangeFacet, nice_bounds
 from hub.widgets.record_view import RecordView
 from hub.widgets.results import DEFAULT_COLUMNS, Column, ResultsTable
+from hub.widgets.selection_zip import in_voila, selection_zip
 from hub.widgets.state import ELEMENTS_FIELD, SearchState
 
 from hub.api import HubAPI
@@ -49,10 +56,33 @@ PREFERRED_RANGES = (
     "custom.band_gap",
 )
 MAX_FACETS = 5
-MAX_RANGES = 3
+#: Range sliders at most: the preferred fields, then every ``custom.*`` number the hub knows.
+MAX_RANGES = 6
 #: How many hits "Load into notebook" and "Download selection" take at most.
 MAX_LOAD = 1000
 MAX_DOWNLOAD = 200
+
+#: The panel's layout rules: the open hit beside the hits (sticky while the page scrolls), as
+#: a drawer over them below 1300 px; ids wrap instead of being cut.
+PANEL_CSS = """<style>
+.mh-search-panel .mh-open button, .mh-search-panel button.mh-open {white-space: normal; height: auto;
+  min-height: 26px; line-height: 1.25; text-align: left; overflow-wrap: anywhere; padding: 2px 6px}
+.mh-search-panel .mh-detail.mh-detail-open {position: sticky; top: 0; align-self: flex-start;
+  max-height: 100vh; overflow: auto; flex: 0 0 440px; width: 440px; margin-left: 12px;
+  padding-left: 10px; border-left: 1px solid #ddd; background: #fff}
+@media (max-width: 1300px) {
+  .mh-search-panel .mh-detail.mh-detail-open {position: fixed; top: 0; right: 0; bottom: 0;
+    width: min(460px, 94vw); max-height: none; margin: 0; padding: 8px 12px; z-index: 1000;
+    box-shadow: -6px 0 16px rgba(0,0,0,.25)}
+}
+</style>"""
+
+
+def field_units(path: str) -> str | None:
+    """The units of a record field in MDF's conventions (energies in eV, volumes in Å^3, ...)."""
+    from hub.catalog.structures import UNITS
+
+    return UNITS.get(path.rsplit(".", 1)[-1])
 
 
 def _titles(path: str) -> str:
@@ -109,6 +139,9 @@ class SearchPanel(w.VBox):
         self.frame: Any = None
         self.catalog: Any = None
         self.downloaded: list[Path] = []
+        #: In a Voila page: no notebook to load into, and downloads go to the browser.
+        self.voila = in_voila()
+        self.zip_bytes: bytes | None = None
 
         fields = hub.fields()
         keyword = [f for f, types in fields.items() if "keyword" in types]
@@ -116,7 +149,9 @@ class SearchPanel(w.VBox):
         if facets is None:
             facets = [f for f in PREFERRED_FACETS if f in keyword][:MAX_FACETS]
         if ranges is None:
-            ranges = [f for f in PREFERRED_RANGES if f in numeric][:MAX_RANGES]
+            custom = sorted(f for f in numeric if f.startswith("custom."))
+            ranges = [f for f in PREFERRED_RANGES if f in numeric][:3] + custom
+            ranges = ranges[:MAX_RANGES]
 
         self.status = Status()
         self.query_box = QueryBox(fields)
@@ -136,12 +171,17 @@ class SearchPanel(w.VBox):
         self.results.on_page(self.turn)
         self.detail = RecordView(hub)
         self.detail.on_load(self._loaded_file)
+        self.detail.on_close(self.close_hit)
+        self.detail.layout.display = "none"
         self.summary = w.HTML()
         self.summary.add_class("mh-summary")
         self.code = w.HTML()
         wide = w.Layout(width="auto")
         self.load_button = w.Button(
-            description="Load into notebook", icon="table", button_style="info", layout=wide
+            description="Copy code to load this" if self.voila else "Load into notebook",
+            icon="code" if self.voila else "table",
+            button_style="info",
+            layout=wide,
         )
         self.load_button.add_class("mh-load")
         self.load_button.on_click(lambda _b: self.load())
@@ -156,17 +196,34 @@ class SearchPanel(w.VBox):
             + list(self.range_facets.values()),
             layout=w.Layout(width="270px", min_width="270px", margin="0 12px 0 0"),
         )
-        actions = w.HBox([self.load_button, self.download_button, self.clear_button])
+        #: Messages of the actions, next to their buttons.
+        self.action_status = Status("mh-action-status")
+        self.download_link = w.HTML()
+        self.download_link.add_class("mh-selection-link")
+        self.load_code = w.Textarea(layout=w.Layout(width="100%", height="110px", display="none"))
+        self.load_code.add_class("mh-load-code")
+        actions = w.HBox(
+            [self.load_button, self.download_button, self.clear_button], layout=w.Layout(flex_flow="row wrap")
+        )
         right = w.VBox(
-            [self.summary, self.table, self.results, actions, self.code, self.detail],
-            layout=w.Layout(flex="1 1 auto"),
+            [
+                self.summary,
+                self.table,
+                self.results,
+                actions,
+                self.action_status,
+                self.download_link,
+                self.load_code,
+                self.code,
+            ],
+            layout=w.Layout(flex="1 1 auto", min_width="0"),
         )
         super().__init__(
             [
-                w.HTML("<h3 style='margin:4px 0'>MatterHub search</h3>"),
+                w.HTML(PANEL_CSS + "<h3 style='margin:4px 0'>MatterHub search</h3>"),
                 self.query_box,
                 self.status,
-                w.HBox([left, right]),
+                w.HBox([left, right, self.detail], layout=w.Layout(align_items="flex-start")),
             ]
         )
         self.add_class("mh-search-panel")
@@ -183,7 +240,7 @@ class SearchPanel(w.VBox):
         for f in ranges:
             bounds = nice_bounds(res.facets.get(f))
             if bounds is not None:
-                out[f] = RangeFacet(f, *bounds, title=_titles(f))
+                out[f] = RangeFacet(f, *bounds, title=_titles(f), units=field_units(f))
         return out
 
     def _search(self, q: str, **kw: Any) -> Any:
@@ -227,7 +284,14 @@ class SearchPanel(w.VBox):
         self.refresh()
 
     def open_hit(self, hit: Any) -> None:
+        """Show ``hit`` in the side panel (a drawer over the hits on narrow screens)."""
         self.detail.show(hit)
+        self.detail.layout.display = None
+        self.detail.add_class("mh-detail-open")
+
+    def close_hit(self) -> None:
+        self.detail.remove_class("mh-detail-open")
+        self.detail.layout.display = "none"
 
     # -- the one place the hub is asked ------------------------------------------------
 
@@ -297,12 +361,41 @@ class SearchPanel(w.VBox):
         return self._search(self.state.query(), **kw)
 
     def load(self) -> Any:
+        """In Voila: show the code that loads the selection (:meth:`load_code_text`); else :meth:`load_here`."""
+        if self.voila:
+            with self.action_status.guard():
+                self.load_code.value = self.load_code_text()
+                self.load_code.layout.display = None
+                self.action_status.ok("Copy this code into a notebook to load the selection there:")
+            return None
+        return self.load_here()
+
+    def load_code_text(self) -> str:
+        """Python that loads the current selection in a notebook (the hub this page shows)."""
+        url = os.environ.get("MATTERHUB_URL")
+        where = repr(url) if url else repr(os.environ.get("MATTERHUB_HOME") or "")
+        opened = f"Hub({where})" if where != "''" else "Hub()"
+        call = self.state.describe()[: -len(")")] + f", limit={MAX_LOAD})"
+        return "\n".join(
+            [
+                "from hub import Hub",
+                "",
+                f"hub = {opened}",
+                f"res = {call}",
+                f"{self.name}_catalog = res.to_catalog()",
+                f"{self.name} = {self.name}_catalog['hits'].read() if 'hits' in {self.name}_catalog "
+                "else res.to_dataframe()",
+                self.name,
+            ]
+        )
+
+    def load_here(self) -> Any:
         """The selection's Intake catalog (``self.catalog``) and its records read through it as
         a pandas DataFrame (``self.frame``: the catalog's ``hits`` entry, with units in
         ``frame.attrs``; a selection of datasets only gives one row per hit instead), bound in
         the notebook as ``name`` and ``name_catalog``; returns the frame.  Each dataset of the
         selection is an entry of the catalog whose files read as pandas or xarray."""
-        with self.status.guard():
+        with self.action_status.guard():
             total = self.result.total if self.result is not None else 0
             res = self.selection(min(max(total, 1), MAX_LOAD))
             self.catalog = res.to_catalog()
@@ -314,7 +407,7 @@ class SearchPanel(w.VBox):
                 else "kept on the panel as .frame and .catalog"
             )
             cut = f" (the first {len(res.hits):,} of {res.total:,})" if res.total > len(res.hits) else ""
-            self.status.ok(
+            self.action_status.ok(
                 f"loaded {len(self.frame):,} hits{cut}: {self.frame.shape[0]} rows x {self.frame.shape[1]} "
                 f"columns; catalog entries {', '.join(list(self.catalog)[:8])}; {where}"
             )
@@ -322,8 +415,12 @@ class SearchPanel(w.VBox):
         return None
 
     def download(self, dest: str | Path | None = None) -> list[Path]:
-        """Copy the files of the selection's first hits under ``dest`` (default ``download_dir``)."""
-        with self.status.guard():
+        """In Voila (and no ``dest``): :meth:`download_zip`; else copy the files of the selection's
+        first hits under ``dest`` (default ``download_dir``)."""
+        if self.voila and dest is None:
+            self.download_zip()
+            return []
+        with self.action_status.guard():
             target = Path(dest) if dest is not None else self.download_dir
             total = self.result.total if self.result is not None else 0
             res = self.selection(min(max(total, 1), MAX_DOWNLOAD))
@@ -333,9 +430,27 @@ class SearchPanel(w.VBox):
                 if res.total > len(res.hits)
                 else ""
             )
-            self.status.ok(f"downloaded {len(self.downloaded)} files to {target.absolute()}{cut}")
+            self.action_status.ok(f"downloaded {len(self.downloaded)} files to {target.absolute()}{cut}")
             return self.downloaded
         return []
+
+    def download_zip(self) -> bytes | None:
+        """The files of the selection's first hits as a zip with a sha256 manifest, offered to the
+        browser as a link (``selection.zip``); returns the zip."""
+        with self.action_status.guard():
+            total = self.result.total if self.result is not None else 0
+            res = self.selection(min(max(total, 1), MAX_DOWNLOAD))
+            self.zip_bytes, n = selection_zip(self.hub, res)
+            uri = "data:application/zip;base64," + base64.b64encode(self.zip_bytes).decode()
+            self.download_link.value = (
+                f"<a download='selection.zip' href='{uri}' class='mh-download-link' "
+                f"style='font-weight:bold'>Save selection.zip</a> "
+                f"<span style='color:#555'>({n} files, {len(self.zip_bytes) / 1000:,.1f} kB, with SHA256SUMS)</span>"
+            )
+            cut = f" of the first {len(res.hits)} of {res.total:,} hits" if res.total > len(res.hits) else ""
+            self.action_status.ok(f"selection.zip is ready{cut}: save it with the link below")
+            return self.zip_bytes
+        return None
 
     def _loaded_file(self, path: str, obj: Any) -> None:
         stem = "".join(c if c.isalnum() else "_" for c in Path(path).stem).strip("_") or "file"

@@ -1,10 +1,12 @@
 """``ServablePanel(hub)``: find, inspect and run servables (DLHub in a notebook or a dashboard).
 
 Find servables with the query language of data; read one's description and input,
-output and parameter schemas; build its input from a form generated from the schema, an
-uploaded file, or a field of search hits; run it synchronously or as a task whose status
-updates live; see the outputs (arrays as images and plots, tables as tables); or run it as
-a batch over every hit of a search.
+output and parameter schemas in words; build its input from a form generated from the
+schema (filled with the servable's example), an uploaded file, or search hits (each record
+made into an input item the way the servable's ``input_from_record`` says, else a field
+of the hits); run it synchronously or as a task whose status updates live; see the
+outputs (with the units their schema declares, energies switchable; arrays as images and
+plots, tables as tables); or run it as a batch over every hit of a search.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from hub.widgets.inputs import coerce, value_from_file, values_from_hits
 from hub.widgets.namespace import push
 from hub.widgets.outputs import batch_table, render
 from hub.widgets.pipeline_graph import pipeline_svg
-from hub.widgets.schema_form import SchemaForm, spec_text
+from hub.widgets.schema_form import SchemaForm
+from hub.widgets.type_words import TIMES, spec_text
+from hub.widgets.units import UnitTable, unit_columns
 
 from hub.api import HubAPI
+from hub.servables.record_input import RecordInput
 
 SOURCES = ("Form", "File", "Search result")
 #: How often a task's status is read while it runs.
@@ -82,6 +87,26 @@ def describe_html(document: Mapping[str, Any]) -> str:
     )
 
 
+#: A task's status in words.
+TASK_WORDS = {
+    "pending": "waiting to start",
+    "running": "running",
+    "completed": "finished",
+    "failed": "failed",
+}
+
+
+def result_words(out: Any) -> str:
+    """What came back, in words: ``1 result``, ``an array of 4 by 32 by 32 by 1 values`` (with multiplication signs)."""
+    if hasattr(out, "shape") and getattr(out, "ndim", 0) > 0:
+        return f"an array of {f' {TIMES} '.join(map(str, out.shape))} values"
+    if isinstance(out, list | tuple):
+        return f"{len(out)} result{'s' if len(out) != 1 else ''}"
+    if isinstance(out, Mapping):
+        return f"a result with {', '.join(map(str, list(out)[:6]))}"
+    return "1 result"
+
+
 class ServablePanel(w.VBox):
     """Find and run the servables of ``hub``.
 
@@ -137,7 +162,11 @@ class ServablePanel(w.VBox):
             ensure_option=False,
         )
         self.hit_limit = w.BoundedIntText(value=20, min=1, max=MAX_BATCH, description="Hits")
-        self.search_box = w.VBox([self.hit_query, self.hit_field, self.hit_limit])
+        #: How the chosen servable makes an input item of a record (None: name a field).
+        self.record_input: RecordInput | None = None
+        self.record_hint = w.HTML()
+        self.record_hint.add_class("mh-record-hint")
+        self.search_box = w.VBox([self.record_hint, self.hit_query, self.hit_field, self.hit_limit])
         self.asynchronous = w.Checkbox(value=False, description="run as a task (asynchronous)", indent=False)
         self.run_button = w.Button(description="Run", icon="play", button_style="success")
         self.run_button.add_class("mh-run")
@@ -198,18 +227,50 @@ class ServablePanel(w.VBox):
         return []
 
     def select(self, name: str) -> None:
-        """Show servable ``name`` and build its input form."""
+        """Show servable ``name`` and build its input form; what the previous one left
+        (messages, outputs, a chosen file, a task) is cleared."""
+        self.status.info("")
+        self.output_box.children = ()
+        self.task_status.value = ""
+        self.outputs = self.task = self.batch = None
+        self.file.value = ()
         with self.status.guard():
             self.servable = self.hub.servable(name)
             self.document = dict(self.servable.document)
             self.info.value = describe_html(self.document)
             self.graph.value = pipeline_svg(self.document)
             m = _method(self.document)
-            self.form = SchemaForm(m.get("input") or {}, m.get("parameters") or {})
+            examples = m.get("examples") or []
+            self.form = SchemaForm(
+                m.get("input") or {}, m.get("parameters") or {}, examples[0] if examples else None
+            )
+            self._use_record_input(m.get("input_from_record"))
             self._show_source()
             self.run_box.layout.display = None
-            self.output_box.children = ()
-            self.task_status.value = ""
+
+    def _use_record_input(self, block: Mapping[str, Any] | None) -> None:
+        self.record_input = RecordInput.model_validate(block) if block else None
+        ri = self.record_input
+        self.hit_field.layout.display = "none" if ri else None
+        if ri is None:
+            self.record_hint.value = ""
+            return
+        parts = ", ".join(
+            f"{k or 'the input'} from {'its ' + (ri.file or '') + ' file' if v.startswith('file:') else v}"
+            for k, v in ri.parts.items()
+        )
+        self.record_hint.value = (
+            f"<div style='font-size:12px;color:#444'>Each record{' of ' + html.escape(ri.source_name) if ri.source_name else ''}"
+            f" becomes one input item: {html.escape(parts)}.</div>"
+        )
+        if not self.hit_query.value.strip() or not self.hit_query.value.startswith("mdf.record_id:"):
+            self.hit_query.value = ri.query()
+
+    def use_record(self, record_id: str) -> None:
+        """Take the input from one record (``servables.ipynb?record=ID``): the Search result mode
+        on that record."""
+        self.hit_query.value = f'mdf.record_id:"{record_id}"'
+        self.source.value = "Search result"
 
     def _show_source(self) -> None:
         parts: list[w.Widget] = [self.source]
@@ -254,13 +315,29 @@ class ServablePanel(w.VBox):
                 raise ValueError("choose an input file first")
             f = files[0]
             return value_from_file(f["name"], bytes(f["content"]), spec), params
+        _ids, values = self.hit_values()
+        return coerce(values, spec), params
+
+    def hit_values(self) -> tuple[list[str], list[Any]]:
+        """(hit ids, one input item per hit): by the servable's ``input_from_record``, else the
+        named field of each hit."""
+        hits = self.hits()
+        if self.record_input is not None:
+            if not hits:
+                raise ValueError(f"no record matches {self.hit_query.value or '*'!r}")
+
+            def read(source_id: str, path: str) -> bytes:
+                with self.hub.open(source_id, path) as f:
+                    return bytes(f.read())
+
+            return [h.id for h in hits], [self.record_input.item(h.document, read) for h in hits]
         field = self.hit_field.value.strip()
         if not field:
             raise ValueError("name the field of the hits that is the input (e.g. material.composition)")
-        _ids, values = values_from_hits(self.hits(), field)
+        ids, values = values_from_hits(hits, field)
         if not values:
             raise ValueError(f"no hit of {self.hit_query.value or '*'!r} has {field}")
-        return coerce(values, spec), params
+        return ids, values
 
     # -- running -----------------------------------------------------------------------
 
@@ -279,11 +356,14 @@ class ServablePanel(w.VBox):
                 self._poller = threading.Thread(target=self._follow, args=(self.task.id,), daemon=True)
                 self._poller.start()
                 return self.task
-            self.task_status.value = "<span>running …</span>"
+            self.task_status.value = "<span>Running…</span>"
             t0 = time.perf_counter()
             out = self.hub.run(name, inputs, params or None)
             ms = (time.perf_counter() - t0) * 1e3
-            self.task_status.value = f"<span class='mh-run-done'>done in {ms:,.0f} ms</span>"
+            self.task_status.value = (
+                f"<span class='mh-run-done'>Ran {html.escape(name)}: done in {ms:,.0f} ms, "
+                f"{html.escape(result_words(out))}</span>"
+            )
             self._show_outputs(out)
             return out
         return None
@@ -317,19 +397,20 @@ class ServablePanel(w.VBox):
         if not self.task_states or self.task_states[-1] != task.status:
             self.task_states.append(task.status)
         timing = task.timings or {}
-        took = f", {timing['total_ms']:.0f} ms" if timing.get("total_ms") is not None else ""
+        took = f" in {timing['total_ms']:,.0f} ms" if timing.get("total_ms") is not None else ""
+        words = TASK_WORDS.get(str(task.status), str(task.status))
         self.task_status.value = (
-            f"<span class='mh-task mh-task-{task.status}'>task <code>{html.escape(task.id)}</code>: "
-            f"<b>{html.escape(task.status)}</b>{took}</span>"
+            f"<span class='mh-task mh-task-{task.status}'>Task <code>{html.escape(task.id)}</code>: "
+            f"<b>{html.escape(words)}</b>{took if task.done else ''}</span>"
         )
 
     def _show_outputs(self, out: Any) -> None:
         self.outputs = out
-        push(self.name, out)
-        self.output_box.children = [w.HTML("<b>Outputs</b>"), *render(out)]
-        self.status.ok(
-            f"outputs: {type(out).__name__}" + (f" of shape {out.shape}" if hasattr(out, "shape") else "")
-        )
+        bound = push(self.name, out)
+        table = unit_columns(out, _method(self.document).get("output") or {})
+        shown = [UnitTable(*table)] if table is not None else render(out)
+        self.output_box.children = [w.HTML("<b>Outputs</b>"), *shown]
+        self.status.ok(f"{result_words(out)}" + (f"; in the notebook as {self.name}" if bound else ""))
 
     def run_batch(self) -> Any:
         """Run once per hit of the search (one batch through the hub): a table of hit, input, output."""
@@ -337,14 +418,9 @@ class ServablePanel(w.VBox):
             self.status.error("choose a servable first")
             return None
         with self.status.guard():
-            field = self.hit_field.value.strip()
-            if not field:
-                raise ValueError("name the field of the hits that is each input (e.g. material.composition)")
-            ids, values = values_from_hits(self.hits(), field)
-            if not values:
-                raise ValueError(f"no hit of {self.hit_query.value or '*'!r} has {field}")
+            ids, values = self.hit_values()
             spec = self._input_spec()
-            inputs = [coerce(v, spec) for v in values]
+            inputs = [coerce([v] if self.record_input else v, spec) for v in values]
             t0 = time.perf_counter()
             outs = self.hub.run(self.name_of_servable, inputs, self.form.parameters() or None, batch=True)
             ms = (time.perf_counter() - t0) * 1e3

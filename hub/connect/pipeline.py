@@ -34,6 +34,7 @@ from hub.connect import extract as extract_step
 from hub.connect.archives import ArchiveLimits
 from hub.connect.collect import Collected, collect
 from hub.connect.dispatch import Dispatcher
+from hub.connect.joins import apply_joins, split_mapping
 from hub.connect.merge import merge_parts
 from hub.connect.origin import files_location, logical_origin
 from hub.connect.reference import Referenced, collect_reference, reference_url
@@ -353,10 +354,11 @@ class _Run(SubmissionRun):
                     f", {len(collected.errors)} not taken" if collected.errors else ""
                 )
 
-        context = ExtractionContext(root=collected.root, mapping=req.mapping, stored=stored)
+        mapping, joins = split_mapping(req.mapping)
+        context = ExtractionContext(root=collected.root, mapping=mapping, stored=stored)
         with self.step("extract") as s:
             extractors = available_extractors(req.extractors)
-            if req.mapping and not any(e.needs_mapping for e in extractors):
+            if mapping and not any(e.needs_mapping for e in extractors):
                 raise SubmissionError(
                     "a mapping was given, but no extractor that applies mappings is installed or selected "
                     f"(selected: {', '.join(e.name for e in extractors)}); add 'mapping' to extractors"
@@ -380,7 +382,9 @@ class _Run(SubmissionRun):
         with self.step("merge") as s:
             for r in results:
                 bodies += merge_parts(r.parts)
-            s["detail"] = f"{len(bodies)} records"
+            if joins:
+                bodies = apply_joins(bodies, joins, collected.root)
+            s["detail"] = f"{len(bodies)} records" + (f", {len(joins)} table joins" if joins else "")
 
         with self.step("validate") as s:
             version = self.p.catalog.next_version(req.name)

@@ -12,6 +12,7 @@ published until :meth:`ServableRegistry.publish
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import platform
 import re
@@ -35,6 +36,7 @@ from hub.records.datacite import (
 )
 from hub.servables.base import ServableType, TypeDescription
 from hub.servables.metadata import DLHubBlock, Limits, MethodSpec, ServableBlock, ServableMetadata
+from hub.servables.record_input import RecordInput
 from hub.servables.registry import get_type, servable_types
 from hub.servables.requirements import distributions_of, pin, requirement_lines
 from hub.servables.schema import ArgSpec, check_parameters
@@ -199,6 +201,8 @@ def describe(
     inputs: ArgSpec | dict[str, Any] | None = None,
     outputs: ArgSpec | dict[str, Any] | None = None,
     parameters: Mapping[str, ArgSpec | dict[str, Any]] | None = None,
+    examples: Sequence[Any] = (),
+    input_from_record: RecordInput | Mapping[str, Any] | None = None,
     method: str | None = None,
     type: str | None = None,
     requirements: Sequence[str] = (),
@@ -235,6 +239,13 @@ def describe(
         Who may see the metadata, and who may run it (default: who may see it).
     inputs, outputs, parameters
         Override the schemas found automatically.
+    examples
+        Example inputs (checked against the input schema, stored as JSON): forms start
+        from the first, and the JupyterLab panel's "Insert code" writes it.
+    input_from_record
+        How one record of a dataset becomes one item of the input
+        (:class:`~hub.servables.record_input.RecordInput`, or its fields as a dict), so
+        front ends can run the servable on search hits.
     method
         The method to call (scikit-learn: ``predict``, ``predict_proba``, ...).
     type
@@ -285,6 +296,13 @@ def describe(
         parameters={k: _spec(v) for k, v in parameters.items()} if parameters is not None else td.parameters,
         method_details=td.method_details,
     )
+    run.examples = [_example(run.input, value) for value in examples]
+    if input_from_record is not None:
+        run.input_from_record = (
+            input_from_record
+            if isinstance(input_from_record, RecordInput)
+            else _record_input(input_from_record)
+        )
     given = [r for r in requirements if "==" in r]
     pins = pin([*distributions_of(td.modules), *td.requirements, *(r for r in requirements if "==" not in r)])
     for line in given:
@@ -340,6 +358,27 @@ def describe(
         code=[_existing(p) for p in code],
         files=[_existing(p) for p in files],
     )
+
+
+def _example(spec: ArgSpec, value: Any) -> Any:
+    """``value`` checked against ``spec``, as JSON (arrays as nested lists)."""
+    checked = spec.check(value, "example")
+    return json.loads(json.dumps(checked, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return value.tolist()
+    if isinstance(value, tuple | set):
+        return list(value)
+    raise InputValidationError(f"example values must be JSON data or arrays; got a {type(value).__name__}")
+
+
+def _record_input(value: Mapping[str, Any]) -> RecordInput:
+    try:
+        return RecordInput.model_validate(dict(value))
+    except PydanticValidationError as exc:
+        raise ValidationError(f"input_from_record is not valid: {exc}") from None
 
 
 def _listify(value: Sequence[str] | str) -> list[str]:

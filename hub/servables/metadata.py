@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.access import normalize_visible_to
 from hub.records.datacite import DataCite
+from hub.servables.record_input import RecordInput
 from hub.servables.schema import ArgSpec
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
@@ -38,21 +39,32 @@ class _Model(BaseModel):
 
 
 class MethodSpec(_Model):
-    """One callable method: its input, output and keyword parameters."""
+    """One callable method: its input, output and keyword parameters.
+
+    ``examples`` are inputs it was described with (JSON values, checked against ``input``;
+    DLHub kept test inputs the same way): forms start from the first and "Insert code"
+    writes it.  ``input_from_record`` says how one record of a dataset becomes one item of
+    the input (:class:`~hub.servables.record_input.RecordInput`).
+    """
 
     input: ArgSpec = Field(default_factory=ArgSpec)
     output: ArgSpec = Field(default_factory=ArgSpec)
     parameters: dict[str, ArgSpec] = Field(default_factory=dict)
     method_details: dict[str, Any] = Field(default_factory=dict)
+    examples: list[Any] = Field(default_factory=list)
+    input_from_record: RecordInput | None = None
 
     def json_schema(self) -> dict[str, Any]:
-        """``{"input", "output", "parameters"}`` as JSON Schema fragments."""
+        """``{"input", "output", "parameters"}`` as JSON Schema fragments (the input with its ``examples``)."""
         params = {
             "type": "object",
             "properties": {k: v.json_schema() for k, v in self.parameters.items()},
             "additionalProperties": False,
         }
-        return {"input": self.input.json_schema(), "output": self.output.json_schema(), "parameters": params}
+        schema = self.input.json_schema()
+        if self.examples:
+            schema["examples"] = list(self.examples)
+        return {"input": schema, "output": self.output.json_schema(), "parameters": params}
 
 
 class Limits(_Model):

@@ -17,6 +17,7 @@ type and shape, and what was given::
 
 from __future__ import annotations
 
+import enum
 import inspect
 import os
 import re
@@ -92,7 +93,11 @@ class ArgSpec(BaseModel):
     python_type
         ``python object``: the Python class expected, for people.
     units, format
-        Physical units; a file's format.
+        Physical units; a file's format (for a ``string``: the text's format, such as
+        ``xyz``, so forms offer a file picker for it).
+    choices
+        The only values accepted (from ``Literal[...]`` or an ``enum.Enum`` at describe
+        time); forms show them as a dropdown.
     default
         For parameters: the value used when the caller gives none.
     nullable
@@ -112,6 +117,7 @@ class ArgSpec(BaseModel):
     python_type: str | None = None
     units: str | None = None
     format: str | None = None
+    choices: list[str | int | float | bool] | None = None
     default: Any = None
     nullable: bool = False
 
@@ -227,6 +233,8 @@ class ArgSpec(BaseModel):
             out["x-units"] = self.units
         if self.default is not None:
             out["default"] = self.default
+        if self.choices is not None:
+            out["enum"] = list(self.choices)
         if self.nullable:
             out = {"anyOf": [out, {"type": "null"}]}
         return out
@@ -306,6 +314,8 @@ class ArgSpec(BaseModel):
             return "a file (a path, URL or bytes)"
         if t == "unknown":
             return "any value"
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
         return {"integer": "an integer", "float": "a float", "number": "a number"}.get(t, f"a {t}")
 
     def required_keys(self) -> list[str]:
@@ -330,7 +340,10 @@ class ArgSpec(BaseModel):
         if value is None and (self.nullable or self.type in ("unknown", "python object")):
             return value
         checker = _CHECKERS.get(self.type)
-        return checker(self, value, name) if checker else value
+        checked = checker(self, value, name) if checker else value
+        if self.choices is not None and checked not in self.choices:
+            raise self.fail(name, value)
+        return checked
 
     def fail(self, name: str, value: Any, why: str = "") -> InputValidationError:
         """The error (returned, not raised) for ``value`` not fitting this spec.
@@ -542,6 +555,10 @@ def from_annotation(hint: Any, description: str = "") -> ArgSpec:
         return ArgSpec(type="unknown", description=description)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    if origin is Literal:
+        return _choices_spec(list(args), description)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return _choices_spec([m.value for m in hint], description)
     if origin is typing.Annotated:
         base, *meta = args
         spec = from_annotation(base, description)
@@ -602,6 +619,23 @@ def from_annotation(hint: Any, description: str = "") -> ArgSpec:
         if issubclass(hint, os.PathLike | bytes):
             return ArgSpec(type="file", description=description)
     return ArgSpec(type="python object", python_type=_hint_name(hint), description=description)
+
+
+def _choices_spec(values: list[Any], description: str) -> ArgSpec:
+    """A spec accepting only ``values`` (of one scalar type: ``Literal["a", "b"]``, an Enum's values)."""
+    kinds = {_scalar_type(v) for v in values}
+    kind = kinds.pop() if len(kinds) == 1 else "unknown"
+    return ArgSpec(type=typing.cast(ArgType, kind), choices=values, description=description)
+
+
+def _scalar_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    return "string" if isinstance(value, str) else "unknown"
 
 
 def _hint_name(hint: Any) -> str:

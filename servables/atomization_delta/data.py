@@ -5,19 +5,17 @@ of 102 extended XYZ files, each followed by its G4MP2 energies, and one table,
 ``Energy_GDB_data.txt``, of the low-fidelity (B3LYP/6-31G(2df,p)) zero-point,
 0 K (``E0``) and electronic energies keyed by file name (``<name>.in.out``).
 
-* :func:`submit_dataset` publishes the folder unchanged through Connect: the
-  hub's XYZ extractor makes one record per molecule (composition, sites, and
-  the G4MP2 block as ``dft.total_energy`` etc., in eV), and the table is kept
-  as a file of the dataset.
+* :func:`submit_dataset` publishes the folder through Connect: the hub's XYZ
+  extractor makes one record per molecule (composition, sites, and the G4MP2
+  block as ``dft.total_energy`` etc., in eV), the table is kept as a file of
+  the dataset, and the submission's mapping joins the table's B3LYP ``E0``
+  onto each molecule's record by file name (:data:`MAPPING`: the record field
+  ``custom.b3lyp_u0``, Hartree), so one record is a whole input of the
+  ``atomization-delta`` servable.
 * :func:`load_molecules` reads the molecule records through the hub's Intake
   catalog (the ``structures`` entry of the dataset), reads the table from the
   dataset's own stored file (checksummed), and joins the B3LYP ``E0`` to each
-  molecule by name.
-
-The join happens here, not in the records, because the hub's mapping feature
-turns each row of a table into a record of its own: it cannot yet add a
-table's columns to the records of other files by a key (here the file name),
-and it does not read whitespace-delimited ``.txt`` tables.
+  molecule by name, checking that duplicated rows of the table agree.
 """
 
 from __future__ import annotations
@@ -36,6 +34,10 @@ SOURCE_NAME = "g4mp2_gdb_sugars"
 ENERGY_TABLE = "Energy_GDB_data.txt"
 #: The folder of the data under a mirror root (``$MATTERHUB_MIRROR`` or ``../shared/data``).
 MIRROR_FOLDER = Path("g4mp2") / "GDB_Sugar_Data"
+#: The record field of each molecule's B3LYP 0 K energy (Hartree), joined from the table.
+U0_FIELD = "custom.b3lyp_u0"
+#: The submission's mapping: the table's ``E0`` onto the record of the file its row names.
+MAPPING = {U0_FIELD: f"{ENERGY_TABLE}:E0 by filename"}
 
 
 def molecule_name(path: str) -> str:
@@ -78,6 +80,7 @@ def submit_dataset(hub: Any, folder: Path, meta: dict[str, Any]) -> str:
         description=" ".join(meta["description"].split()),
         related_dois=meta["related_dois"],
         custom=meta.get("custom", {}),
+        mapping=MAPPING,
         progress=False,
     )
     if not sub.ok or sub.errors:

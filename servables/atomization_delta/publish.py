@@ -33,7 +33,7 @@ import yaml
 
 from hub.config import mirror_candidates
 
-from .data import MIRROR_FOLDER, fetch_public_copy, load_molecules, submit_dataset
+from .data import MIRROR_FOLDER, U0_FIELD, fetch_public_copy, load_molecules, submit_dataset
 from .evaluation import SplitResult, error_rows, evaluate, largest_split, metrics, random_split
 from .model import G4MP2_ATOMIC_ENERGIES, AtomizationDeltaModel, fit_delta_model
 from .statistics import repeated_metrics
@@ -121,16 +121,26 @@ def train(frame: pd.DataFrame) -> AtomizationDeltaModel:
 
 
 def describe_servable(
-    hub: Any, model: AtomizationDeltaModel, figures: dict[str, float], dataset_id: str, n_train: int
+    hub: Any,
+    model: AtomizationDeltaModel,
+    figures: dict[str, float],
+    dataset_id: str,
+    n_train: int,
+    example: list[dict[str, Any]],
 ) -> Any:
-    """The servable description: schemas, credit, training data, held-out errors, reference energies."""
+    """The servable description: schemas, credit, training data, held-out errors, reference
+    energies, an ``example`` input (real molecules) and how a record of the dataset is an input."""
+    from hub.servables.record_input import RecordInput
     from hub.servables.schema import ArgSpec
 
     meta = metadata()
     molecule = ArgSpec.dict_of(
         {
             "xyz": ArgSpec.scalar(
-                "string", description="XYZ text of the molecule relaxed at B3LYP/6-31G(2df,p)", units="Å"
+                "string",
+                description="XYZ text of the molecule relaxed at B3LYP/6-31G(2df,p)",
+                units="Å",
+                format="xyz",
             ),
             "u0": ArgSpec.scalar(
                 "float",
@@ -164,6 +174,12 @@ def describe_servable(
         metrics={**figures, "n_train": float(n_train)},
         inputs=ArgSpec.list_of(molecule, description="molecules (C, H, O) with their B3LYP 0 K energies"),
         outputs=ArgSpec.list_of(prediction, description="one prediction per molecule, in input order"),
+        examples=[example],
+        input_from_record=RecordInput(
+            source_name=meta["dataset"]["source_name"],
+            file="*.xyz",
+            parts={"xyz": "file:text", "u0": U0_FIELD},
+        ),
         code=CODE,
         requirements=["scikit-learn"],
         reference_atomic_energies=dict(model.atomic_energies),
@@ -209,7 +225,8 @@ def publish_study(
     # one split is one draw: the spread over 50 seeded splits goes with it
     figures = {**metrics(results), **repeated_metrics(batch_of(frame), frame["delta"].to_numpy())}
     model = train(frame)
-    name = hub.publish_servable(describe_servable(hub, model, figures, dataset_id, len(frame)))
+    example = servable_inputs(frame.head(1))
+    name = hub.publish_servable(describe_servable(hub, model, figures, dataset_id, len(frame), example))
     from hub.catalog.locate import cache_dir
 
     fetched = folder.resolve().is_relative_to(cache_dir().resolve())

@@ -122,6 +122,7 @@ def describe_model(hub: Any, model: Any, metrics: dict[str, float], dataset_id: 
         metrics=metrics,
         inputs=ArgSpec.list_of("string", description="chemical formulas, e.g. ['GaAs', 'MgO']"),
         outputs=ArgSpec.ndarray([None], "float", description="predicted band gap", units="eV"),
+        examples=[["GaAs", "MgO"]],
         requirements=["ase"],
         code=[HERE / "features.py"],
     )

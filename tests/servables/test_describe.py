@@ -183,3 +183,24 @@ def test_a_broken_plugin_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
         assert "'notatype'" in text and "not a ServableType" in text
     finally:
         servable_types.cache_clear()
+
+
+def test_examples_and_input_from_record_are_checked_and_kept() -> None:
+    from hub.exceptions import InputValidationError
+    from hub.exceptions import ValidationError as HubValidationError
+
+    sv = describe(
+        scale,
+        examples=[np.zeros((2, 3))],
+        input_from_record={"parts": {"": "file:array"}, "source_name": "positions"},
+    )
+    run = sv.metadata.servable.methods["run"]
+    assert run.examples == [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]  # stored as JSON
+    assert run.json_schema()["input"]["examples"] == run.examples  # what "Insert code" writes
+    assert run.input_from_record is not None and run.input_from_record.source_name == "positions"
+    with pytest.raises(
+        InputValidationError, match=r"input 'example': expected an ndarray of shape \(None, 3\)"
+    ):
+        describe(scale, examples=[[1.0, 2.0]])
+    with pytest.raises(HubValidationError, match="input_from_record is not valid"):
+        describe(scale, input_from_record={"parts": {}})

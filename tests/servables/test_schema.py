@@ -136,3 +136,24 @@ def test_dlhub_free_text_types() -> None:
     assert spec.type == "file" and spec.format == "XYZ"
     obj = ArgSpec.from_dlhub({"type": "pandas DataFrame"})
     assert obj.type == "python object" and obj.python_type == "pandas DataFrame"
+
+
+def test_choices_from_literal_and_enum() -> None:
+    import enum
+    from typing import Literal
+
+    class Gap(enum.Enum):
+        DIRECT = "direct"
+        INDIRECT = "indirect"
+
+    spec = from_annotation(Literal["direct", "indirect", "auto"])
+    assert spec.type == "string" and spec.choices == ["direct", "indirect", "auto"]
+    assert spec.describe() == "one of direct, indirect, auto"
+    assert spec.json_schema() == {"type": "string", "enum": ["direct", "indirect", "auto"]}
+    assert spec.check("auto") == "auto"
+    with pytest.raises(
+        InputValidationError, match="expected one of direct, indirect, auto; got a string 'x'"
+    ):
+        spec.check("x", "kind")
+    assert from_annotation(Gap).choices == ["direct", "indirect"]
+    assert from_annotation(Literal[1, 2]).type == "integer"

@@ -40,7 +40,7 @@ def test_the_panel_draws_a_pipeline_as_a_graph(tmp_path: Path) -> None:
         assert svg.count("<line") == 2 and "marker-end" in svg
         for label in ("1. alice/widen@1", "2. adapter:halve", "3. alice/total@1"):
             assert label in svg
-        assert "an ndarray of shape (None, 2)" in svg and "→ a float" in svg
+        assert "array (n \N{MULTIPLICATION SIGN} 2)" in svg and "→ number" in svg
         assert panel.graph in panel.children
         panel.select(first)
         assert panel.graph.value == ""

@@ -223,7 +223,7 @@ def test_load_and_download_the_selection(search_hub: Hub, tmp_path: Path) -> Non
     assert set(panel.catalog) == {"minerals_v1", "hits"}
     assert "cod_9004112.cif" in panel.catalog["minerals_v1"].read()  # a dataset entry: its files
     files = panel.download(tmp_path / "dl")
-    assert len(files) == 4 and panel.status.kind == "ok"
+    assert len(files) == 4 and panel.action_status.kind == "ok"  # next to the buttons
     sha = {f["filename"]: f["sha256"] for h in hits for f in h.document["files"]}
     for f in files:
         assert hashlib.sha256(f.read_bytes()).hexdigest() == sha[f.name]

@@ -76,7 +76,7 @@ def test_find_and_describe(servable_hub: Hub) -> None:
     panel.choice.value = "alice/lattice_image"
     info = panel.info.value
     assert "Lattice image" in info and "A simulated image of a rectangular 2-D lattice." in info
-    assert "a dict with keys a, b" in info and "Lattice spacing along x, in pixels." in info
+    assert "{a: number, b: number}" in info and "Lattice spacing along x, in pixels." in info
     assert "parameter size" in info and "= 32" in info
     assert list(panel.form.input_fields) == ["a", "b"] and list(panel.form.parameter_fields) == ["size"]
     assert panel.form.parameter_fields["size"].value == 32

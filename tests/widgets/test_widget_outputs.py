@@ -14,9 +14,10 @@ from hub.widgets.inputs import coerce, value_from_file, values_from_hits
 from hub.widgets.namespace import push, valid_name
 from hub.widgets.outputs import batch_table, render
 from hub.widgets.plotting import array_png
-from hub.widgets.schema_form import SchemaForm, spec_text
+from hub.widgets.schema_form import SchemaForm
 from hub.widgets.structure import has_structure, structure_png
 from hub.widgets.tree import MAX_ITEMS, tree_html
+from hub.widgets.type_words import spec_text
 
 from hub.servables.schema import ArgSpec
 
@@ -116,10 +117,7 @@ def test_form_from_a_schema() -> None:
     single.input_fields["input"].value = "[[1, 2, 3]"
     with pytest.raises(ValueError, match="input: not valid JSON"):
         single.inputs()
-    assert (
-        spec_text(ArgSpec.ndarray([None, 4]).to_dict())
-        == "an ndarray of shape (None, 4) with float items (None: any size)"
-    )
+    assert spec_text(ArgSpec.ndarray([None, 4]).to_dict()) == "array (n \N{MULTIPLICATION SIGN} 4) of float"
 
 
 def test_metadata_tree() -> None:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from hub.widgets.jupyterlab import snippets
 from hub.widgets.jupyterlab.settings import HubSettings
+from hub.widgets.type_words import schema_rows
 
 from hub.api import HubAPI
 from hub.exceptions import HubError, NotFoundError, ValidationError
@@ -175,10 +176,13 @@ class HubBackend:
     def servable(self, name: str) -> dict[str, Any]:
         sv = self.hub.servable(name)
         schema = sv.json_schema()
+        methods = (sv.document.get("servable") or {}).get("methods") or {}
+        method = methods.get("run") or next(iter(methods.values()), {})
         return _jsonable(
             {
                 **sv.to_dict(),
                 "json_schema": schema,
+                "form": schema_rows(method),
                 "example": {
                     "inputs": snippets.example_value(schema.get("input")),
                     "parameters": snippets.example_value(schema.get("parameters")) or {},

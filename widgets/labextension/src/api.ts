@@ -77,6 +77,8 @@ export interface IServableDetails {
   type: string;
   document: any;
   json_schema: { input?: any; output?: any; parameters?: any };
+  /** The schema as a readable form: one row per input key, the output, each parameter. */
+  form?: { name: string; type: string; units: string; description: string }[];
   example: { inputs: unknown; parameters: Record<string, unknown> };
 }
 

@@ -370,6 +370,23 @@ export class MatterHubPanel extends Widget {
     return table;
   }
 
+  /** A servable's schema as a form people read: name, type in words, units, what it is. */
+  private formTable(
+    rows: { name: string; type: string; units: string; description: string }[]
+  ): HTMLTableElement {
+    const table = el('table', 'mh-lab-fields mh-lab-schema');
+    for (const row of rows) {
+      const tr = el('tr');
+      const what = el('td', '', row.type);
+      if (row.description) {
+        what.append(el('div', 'mh-lab-schema-note', row.description));
+      }
+      tr.append(el('th', '', row.name), what);
+      table.append(tr);
+    }
+    return table;
+  }
+
   private renderDataset(details: IDatasetDetails): void {
     const ds = details.dataset;
     const dc = details.metadata?.dc ?? {};
@@ -542,10 +559,9 @@ export class MatterHubPanel extends Widget {
         ['Type', sv.type],
         ['Status', sv.status],
         ['Summary', get(doc, 'servable.model_summary')],
-        ['Description', get(doc, 'datacite.descriptions.description')],
-        ['Input', sv.json_schema.input],
-        ['Output', sv.json_schema.output]
-      ])
+        ['Description', get(doc, 'datacite.descriptions.description')]
+      ]),
+      this.formTable(sv.form ?? [])
     );
     const inputs = el('textarea', 'jp-mod-styled mh-lab-inputs', undefined, {
       'aria-label': 'Servable inputs (JSON)',
