@@ -11,6 +11,7 @@ runs in this process: the executor (the local worker pool, Dask, ...) runs it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 import time
@@ -425,6 +426,22 @@ class Runs:
                 self.store.put_bytes(codec.dumps(result.value, shm_threshold=1 << 62)),
             )
         return result
+
+    async def execute_async(self, planned: PlannedRun) -> RunResult:
+        """:meth:`execute`, awaited on the running event loop.
+
+        A run with no memoized output to look up and no steps goes to the executor's
+        :meth:`~hub.servables.executors.Executor.run_async` (the local pool sends it
+        straight to a warm worker: :mod:`hub.servables.direct`); any other runs
+        :meth:`execute` in a thread.
+        """
+        if planned.steps is not None or planned.memo_key is not None:
+            return await asyncio.to_thread(self.execute, planned)
+        try:
+            result = await self.executor.run_async(planned.request)
+        except Exception as exc:  # the executor itself failed: a crash of this run, not of the caller
+            return RunResult(RunStatus.CRASH, message=f"the run could not be executed: {exc!r}")
+        return self._finished(planned, result) if result.ok else result
 
     def _finished(self, planned: PlannedRun, result: RunResult) -> RunResult:
         """The result after its type's :meth:`~hub.servables.base.ServableType.finish` (in the hub)."""
