@@ -867,17 +867,26 @@ class EmbeddedHub(HubImplementation):
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> Any:
         """A synchronous run of a servable on small ``inputs``, awaited on the running event loop.
 
         The same checks, limits and errors as :meth:`run` (the checks read the catalog in
-        the loop's thread); the run goes straight to a worker process that holds the
-        servable already when one is idle (:mod:`hub.servables.direct`), else as
-        :meth:`run` sends it.  The service's run route uses it for small synchronous runs.
+        the loop's thread); ``decode`` makes the input of ``inputs`` once your right to run
+        it is checked.  The run goes straight to a worker process that holds the servable
+        already when one is idle (:mod:`hub.servables.direct`), else as :meth:`run` sends
+        it.  The service's run route uses it for small synchronous runs.
         """
         try:
             return await self._servables.run_direct(
-                name, inputs, parameters, batch=batch, cache=cache, timeout=timeout, memory_mb=memory_mb
+                name,
+                inputs,
+                parameters,
+                batch=batch,
+                cache=cache,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                decode=decode,
             )
         except ServableRunError as exc:
             self._redact(exc)

@@ -17,6 +17,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -265,6 +266,7 @@ class Runs:
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> PlannedRun:
         """Check a run of ``name`` on ``inputs`` before anything runs.
 
@@ -282,6 +284,9 @@ class Runs:
             Memoize by version and input hash (default: the servable's setting).
         timeout, memory_mb
             Limits for this run (default: the servable's, else the executor's).
+        decode
+            Makes the input of ``inputs``, once the caller's right to run the version is
+            checked (the service decodes tagged JSON only for a caller who may run it).
 
         Raises
         ------
@@ -293,6 +298,8 @@ class Runs:
             When the entry has nothing to run.
         """
         version = self.runnable(name)
+        if decode is not None:
+            inputs = decode(inputs)
         row = version.row
         assert version.spec is not None
         if row.status == DEPRECATED:

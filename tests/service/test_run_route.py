@@ -66,6 +66,11 @@ def test_the_direct_path_checks_access_and_limits_first(service: Any, brittle: s
     denied = _run(service, "bob", brittle, {"inputs": [1.0]})
     assert denied.status_code == 403 and "but not run it" in denied.text
     assert _run(service, None, brittle, {"inputs": [1.0]}).status_code in (401, 403)
+    # the inputs are decoded only for a caller who may run it: bob's malformed array is a 403 too
+    malformed = {"inputs": {"__ndarray__": {"dtype": "float64", "shape": [2], "data": "!!"}}}
+    assert _run(service, "bob", brittle, malformed).status_code == 403
+    bad = _run(service, "alice", brittle, malformed)
+    assert bad.status_code == 400 and "inputs" in bad.text
     assert _run(service, "alice", "alice/no-such-servable", {"inputs": [1.0]}).status_code == 404
     too_long = _run(service, "alice", brittle, {"inputs": [1.0], "timeout": 1e9})
     assert too_long.status_code == 400 and "timeout: at most" in too_long.text

@@ -200,16 +200,16 @@ async def run_servable(
     ident = f"{owner}/{name}"
     if body.asynchronous or body.trace or not _small(request):
         return await run_in_threadpool(_run, ident, body, settings.decode_limits, hub)
-    hub.check_runnable(ident)
-    inputs = from_json(body.inputs, settings.decode_limits, "inputs")
+    limits = settings.decode_limits
     out = await hub.run_direct(
         ident,
-        inputs,
+        body.inputs,
         body.parameters,
         batch=body.batch,
         cache=body.cache,
         timeout=body.timeout,
         memory_mb=body.memory_mb,
+        decode=lambda raw: from_json(raw, limits, "inputs"),
     )
     return {"output": to_json(out, arrays=body.arrays)}
 
