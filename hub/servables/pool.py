@@ -654,14 +654,12 @@ class WorkerPool:
         timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
         memory_mb = DEFAULT_MEMORY_MB if request.memory_mb is None else request.memory_mb
         if self.containment is not None:
+            if not (self.artifacts / spec.artifact_sha).is_dir():
+                return None  # not unpacked yet: no worker is bound to it (and unpacking may take a while)
             spec, binding = self._bound(spec, environment)
             w = self._take_idle(lambda w: w.binding == binding)
             threshold = sys.maxsize
         else:
-            if self.config.sandbox:
-                from hub.servables.package import unpacked
-
-                unpacked(spec.store_url, spec.artifact_sha, spec.cache_dir)
             name = environment.key if environment is not None else ""
             w = self._take_idle(lambda w: spec.key in w.loaded and _environment_name(w) == name)
             threshold = codec.SHM_THRESHOLD
