@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,19 +21,25 @@ from hub.exceptions import (
     ServableRunError,
     ServableTimeoutError,
 )
+from hub.servables.containment import Containment, probe
 from hub.servables.direct import run_warm
+from hub.servables.executors import LocalExecutor
+from hub.servables.landlock import abi as landlock_abi
 from hub.servables.parts import ServableParts
 from hub.servables.pool import WorkerPool
+from hub.servables.request import RunResult, RunStatus
 
 
 def fragile(x: float) -> float:
-    """Doubles ``x``; a negative ``x`` crashes (-1), hangs (-2), allocates 2 GB (-3) or raises (-4)."""
+    """Doubles ``x``; a negative ``x`` crashes (-1), hangs (-2), allocates 2 GB (-3), raises (-4) or exits (-5)."""
     if x == -1:
         os.kill(os.getpid(), signal.SIGSEGV)
     if x == -2:
         time.sleep(120)
     if x == -3:
         return float(len(bytearray(2048 * 1024 * 1024)))
+    if x == -5:
+        os._exit(9)  # (pid 1 of a contained worker's namespace ignores the signal above)
     if x == -4:
         print("about to fail")
         raise ValueError(f"cannot take {x}")
@@ -161,3 +168,28 @@ def test_run_warm_sends_nothing_without_a_warm_worker(alice: ServableParts, pool
     assert pool.run(request).value == 2.0
     result = asyncio.run(run_warm(pool, request))
     assert result is not None and result.ok and result.value == 2.0 and pool.warm == warm + 1
+
+
+def test_a_contained_worker_bound_to_the_version_takes_its_direct_runs(
+    alice: ServableParts, fragile_name: str, servable_home: Path
+) -> None:
+    if landlock_abi() < 1:
+        pytest.skip("containing servables needs Landlock (Linux 5.13+)")
+    containment = Containment().with_hidden([str(servable_home)])
+    refused = probe(containment).get("refused")
+    if refused:
+        pytest.skip(f"servables cannot be contained here: {refused}")
+    with WorkerPool(1, containment=containment) as contained:
+        executor = LocalExecutor(contained)
+
+        def direct(x: float) -> RunResult:
+            return asyncio.run(executor.run_async(alice.runs.plan(fragile_name, x).request))
+
+        assert direct(2.0).value == 4.0  # its first run starts the worker bound to it: the ordinary way
+        assert contained.warm == 0
+        assert direct(3.0).value == 6.0 and contained.warm == 1
+        crashed = direct(-5.0)
+        assert crashed.status is RunStatus.CRASH and "died (exit code 9)" in crashed.message
+        assert contained.warm == 2 and contained.replaced == 1
+        assert direct(4.0).value == 8.0  # the replacement, bound to the version, greets the ordinary way
+        assert direct(5.0).value == 10.0 and contained.warm == 3
