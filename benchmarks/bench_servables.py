@@ -13,7 +13,8 @@ a. ``run`` vs ``model.predict`` at batch 1 and batch 100, for the band-gap
 b. A small scikit-learn model (logistic regression on the iris measurements,
    batch 1): p50 and runs/s through the hub, through the bare pool, one caller
    and one caller per worker; and the peer a user would otherwise write, a
-   ``ProcessPoolExecutor`` that pickles the model with every call.
+   ``ProcessPoolExecutor`` that pickles the model with every call, called in turn
+   with the hub (``speedup_vs_peer`` = peer p50 / hub p50).
 c. The CDI structure network of Cherukara et al. (2018) from its real HDF5
    file: images/s through the hub vs Keras ``predict`` in this process, on real
    diffraction slices (skipped without the real data).
@@ -75,6 +76,20 @@ def alternate(
         ta.append(t1 - t0)
         tb.append(t2 - t1)
     return ta, tb
+
+
+def rotate(calls: list[Callable[[], Any]], rounds: int, warmup: int = 2) -> list[list[float]]:
+    """Seconds of each of ``calls``, called in turn (A B C ... A B C ...) after ``warmup`` rounds."""
+    for _ in range(warmup):
+        for call in calls:
+            call()
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for call, spent in zip(calls, times, strict=True):
+            t0 = time.perf_counter()
+            call()
+            spent.append(time.perf_counter() - t0)
+    return times
 
 
 def ms(xs: list[float]) -> str:
@@ -172,12 +187,17 @@ def main() -> int:
         blob = pickle.dumps(small)
         with ProcessPoolExecutor(pool.size) as peer:
             peer.submit(_predict_pickled, blob, x1).result()
-            th, tp = alternate(lambda: svc.run(name_b, x1), lambda: pool.run(request), runs_b, warmup=50)
-            tn, td = alternate(
-                lambda: peer.submit(_predict_pickled, blob, x1).result(),
-                lambda: small.predict(x1),
-                runs_b // 3,
-                20,
+            # the four side by side (hub, bare pool, peer, in process, ...): a ratio of two of
+            # them is never taken across different moments of a shared machine
+            th, tp, tn, td = rotate(
+                [
+                    lambda: svc.run(name_b, x1),
+                    lambda: pool.run(request),
+                    lambda: peer.submit(_predict_pickled, blob, x1).result(),
+                    lambda: small.predict(x1),
+                ],
+                runs_b,
+                warmup=50,
             )
         print(f"\nb. small scikit-learn model (iris logistic regression), batch 1, {runs_b} runs each")
         print(f"   hub run       {ms(th)}")

@@ -854,12 +854,51 @@ class EmbeddedHub(HubImplementation):
                 trace=trace,
             )
         except ServableRunError as exc:
-            if not shows_paths(self.principal):
-                exc.message = self._paths.redact(exc.message)
-                exc.args = (exc.message,)
-                exc.traceback = self._paths.redacted(exc.traceback)
-                exc.stdout, exc.stderr = self._paths.redact(exc.stdout), self._paths.redact(exc.stderr)
+            self._redact(exc)
             raise
+
+    async def run_direct(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """A synchronous run of a servable on small ``inputs``, awaited on the running event loop.
+
+        The same checks, limits and errors as :meth:`run` (the checks read the catalog in
+        the loop's thread); ``decode`` makes the input of ``inputs`` once your right to run
+        it is checked.  The run goes straight to a worker process that holds the servable
+        already when one is idle (:mod:`hub.servables.direct`), else as :meth:`run` sends
+        it.  The service's run route uses it for small synchronous runs.
+        """
+        try:
+            return await self._servables.run_direct(
+                name,
+                inputs,
+                parameters,
+                batch=batch,
+                cache=cache,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                decode=decode,
+            )
+        except ServableRunError as exc:
+            self._redact(exc)
+            raise
+
+    def _redact(self, exc: ServableRunError) -> None:
+        """A servable's error names the hub's own paths only to admins."""
+        if not shows_paths(self.principal):
+            exc.message = self._paths.redact(exc.message)
+            exc.args = (exc.message,)
+            exc.traceback = self._paths.redacted(exc.traceback)
+            exc.stdout, exc.stderr = self._paths.redact(exc.stdout), self._paths.redact(exc.stderr)
 
     def check_runnable(self, name: str) -> None:
         """Check that you may run servable ``name`` (the service asks before decoding a run's inputs).

@@ -6,7 +6,9 @@ the style of :mod:`concurrent.futures`: it takes a
 :class:`~hub.servables.request.RunResult`.  A failed run (the servable raised,
 crashed, hung or ran out of memory) is a result with that status, not an
 exception: the future raises only when the executor itself could not run it.
-``run(request)`` is ``submit(request).result()``; ``close()`` releases what the
+``run(request)`` is ``submit(request).result()``; ``await run_async(request)`` waits
+for the same future on the running event loop (the local pool first tries its direct
+path to a warm worker, :mod:`hub.servables.direct`); ``close()`` releases what the
 executor holds.
 
 Choose with ``executor=``: an :class:`Executor`, a ``distributed.Client``,
@@ -25,6 +27,7 @@ so); run it on the local pool.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
@@ -34,6 +37,7 @@ from typing import Any
 
 from hub.exceptions import ConfigurationError, MissingDependencyError
 from hub.servables import codec
+from hub.servables.direct import run_warm
 from hub.servables.pool import DEFAULT_TIMEOUT_S, WorkerPool
 from hub.servables.request import RunRequest, RunResult, RunStatus
 from hub.servables.worker import run_on_dask
@@ -57,6 +61,10 @@ class Executor(ABC):
     def run(self, request: RunRequest) -> RunResult:
         """Run ``request`` and wait for its result."""
         return self.submit(request).result()
+
+    async def run_async(self, request: RunRequest) -> RunResult:
+        """Run ``request`` and await its result on the running event loop (no thread waits for it)."""
+        return await asyncio.wrap_future(self.submit(request))
 
     def close(self) -> None:  # noqa: B027 (optional: an executor that holds nothing has nothing to do)
         """Release what this executor holds (its workers, its connection)."""
@@ -98,6 +106,17 @@ class LocalExecutor(Executor):
     def run(self, request: RunRequest) -> RunResult:
         """Run ``request`` on a worker, waiting in this thread (no hand-off to another one)."""
         return self.pool.run(request)
+
+    async def run_async(self, request: RunRequest) -> RunResult:
+        """Run ``request`` on an idle worker that holds its servable, awaited on this loop (no thread).
+
+        Without such a worker (the first run of a version, every worker busy), one of this
+        executor's threads runs it as :meth:`submit` does.
+        """
+        result = await run_warm(self.pool, request)
+        if result is not None:
+            return result
+        return await super().run_async(request)
 
     def close(self) -> None:
         """Stop the threads (queued runs are cancelled) and the pool, if this executor made it."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,41 @@ class ServableParts:
             memory_mb=memory_mb,
             trace=trace,
         )
+
+    async def run_direct(
+        self,
+        name: str,
+        inputs: Any,
+        parameters: dict[str, Any] | None = None,
+        *,
+        batch: bool | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """A synchronous run's outputs, awaited on the running event loop.
+
+        ``decode`` makes the input of ``inputs`` once the caller's right to run is checked
+        (:meth:`~hub.servables.runs.Runs.plan`).  The same checks as :meth:`run` (they read
+        the catalog, here), then
+        :meth:`~hub.servables.runs.Runs.execute_async`: straight to a warm worker when one
+        is idle (:mod:`hub.servables.direct`), else as :meth:`run` would, in a thread.
+        For small inputs: they are checked in the loop's thread.
+        """
+        self.tasks.resume_interrupted()
+        planned = self.runs.plan(
+            name,
+            inputs,
+            parameters,
+            batch=batch,
+            cache=cache,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            decode=decode,
+        )
+        result = await self.runs.execute_async(planned)
+        return result.outputs(planned.version.name)
 
     def close(self) -> None:
         """Stop taking tasks, and close the executor if these parts made it.

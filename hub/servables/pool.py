@@ -51,6 +51,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -355,6 +356,8 @@ class WorkerPool:
         self.started = 0
         #: Workers replaced after a timeout, crash or memory error.
         self.replaced = 0
+        #: Runs sent straight to a warm worker (:meth:`send_warm`): tests count these.
+        self.warm = 0
         _POOLS.add(self)
 
     # -- workers ----------------------------------------------------------------------
@@ -517,14 +520,11 @@ class WorkerPool:
             codec.discard(message)
             raise
 
-    def _run_contained(
-        self, request: RunRequest, timeout: float, memory_mb: int, environment: BuiltEnvironment | None
-    ) -> RunResult:
-        """Run on a contained worker bound to the request's version (its artifact unpacked here)."""
+    def _bound(self, spec: LoadSpec, environment: BuiltEnvironment | None) -> tuple[LoadSpec, Binding]:
+        """The spec a contained worker gets (its artifact unpacked here, no store) and the binding it serves."""
         assert self.containment is not None
         from hub.servables.package import unpacked
 
-        spec = request.spec
         mount = unpacked(spec.store_url, spec.artifact_sha, self.artifacts, readable=True)
         # the worker sees its own artifact and nothing of the store
         spec = dataclasses.replace(spec, store_url="", cache_dir=str(self.artifacts))
@@ -535,6 +535,13 @@ class WorkerPool:
             python=environment.python if environment is not None else "",
             reads=environment.base if environment is not None else (),
         )
+        return spec, binding
+
+    def _run_contained(
+        self, request: RunRequest, timeout: float, memory_mb: int, environment: BuiltEnvironment | None
+    ) -> RunResult:
+        """Run on a contained worker bound to the request's version (its artifact unpacked here)."""
+        spec, binding = self._bound(request.spec, environment)
         message = codec.dumps(
             ("run", spec, request.inputs, request.params, request.batch, memory_mb), shm_threshold=sys.maxsize
         )
@@ -561,57 +568,132 @@ class WorkerPool:
                     if attempt == 2:
                         codec.discard(message)
                         return RunResult(RunStatus.CRASH, message=f"no worker could take the run: {exc}")
-            t0 = time.perf_counter()
-            proper = (
-                [current.report["pid"]] if current.report and current.report.get("pid") != current.pid else []
-            )
-            watchdog = sandbox.Watchdog(current.pid, memory_mb, self.max_procs, also=proper)
-            verdict = watchdog.wait(current.conn, timeout)
-            if verdict is not None:
-                current = self._replace(current)
-                codec.discard(message)
-                if verdict == "timeout":
-                    text = f"the run took longer than its timeout of {timeout:g} s"
-                else:
-                    text = f"the run was stopped: {watchdog.detail}"
-                return RunResult(
-                    _VERDICTS[verdict],
-                    message=f"{text}; its worker was stopped and replaced",
-                    exc_type={"procs": "TooManyProcesses", "memory": "MemoryError"}.get(verdict),
-                    run_ms=(time.perf_counter() - t0) * 1000,
-                )
-            try:
-                data = current.conn.recv_bytes()
-            except (EOFError, OSError):
-                current.join(5)
-                cause = signal_name(current.exitcode)
-                current = self._replace(current)
-                codec.discard(message)
-                hint = ""
-                if cause in ("signal SIGABRT", "signal SIGKILL", "signal SIGBUS"):
-                    hint = f" (a run over its memory limit of {memory_mb} MB can end this way)"
-                return RunResult(
-                    RunStatus.CRASH,
-                    message=f"the servable's worker process died ({cause}){hint}; the worker was replaced",
-                    exc_type=cause,
-                    run_ms=(time.perf_counter() - t0) * 1000,
-                )
-            reply: dict[str, Any] = codec.safe_loads(data, segments=self.containment is None)
-            current.runs += 1
-            current.loaded[spec.key] = spec.type
-            current.loaded.move_to_end(spec.key)
-            while len(current.loaded) > self.config.max_loaded:
-                current.loaded.popitem(last=False)
-            if reply.get("recycle"):
-                current.join(5)
-                current = self._replace(current)
-            return RunResult.from_reply(reply)
+            sent = _Sent(current, spec, message, timeout, memory_mb, self._watchdog(current, memory_mb))
+            verdict = sent.watchdog.wait(current.conn, timeout)
+            current, result = self._settle(sent, verdict, _receive(current) if verdict is None else None)
+            return result
         except BaseException:
             # interrupted (Ctrl-C) or a bug here: the worker's state is unknown
             current = self._replace(current)
             raise
         finally:
             self._release(current)
+
+    def _watchdog(self, w: _Worker, memory_mb: int) -> sandbox.Watchdog:
+        """The watchdog of a run ``w`` was just sent (its memory counted from now)."""
+        proper = [w.report["pid"]] if w.report and w.report.get("pid") != w.pid else []
+        return sandbox.Watchdog(w.pid, memory_mb, self.max_procs, also=proper)
+
+    def _settle(self, sent: _Sent, verdict: str | None, data: bytes | None) -> tuple[_Worker, RunResult]:
+        """How a sent run ended: its verdict (None: the reply is there) and the reply read (None: EOF).
+
+        The worker is replaced when the run was stopped, it died, or it asked to be; the
+        worker to release (the same, or its replacement) comes back with the result.
+        """
+        current, message, memory_mb = sent.worker, sent.message, sent.memory_mb
+        if verdict is not None:
+            current = self._replace(current)
+            codec.discard(message)
+            if verdict == "timeout":
+                text = f"the run took longer than its timeout of {sent.timeout:g} s"
+            else:
+                text = f"the run was stopped: {sent.watchdog.detail}"
+            return current, RunResult(
+                _VERDICTS[verdict],
+                message=f"{text}; its worker was stopped and replaced",
+                exc_type={"procs": "TooManyProcesses", "memory": "MemoryError"}.get(verdict),
+                run_ms=sent.elapsed_ms(),
+            )
+        if data is None:
+            current.join(5)
+            cause = signal_name(current.exitcode)
+            current = self._replace(current)
+            codec.discard(message)
+            hint = ""
+            if cause in ("signal SIGABRT", "signal SIGKILL", "signal SIGBUS"):
+                hint = f" (a run over its memory limit of {memory_mb} MB can end this way)"
+            return current, RunResult(
+                RunStatus.CRASH,
+                message=f"the servable's worker process died ({cause}){hint}; the worker was replaced",
+                exc_type=cause,
+                run_ms=sent.elapsed_ms(),
+            )
+        reply = self._reply(sent, data)
+        if reply.get("recycle"):
+            current.join(5)
+            current = self._replace(current)
+        return current, RunResult.from_reply(reply)
+
+    def _reply(self, sent: _Sent, data: bytes) -> dict[str, Any]:
+        """The worker's reply read, and what it now holds noted."""
+        reply: dict[str, Any] = codec.safe_loads(data, segments=self.containment is None)
+        w, spec = sent.worker, sent.spec
+        w.runs += 1
+        w.loaded[spec.key] = spec.type
+        w.loaded.move_to_end(spec.key)
+        while len(w.loaded) > self.config.max_loaded:
+            w.loaded.popitem(last=False)
+        return reply
+
+    # -- warm runs (the caller waits its own way: hub.servables.direct) ------------------
+
+    def send_warm(self, request: RunRequest) -> WarmRun | None:
+        """Send ``request`` to an idle worker that holds its servable already, if there is one.
+
+        A contained worker must be bound to the version; any other must hold it and be of
+        its environment.  None (nothing taken, nothing sent) when no such worker is idle or
+        the version's environment was not found built yet: run it with :meth:`run`.  The
+        caller waits for the reply on :attr:`WarmRun.conn` however it likes, checking
+        :meth:`WarmRun.check` every :attr:`WarmRun.interval` seconds, and settles the run
+        with :meth:`WarmRun.settle` or :meth:`WarmRun.finish` (or :meth:`WarmRun.abandon`).
+        """
+        spec = request.spec
+        environment = self._built.get(spec.environment) if spec.environment else None
+        if spec.environment and environment is None:
+            return None
+        timeout = DEFAULT_TIMEOUT_S if request.timeout is None else request.timeout
+        memory_mb = DEFAULT_MEMORY_MB if request.memory_mb is None else request.memory_mb
+        if self.containment is not None:
+            if not (self.artifacts / spec.artifact_sha).is_dir():
+                return None  # not unpacked yet: no worker is bound to it (and unpacking may take a while)
+            spec, binding = self._bound(spec, environment)
+            w = self._take_idle(lambda w: w.binding == binding)
+            threshold = sys.maxsize
+        else:
+            name = environment.key if environment is not None else ""
+            w = self._take_idle(lambda w: spec.key in w.loaded and _environment_name(w) == name)
+            threshold = codec.SHM_THRESHOLD
+        if w is None:
+            return None
+        try:
+            message = codec.dumps(
+                ("run", spec, request.inputs, request.params, request.batch, memory_mb),
+                shm_threshold=threshold,
+            )
+        except BaseException:
+            self._release(w)
+            raise
+        try:
+            w.conn.send_bytes(message)
+        except (OSError, ValueError):
+            # it died while idle: replaced (in this thread) and the run goes the ordinary way
+            codec.discard(message)
+            self._release(self._replace(w))
+            return None
+        with self._cond:
+            self.warm += 1
+        return WarmRun(self, _Sent(w, spec, message, timeout, memory_mb, self._watchdog(w, memory_mb)))
+
+    def _take_idle(self, fits: Callable[[_Worker], bool]) -> _Worker | None:
+        """An idle, started worker that ``fits``, marked busy; None when there is none."""
+        with self._cond:
+            if self._closed:
+                return None
+            for w in self._workers:
+                if w is not None and w.ready and not self._busy[w.slot] and fits(w):
+                    self._busy[w.slot] = True
+                    return w
+        return None
 
     def close(self) -> None:
         """Stop every worker (running ones are killed)."""
@@ -631,3 +713,101 @@ class WorkerPool:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _receive(w: _Worker) -> bytes | None:
+    """The reply waiting on ``w``'s pipe; None when the worker is gone (EOF)."""
+    try:
+        return w.conn.recv_bytes()
+    except (EOFError, OSError):
+        return None
+
+
+@dataclasses.dataclass
+class _Sent:
+    """A run sent to a worker: what the pool needs to settle it."""
+
+    worker: _Worker
+    spec: LoadSpec
+    message: bytes
+    timeout: float
+    memory_mb: int
+    watchdog: sandbox.Watchdog
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+
+class WarmRun:
+    """A run :meth:`WorkerPool.send_warm` sent to a warm worker, until it is settled.
+
+    Wait for :attr:`conn` to be readable (or :attr:`timeout` to pass), calling
+    :meth:`check` every :attr:`interval` seconds meanwhile, then settle it once:
+    :meth:`finish` (quick: it reads the reply), and when that gives None, :meth:`settle`
+    (which may block: a worker that died, was stopped or asked to go is replaced); or
+    :meth:`abandon` when the waiter gave up.  Each of those releases the worker.
+    """
+
+    def __init__(self, pool: WorkerPool, sent: _Sent) -> None:
+        self._pool = pool
+        self._sent = sent
+        #: The reply read by :meth:`finish` that :meth:`settle` must act on (None: the worker's end).
+        self._data: bytes | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The worker's pipe, readable when its reply (or its end) is there."""
+        conn: Connection = self._sent.worker.conn
+        return conn
+
+    @property
+    def timeout(self) -> float:
+        """Seconds the run may take (from when it was sent)."""
+        return self._sent.timeout
+
+    @property
+    def interval(self) -> float:
+        """Seconds between :meth:`check` calls while the run lasts."""
+        return self._sent.watchdog.interval
+
+    def check(self) -> str | None:
+        """Check the worker's process tree once: ``"procs"``, ``"memory"`` or None (see :class:`~hub.servables.sandbox.Watchdog`)."""
+        return self._sent.watchdog.check()
+
+    def finish(self) -> RunResult | None:
+        """Read the reply (:attr:`conn` is readable): the result, the worker released, when it needs nothing more.
+
+        None when the worker died or asked to be replaced: then call :meth:`settle`.
+        """
+        data = _receive(self._sent.worker)
+        self._data = data
+        if data is None:
+            return None
+        reply = self._pool._reply(self._sent, data)
+        if reply.get("recycle"):
+            return None
+        self._pool._release(self._sent.worker)
+        return RunResult.from_reply(reply)
+
+    def settle(self, verdict: str | None = None) -> RunResult:
+        """The result of a run stopped (``verdict``: ``"timeout"``, ``"procs"``, ``"memory"``) or that :meth:`finish` left.
+
+        Blocks while its worker is replaced; releases the worker (or its replacement).
+        """
+        current = self._sent.worker
+        try:
+            if verdict is None and self._data is not None:  # a reply that asked for a fresh worker
+                current.join(5)
+                current = self._pool._replace(current)
+                return RunResult.from_reply(
+                    codec.safe_loads(self._data, segments=self._pool.containment is None)
+                )
+            current, result = self._pool._settle(self._sent, verdict, None)
+            return result
+        finally:
+            self._pool._release(current)
+
+    def abandon(self) -> None:
+        """Give the run up (its waiter was cancelled): the worker, whose state is unknown, is replaced."""
+        self._pool._release(self._pool._replace(self._sent.worker))

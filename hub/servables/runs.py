@@ -11,11 +11,13 @@ runs in this process: the executor (the local worker pool, Dask, ...) runs it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -264,6 +266,7 @@ class Runs:
         cache: bool | None = None,
         timeout: float | None = None,
         memory_mb: int | None = None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> PlannedRun:
         """Check a run of ``name`` on ``inputs`` before anything runs.
 
@@ -281,6 +284,9 @@ class Runs:
             Memoize by version and input hash (default: the servable's setting).
         timeout, memory_mb
             Limits for this run (default: the servable's, else the executor's).
+        decode
+            Makes the input of ``inputs``, once the caller's right to run the version is
+            checked (the service decodes tagged JSON only for a caller who may run it).
 
         Raises
         ------
@@ -292,6 +298,8 @@ class Runs:
             When the entry has nothing to run.
         """
         version = self.runnable(name)
+        if decode is not None:
+            inputs = decode(inputs)
         row = version.row
         assert version.spec is not None
         if row.status == DEPRECATED:
@@ -425,6 +433,22 @@ class Runs:
                 self.store.put_bytes(codec.dumps(result.value, shm_threshold=1 << 62)),
             )
         return result
+
+    async def execute_async(self, planned: PlannedRun) -> RunResult:
+        """:meth:`execute`, awaited on the running event loop.
+
+        A run with no memoized output to look up and no steps goes to the executor's
+        :meth:`~hub.servables.executors.Executor.run_async` (the local pool sends it
+        straight to a warm worker: :mod:`hub.servables.direct`); any other runs
+        :meth:`execute` in a thread.
+        """
+        if planned.steps is not None or planned.memo_key is not None:
+            return await asyncio.to_thread(self.execute, planned)
+        try:
+            result = await self.executor.run_async(planned.request)
+        except Exception as exc:  # the executor itself failed: a crash of this run, not of the caller
+            return RunResult(RunStatus.CRASH, message=f"the run could not be executed: {exc!r}")
+        return self._finished(planned, result) if result.ok else result
 
     def _finished(self, planned: PlannedRun, result: RunResult) -> RunResult:
         """The result after its type's :meth:`~hub.servables.base.ServableType.finish` (in the hub)."""

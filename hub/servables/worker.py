@@ -31,6 +31,7 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -246,7 +247,7 @@ def execute(
         with (
             # a type that keeps processes (a notebook's pooled kernels, started during one run
             # and used by the next) runs in the worker's own folder, which outlives the run
-            sandbox.run_folder(_RUN_ROOT if spec.type not in sandbox.KEEPS_PROCESSES else None),
+            _FOLDERS.use() if _FOLDERS is not None and spec.type not in sandbox.KEEPS_PROCESSES else _stay(),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
         ):
@@ -291,6 +292,8 @@ def execute(
 
 #: The folder runs get their working folders in (set by :func:`worker_main`; None under Dask).
 _RUN_ROOT: Path | None = None
+#: The runs' working folders under :data:`_RUN_ROOT` (None under Dask).
+_FOLDERS: sandbox.RunFolders | None = None
 #: The working directory the worker started in (the hub's), against which relative paths resolve.
 _START_CWD = os.getcwd()
 #: This worker's pid as the hub sees it (a contained worker in a pid namespace is pid 1 there).
@@ -311,6 +314,12 @@ def _anchored(spec: LoadSpec) -> LoadSpec:
     import dataclasses
 
     return dataclasses.replace(spec, store_url=store, cache_dir=cache)
+
+
+@contextlib.contextmanager
+def _stay() -> Iterator[None]:
+    """Run in the worker's own folder (a type that keeps processes, or no run root)."""
+    yield
 
 
 def _has_children() -> bool:
@@ -350,15 +359,15 @@ def _contained(work: Path, pid: int | None) -> None:
 
     ``pid``: its pid as the hub sees it (for replies).
     """
-    global _RUN_ROOT, _HOST_PID
+    global _RUN_ROOT, _FOLDERS, _HOST_PID
     _exit_with_parent()
-    _RUN_ROOT = work
+    _RUN_ROOT, _FOLDERS = work, sandbox.RunFolders(work)
     _HOST_PID = pid
 
 
 def _contain(config: WorkerConfig) -> None:
     """Set up a pool worker's containment: subreaper, work folder, and the write sandbox."""
-    global _RUN_ROOT
+    global _RUN_ROOT, _FOLDERS
     sandbox.become_subreaper()
     _exit_with_parent()
     if config.work_root is None:
@@ -366,7 +375,7 @@ def _contain(config: WorkerConfig) -> None:
     root = Path(config.work_root) / f"w{os.getpid()}"
     root.mkdir(parents=True, exist_ok=True)
     os.chdir(root)
-    _RUN_ROOT = root
+    _RUN_ROOT, _FOLDERS = root, sandbox.RunFolders(root)
     if config.sandbox:
         # kernels and libraries that write runtime files find them in the work folder
         for var, sub in (("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython")):

@@ -11,12 +11,13 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.exceptions import ValidationError
 from hub.index.engine import MAX_WINDOW
-from hub.servables.codec import from_json, to_json
+from hub.servables.codec import DecodeLimits, from_json, to_json
 from hub.service.bodylimit import json_field
 from hub.service.deps import CallerHub
 from hub.service.files import chunks
@@ -24,6 +25,7 @@ from hub.service.lanes import in_search_lane
 from hub.service.limits import Limits
 
 if TYPE_CHECKING:
+    from hub.hubs.embedded import EmbeddedHub
     from hub.servables.published import PublishedServable
 
 router = APIRouter(tags=["servables"])
@@ -170,8 +172,16 @@ def publish_servable(
     return _servable_body(hub.servable(servable_id))
 
 
+#: Run requests up to this size (bytes) are checked on the event loop and sent straight to a
+#: warm worker (:meth:`hub.hubs.embedded.EmbeddedHub.run_direct`); larger ones, tasks and
+#: traced runs are run in a thread.
+DIRECT_MAX_BYTES = 64 * 1024
+
+
 @router.post("/servables/{owner}/{name}/run", summary="Run a servable (validated inputs; worker processes)")
-def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub: CallerHub) -> dict[str, Any]:
+async def run_servable(
+    owner: str, name: str, body: RunRequest, request: Request, hub: CallerHub
+) -> dict[str, Any]:
     """Run a servable the caller may see on an input, validated against its schema, in a worker process.
 
     The answer is ``{"output": ...}`` (with ``trace``, also ``{"trace": {"steps", "total_ms"}}``:
@@ -187,10 +197,35 @@ def run_servable(owner: str, name: str, body: RunRequest, request: Request, hub:
         raise ValidationError(f"timeout: at most {settings.max_run_timeout_s:g} s on this service")
     if body.memory_mb is not None and body.memory_mb > settings.max_run_memory_mb:
         raise ValidationError(f"memory_mb: at most {settings.max_run_memory_mb} MB on this service")
-    hub.check_runnable(f"{owner}/{name}")
-    inputs = from_json(body.inputs, settings.decode_limits, "inputs")
+    ident = f"{owner}/{name}"
+    if body.asynchronous or body.trace or not _small(request):
+        return await run_in_threadpool(_run, ident, body, settings.decode_limits, hub)
+    limits = settings.decode_limits
+    out = await hub.run_direct(
+        ident,
+        body.inputs,
+        body.parameters,
+        batch=body.batch,
+        cache=body.cache,
+        timeout=body.timeout,
+        memory_mb=body.memory_mb,
+        decode=lambda raw: from_json(raw, limits, "inputs"),
+    )
+    return {"output": to_json(out, arrays=body.arrays)}
+
+
+def _small(request: Request) -> bool:
+    """Whether the request declared a body of at most :data:`DIRECT_MAX_BYTES`."""
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) <= DIRECT_MAX_BYTES
+
+
+def _run(ident: str, body: RunRequest, limits: DecodeLimits, hub: EmbeddedHub) -> dict[str, Any]:
+    """A run as a task, a traced run or a run of large inputs (in a thread): its answer."""
+    hub.check_runnable(ident)
+    inputs = from_json(body.inputs, limits, "inputs")
     out = hub.run(
-        f"{owner}/{name}",
+        ident,
         inputs,
         body.parameters,
         body.asynchronous,
