@@ -190,7 +190,8 @@ def _fork_into_namespace(fd: int | None) -> int:
         time.sleep(0.2)
     if os.WIFSIGNALED(status):
         died_of = os.WTERMSIG(status)
-        signal.signal(died_of, signal.SIG_DFL)
+        if died_of not in (signal.SIGKILL, signal.SIGSTOP):  # these two cannot be handled at all
+            signal.signal(died_of, signal.SIG_DFL)
         os.kill(os.getpid(), died_of)
     os._exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 70)
 
