@@ -11,7 +11,9 @@ are resumed on the first run or task read (or by
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -87,6 +89,8 @@ class ServableParts:
         self.executor = executor if executor is not None else executor_from(None)
         self._owns_executor = executor is None and self.executor is not shared_local_executor()
         db = ServableDatabase(catalog)
+        #: Whether the catalog answers in-process (SQLite): :meth:`run_direct` checks in the loop's thread.
+        self.local_catalog = catalog.engine.dialect.name == "sqlite"
         home = Path(home)
         self.environments = Environments(EnvironmentSettings.for_hub(home))
         self.registry = ServableRegistry(
@@ -181,10 +185,12 @@ class ServableParts:
         the catalog, here), then
         :meth:`~hub.servables.runs.Runs.execute_async`: straight to a warm worker when one
         is idle (:mod:`hub.servables.direct`), else as :meth:`run` would, in a thread.
-        For small inputs: they are checked in the loop's thread.
+        For small inputs: they are checked in the loop's thread when the catalog is SQLite
+        (in-process), in a thread otherwise (a PostgreSQL round trip would stall the loop).
         """
         self.tasks.resume_interrupted()
-        planned = self.runs.plan(
+        plan = functools.partial(
+            self.runs.plan,
             name,
             inputs,
             parameters,
@@ -194,6 +200,8 @@ class ServableParts:
             memory_mb=memory_mb,
             decode=decode,
         )
+        # SQLite answers in-process in ~0.1 ms; a catalog server's round trip would stall the loop
+        planned = plan() if self.local_catalog else await asyncio.to_thread(plan)
         result = await self.runs.execute_async(planned)
         return result.outputs(planned.version.name)
 

@@ -193,3 +193,25 @@ def test_a_contained_worker_bound_to_the_version_takes_its_direct_runs(
         assert contained.warm == 2 and contained.replaced == 1
         assert direct(4.0).value == 8.0  # the replacement, bound to the version, greets the ordinary way
         assert direct(5.0).value == 10.0 and contained.warm == 3
+
+
+def test_the_checks_leave_the_loop_when_the_catalog_is_a_server(
+    alice: ServableParts, warm: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the checks run in the loop's thread; on a catalog server (PostgreSQL) in a
+    thread of their own, so its round trip never stalls the loop."""
+    import threading
+
+    seen: list[bool] = []
+    plan = alice.runs.plan
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(threading.current_thread() is threading.main_thread())
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(alice.runs, "plan", recording)
+    local = alice.local_catalog  # False in the PostgreSQL pass
+    assert _direct(alice, 1.0) == 2.0
+    monkeypatch.setattr(alice, "local_catalog", False)
+    assert _direct(alice, 1.0) == 2.0
+    assert seen == [local, False]
