@@ -121,6 +121,11 @@ def _load_mapping(value: str | None) -> dict[str, str] | None:
 @click.option("--tag", "tags", multiple=True)
 @click.option("--mapping", default=None, help="JSON/YAML mapping or a file holding one.")
 @click.option(
+    "--partial",
+    is_flag=True,
+    help="Publish the records the mapping fits even when it names a column some file lacks.",
+)
+@click.option(
     "--visible-to", "visible_to", multiple=True, help="public, user:NAME or group:NAME (repeatable)."
 )
 @click.option("--curate", is_flag=True, help="Wait for a curator before publishing.")
@@ -142,6 +147,7 @@ def submit(
     related_dois: tuple[str, ...],
     tags: tuple[str, ...],
     mapping: str | None,
+    partial: bool,
     visible_to: tuple[str, ...],
     curate: bool,
     retry_id: str | None,
@@ -168,6 +174,7 @@ def submit(
             related_dois=list(related_dois),
             tags=list(tags),
             mapping=_load_mapping(mapping),
+            partial=partial,
             visible_to=list(visible_to) or None,
             curate=curate,
         )

@@ -199,6 +199,23 @@ def run(groups: Sequence[Group], context: ExtractionContext, progress: Any = Non
             yield res
 
 
+def mapping_errors(results: Sequence[GroupResult]) -> list[dict[str, Any]]:
+    """The errors of ``results`` that say the submission's mapping does not fit a file.
+
+    These are the mapping extractor's :class:`~hub.exceptions.MappingError` entries: a column
+    or key the mapping names that the file does not have (with the nearest names it has).
+    """
+    from hub.exceptions import MappingError
+    from hub.extractors.mapping import MappingExtractor
+
+    return [
+        e
+        for r in results
+        for e in r.errors
+        if e["extractor"] == MappingExtractor.name and e["error"] == MappingError.__name__
+    ]
+
+
 def error_entry(
     files: Sequence[Path], root: Path, extractor: str | None, exc: BaseException, step: str = "extract"
 ) -> dict[str, Any]:
