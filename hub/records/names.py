@@ -66,4 +66,13 @@ def personal_name(text: str) -> PersonalName:
     return PersonalName(family=family, given=given)
 
 
-__all__ = ["EXPECTED_FORM", "PersonalName", "personal_name"]
+def organisation(name: str) -> dict[str, str]:
+    """An organisation as an author (a DataCite creator of ``nameType`` ``Organizational``).
+
+    >>> organisation("ASE developers")
+    {'name': 'ASE developers', 'nameType': 'Organizational'}
+    """
+    return {"name": name, "nameType": "Organizational"}
+
+
+__all__ = ["EXPECTED_FORM", "PersonalName", "organisation", "personal_name"]

@@ -59,7 +59,7 @@ def test_curation_from_the_command_line(run):
         pytest.skip("ase ships no test data")
     sub = json.loads(
         run(
-            "submit", str(MINERALS), "--title", "C", "--author", "A", "--curate", "--json", user="alice"
+            "submit", str(MINERALS), "--title", "C", "--author", "Doe, A", "--curate", "--json", user="alice"
         ).output
     )
     assert sub["status"] == "pending_curation"
@@ -70,9 +70,9 @@ def test_curation_from_the_command_line(run):
 
 
 def test_errors_are_one_clear_line(run, tmp_path):
-    result = run("show", "nothing_v1", code=1)
-    assert result.output.startswith("error: no record") or "no dataset" in result.output
-    result = run("submit", str(tmp_path / "missing"), "--title", "T", "--author", "A", code=1)
+    result = run("show", "nothing_v1", code=2)
+    assert result.output.startswith("error: no dataset, record or servable 'nothing_v1'")
+    result = run("submit", str(tmp_path / "missing"), "--title", "T", "--author", "Doe, A", code=2)
     assert "does not exist" in result.output
     assert "needs SOURCE" in run("submit", code=2).output
 
