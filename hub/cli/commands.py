@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hub.cli.context import emit, open_hub
+from hub.cli.context import emit, open_hub, warn
 from hub.cli.errors import USAGE, exit_status, fail, file_error_line, read_text, usage_line
 from hub.exceptions import HubError, NotFoundError
 
@@ -406,6 +406,7 @@ def search(
         if facet.get("other"):
             lines.append(f"  (other values)            {facet['other']}")
     emit(res.to_dict(), as_json, "\n".join(lines))
+    warn(res.warnings)
 
 
 @main.command()

@@ -152,6 +152,7 @@ def _search_result(body: dict[str, Any], hub: RemoteHub) -> SearchResult:
         offset=body.get("offset", 0),
         limit=body.get("limit", len(hits)),
         hub=hub,
+        warnings=list(body.get("warnings") or []),
     )
 
 

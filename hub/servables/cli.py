@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
-from hub.cli.context import emit, open_hub
+from hub.cli.context import emit, open_hub, warn
 from hub.cli.errors import json_value, read_text
 from hub.exceptions import ValidationError
 
@@ -321,6 +321,7 @@ def servables_command(ctx: click.Context, query: str, limit: int, as_json: bool)
             f"{d['datacite']['titles'][0]['title']}"
         )
     emit(res.to_dict(), as_json, "\n".join(lines))
+    warn(res.warnings)
 
 
 def _read_input(path: str | None, value: str | None, positional: str | None) -> Any:

@@ -101,3 +101,18 @@ def test_console_script_runs(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
+
+
+def test_search_warns_of_unknown_fields(run):
+    if not MINERALS.is_dir():
+        pytest.skip("ase ships no test data")
+    run("submit", str(MINERALS), "--title", "Minerals", "--author", "Ward, Logan")
+    result = run("search", "material.element:Co", "--facet", "material.element")
+    assert result.stdout.startswith("0 results")
+    assert result.stderr.splitlines() == [
+        "warning: no document you may see has the field 'material.element' (in the query); "
+        "did you mean 'material.elements'?",
+        "warning: no document you may see has the field 'material.element' (in the facets); "
+        "did you mean 'material.elements'?",
+    ]
+    assert "warning" not in run("search", "material.elements:Co").stderr
