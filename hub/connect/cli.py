@@ -10,6 +10,7 @@ new version only when something did.  Registered on the main group with
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 import click
 
@@ -62,7 +63,7 @@ def harvest(
     sub = hub.submit(
         provider_source(url),
         title=title,
-        authors=list(authors) or [organisation(url)],
+        authors=list(authors) or [organisation(urlsplit(url.removeprefix(SCHEME_PREFIX)).hostname or url)],
         source_name=source_name,
         group=group,
         filter=filter_,

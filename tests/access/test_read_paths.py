@@ -225,7 +225,9 @@ def test_a_pending_dataset_cannot_be_published_by_a_metadata_update(tmp_path):
     owner = Hub(tmp_path / "hub", user="alice", progress=False)
     reader = Hub(tmp_path / "hub", user="bob", progress=False)
     rows = write_rows(tmp_path / "src", [{"key": "k1"}])
-    sub = owner.submit(rows, "Thing", ["A"], mapping={"custom.key": "key"}, source_name="thing", curate=True)
+    sub = owner.submit(
+        rows, "Thing", ["Doe, A"], mapping={"custom.key": "key"}, source_name="thing", curate=True
+    )
     assert sub.status == "pending_curation" and reader.search("mdf.source_name:thing").total == 0
     try:
         owner.update_metadata("thing", description="published without a curator?")
