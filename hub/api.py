@@ -472,7 +472,9 @@ class HubAPI(Protocol):
         ``facets`` are field paths (terms) or ``{"field", "type": "histogram"|"date_histogram",
         "interval"|"buckets"}``; ``filters`` (``{"material.elements": ["Co"]}``) drill down;
         ``sort`` is a field path, ``-path`` for descending; ``kinds`` restricts to
-        ``record`` or ``dataset``.
+        ``record`` or ``dataset``.  A field none of your documents has finds nothing; the
+        result's ``warnings`` name it with the nearest fields there are
+        (``did you mean 'material.elements'?``), and a facet on it carries its ``warning``.
         """
         ...
 

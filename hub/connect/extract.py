@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.exceptions import MappingError
 from hub.extractors.base import Extracted, ExtractionContext, Extractor
 
 GENERIC = "generic"
@@ -205,8 +206,7 @@ def mapping_errors(results: Sequence[GroupResult]) -> list[dict[str, Any]]:
     These are the mapping extractor's :class:`~hub.exceptions.MappingError` entries: a column
     or key the mapping names that the file does not have (with the nearest names it has).
     """
-    from hub.exceptions import MappingError
-    from hub.extractors.mapping import MappingExtractor
+    from hub.extractors.mapping import MappingExtractor  # imports pandas: only once there are results
 
     return [
         e

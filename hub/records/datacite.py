@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.exceptions import ValidationError, quoted
+from hub.records.names import personal_name
 
 
 class _Block(BaseModel):
@@ -214,8 +215,6 @@ def personal_creators(
         A string that cannot be split into a family and a given name (the message gives
         the expected form ``"Family, Given"``), or a dict that is not a :class:`Creator`.
     """
-    from hub.records.names import personal_name
-
     out = []
     for i, a in enumerate(authors):
         if isinstance(a, str):

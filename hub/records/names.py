@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nameparser import HumanName
-
 from hub.exceptions import ValidationError, quoted
 
 #: The form a personal name is written in, as error messages show it.
@@ -53,6 +51,8 @@ def personal_name(text: str) -> PersonalName:
         When ``text`` does not give both a family and a given name (``"Curie"``), naming
         :data:`EXPECTED_FORM`.
     """
+    from nameparser import HumanName  # half a second to import: only when a name is parsed
+
     parsed = HumanName(text.strip())
     family = str(parsed.last).strip()
     given = " ".join(p for p in (str(parsed.first).strip(), str(parsed.middle).strip()) if p)
