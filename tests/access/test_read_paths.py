@@ -99,7 +99,7 @@ def publish(home: Path, src: Path, spec: DatasetSpec) -> list[dict[str, list[str
     mapping = {"custom.key": "key", "custom.color": "color", f"custom.only_{spec.name}": "only"}
     owner = Hub(home, user=spec.owner, progress=False)
     sub = owner.submit(
-        write_rows(src / spec.name, rows), f"Dataset {spec.name}", [spec.owner],
+        write_rows(src / spec.name, rows), f"Dataset {spec.name}", [f"{spec.owner.title()}, A"],
         mapping=mapping, visible_to=list(spec.visible_to), curate=spec.pending, source_name=spec.name,
     )  # fmt: skip
     assert sub.ok and not sub.errors, sub.report()

@@ -25,7 +25,7 @@ def _cli(service: Any, user: str | None, *args: str, code: int = 0) -> str:
         main, ["--hub", service.url, *token, "-q", *args], env={"MATTERHUB_TOKEN": ""}
     )
     assert result.exit_code == code, result.output
-    return result.output
+    return result.output if code else result.stdout  # stdout: warnings go to stderr
 
 
 @pytest.fixture(scope="module")
