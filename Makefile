@@ -24,8 +24,14 @@ $(UV):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 ## Exactly the lock (`--locked` refuses a lock older than pyproject.toml), the project editable.
-$(STAMP): uv.lock pyproject.toml setup.py | $(UV)
+## The checkout's root also goes on sys.path (matterhub-checkout.pth): setuptools installs this
+## project (hub.widgets lives in widgets/) through a meta-path finder that Python asks only after
+## its path finder, which takes a folder named hub/ in the working directory for a namespace
+## package; with the root on sys.path the path finder finds hub/__init__.py, and a regular package
+## wins over namespace folders wherever they are on sys.path (hub.widgets still comes from the finder).
+$(STAMP): uv.lock pyproject.toml setup.py Makefile | $(UV)
 	$(UV) sync --locked --quiet $(EXTRAS) --python $(BIN)/python
+	$(BIN)/python -c 'import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "matterhub-checkout.pth").write_text(sys.argv[1] + "\n")' "$(CURDIR)"
 	$(BIN)/python -m hub.widgets.jupyterlab.build --develop
 	touch $(STAMP)
 

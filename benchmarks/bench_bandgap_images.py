@@ -234,7 +234,7 @@ def main() -> int:
             sub = hub.submit(
                 folder,
                 title="bench stand-in",
-                authors=["MatterHub developers"],
+                authors=[{"name": "MatterHub developers", "nameType": "Organizational"}],
                 mapping=standin_data.RECORD_MAPPING,
                 extractors=["mapping"],
                 source_name="bench_bandgap_images",

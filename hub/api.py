@@ -280,6 +280,7 @@ class HubAPI(Protocol):
         authors: Sequence[str | dict[str, Any]],
         *,
         mapping: dict[str, str] | None = None,
+        partial: bool = False,
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
@@ -302,6 +303,11 @@ class HubAPI(Protocol):
             The dataset's title and creators (``"Family, Given"`` or DataCite dicts).
         mapping
             Record field paths filled from table columns (``{"material.composition": "formula"}``).
+            A mapping that names a column or key some file lacks fails the submission before
+            anything is published (the message names the nearest columns), unless ``partial``.
+        partial
+            With a ``mapping``: publish the records it fits and report the files it does not
+            fit as errors, instead of failing.
         visible_to
             Who may see it: ``"public"``, user names, ``"group:NAME"`` (default: public).
         curate
@@ -337,6 +343,14 @@ class HubAPI(Protocol):
         Submission
             ``status`` is ``complete``, ``pending_curation`` or ``failed`` (with
             ``message``; ``errors`` lists every file that failed) once done.
+
+        Raises
+        ------
+        SourceError
+            When ``source`` is a path on this machine that does not exist (no submission is made).
+        ValidationError
+            When the metadata is not valid: an author that is not ``"Family, Given"`` (or a
+            name that splits into family and given names), a bad mapping target, ...
         """
         ...
 
@@ -458,7 +472,9 @@ class HubAPI(Protocol):
         ``facets`` are field paths (terms) or ``{"field", "type": "histogram"|"date_histogram",
         "interval"|"buckets"}``; ``filters`` (``{"material.elements": ["Co"]}``) drill down;
         ``sort`` is a field path, ``-path`` for descending; ``kinds`` restricts to
-        ``record`` or ``dataset``.
+        ``record`` or ``dataset``.  A field none of your documents has finds nothing; the
+        result's ``warnings`` name it with the nearest fields there are
+        (``did you mean 'material.elements'?``), and a facet on it carries its ``warning``.
         """
         ...
 

@@ -8,7 +8,9 @@ and how to fix it.
 
 from __future__ import annotations
 
+import difflib
 import reprlib
+from collections.abc import Iterable
 from typing import Any
 
 #: The most characters of a value sent by a caller that an error message quotes.
@@ -22,6 +24,28 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     'xxxxx...'
     """
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The names of ``known`` closest to ``name`` (a mistyped field, column or key), best first.
+
+    A name without a dot is also matched against the last part of dotted names
+    (``bandgap`` finds ``custom.band_gap``); at most ``n``.
+
+    >>> did_you_mean("material.element", ["material.elements", "material.composition", "dft.code"])
+    ['material.elements']
+    >>> did_you_mean("elements", ["material.elements", "optimade.elements", "dft.code"])
+    ['material.elements', 'optimade.elements']
+    """
+    choices = sorted(set(known))
+    close = difflib.get_close_matches(name, choices, n=n, cutoff=0.75)
+    if "." not in name:
+        by_tail: dict[str, list[str]] = {}
+        for c in choices:
+            by_tail.setdefault(c.rsplit(".", 1)[-1], []).append(c)
+        for tail in difflib.get_close_matches(name, list(by_tail), n=n, cutoff=0.75):
+            close += by_tail[tail]
+    return list(dict.fromkeys(c for c in close if c != name))[:n]
 
 
 _REPR = reprlib.Repr()

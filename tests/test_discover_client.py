@@ -21,7 +21,7 @@ def home(tmp_path):
 
 def test_download_search_results(home, tmp_path):
     hub = Hub(home, progress=False)
-    sub = hub.submit(MINERALS, title="Minerals", authors=["A"])
+    sub = hub.submit(MINERALS, title="Minerals", authors=["Doe, A"])
     res = hub.search("mdf.resource_type:record AND material.elements:O", limit=100)
     assert res.total > 0
     out = hub.download(res, tmp_path / "dl")
@@ -36,8 +36,10 @@ def test_one_file_two_views_each_sees_its_own(home):
     """The same file in two datasets with different visibility: each principal sees only its record."""
     alice = Hub(home, user="alice", progress=False)
     bob = Hub(home, user="bob", progress=False)
-    a = alice.submit(MINERALS, title="Alice view", authors=["A"], visible_to=["user:alice"], tags=["alice"])
-    b = bob.submit(MINERALS, title="Bob view", authors=["B"], visible_to=["user:bob"], tags=["bob"])
+    a = alice.submit(
+        MINERALS, title="Alice view", authors=["Doe, A"], visible_to=["user:alice"], tags=["alice"]
+    )
+    b = bob.submit(MINERALS, title="Bob view", authors=["Doe, B"], visible_to=["user:bob"], tags=["bob"])
     name = sorted(p.name for p in MINERALS.iterdir())[0]
     q = f'files.filename:"{name}"'
     assert [h.document["mdf"]["source_id"] for h in alice.search(q).hits] == [a.source_id]
@@ -48,7 +50,7 @@ def test_one_file_two_views_each_sees_its_own(home):
 
 def test_index_is_rebuilt_when_missing(home):
     hub = Hub(home, progress=False)
-    hub.submit(MINERALS, title="Minerals", authors=["A"])
+    hub.submit(MINERALS, title="Minerals", authors=["Doe, A"])
     before = hub.search("material.elements:O").total
     hub.close()
     import shutil

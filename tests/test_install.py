@@ -261,3 +261,41 @@ def test_the_core_commands_work_without_extras(core_venv: Path, tmp_path: Path) 
         assert done.returncode != 0
         assert "Traceback" not in done.stderr, done.stderr
         assert f"pip install 'matterhub[{extra}]'" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+# -- import hub from any working directory -------------------------------------------------------
+
+
+def _installed_python(
+    code: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter of this environment as a user gets it: no PYTHONPATH (so ``hub`` comes
+    from the install, whatever put a checkout on the tests' path), run from ``cwd``."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return _run([sys.executable, "-c", code], cwd=cwd, env={**base, **(env or {})})
+
+
+@pytest.mark.parametrize("with_init", [False, True], ids=["namespace-folder", "folder-with-files"])
+def test_hub_imports_from_a_folder_that_holds_a_folder_named_hub(tmp_path: Path, with_init: bool) -> None:
+    """A hub/ folder in the working directory (the natural name for a hub folder) is a namespace
+    package to Python's path finder; the install must still give MatterHub's ``hub``."""
+    (tmp_path / "hub").mkdir()
+    (tmp_path / "hub" / "catalog.sqlite").write_bytes(b"")
+    if with_init:
+        (tmp_path / "hub" / "notes.py").write_text("x = 1\n")
+    done = _installed_python("from hub import Hub; import hub, hub.widgets; print(hub.__file__)", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(os.path.join("hub", "__init__.py"))
+
+
+def test_the_lab_panels_search_code_runs_in_a_folder_that_holds_hub(tmp_path: Path) -> None:
+    """The JupyterLab panel's "Insert search code" cell, run as Python where the user keeps hub/."""
+    from hub.widgets.jupyterlab.settings import HubSettings
+    from hub.widgets.jupyterlab.snippets import search_snippet
+
+    (tmp_path / "hub").mkdir()
+    home = tmp_path / "hub" / "home"
+    code = search_snippet(HubSettings(home=str(home)).hub_expression({}), "*")
+    done = _installed_python(code + "\nprint(len(res.to_dataframe()))", tmp_path, {"MATTERHUB_HOME": ""})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "0"

@@ -319,8 +319,9 @@ class SearchPanel(w.VBox):
             )
             self.updates += 1
             self.last_update_ms = (time.perf_counter() - t0) * 1e3
-            if self.status.kind == "error":
-                self.status.info("")
+            notes = " ".join(dict.fromkeys(w["message"] for w in res.warnings))  # mistyped fields
+            if self.status.kind == "error" or notes or self.status.text.startswith("no document"):
+                self.status.info(notes)
             self._show_summary(res)
             done = True
         return done

@@ -385,6 +385,8 @@ class Users:
         ------
         AccessDeniedError
             When ``user`` is someone else and ``actor`` is not an admin.
+        NotFoundError
+            When an admin names a user the hub does not know.
         """
         user = user or actor.user
         if user is None:
@@ -393,6 +395,8 @@ class Users:
         uid = row.id if row is not None else None
         require(actor, Action.SEE, Resource(Kind.TOKEN, uid), f"{actor.name} is not an admin of this hub")
         if row is None:
+            if user != actor.user:  # an admin naming someone the hub does not know
+                raise NotFoundError(f"no user {user!r}; `matterhub user list` lists them")
             return []
         with self._catalog.session() as s:
             rows = s.scalars(select(TokenRow).where(TokenRow.user == row.id).order_by(TokenRow.created_at))

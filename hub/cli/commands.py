@@ -8,31 +8,45 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from hub.cli.context import emit, open_hub
-from hub.exceptions import HubError
+from hub.cli.context import emit, open_hub, warn
+from hub.cli.errors import USAGE, exit_status, fail, file_error_line, read_text, usage_line
+from hub.exceptions import HubError, NotFoundError
+
+if TYPE_CHECKING:
+    from hub.api import HubAPI
 
 
 class _Group(click.Group):
-    """Turns HubErrors into one clear line and exit code 1 (2 for usage)."""
+    """Turns the errors a user makes into one line on stderr, never a traceback.
+
+    A user's mistake exits with status 2 (:data:`~hub.cli.errors.USAGE`): a bad argument or
+    option (the line ends with the command's usage), a :class:`~hub.exceptions.HubError`
+    about what was asked (bad input, unknown id, bad query), a file that cannot be read or
+    written.  A refusal (not signed in, not allowed) and a failure of the hub exit with 1.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            fail(usage_line(exc), USAGE)
         except HubError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(1)
+            fail(exc.message, exit_status(exc))
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            fail(file_error_line(exc), USAGE)
         except ModuleNotFoundError as exc:  # a command of an extra that is not installed
             from hub.plugins import missing_dependency
 
             missing = missing_dependency(exc, f"matterhub {ctx.invoked_subcommand or ''}".rstrip())
             if missing is None:
                 raise
-            click.echo(f"error: {missing.message}", err=True)
-            sys.exit(1)
+            fail(missing.message, 1)
 
 
 @click.group(cls=_Group)
@@ -87,15 +101,23 @@ def _load_mapping(value: str | None) -> dict[str, str] | None:
     if not value:
         return None
     path = Path(value)
-    text = path.read_text() if path.exists() else value
+    text = read_text(value, "--mapping") if path.exists() else value
+    expected = (
+        """give a JSON/YAML object such as '{"material.composition": "formula"}' or a file holding one"""
+    )
     try:
         mapping = json.loads(text)
     except json.JSONDecodeError:
         import yaml
 
-        mapping = yaml.safe_load(text)
+        try:
+            mapping = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise click.BadParameter(
+                f"{value!r} is neither JSON nor YAML; {expected}", param_hint="--mapping"
+            ) from None
     if not isinstance(mapping, dict):
-        raise click.BadParameter("give a JSON/YAML object {'record.field': 'column'} or a file holding one")
+        raise click.BadParameter(expected, param_hint="--mapping")
     return {str(k): str(v) for k, v in mapping.items()}
 
 
@@ -121,6 +143,11 @@ def _load_mapping(value: str | None) -> dict[str, str] | None:
 @click.option("--tag", "tags", multiple=True)
 @click.option("--mapping", default=None, help="JSON/YAML mapping or a file holding one.")
 @click.option(
+    "--partial",
+    is_flag=True,
+    help="Publish the records the mapping fits even when it names a column some file lacks.",
+)
+@click.option(
     "--visible-to", "visible_to", multiple=True, help="public, user:NAME or group:NAME (repeatable)."
 )
 @click.option("--curate", is_flag=True, help="Wait for a curator before publishing.")
@@ -142,6 +169,7 @@ def submit(
     related_dois: tuple[str, ...],
     tags: tuple[str, ...],
     mapping: str | None,
+    partial: bool,
     visible_to: tuple[str, ...],
     curate: bool,
     retry_id: str | None,
@@ -168,6 +196,7 @@ def submit(
             related_dois=list(related_dois),
             tags=list(tags),
             mapping=_load_mapping(mapping),
+            partial=partial,
             visible_to=list(visible_to) or None,
             curate=curate,
         )
@@ -219,13 +248,12 @@ def datasets(ctx: click.Context, all_versions: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show(ctx: click.Context, ident: str, show_records: bool, datacite: bool, as_json: bool) -> None:
-    """Show a dataset (source_id or source_name) or a record (record_id)."""
+    """Show a dataset (source_id or source_name), a record (record_id) or a servable (owner/NAME)."""
     hub = open_hub(ctx)
     try:
         ds = hub.dataset(ident)
-    except HubError:
-        rec = hub.record(ident)
-        emit(rec, True, "")
+    except NotFoundError:
+        _show_record_or_servable(hub, ident, as_json)
         return
     if datacite:
         emit(ds.datacite(), True, "")
@@ -242,6 +270,25 @@ def show(ctx: click.Context, ident: str, show_records: bool, datacite: bool, as_
     if len(data["files"]) > 50:
         text.append(f"  ... {len(data['files']) - 50} more files")
     emit(data, as_json, "\n".join(text))
+
+
+def _show_record_or_servable(hub: HubAPI, ident: str, as_json: bool) -> None:
+    """``matterhub show`` of an id that is no dataset: the record, else the servable, else why not."""
+    from hub.servables.cli import servable_text
+
+    try:
+        emit(hub.record(ident), True, "")
+        return
+    except NotFoundError:
+        pass
+    try:
+        info = hub.servable(ident)
+    except NotFoundError:
+        raise NotFoundError(
+            f"no dataset, record or servable {ident!r} that you may see; `matterhub datasets`, "
+            "`matterhub search QUERY` and `matterhub servables` list them"
+        ) from None
+    emit(info.to_dict(), as_json, servable_text(info))
 
 
 @main.command()
@@ -359,6 +406,7 @@ def search(
         if facet.get("other"):
             lines.append(f"  (other values)            {facet['other']}")
     emit(res.to_dict(), as_json, "\n".join(lines))
+    warn(res.warnings)
 
 
 @main.command()

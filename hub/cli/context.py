@@ -41,4 +41,10 @@ def emit(data: Any, as_json: bool, text: str) -> None:
         click.echo(text)
 
 
-__all__ = ["emit", "open_hub"]
+def warn(warnings: list[dict[str, Any]]) -> None:
+    """Print each warning's ``message`` on stderr as ``warning: ...`` (a search's unknown fields)."""
+    for w in warnings:
+        click.echo(f"warning: {w['message']}", err=True)
+
+
+__all__ = ["emit", "open_hub", "warn"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.config import mirror_candidates
+from hub.records.names import organisation
 
 if TYPE_CHECKING:
     from hub.api import HubAPI
@@ -35,7 +36,7 @@ class DemoSource:
     source_name: str
     title: str
     path: Path
-    authors: list[str]
+    authors: list[str | dict[str, Any]]
     description: str
     mapping: dict[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -90,7 +91,7 @@ def _generated_sources(workdir: Path) -> list[DemoSource]:
             "element_properties",
             "Element properties (from ASE)",
             elements.parent,
-            ["MatterHub demo"],
+            [organisation("MatterHub demo")],
             "Atomic masses, covalent radii and reference structures, one record per element.",
             mapping={
                 "material.composition": "symbol",
@@ -117,7 +118,7 @@ def _generated_sources(workdir: Path) -> list[DemoSource]:
                 "ase_vasp_examples",
                 "VASP outputs (ASE test data)",
                 testdata / "vasp",
-                ["ASE developers"],
+                [organisation("ASE developers")],
                 "Real VASP OUTCAR and vasprun.xml files from ASE's tests.",
             )
         )
@@ -171,7 +172,7 @@ def _mirror_sources(root: Path) -> list[DemoSource]:
             "rosettasciio_microscopy",
             "Electron microscopy test files (RosettaSciIO)",
             root / "rosettasciio",
-            ["HyperSpy developers"],
+            [organisation("HyperSpy developers")],
             "DigitalMicrograph, EMD and FEI/Olympus TIFF files with calibrated axes.",
         ),
     ]
@@ -485,7 +486,7 @@ def _demo_servable(hub: HubAPI, say: Callable[[str], None]) -> dict[str, Any]:
             model,
             name=name,
             title="Atomization energy from element counts (G2-1 baseline)",
-            authors=["MatterHub demo"],
+            authors=[organisation("MatterHub demo")],
             description=f"Linear model of the experimental atomization energies (eV) of the G2-1 molecules "
             f"from the counts of {', '.join(elements)} atoms.",
         )

@@ -10,11 +10,13 @@ new version only when something did.  Registered on the main group with
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 import click
 
 from hub.cli.context import emit, open_hub
 from hub.optimade.provider import SCHEME_PREFIX, is_provider
+from hub.records.names import organisation
 
 
 def provider_source(url: str) -> str:
@@ -30,7 +32,10 @@ def provider_source(url: str) -> str:
 @click.argument("url")
 @click.option("--title", required=True, help="The dataset's title.")
 @click.option(
-    "--author", "authors", multiple=True, help='An author, "Family, Given" (repeatable; default: you).'
+    "--author",
+    "authors",
+    multiple=True,
+    help='An author, "Family, Given" (repeatable; default: the provider, as an organisation).',
 )
 @click.option("--source-name", default=None, help="Short name (default: a slug of the title).")
 @click.option("--group", default=None, help="A group of yours a new source name is claimed for.")
@@ -58,7 +63,7 @@ def harvest(
     sub = hub.submit(
         provider_source(url),
         title=title,
-        authors=list(authors) or [hub.principal.name or "MatterHub"],
+        authors=list(authors) or [organisation(urlsplit(url.removeprefix(SCHEME_PREFIX)).hostname or url)],
         source_name=source_name,
         group=group,
         filter=filter_,

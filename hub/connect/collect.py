@@ -18,7 +18,7 @@ from typing import Any
 from fsspec.core import url_to_fs
 
 from hub.connect.archives import ArchiveLimits, extract_archive, is_archive
-from hub.connect.origin import is_url
+from hub.connect.origin import is_url, require_local_source
 from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in
 from hub.exceptions import SourceError
 
@@ -43,9 +43,8 @@ def collect(source: str | os.PathLike[str], staging: Path, limits: ArchiveLimits
     if is_url(text):
         local = _download(text, staging / "download", limits)
     else:
+        require_local_source(text)
         local = Path(text.removeprefix("file://")).expanduser()
-        if not local.exists() and not local.is_symlink():
-            raise SourceError(f"source {text!r} does not exist (give a file, folder, archive or URL)")
     local = local.absolute()
     if local.is_file() and is_archive(local):
         root = extract_archive(local, staging / "unpacked", limits)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.exceptions import MappingError
 from hub.extractors.base import Extracted, ExtractionContext, Extractor
 
 GENERIC = "generic"
@@ -197,6 +198,22 @@ def run(groups: Sequence[Group], context: ExtractionContext, progress: Any = Non
                 progress.update(1)
                 progress.set_postfix_str(f"{g.files[0].name} {time.perf_counter() - t0:.2f}s", refresh=False)
             yield res
+
+
+def mapping_errors(results: Sequence[GroupResult]) -> list[dict[str, Any]]:
+    """The errors of ``results`` that say the submission's mapping does not fit a file.
+
+    These are the mapping extractor's :class:`~hub.exceptions.MappingError` entries: a column
+    or key the mapping names that the file does not have (with the nearest names it has).
+    """
+    from hub.extractors.mapping import MappingExtractor  # imports pandas: only once there are results
+
+    return [
+        e
+        for r in results
+        for e in r.errors
+        if e["extractor"] == MappingExtractor.name and e["error"] == MappingError.__name__
+    ]
 
 
 def error_entry(

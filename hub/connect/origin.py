@@ -15,10 +15,12 @@ logically:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.api import PROTOCOL
+from hub.exceptions import SourceError
 
 #: The folder of one upload under the service's uploads folder (``uuid4().hex``).
 _UPLOAD_FOLDER = re.compile(r"^[0-9a-f]{32}$")
@@ -29,6 +31,21 @@ _LOGICAL = ("upload:", "local:")
 def is_url(source: str) -> bool:
     """Whether a submission's ``source`` is a URL to download (``file://`` is a local path)."""
     return "://" in source and not source.startswith("file://")
+
+
+def require_local_source(source: str) -> None:
+    """Check that a submission's ``source`` that is not a URL exists on this machine.
+
+    Raises
+    ------
+    SourceError
+        When ``source`` is a local path (or ``file://`` URL) that does not exist.
+    """
+    if is_url(source):
+        return
+    local = Path(source.removeprefix("file://")).expanduser()
+    if not local.exists() and not local.is_symlink():
+        raise SourceError(f"source {source!r} does not exist (give a file, folder, archive or URL)")
 
 
 def files_location(source_id: str) -> str:

@@ -43,7 +43,7 @@ from hub.connect.submission import Submission, new_steps
 from hub.connect.versions import FILE_FIELDS, Draft, VersionBuilder, manifest_entries
 from hub.db.database import Database
 from hub.db.models import SubmissionRow
-from hub.exceptions import HubError, SubmissionError, ValidationError
+from hub.exceptions import HubError, MappingError, SubmissionError, ValidationError
 from hub.extractors.base import ExtractionContext
 from hub.extractors.generic import file_entry
 from hub.extractors.registry import available_extractors
@@ -55,6 +55,18 @@ from hub.store.manifest import root_hash
 
 #: Library warnings kept per submission (the rest are counted, not stored).
 MAX_WARNINGS = 200
+
+
+def _unmapped_message(unmapped: list[dict[str, Any]]) -> str:
+    """Why a strict submission's mapping failed: the first file's error, how many more, the way out."""
+    first = unmapped[0]
+    more = (
+        f" (and {len(unmapped) - 1} more file{'s' if len(unmapped) > 2 else ''})" if len(unmapped) > 1 else ""
+    )
+    return (
+        f"{first['path']}: {first['message']}{more}; nothing was published: fix the mapping, or "
+        "submit with partial=True (matterhub submit --partial) to publish the records it does fit"
+    )
 
 
 def new_submission_id() -> str:
@@ -378,6 +390,10 @@ class _Run(SubmissionRun):
             s["detail"] = (
                 f"{len(groups)} groups, {n_err} extractor errors, {len(s['warnings'])} library warnings"
             )
+            if req.mapping and not req.partial:
+                unmapped = extract_step.mapping_errors(results)
+                if unmapped:
+                    raise MappingError(_unmapped_message(unmapped), errors=unmapped)
 
         with self.step("merge") as s:
             for r in results:

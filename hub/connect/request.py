@@ -14,7 +14,7 @@ from hub.records.datacite import (
     Rights,
     Subject,
     Title,
-    creators_from,
+    personal_creators,
 )
 from hub.records.dataset import SOURCE_NAME_RE, CustomValue, check_custom, slugify
 from hub.records.validation import validate_model
@@ -48,6 +48,9 @@ class SubmissionRequest(BaseModel):
     custom: dict[str, CustomValue] = Field(default_factory=dict)
     visible_to: list[str] = Field(default_factory=lambda: ["public"])
     mapping: dict[str, str] | None = None
+    #: Publish what the mapping fits when it names a column or key some file lacks (those
+    #: files' errors are reported); without it such a submission fails before publishing.
+    partial: bool = False
     curate: bool = False
     extractors: list[str] | None = None
     datacite: dict[str, Any] = Field(default_factory=dict)
@@ -116,7 +119,7 @@ class SubmissionRequest(BaseModel):
             When the result is not valid DataCite metadata.
         """
         data: dict[str, Any] = {
-            "creators": creators_from(self.authors, self.affiliations),
+            "creators": personal_creators(self.authors, self.affiliations),
             "titles": [Title(title=self.title)],
         }
         if self.description:

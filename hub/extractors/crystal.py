@@ -81,6 +81,30 @@ def require_text(path: Path, kind: str, hint: str = "") -> None:
         )
 
 
+def hill_formula(counts: dict[str, int], *, reduced: bool = False) -> str:
+    """The Hill formula of element counts.
+
+    With carbon: C, then H, then the other elements alphabetically; without carbon, every
+    element alphabetically (H among them).  ``reduced`` divides the counts by their greatest common divisor (a crystal's formula
+    unit).  ASE's ``"hill"`` mode puts H first even without carbon (``H2AlF3O2Pb``); this
+    is the Hill system the records promise.
+
+    >>> hill_formula({"H": 2, "Al": 1, "F": 3, "O": 2, "Pb": 1})
+    'AlF3H2O2Pb'
+    >>> hill_formula({"O": 3, "H": 6, "C": 6})
+    'C6H6O3'
+    >>> hill_formula({"Al": 4, "O": 6}, reduced=True)
+    'Al2O3'
+    """
+    present = {e: n for e, n in counts.items() if n > 0}
+    if not present:
+        return ""
+    divisor = reduce(math.gcd, present.values()) if reduced else 1
+    first = [e for e in ("C", "H") if e in present] if "C" in present else []
+    order = first + sorted(e for e in present if e not in first)
+    return "".join(f"{e}{present[e] // divisor if present[e] // divisor != 1 else ''}" for e in order)
+
+
 def anonymous_formula(counts: dict[str, int]) -> str:
     """The OPTIMADE ``chemical_formula_anonymous`` of element counts.
 
@@ -133,9 +157,7 @@ def atoms_to_record(atoms: Atoms) -> dict[str, Any]:
     # a crystal's composition is its reduced formula (Al2O3); a molecule's is its
     # molecular formula (C6H6O3, not the empirical C2H2O)
     material = {
-        "composition": str(
-            atoms.get_chemical_formula(mode="hill", empirical=any(pbc))  # type: ignore[no-untyped-call]
-        ),
+        "composition": hill_formula(Counter(symbols), reduced=any(pbc)),
         "elements": sorted(set(symbols)),
     }
     structure: dict[str, Any] = {

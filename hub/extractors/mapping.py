@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
-import difflib
 import itertools
 import json
 import math
@@ -35,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hub.exceptions import ExtractionError, MappingError
+from hub.exceptions import ExtractionError, MappingError, did_you_mean
 from hub.extractors.base import ExtractionContext, Extractor
 from hub.formats.tables import TABLE_FORMATS, read_table
 
@@ -198,7 +197,7 @@ def _missing_error(
     names = ", ".join(repr(source) for _, source in missing)
     hints = []
     for _, source in missing:
-        close = difflib.get_close_matches(source, list(available), n=1)
+        close = did_you_mean(source, available, n=1)
         if close:
             hints.append(f"{close[0]!r} for {source!r}" if len(missing) > 1 else repr(close[0]))
     hint = f" (did you mean {', '.join(hints)}?)" if hints else ""

@@ -39,6 +39,7 @@ from hub.api import (
 from hub.config import HubConfig
 from hub.connect.archives import ArchiveLimits
 from hub.connect.connect import Connect, require_curator
+from hub.connect.origin import require_local_source
 from hub.connect.reference import read_options, source_errors
 from hub.connect.request import make_request
 from hub.connect.submission import Submission
@@ -247,6 +248,7 @@ class EmbeddedHub(HubImplementation):
         authors: Sequence[str | dict[str, Any]],
         *,
         mapping: dict[str, str] | None = None,
+        partial: bool = False,
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
@@ -290,6 +292,7 @@ class EmbeddedHub(HubImplementation):
             title=title,
             authors=authors,
             mapping=mapping,
+            partial=partial,
             visible_to=visible_to,
             curate=curate,
             source_name=source_name,
@@ -298,6 +301,7 @@ class EmbeddedHub(HubImplementation):
             by_reference=not copy,
             **metadata,
         )
+        require_local_source(os.fspath(source))
         if wait:
             return self._connect(progress).submit(os.fspath(source), request)
         sub = self._connect(False).enqueue(os.fspath(source), request)
@@ -318,6 +322,7 @@ class EmbeddedHub(HubImplementation):
         authors: Sequence[str | dict[str, Any]],
         *,
         mapping: dict[str, str] | None = None,
+        partial: bool = False,
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
@@ -334,6 +339,7 @@ class EmbeddedHub(HubImplementation):
             title=title,
             authors=authors,
             mapping=mapping,
+            partial=partial,
             visible_to=visible_to,
             curate=curate,
             source_name=source_name,

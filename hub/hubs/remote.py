@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from hub.access import Principal
 from hub.access.users import TokenInfo, User
 from hub.api import Dataset, FileLocation, HubImplementation, HubInfo, OpenOptions, load_manifest
+from hub.connect.origin import require_local_source
 from hub.connect.submission import Submission
 from hub.exceptions import (
     AccessDeniedError,
@@ -151,6 +152,7 @@ def _search_result(body: dict[str, Any], hub: RemoteHub) -> SearchResult:
         offset=body.get("offset", 0),
         limit=body.get("limit", len(hits)),
         hub=hub,
+        warnings=list(body.get("warnings") or []),
     )
 
 
@@ -290,6 +292,7 @@ class RemoteHub(HubImplementation):
         authors: Sequence[str | dict[str, Any]],
         *,
         mapping: dict[str, str] | None = None,
+        partial: bool = False,
         visible_to: list[str] | None = None,
         curate: bool = False,
         source_name: str | None = None,
@@ -312,6 +315,7 @@ class RemoteHub(HubImplementation):
             "title": title,
             "authors": list(authors),
             "mapping": mapping,
+            "partial": partial or None,
             "visible_to": visible_to,
             "curate": curate,
             "source_name": source_name,
@@ -332,13 +336,12 @@ class RemoteHub(HubImplementation):
                 "can read (give an https://, s3://, ... URL, or copy=True to upload the files)"
             )
         else:
+            require_local_source(src)
             body = self._upload(Path(src.removeprefix("file://")), fields, show)
         sub = _submission(body)
         return self._follow(sub.id, show, progress if callable(progress) else None) if wait else sub
 
     def _upload(self, path: Path, fields: dict[str, Any], show: bool) -> dict[str, Any]:
-        if not path.exists():
-            raise NotFoundError(f"{path} does not exist")
         with tempfile.TemporaryDirectory(prefix="matterhub-upload-") as tmp:
             if path.is_dir():
                 upload = Path(tmp) / f"{path.name or 'dataset'}.zip"

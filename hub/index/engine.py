@@ -34,6 +34,7 @@ from hub.index.query import _PATH, Occur, compile_query
 from hub.index.registry import FieldRegistry, acl_key
 from hub.index.results import Hit, SearchResult
 from hub.index.schema import SCHEMA_VERSION, build_schema
+from hub.index.unknown_fields import unknown_field_warnings
 
 Q = tantivy.Query
 WRITER_HEAP = 128 * 1024 * 1024
@@ -278,7 +279,10 @@ class SearchIndex:
         Returns
         -------
         SearchResult
-            The page, the exact total and the facets.
+            The page, the exact total and the facets; ``warnings`` names each field the
+            query, filters, facets or sort name that no document ``principal`` may see has,
+            with the nearest fields (:mod:`hub.index.unknown_fields`); a facet on such a
+            field carries its ``warning`` too.
 
         Raises
         ------
@@ -314,8 +318,25 @@ class SearchIndex:
                 hits = self._sorted_hits(searcher, q, sort_keys, limit, offset, principal)
         with engine_errors(query, "facets: "):
             facet_results = self._facets(searcher, q, specs, principal)
+        warnings = unknown_field_warnings(
+            self.field_types(principal),
+            query=query,
+            filters=filters,
+            facets=[s.field for s in specs],
+            sort=[path for path, _ in sort_keys],
+        )
+        unknown_facets = {w["field"]: w["message"] for w in warnings if w["where"] == "facets"}
+        for spec in specs:
+            if spec.field in unknown_facets:
+                facet_results[facet_name(spec, specs)]["warning"] = unknown_facets[spec.field]
         return SearchResult(
-            query=query, total=total, hits=hits, facets=facet_results, offset=offset, limit=limit
+            query=query,
+            total=total,
+            hits=hits,
+            facets=facet_results,
+            offset=offset,
+            limit=limit,
+            warnings=warnings,
         )
 
     def scroll(

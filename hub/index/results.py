@@ -44,7 +44,13 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """``total`` (exact), ``hits`` (this page), ``facets`` (on the whole, access-filtered result)."""
+    """``total`` (exact), ``hits`` (this page), ``facets`` (on the whole, access-filtered result).
+
+    ``warnings`` names the fields the search asked about that no document the caller may see
+    has, each a dict of ``field``, ``where`` (query, filters, facets, sort), ``did_you_mean``
+    and ``message`` (:mod:`hub.index.unknown_fields`): a mistyped field finds nothing, and
+    says so.
+    """
 
     query: str
     total: int
@@ -53,6 +59,7 @@ class SearchResult:
     offset: int = 0
     limit: int = 10
     hub: HubAPI | None = field(default=None, repr=False, compare=False)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -103,6 +110,7 @@ class SearchResult:
                 {"id": h.id, "kind": h.kind, "score": h.score, "document": h.document} for h in self.hits
             ],
             "facets": self.facets,
+            "warnings": self.warnings,
         }
 
     def __repr__(self) -> str:

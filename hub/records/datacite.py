@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.exceptions import ValidationError, quoted
+from hub.records.names import personal_name
 
 
 class _Block(BaseModel):
@@ -194,21 +195,58 @@ def creators_from(
     for i, a in enumerate(authors):
         if isinstance(a, str):
             out.append(Creator(name=a, affiliation=list(affiliations or [])))
-            continue
-        data = dict(a)
-        if isinstance(data.get("affiliation"), str):
-            data["affiliation"] = [data["affiliation"]]
-        data.setdefault("affiliation", list(affiliations or []))
-        try:
-            out.append(Creator.model_validate(data))
-        except PydanticValidationError as exc:
-            errors = [
-                {"field": ".".join(map(str, ("authors", i, *e["loc"]))), "message": e["msg"]}
-                for e in exc.errors()
-            ]
-            problems = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-            raise ValidationError(f"author {quoted(a)} is not valid: {problems}", errors) from None
+        else:
+            out.append(_creator_of(a, i, affiliations))
     return out
+
+
+def personal_creators(
+    authors: list[str | dict[str, Any]], affiliations: list[str] | None = None
+) -> list[Creator]:
+    """Creators of a submission: each string is a person, split into family and given names.
+
+    ``"Marie Curie"`` and ``"Curie, Marie"`` both become ``name="Curie, Marie"``,
+    ``familyName="Curie"``, ``givenName="Marie"`` (:func:`hub.records.names.personal_name`);
+    an organisation is a dict with ``"nameType": "Organizational"``.
+
+    Raises
+    ------
+    ValidationError
+        A string that cannot be split into a family and a given name (the message gives
+        the expected form ``"Family, Given"``), or a dict that is not a :class:`Creator`.
+    """
+    out = []
+    for i, a in enumerate(authors):
+        if isinstance(a, str):
+            person = personal_name(a)
+            out.append(
+                Creator(
+                    name=person.display,
+                    familyName=person.family,
+                    givenName=person.given,
+                    affiliation=list(affiliations or []),
+                )
+            )
+        else:
+            out.append(_creator_of(a, i, affiliations))
+    return out
+
+
+def _creator_of(author: dict[str, Any], i: int, affiliations: list[str] | None) -> Creator:
+    """The :class:`Creator` of the ``i``-th author given as a dict of its fields."""
+    data = dict(author)
+    if isinstance(data.get("affiliation"), str):
+        data["affiliation"] = [data["affiliation"]]
+    data.setdefault("affiliation", list(affiliations or []))
+    try:
+        return Creator.model_validate(data)
+    except PydanticValidationError as exc:
+        errors = [
+            {"field": ".".join(map(str, ("authors", i, *e["loc"]))), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        problems = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise ValidationError(f"author {quoted(author)} is not valid: {problems}", errors) from None
 
 
 def to_datacite_json(dc: DataCite | dict[str, Any], *, url: str | None = None) -> dict[str, Any]:

@@ -16,13 +16,17 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 
-from hub.cli.context import emit, open_hub
+from hub.cli.context import emit, open_hub, warn
+from hub.cli.errors import json_value, read_text
 from hub.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from hub.servables.published import PublishedServable
 
 
 def _show_value(value: Any) -> str:
@@ -45,22 +49,34 @@ def servable() -> None:
 def _load_callable(spec: str) -> Any:
     """``path/to/file.py:function`` or ``package.module:function``."""
     target, _, attr = spec.rpartition(":")
-    if target.endswith(".py"):
-        path = Path(target).resolve()
-        taken = path.stem in sys.modules or importlib.util.find_spec(path.stem) is not None
-        mod_name = f"_matterhub_publish_{path.stem}" if taken else path.stem
-        loader_spec = importlib.util.spec_from_file_location(mod_name, path)
-        if loader_spec is None or loader_spec.loader is None:
-            raise click.BadParameter(f"cannot import {path}")
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[mod_name] = module
-        loader_spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(target)
+    try:
+        module = _import_target(target)
+    except Exception as exc:  # the user's module: missing, or failing as it is imported
+        raise click.BadParameter(
+            f"cannot import {target}: {type(exc).__name__}: {exc}", param_hint="PATH"
+        ) from None
     try:
         return getattr(module, attr)
     except AttributeError:
         raise click.BadParameter(f"{target} has no {attr!r}") from None
+
+
+def _import_target(target: str) -> Any:
+    """The module ``target`` names: a ``.py`` file (imported under a name of its own) or a module."""
+    if not target.endswith(".py"):
+        return importlib.import_module(target)
+    path = Path(target).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"no file {path}")
+    taken = path.stem in sys.modules or importlib.util.find_spec(path.stem) is not None
+    mod_name = f"_matterhub_publish_{path.stem}" if taken else path.stem
+    loader_spec = importlib.util.spec_from_file_location(mod_name, path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise ImportError(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[mod_name] = module
+    loader_spec.loader.exec_module(module)
+    return module
 
 
 def _folder_spec(folder: Path) -> tuple[Any, dict[str, Any]]:
@@ -68,11 +84,16 @@ def _folder_spec(folder: Path) -> tuple[Any, dict[str, Any]]:
         f = folder / name
         if f.exists():
             if f.suffix == ".json":
-                meta = json.loads(f.read_text())
+                meta = json_value(f.read_text(), str(f))
             else:
                 import yaml
 
-                meta = yaml.safe_load(f.read_text())
+                try:
+                    meta = yaml.safe_load(f.read_text())
+                except yaml.YAMLError as exc:
+                    raise click.BadParameter(f"{f} is not YAML: {exc}", param_hint="PATH") from None
+            if not isinstance(meta, dict):
+                raise click.BadParameter(f"{f} must hold a mapping (model: FILE, ...)", param_hint="PATH")
             break
     else:
         raise click.BadParameter(f"{folder} has no servable.yaml or servable.json naming its model")
@@ -146,13 +167,18 @@ def servable_publish(
     elif ":" in path and not p.exists():
         target = _load_callable(path)
     if metadata_file:
-        text = Path(metadata_file).read_text()
+        text = read_text(metadata_file, "--metadata")
         if metadata_file.endswith(".json"):
-            extra = json.loads(text)
+            extra = json_value(text, f"--metadata {metadata_file}")
         else:
             import yaml
 
-            extra = yaml.safe_load(text)
+            try:
+                extra = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise click.BadParameter(
+                    f"{metadata_file} is not YAML: {exc}", param_hint="--metadata"
+                ) from None
         if not isinstance(extra, dict):
             raise ValidationError(f"{metadata_file} must hold a mapping of describe() fields")
         meta.update(extra)
@@ -191,9 +217,14 @@ def servable_publish(
 def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
     """Show a servable's metadata and schema (NAME, owner/NAME or owner/NAME@VERSION)."""
     info = open_hub(ctx).servable(name)
+    emit(info.to_dict(), as_json, servable_text(info))
+
+
+def servable_text(info: PublishedServable) -> str:
+    """What ``matterhub servable show`` prints of a servable: id, version, type, authors, schema."""
     m = info.method
     dc = info.document.get("datacite", {})
-    text = "\n".join(
+    return "\n".join(
         [
             f"{info.id}@{info.version} ({info.type}, {info.status}); versions {info.versions}",
             f"  title:   {dc.get('titles', [{}])[0].get('title', '')}",
@@ -205,7 +236,6 @@ def servable_show(ctx: click.Context, name: str, as_json: bool) -> None:
             f"  needs:   {' '.join(info.document['dlhub'].get('requirements', []))}",
         ]
     )
-    emit(info.to_dict(), as_json, text)
 
 
 @servable.command("deprecate")
@@ -291,21 +321,39 @@ def servables_command(ctx: click.Context, query: str, limit: int, as_json: bool)
             f"{d['datacite']['titles'][0]['title']}"
         )
     emit(res.to_dict(), as_json, "\n".join(lines))
+    warn(res.warnings)
 
 
-def _read_input(path: str | None, value: str | None) -> Any:
+def _read_input(path: str | None, value: str | None, positional: str | None) -> Any:
+    """The run's input: VALUE or ``--value`` (JSON), or ``--input`` (a .json or .npy file, - for stdin)."""
+    given = [
+        name for name, v in (("VALUE", positional), ("--value", value), ("--input", path)) if v is not None
+    ]
+    if len(given) > 1:
+        raise click.UsageError(f"give the input once, not as {' and '.join(given)}")
+    if positional is not None:
+        return json_value(positional, "VALUE")
     if value is not None:
-        return json.loads(value)
+        return json_value(value, "--value")
     if path is None:
-        raise click.UsageError("give the input with --input FILE.json|FILE.npy or --value JSON")
+        raise click.UsageError(
+            "give the input as VALUE (JSON, e.g. '[[0.1, 0.2, 0.3]]'), --value JSON or --input FILE.json|FILE.npy"
+        )
     if path == "-":
-        return json.loads(sys.stdin.read())
+        return json_value(sys.stdin.read(), "--input -")
     p = Path(path)
     if p.suffix.lower() == ".npy":
-        return np.load(p, allow_pickle=False)
+        try:
+            return np.load(p, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise click.BadParameter(
+                f"cannot read {path} as a .npy array: {exc}", param_hint="--input"
+            ) from None
     if p.suffix.lower() == ".json":
-        return json.loads(p.read_text())
-    raise click.BadParameter(f"{path}: give a .json or .npy file (or - for JSON on stdin)")
+        return json_value(read_text(path, "--input"), f"--input {path}")
+    raise click.BadParameter(
+        f"{path}: give a .json or .npy file (or - for JSON on stdin)", param_hint="--input"
+    )
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
@@ -313,7 +361,7 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise click.BadParameter(f"--param {item!r}: write NAME=VALUE")
+            raise click.BadParameter(f"{item!r}: write NAME=VALUE", param_hint="--param")
         try:
             out[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -323,6 +371,7 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
 
 @click.command("run")
 @click.argument("name")
+@click.argument("positional", metavar="[VALUE]", required=False)
 @click.option(
     "--input", "input_path", default=None, help="Input as a .json or .npy file (- for JSON on stdin)."
 )
@@ -335,6 +384,7 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
 def run_command(
     ctx: click.Context,
     name: str,
+    positional: str | None,
     input_path: str | None,
     value: str | None,
     params: tuple[str, ...],
@@ -342,11 +392,14 @@ def run_command(
     asynchronous: bool,
     as_json: bool,
 ) -> None:
-    """Run servable NAME on an input."""
+    """Run servable NAME on an input: VALUE (JSON), --value JSON or --input FILE.
+
+    ``matterhub run alice/scale '[[0.1, 0.2, 0.3]]'``
+    """
     from hub.servables.codec import to_json
 
+    inputs = _read_input(input_path, value, positional)
     hub = open_hub(ctx)
-    inputs = _read_input(input_path, value)
     out = hub.run(name, inputs, _parse_params(params) or None, asynchronous, batch=True if batch else None)
     if asynchronous:
         emit(out.to_dict(), as_json, f"task {out.id} {out.status}")

@@ -127,8 +127,8 @@ def serve(
     from hub.service.settings import ServiceSettings
 
     try:
-        harvests = [ScheduledHarvest.of_url(u, parse_every(every), admin) for u in harvest_urls]
-        harvests += load_schedule(harvest_config, admin) if harvest_config else []
+        harvests = [ScheduledHarvest.of_url(u, parse_every(every)) for u in harvest_urls]
+        harvests += load_schedule(harvest_config) if harvest_config else []
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     opts = ctx.obj

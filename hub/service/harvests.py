@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from hub.hubs.embedded import EmbeddedHub
 from hub.optimade.provider import SCHEME_PREFIX, is_provider
+from hub.records.names import organisation
 from hub.service.queue import SubmissionQueue
 
 log = logging.getLogger("matterhub.service.harvests")
@@ -53,7 +54,8 @@ class ScheduledHarvest:
     source
         ``optimade+https://provider/`` (a plain ``https://`` URL is prefixed).
     title, authors
-        The dataset's title and creators.
+        The dataset's title and creators (``"Family, Given"`` or DataCite dicts; by default
+        the provider, as an organisation).
     every
         Seconds between two harvests.
     filter
@@ -64,7 +66,7 @@ class ScheduledHarvest:
 
     source: str
     title: str
-    authors: tuple[str, ...]
+    authors: tuple[str | dict[str, str], ...]
     every: float
     filter: str | None = None
     source_name: str | None = None
@@ -76,13 +78,15 @@ class ScheduledHarvest:
             raise ValueError(f"a harvest's period must be positive; got {self.every}")
 
     @classmethod
-    def of_url(cls, url: str, every: float, admin: str) -> ScheduledHarvest:
-        """A harvest of ``url`` titled after its host, by ``admin``."""
+    def of_url(cls, url: str, every: float) -> ScheduledHarvest:
+        """A harvest of ``url`` titled after its host, the provider its creator (an organisation)."""
         host = urlsplit(url.removeprefix(SCHEME_PREFIX)).hostname or url
-        return cls(source=url, title=f"OPTIMADE structures of {host}", authors=(admin,), every=every)
+        return cls(
+            source=url, title=f"OPTIMADE structures of {host}", authors=(organisation(host),), every=every
+        )
 
 
-def load_schedule(path: str | Path, admin: str) -> list[ScheduledHarvest]:
+def load_schedule(path: str | Path) -> list[ScheduledHarvest]:
     """The harvests a YAML or JSON file lists.
 
     The file holds a list of ``{source, every, title?, authors?, filter?, source_name?}``
@@ -97,7 +101,7 @@ def load_schedule(path: str | Path, admin: str) -> list[ScheduledHarvest]:
     for item in items:
         if not isinstance(item, dict) or "source" not in item:
             raise ValueError(f"{path}: each harvest needs a source; got {item!r}")
-        base = ScheduledHarvest.of_url(str(item["source"]), parse_every(str(item.get("every", "1d"))), admin)
+        base = ScheduledHarvest.of_url(str(item["source"]), parse_every(str(item.get("every", "1d"))))
         out.append(
             ScheduledHarvest(
                 source=base.source,

@@ -99,7 +99,7 @@ def publish(home: Path, src: Path, spec: DatasetSpec) -> list[dict[str, list[str
     mapping = {"custom.key": "key", "custom.color": "color", f"custom.only_{spec.name}": "only"}
     owner = Hub(home, user=spec.owner, progress=False)
     sub = owner.submit(
-        write_rows(src / spec.name, rows), f"Dataset {spec.name}", [spec.owner],
+        write_rows(src / spec.name, rows), f"Dataset {spec.name}", [f"{spec.owner.title()}, A"],
         mapping=mapping, visible_to=list(spec.visible_to), curate=spec.pending, source_name=spec.name,
     )  # fmt: skip
     assert sub.ok and not sub.errors, sub.report()
@@ -225,7 +225,9 @@ def test_a_pending_dataset_cannot_be_published_by_a_metadata_update(tmp_path):
     owner = Hub(tmp_path / "hub", user="alice", progress=False)
     reader = Hub(tmp_path / "hub", user="bob", progress=False)
     rows = write_rows(tmp_path / "src", [{"key": "k1"}])
-    sub = owner.submit(rows, "Thing", ["A"], mapping={"custom.key": "key"}, source_name="thing", curate=True)
+    sub = owner.submit(
+        rows, "Thing", ["Doe, A"], mapping={"custom.key": "key"}, source_name="thing", curate=True
+    )
     assert sub.status == "pending_curation" and reader.search("mdf.source_name:thing").total == 0
     try:
         owner.update_metadata("thing", description="published without a curator?")

@@ -59,7 +59,7 @@ def test_curation_from_the_command_line(run):
         pytest.skip("ase ships no test data")
     sub = json.loads(
         run(
-            "submit", str(MINERALS), "--title", "C", "--author", "A", "--curate", "--json", user="alice"
+            "submit", str(MINERALS), "--title", "C", "--author", "Doe, A", "--curate", "--json", user="alice"
         ).output
     )
     assert sub["status"] == "pending_curation"
@@ -70,9 +70,9 @@ def test_curation_from_the_command_line(run):
 
 
 def test_errors_are_one_clear_line(run, tmp_path):
-    result = run("show", "nothing_v1", code=1)
-    assert result.output.startswith("error: no record") or "no dataset" in result.output
-    result = run("submit", str(tmp_path / "missing"), "--title", "T", "--author", "A", code=1)
+    result = run("show", "nothing_v1", code=2)
+    assert result.output.startswith("error: no dataset, record or servable 'nothing_v1'")
+    result = run("submit", str(tmp_path / "missing"), "--title", "T", "--author", "Doe, A", code=2)
     assert "does not exist" in result.output
     assert "needs SOURCE" in run("submit", code=2).output
 
@@ -101,3 +101,18 @@ def test_console_script_runs(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
+
+
+def test_search_warns_of_unknown_fields(run):
+    if not MINERALS.is_dir():
+        pytest.skip("ase ships no test data")
+    run("submit", str(MINERALS), "--title", "Minerals", "--author", "Ward, Logan")
+    result = run("search", "material.element:Co", "--facet", "material.element")
+    assert result.stdout.startswith("0 results")
+    assert result.stderr.splitlines() == [
+        "warning: no document you may see has the field 'material.element' (in the query); "
+        "did you mean 'material.elements'?",
+        "warning: no document you may see has the field 'material.element' (in the facets); "
+        "did you mean 'material.elements'?",
+    ]
+    assert "warning" not in run("search", "material.elements:Co").stderr

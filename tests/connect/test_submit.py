@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hub import Hub
-from hub.exceptions import AccessDeniedError, IntegrityError, NotFoundError, ValidationError
+from hub.exceptions import AccessDeniedError, IntegrityError, NotFoundError, SourceError, ValidationError
 
 AUTHORS = ["Ward, Logan"]
 
@@ -154,9 +154,16 @@ def test_empty_folder_and_missing_source(hub, tmp_path, blob_files):
     (tmp_path / "empty").mkdir()
     sub = hub.submit(tmp_path / "empty", title="Empty", authors=AUTHORS)
     assert sub.status == "failed" and "holds no files" in sub.message
-    sub = hub.submit(tmp_path / "nope", title="Nope", authors=AUTHORS)
-    assert sub.status == "failed" and "does not exist" in sub.message
     assert hub.datasets() == [] and blob_files(hub) == []
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_a_missing_local_source_raises_at_once_and_leaves_no_submission(hub, tmp_path, wait):
+    with pytest.raises(SourceError, match="does not exist"):
+        hub.submit(tmp_path / "nope", title="Nope", authors=AUTHORS, wait=wait)
+    with pytest.raises(SourceError, match="does not exist"):
+        hub.submit(f"file://{tmp_path}/nope", title="Nope", authors=AUTHORS, wait=wait)
+    assert hub.submissions() == []
 
 
 def test_unsafe_archive_fails_whole_and_leaves_nothing(hub, tmp_path, blob_files):
@@ -200,13 +207,73 @@ def test_mapping_rows_become_records(hub, tmp_path):
     assert all(r["files"][0]["path"] == "props.csv" for r in records)
 
 
-def test_mapping_naming_missing_column_is_reported(hub, tmp_path):
+def test_mapping_naming_missing_column_is_reported_with_partial(hub, tmp_path):
     table = tmp_path / "t" / "t.csv"
     table.parent.mkdir()
     table.write_text("formula,gap\nNaF,11.5\n")
-    sub = hub.submit(table.parent, title="T", authors=AUTHORS, mapping={"custom.band_gap": "band_gap"})
+    sub = hub.submit(
+        table.parent, title="T", authors=AUTHORS, mapping={"custom.band_gap": "band_gap"}, partial=True
+    )
+    assert sub.status == "complete", sub.report()
     errs = [e for e in sub.errors if e["extractor"] == "mapping"]
     assert errs and "band_gap" in errs[0]["message"] and "gap" in errs[0]["message"]
+
+
+def _dielectric_rows(shared_data: Path, folder: Path, n: int = 5) -> Path:
+    """The first ``n`` rows of matminer's dielectric table (its header kept)."""
+    import pandas as pd
+
+    folder.mkdir()
+    table = pd.read_csv(shared_data / "matminer" / "dielectric_constant.csv", skiprows=1, nrows=n)
+    table.to_csv(folder / "dielectric.csv", index=False)
+    return folder
+
+
+def test_a_mapping_naming_a_missing_column_fails_before_publishing(hub, tmp_path, shared_data, blob_files):
+    """The issue's case: "formulae" for the table's "formula" published 1 record instead of 5."""
+    data = _dielectric_rows(shared_data, tmp_path / "dielectric")
+    bad = {"material.composition": "formulae", "custom.band_gap": "band_gap"}
+    sub = hub.submit(data, title="Dielectric", authors=AUTHORS, mapping=bad)
+    assert sub.status == "failed"
+    assert "did you mean 'formula'" in sub.message and "partial=True" in sub.message
+    assert next(s for s in sub.steps if s["name"] == "extract")["status"] == "failed"
+    assert hub.datasets() == []
+
+    partial = hub.submit(data, title="Dielectric", authors=AUTHORS, mapping=bad, partial=True)
+    assert partial.status == "complete" and len(hub.dataset(partial.source_id).records()) == 1
+
+    good = {"material.composition": "formula", "custom.band_gap": "band_gap"}
+    sub = hub.submit(data, title="Dielectric", authors=AUTHORS, mapping=good)
+    assert sub.status == "complete", sub.report()
+    assert len(hub.dataset(sub.source_id).records()) == 5
+
+
+def test_authors_are_split_into_family_and_given_names(hub, minerals):
+    sub = hub.submit(minerals, title="Minerals", authors=["Marie Curie", "van der Waals, Johannes Diderik"])
+    creators = hub.dataset(sub.source_id).datacite()["creators"]
+    assert [(c["name"], c["familyName"], c["givenName"]) for c in creators] == [
+        ("Curie, Marie", "Curie", "Marie"),
+        ("van der Waals, Johannes Diderik", "van der Waals", "Johannes Diderik"),
+    ]
+    for unsplittable in ("Curie", "Curie,"):
+        with pytest.raises(ValidationError, match='"Family, Given"'):
+            hub.submit(minerals, title="Minerals", authors=[unsplittable])
+    organisation = {"name": "Materials Data Facility", "nameType": "Organizational"}
+    sub = hub.submit(minerals, title="Minerals", authors=[organisation])
+    assert hub.dataset(sub.source_id).datacite()["creators"][0]["name"] == "Materials Data Facility"
+    assert len(hub.submissions()) == 2
+
+
+def test_compositions_are_hill_formulas(hub, shared_data, tmp_path):
+    """COD 9001665 (artroeite, AlPbF3(OH)2): ASE's "hill" mode gave H2AlF3O2Pb."""
+    data = tmp_path / "artroeite"
+    data.mkdir()
+    shutil.copy(shared_data / "ase" / "minerals" / "cod_9001665.cif", data)
+    sub = hub.submit(data, title="Artroeite", authors=AUTHORS)
+    (record,) = hub.dataset(sub.source_id).records()
+    assert record["material"]["composition"] == "AlF3H2O2Pb"
+    hits = hub.search('material.composition:"AlF3H2O2Pb"')
+    assert hits.total == 1
 
 
 def test_versions_keep_old_ones_unchanged(hub, minerals, tmp_path):

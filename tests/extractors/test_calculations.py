@@ -289,7 +289,10 @@ def test_espresso_unfinished_relaxation(tmp_path: Path) -> None:
     # ASE's sample: two SCF steps of a BFGS relaxation that never printed "bfgs converged".
     (path,) = touch(tmp_path, "calc/pw.out", text=ase_text("ase.test.fio.test_espresso", "pw_output_text"))
     record = run(EspressoExtractor(), (path,))
-    assert record["material"] == {"composition": "HFe2", "elements": ["Fe", "H"]}
+    assert record["material"] == {
+        "composition": "Fe2H",
+        "elements": ["Fe", "H"],
+    }  # Hill order: no carbon, so alphabetical
     dft = record["dft"]
     assert dft["code_version"] == "v.5.3.0"
     assert dft["method"] == "PBE"

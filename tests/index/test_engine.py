@@ -275,7 +275,9 @@ MAPPING = {"custom.key": "key", "material.composition": "formula", "custom.gap":
 def submit(hub: Hub, folder: Path, rows: list[dict[str, Any]], **kwargs: Any) -> Any:
     """Submit ``rows`` (a JSON file), mapping only the columns they have."""
     mapping = {t: c for t, c in MAPPING.items() if any(c in r for r in rows)}
-    sub = hub.submit(write_rows(folder, rows), kwargs.pop("title", "Thing"), ["A"], mapping=mapping, **kwargs)
+    sub = hub.submit(
+        write_rows(folder, rows), kwargs.pop("title", "Thing"), ["Doe, A"], mapping=mapping, **kwargs
+    )
     assert sub.ok and not sub.errors, sub.report()
     return sub
 

@@ -142,7 +142,7 @@ def test_a_date_tantivy_cannot_hold_does_not_break_the_hub(tmp_path):
     sub = hub.submit(
         write_rows(tmp_path / "src", rows),
         "Dates",
-        ["A"],
+        ["Doe, A"],
         mapping={"custom.key": "key", "custom.when": "when"},
     )
     assert sub.ok and not sub.errors, sub.report()

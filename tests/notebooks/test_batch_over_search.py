@@ -18,7 +18,7 @@ def test_batch_over_a_search(tmp_path, make_nb):
     sub = hub.submit(
         data,
         title="Gaps",
-        authors=["A"],
+        authors=["Doe, A"],
         mapping={"material.composition": "formula", "custom.band_gap": "band_gap"},
     )
     assert sub.status == "complete", sub.report()

@@ -392,12 +392,12 @@ def test_schedule_periods_and_files(tmp_path: Any) -> None:
         parse_every("daily")
     path = tmp_path / "harvests.yaml"
     path.write_text("- {source: 'https://optimade.example.org/', every: 12h, filter: 'nelements=2'}\n")
-    (h,) = load_schedule(path, admin="admin")
+    (h,) = load_schedule(path)
     assert (h.source, h.every, h.filter, h.authors) == (
         "optimade+https://optimade.example.org/",
         43200,
         "nelements=2",
-        ("admin",),
+        ({"name": "optimade.example.org", "nameType": "Organizational"},),
     )
     assert h.title == "OPTIMADE structures of optimade.example.org"
 

@@ -594,7 +594,7 @@ def test_rate_limit_per_token_and_address(tmp_path: Path) -> None:
             now[0] += 1.0
             assert get(tokens["alice"]).status_code == 200  # refilled
             upload = {"file": ("x.cif", CIF, "chemical/x-cif")}
-            meta = {"metadata": json.dumps({"title": "t", "authors": ["a"]})}
+            meta = {"metadata": json.dumps({"title": "t", "authors": ["Doe, A"]})}
             headers = {"Authorization": f"Bearer {tokens['bob']}"}
             first = httpx.post(f"{live.url}/api/submissions/upload", files=upload, data=meta, headers=headers)
             second = httpx.post(

@@ -62,7 +62,7 @@ def test_run_with_json_and_npy_inputs(published: tuple[Path, Path]) -> None:
     result = CliRunner().invoke(
         main, ["--hub", str(home), "--user", "cli", "-q", "run", "cli/iris", "--value", "[[1, 2]]"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: the input: expected an ndarray of shape (None, 4)" in result.output
 
 

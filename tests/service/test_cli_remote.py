@@ -25,7 +25,7 @@ def _cli(service: Any, user: str | None, *args: str, code: int = 0) -> str:
         main, ["--hub", service.url, *token, "-q", *args], env={"MATTERHUB_TOKEN": ""}
     )
     assert result.exit_code == code, result.output
-    return result.output
+    return result.output if code else result.stdout  # stdout: warnings go to stderr
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_servable_show_and_search_on_a_service(service: Any, iris: str) -> None:
     assert [h["id"] for h in found["hits"]] == [iris]
     # bob is not in alice's lab: the service sees him, and he does not see it
     assert json.loads(_cli(service, "bob", "servables", "dlhub.name:iris", "--json"))["total"] == 0
-    assert "error:" in _cli(service, "bob", "servable", "show", iris, code=1)
+    assert "error:" in _cli(service, "bob", "servable", "show", iris, code=2)
 
 
 def test_run_and_task_on_a_service(service: Any, iris: str) -> None:
@@ -72,7 +72,7 @@ def test_run_and_task_on_a_service(service: Any, iris: str) -> None:
     shown = json.loads(_cli(service, "alice", "task", task["id"], "--wait", "60", "--json"))
     assert shown["status"] == "completed" and shown["result"] == [2, 2]
     assert "error: the input: expected an ndarray of shape (None, 4)" in _cli(
-        service, "alice", "run", iris, "--value", "[[1, 2]]", code=1
+        service, "alice", "run", iris, "--value", "[[1, 2]]", code=2
     )
 
 

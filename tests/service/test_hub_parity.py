@@ -292,3 +292,58 @@ def test_users_and_tokens_through_both(service: Any, kind: str) -> None:
     dave.close()
     root.users.delete_user(me, name)
     assert name not in [u.name for u in root.users.users(me)]
+
+
+def test_unknown_fields_warn_with_the_nearest_names(as_user: Any, data: dict[str, Any]) -> None:
+    """The issue's mistype: material.element for material.elements found nothing, silently."""
+    res = as_user("bob").search(
+        "material.element:Al", facets=["material.element"], filters={"custom.nope": 1}
+    )
+    assert res.total == 0
+    by_where = {w["where"]: w for w in res.warnings}
+    assert set(by_where) == {"query", "facets", "filters"}
+    assert by_where["query"]["field"] == "material.element"
+    assert by_where["query"]["did_you_mean"][0] == "material.elements"
+    assert "did you mean 'material.elements'" in by_where["query"]["message"]
+    assert res.facets["material.element"]["warning"] == by_where["facets"]["message"]
+    assert res.to_dict()["warnings"] == res.warnings
+    assert as_user("bob").search("material.elements:Al").warnings == []
+
+
+def test_unknown_field_warnings_count_only_what_the_caller_may_see(
+    as_user: Any, data: dict[str, Any]
+) -> None:
+    alice, bob = as_user("alice"), as_user("bob")
+    lab_only = sorted(set(alice.fields()) - set(bob.fields()))
+    assert lab_only, "the lab's Gaussian runs have fields the public crystals have not"
+    query = f"_exists_:{lab_only[0]}"
+    assert alice.search(query).warnings == []
+    assert [w["field"] for w in bob.search(query).warnings] == [lab_only[0]]
+
+
+def test_submissions_are_strict_through_both(
+    service: Any, kind: str, shared_data: Path, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from hub.exceptions import SourceError
+
+    hub = service.open(kind, "alice")
+    folder = tmp_path / "dielectric"
+    folder.mkdir()
+    pd.read_csv(shared_data / "matminer" / "dielectric_constant.csv", skiprows=1, nrows=5).to_csv(
+        folder / "dielectric.csv", index=False
+    )
+    bad = {"material.composition": "formulae"}
+    name = f"strict_{kind}"
+    failed = hub.submit(folder, title="Strict", authors=["Curie, Marie"], mapping=bad, source_name=name)
+    assert failed.status == "failed" and "did you mean 'formula'" in failed.message
+    partial = hub.submit(
+        folder, title="Strict", authors=["Curie, Marie"], mapping=bad, partial=True, source_name=name
+    )
+    assert partial.status == "complete", partial.message
+    assert hub.dataset(partial.source_id).datacite()["creators"][0]["familyName"] == "Curie"
+    before = len(hub.submissions())
+    with pytest.raises(SourceError, match="does not exist"):
+        hub.submit(tmp_path / "nonexistent", title="Strict", authors=["Curie, Marie"])
+    assert len(hub.submissions()) == before

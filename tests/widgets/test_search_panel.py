@@ -175,6 +175,15 @@ def test_a_malformed_query_says_where_and_changes_nothing(search_hub: Hub) -> No
     )
 
 
+def test_a_mistyped_field_says_what_was_meant(search_hub: Hub) -> None:
+    panel = SearchPanel(search_hub)
+    panel.query_box.submit("material.element:O")
+    assert panel.result.total == 0
+    assert "did you mean 'material.elements'" in panel.status.text
+    panel.query_box.submit("material.elements:O")
+    assert panel.result.total > 0 and panel.status.text == ""
+
+
 def test_opening_a_hit_shows_metadata_files_and_structure(search_hub: Hub, shared_data: Path) -> None:
     panel = SearchPanel(search_hub, "files.filename:diamond.cif")
     assert panel.result.total == 1

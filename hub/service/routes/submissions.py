@@ -35,6 +35,11 @@ class SubmissionMetadata(BaseModel):
     title: str = Field(..., min_length=1)
     authors: list[str | dict[str, Any]] = Field(..., min_length=1)
     mapping: dict[str, str] | None = None
+    partial: bool = Field(
+        False,
+        description="With a mapping: publish the records it fits and report the files it does not fit, "
+        "instead of failing the submission",
+    )
     visible_to: list[str] | None = None
     curate: bool = False
     source_name: str | None = None

@@ -61,7 +61,7 @@ def test_published_as_one_record_per_image(compounds, tmp_path, example_hub):
     sub = example_hub.submit(  # type: ignore[attr-defined]
         folder,
         title="stand-in test",
-        authors=["MatterHub developers"],
+        authors=[{"name": "MatterHub developers", "nameType": "Organizational"}],
         source_name="bandgap_images_standin_test",
         mapping=standin_data.RECORD_MAPPING,
         extractors=["mapping"],

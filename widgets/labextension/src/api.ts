@@ -34,6 +34,7 @@ export interface ISearchResult {
   limit: number;
   hits: IHit[];
   facets: Record<string, IFacet>;
+  warnings?: { field: string; message: string }[];
 }
 
 export interface IInfo {

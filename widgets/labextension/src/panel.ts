@@ -244,7 +244,8 @@ export class MatterHubPanel extends Widget {
   private renderResults(result: ISearchResult): void {
     const first = result.total ? result.offset + 1 : 0;
     const last = result.offset + result.hits.length;
-    this.totalNode.textContent = `${result.total.toLocaleString()} results`;
+    const notes = (result.warnings ?? []).map(w => w.message).join(' ');
+    this.totalNode.textContent = `${result.total.toLocaleString()} results${notes ? ` · ${notes}` : ''}`;
     this.totalNode.dataset.total = String(result.total);
     this.totalNode.title = `showing ${first}–${last}`;
     this.prevButton.disabled = result.offset <= 0;
