@@ -40,8 +40,10 @@ def searchable(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-#: How many distinct short strings :func:`_analyzed` remembers (then it starts again).
-ANALYSIS_CACHE = 200_000
+#: How many distinct short strings :func:`_analyzed` remembers (then it starts again), and
+#: the longest one it keeps (hashes and paths, unique to a record, are longer): a few MB.
+ANALYSIS_CACHE = 65_536
+CACHED_LENGTH = 48
 _ANALYSIS: dict[str, tuple[str, float | None, str, tuple[str, ...]]] = {}
 
 
@@ -60,7 +62,7 @@ def _analyzed(value: str) -> tuple[str, float | None, str, tuple[str, ...]]:
             "date" if date else "keyword",
             tuple(tokenize(value)),
         )
-        if len(value) <= MAX_KEYWORD:
+        if len(value) <= CACHED_LENGTH:
             if len(_ANALYSIS) >= ANALYSIS_CACHE:
                 _ANALYSIS.clear()
             _ANALYSIS[value] = hit
