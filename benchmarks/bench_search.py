@@ -26,7 +26,9 @@ Over N generated MDF record documents (full run 1,000,000; ``--quick`` 100,000):
    p50 is the hub's own cost (parse, access filter, hits) without the extra
    engine work its query language asks for (``field:value`` matches the exact
    keyword or the word, so a term is two posting lists where the raw peer reads
-   one).
+   one).  Each side's CPU time (the calling thread's, where tantivy searches) is
+   kept too: ``<shape>_cpu_ratio`` = hub / raw CPU p50, steadier than wall time
+   on a machine shared with other work.
 
 The build streams the documents (BATCH at a time) into one writer whose heap is
 bounded, so ``--records 10000000`` runs in bounded memory (disk: about the
@@ -574,6 +576,10 @@ def measure(index: SearchIndex, raw: Raw, rounds: int) -> dict[str, dict[str, An
     hub_t: dict[str, list[float]] = {s: [] for s in SHAPES}
     raw_t: dict[str, list[float]] = {s: [] for s in SHAPES}
     same_t: dict[str, list[float]] = {s: [] for s in SHAPES}
+    # CPU time of the calling thread (tantivy searches in it): on a shared machine a
+    # query's wall time also counts the turns it waited for a core
+    hub_cpu: dict[str, list[float]] = {s: [] for s in SHAPES}
+    raw_cpu: dict[str, list[float]] = {s: [] for s in SHAPES}
     hub_round: dict[str, list[float]] = {s: [] for s in SHAPES}
     raw_round: dict[str, list[float]] = {s: [] for s in SHAPES}
     compiled = {
@@ -582,19 +588,21 @@ def measure(index: SearchIndex, raw: Raw, rounds: int) -> dict[str, dict[str, An
         for v in vs
     }
     orders = [(0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1), (2, 1, 0), (1, 0, 2)]
-    pc = time.perf_counter
+    pc, tc = time.perf_counter, time.thread_time
     for r in range(rounds):
         for shape, (values, _) in SHAPES.items():
             h_this, r_this = [], []
             for j, v in enumerate(values):
                 for side in orders[(r + j) % len(orders)]:
-                    t0 = pc()
+                    t0, c0 = pc(), tc()
                     if side == 0:
                         hub_run(index, shape, v)
                         h_this.append(pc() - t0)
+                        hub_cpu[shape].append(tc() - c0)
                     elif side == 1:
                         raw.run(shape, v)
                         r_this.append(pc() - t0)
+                        raw_cpu[shape].append(tc() - c0)
                     else:
                         raw.run(shape, v, compiled[shape, repr(v)])
                         same_t[shape].append(pc() - t0)
@@ -614,6 +622,9 @@ def measure(index: SearchIndex, raw: Raw, rounds: int) -> dict[str, dict[str, An
             "raw_spread_ms": [round(min(raw_round[shape]) * 1e3, 3), round(max(raw_round[shape]) * 1e3, 3)],
             "ratio_to_engine": round(pct(h, 50) / pct(rw, 50), 3),
             "same_query_p50_ms": round(pct(same_t[shape], 50) * 1e3, 3),
+            "hub_cpu_p50_ms": round(pct(hub_cpu[shape], 50) * 1e3, 3),
+            "raw_cpu_p50_ms": round(pct(raw_cpu[shape], 50) * 1e3, 3),
+            "cpu_ratio": round(pct(hub_cpu[shape], 50) / max(pct(raw_cpu[shape], 50), 1e-9), 3),
             "ratio_same_query": round(pct(h, 50) / pct(same_t[shape], 50), 3),
             "samples": len(h),
         }
@@ -728,6 +739,7 @@ def main() -> None:
             f"{m['hub_spread_ms'][0]:>10.2f}-{m['hub_spread_ms'][1]:<10.2f}  "
             f"{m['raw_spread_ms'][0]:>7.2f}-{m['raw_spread_ms'][1]:<7.2f}  {med_total:,}"
             f"  [{m['same_query_p50_ms']:.2f} ms, {m['ratio_same_query']:.2f}]"
+            f"  cpu p50 {m['hub_cpu_p50_ms']:.2f}/{m['raw_cpu_p50_ms']:.2f} ms = {m['cpu_ratio']:.2f}"
         )
     print(
         "  passes over the index per query: "
@@ -780,6 +792,7 @@ def main() -> None:
         out[f"{shape}_ratio"] = m["ratio_to_engine"]
         out[f"{shape}_same_query_p50_ms"] = m["same_query_p50_ms"]
         out[f"{shape}_ratio_same_query"] = m["ratio_same_query"]
+        out[f"{shape}_cpu_ratio"] = m["cpu_ratio"]
     print(json.dumps(out))
 
 
