@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
 import re
 from typing import Any
-
-import tantivy
 
 from hub.index.analysis import parse_date, rfc3339, tokenize
 from hub.optimade.fields import with_optimade_fields
@@ -41,13 +40,42 @@ def searchable(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: How many distinct short strings :func:`_analyzed` remembers (then it starts again), and
+#: the longest one it keeps (hashes and paths, unique to a record, are longer): a few MB.
+ANALYSIS_CACHE = 65_536
+CACHED_LENGTH = 48
+_ANALYSIS: dict[str, tuple[str, float | None, str, tuple[str, ...]]] = {}
+
+
+def _analyzed(value: str) -> tuple[str, float | None, str, tuple[str, ...]]:
+    """How a string is indexed: its keyword form, its number, its type and its tokens.
+
+    The same values recur across records (element symbols, codes, file types, dataset
+    names, dates), so short strings are analyzed once and remembered.
+    """
+    hit = _ANALYSIS.get(value)
+    if hit is None:
+        date = parse_date(value)
+        hit = (
+            rfc3339(date) if date else value,
+            float(value) if _NUMERIC_TEXT.match(value) else None,
+            "date" if date else "keyword",
+            tuple(tokenize(value)),
+        )
+        if len(value) <= CACHED_LENGTH:
+            if len(_ANALYSIS) >= ANALYSIS_CACHE:
+                _ANALYSIS.clear()
+            _ANALYSIS[value] = hit
+    return hit
+
+
 def _prepare(
-    node: Any, path: str, strings: list[tuple[str, str]], types: set[tuple[str, str]]
+    node: Any, path: str, strings: list[tuple[str, str, tuple[str, ...]]], types: set[tuple[str, str]]
 ) -> tuple[Any, Any, Any]:
     """One walk giving a node's three indexed forms.
 
-    The walk also collects every (path, string) into ``strings`` and (path, type) into
-    ``types``.  The forms:
+    The walk also collects every (path, string, tokens) into ``strings`` and (path, type)
+    into ``types``.  The forms:
 
     - keyword (``kw``): numbers as floats (a range or a term matches ints and floats
       alike), dates as RFC 3339 (tantivy indexes them as dates), non-finite numbers
@@ -55,20 +83,32 @@ def _prepare(
     - numbers written as text (``nm``): ``"2019"`` as 2019.0, None when there are none;
     - strings only (``tx``), for the analyzed field.
     """
-    if isinstance(node, dict):
+    t = type(node)
+    if t is str:
+        keyword, number, typ, tokens = _analyzed(node)
+        strings.append((path, node, tokens))
+        types.add((path, typ))
+        return keyword, number, node
+    if t is float or t is int:
+        if not math.isfinite(node):
+            return None, None, None
+        types.add((path, "number"))
+        return float(node), None, None
+    if t is dict:
         kw: dict[str, Any] = {}
         nm: dict[str, Any] = {}
         tx: dict[str, Any] = {}
+        prefix = f"{path}." if path else ""
         for key, value in node.items():
-            a, b, c = _prepare(value, f"{path}.{key}" if path else str(key), strings, types)
+            a, b, c = _prepare(value, f"{prefix}{key}", strings, types)
             if a is not None and a != [] and a != {}:
                 kw[key] = a
             if b is not None:
                 nm[key] = b
-            if c not in (None, [], {}):
+            if c is not None and c != [] and c != {}:
                 tx[key] = c
         return kw, (nm or None), tx
-    if isinstance(node, list):
+    if t is list:
         kws, nms, txs = [], [], []
         for value in node:
             a, b, c = _prepare(value, path, strings, types)
@@ -76,70 +116,77 @@ def _prepare(
                 kws.append(a)
             if b is not None:
                 nms.append(b)
-            if c not in (None, [], {}):
+            if c is not None and c != [] and c != {}:
                 txs.append(c)
         return kws, (nms or None), txs
-    if isinstance(node, bool):
+    if t is bool:
         types.add((path, "boolean"))
         return node, None, None
+    # subclasses (an enum, numpy's float64): as the plain value
+    if isinstance(node, bool):
+        return _prepare(bool(node), path, strings, types)
     if isinstance(node, int | float):
-        if not math.isfinite(node):
-            return None, None, None
-        types.add((path, "number"))
-        return float(node), None, None
+        return _prepare(float(node), path, strings, types)
     if isinstance(node, str):
-        strings.append((path, node))
-        date = parse_date(node)
-        types.add((path, "date" if date else "keyword"))
-        number = float(node) if _NUMERIC_TEXT.match(node) else None
-        return (rfc3339(date) if date else node), number, node
+        return _prepare(str.__str__(node), path, strings, types)
+    if isinstance(node, dict):
+        return _prepare(dict(node), path, strings, types)
+    if isinstance(node, list):
+        return _prepare(list(node), path, strings, types)
     return node, None, None
 
 
 def prepare_document(
     doc_id: str, kind: str, source: str, acl: list[str], doc: dict[str, Any]
-) -> tuple[tantivy.Document, set[tuple[str, str]]]:
-    """The index document of ``doc`` and the (path, type) pairs of its searchable part."""
-    d = tantivy.Document()
-    d.add_text("id", doc_id)
-    d.add_text("kind", kind)
-    d.add_text("source", source)
-    for principal in acl:
-        d.add_text("acl", principal)
-    d.add_integer("seq", seq_of(doc_id))
-    strings: list[tuple[str, str]] = []
+) -> tuple[str, set[tuple[str, str]]]:
+    """The index document of ``doc`` as JSON text, and the (path, type) pairs of its searchable part.
+
+    The text is what :meth:`tantivy.IndexWriter.add_json` takes: tantivy parses and
+    converts it without holding the GIL, so the next document is prepared meanwhile.
+
+    Parameters
+    ----------
+    doc_id, kind, source : str
+        The document's id, kind (``record``, ``dataset``, ``servable``) and dataset version.
+    acl : list of str
+        The principals that may see it (:func:`hub.access.index.document_acl`).
+    doc : dict
+        The catalog document, stored whole in ``src``.
+
+    Returns
+    -------
+    tuple of (str, set of (str, str))
+        The JSON text of the fields of :mod:`hub.index.schema`, and the (path, type)
+        pairs for :class:`~hub.index.registry.FieldRegistry`.
+    """
+    strings: list[tuple[str, str, tuple[str, ...]]] = []
     types: set[tuple[str, str]] = set()
     kw, nm, tx = _prepare(searchable(with_optimade_fields(doc)), "", strings, types)
-    d.add_json("kw", kw)
-    if nm:
-        d.add_json("nm", nm)
-    if tx:
-        d.add_json("tx", tx)
     words: dict[str, None] = {}  # each distinct string once, in document order
-    seen_pv: set[str] = set()
-    seen_pt: set[str] = set()
-    for path, value in strings:
-        words.setdefault(value, None)
+    pv: dict[str, None] = {}
+    pt: dict[str, None] = {}
+    for path, value, tokens in strings:
+        words[value] = None
         if len(value) <= MAX_KEYWORD:
-            pv = f"{path}={value}"
-            if pv not in seen_pv:
-                seen_pv.add(pv)
-                d.add_text("pv", pv)
-        for token in tokenize(value):
-            pt = f"{path}={token}"
-            if pt not in seen_pt:
-                seen_pt.add(pt)
-                d.add_text("pt", pt)
-    # one value per string: a phrase does not run from one string into the next
-    # (tantivy leaves a position gap between the values of a field)
-    for value in words:
-        d.add_text("all", value)
-    d.add_text("src", json.dumps(doc, separators=(",", ":")))
-    return d, types
-
-
-def index_document(
-    doc_id: str, kind: str, source: str, acl: list[str], doc: dict[str, Any]
-) -> tantivy.Document:
-    """The index document of ``doc`` (see :func:`prepare_document`)."""
-    return prepare_document(doc_id, kind, source, acl, doc)[0]
+            pv[f"{path}={value}"] = None
+        for token in tokens:
+            pt[f"{path}={token}"] = None
+    fields: dict[str, Any] = {
+        "id": doc_id,
+        "kind": kind,
+        "source": source,
+        "acl": acl,
+        "seq": seq_of(doc_id),
+        "kw": kw,
+        "pv": list(pv),
+        "pt": list(pt),
+        # one value per string: a phrase does not run from one string into the next
+        # (tantivy leaves a position gap between the values of a field)
+        "all": list(words),
+        "src": base64.b64encode(json.dumps(doc, separators=(",", ":")).encode()).decode("ascii"),
+    }
+    if nm:
+        fields["nm"] = nm
+    if tx:
+        fields["tx"] = tx
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False), types

@@ -137,7 +137,7 @@ class SearchIndex:
                 w.delete_documents_by_term("source", source)
             for d in docs:
                 document, doc_types = prepare_document(d.id, d.kind, d.source, d.acl, d.doc)
-                w.add_document(document)
+                w.add_json(document)
                 types.setdefault(d.source, {}).setdefault(acl_key(d.acl), Counter()).update(doc_types)
                 n += 1
             w.commit()

@@ -193,6 +193,9 @@ class Compiler:
     #: the value types each indexed path holds (``{"dft.converged": {"boolean"}}``); a path
     #: missing here may hold anything.  Lets ``field:value`` skip alternatives that cannot match.
     types: Mapping[str, Collection[str]] | None = None
+    #: how deep the compiler is inside ``NOT`` clauses, where only which documents match
+    #: counts (never their score): there a word needs no query that cannot add a match
+    excluding: int = 0
 
     # -- entry ---------------------------------------------------------------------
 
@@ -243,7 +246,7 @@ class Compiler:
             return self._word(number, field)
         if isinstance(node, tree.Not | tree.Prohibit):
             return Q.boolean_query(
-                [(Occur.Must, Q.all_query()), (Occur.MustNot, self.compile(node.a, field))]
+                [(Occur.Must, Q.all_query()), (Occur.MustNot, self._excluded(node.a, field))]
             )
         if isinstance(node, tree.Plus):
             return self.compile(node.a, field)
@@ -315,7 +318,7 @@ class Compiler:
             child = self._negative_number(child, field) or child
             if isinstance(child, tree.Not | tree.Prohibit):
                 if and_:
-                    clauses.append((Occur.MustNot, self.compile(child.a, field)))
+                    clauses.append((Occur.MustNot, self._excluded(child.a, field)))
                 else:
                     clauses.append((Occur.Should, self.compile(child, field)))
             elif isinstance(child, tree.Plus):
@@ -327,6 +330,14 @@ class Compiler:
         if and_ and all(o == Occur.MustNot for o, _ in clauses):
             clauses.append((Occur.Must, Q.all_query()))
         return Q.boolean_query(clauses)
+
+    def _excluded(self, node: tree.Item, field: str | None) -> tantivy.Query:
+        """``node`` as a ``MustNot`` clause: compiled for its matches alone (:attr:`excluding`)."""
+        self.excluding += 1
+        try:
+            return self.compile(node, field)
+        finally:
+            self.excluding -= 1
 
     def _field(self, node: tree.SearchField, outer: str | None) -> tantivy.Query:
         name = node.name
@@ -375,7 +386,13 @@ class Compiler:
             return self._text(text, "all", 0) or Q.empty_query()
         types = self._types(field)
         words = self._text(text, f"tx.{field}", 0) if "keyword" in types else None
-        return self._any(self._values(field, text, types) + ([words] if words else []))
+        values = self._values(field, text, types)
+        if words is not None and self.excluding and len(tokenize(text)) == 1:
+            # a document holding the keyword ``text`` at ``field`` also holds its one word
+            # there (``tx`` indexes every string ``kw`` does, with this analyzer), so the
+            # word's matches include the keyword's: the keyword term adds no match
+            values = values[1:]
+        return self._any([*values, words] if words else values)
 
     def _types(self, field: str) -> Collection[str]:
         known = self.types.get(field) if self.types is not None else None

@@ -16,7 +16,7 @@ path of any document is searchable without declaring it:
 ``all``    every string of the document, analyzed: bare words
 ``pv``     ``path=value`` for every string: wildcards and regexes on a field
 ``pt``     ``path=token`` for every analyzed word: wildcards within text
-``src``    the document, stored (compressed by tantivy)
+``src``    the document as JSON bytes, stored (compressed by tantivy), not indexed
 ========  ===========================================================
 """
 
@@ -27,8 +27,9 @@ import tantivy
 FIELDS = ("id", "kind", "source", "acl", "seq", "kw", "nm", "tx", "all", "pv", "pt", "src")
 #: Changing it rebuilds every index from its catalog on the next open (6: users in ``acl`` by
 #: id, not by name; the field registry counts types per ACL; the documents name no server
-#: path since catalog migration 0005).
-SCHEMA_VERSION = 6
+#: path since catalog migration 0005; 7: ``src`` stored as bytes and no longer indexed, as
+#: nothing searches it and a whole document as one raw term was the costliest part of indexing).
+SCHEMA_VERSION = 7
 
 
 def build_schema() -> tantivy.Schema:
@@ -45,5 +46,5 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("all", tokenizer_name="default", index_option="position")
     sb.add_text_field("pv", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("pt", tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("src", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_bytes_field("src", stored=True, indexed=False, fast=False)
     return sb.build()

@@ -12,6 +12,7 @@ from hub import Hub
 from hub.exceptions import QueryError
 from hub.index.analysis import parse_date, tokenize, value_type
 from hub.index.documents import _prepare
+from hub.index.query import compile_query
 
 from .conftest import ADMIN, hit_ids, index_of, write_rows
 
@@ -171,3 +172,23 @@ def test_per_site_data_is_stored_but_not_indexed(tmp_path):
     assert index.search("crystal_structure.species_at_sites:Zq", anyone).total == 0
     assert index.search("Zq", anyone).total == 0
     assert "crystal_structure.cartesian_site_positions" not in index.fields()
+
+
+def test_a_not_word_runs_only_its_analyzed_term(tmp_path):
+    """Under NOT only the matches count: a one-word value of a keyword field needs its
+    analyzed term alone (every keyword is also indexed as words), and finds the same."""
+    docs: list[dict[str, Any]] = [
+        {"id": "fe", "el": ["Fe", "O"], "note": "Fe-rich"},
+        {"id": "co", "el": ["Co", "O"], "note": "cobalt"},
+        {"id": "ni", "el": ["Ni"], "note": "Fe dopant"},
+        {"id": "lower", "el": ["fe"], "note": "Fe"},
+    ]
+    index = index_of(tmp_path / "index", {"s": docs})
+    types = index.field_types(ADMIN)
+    query = compile_query("el:O AND NOT el:Fe", index.schema, index.index, types=types)
+    excluded = repr(query).split("MustNot", 1)[1]
+    assert 'type=Str, "fe"' in excluded and 'type=Str, "Fe"' not in excluded
+    assert hit_ids(index.search("el:O AND NOT el:Fe", ADMIN)) == {"co"}
+    assert hit_ids(index.search("NOT el:Fe", ADMIN)) == {"co", "ni"}
+    assert hit_ids(index.search("NOT note:Fe", ADMIN)) == {"co"}
+    assert hit_ids(index.search('NOT note:"Fe dopant"', ADMIN)) == {"fe", "co", "lower"}
