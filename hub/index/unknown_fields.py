@@ -13,6 +13,7 @@ Each warning is a dict: ``field`` (the path as given), ``where`` (``query``, ``f
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from luqum import tree
@@ -29,9 +30,15 @@ def query_fields(query: str) -> list[str]:
     >>> query_fields("_exists_:custom.gap cobalt")
     ['custom.gap']
     """
+    return list(_query_fields(query))
+
+
+@lru_cache(maxsize=4096)
+def _query_fields(query: str) -> tuple[str, ...]:
+    """:func:`query_fields`, kept for the queries asked most (a search parses its query once more here)."""
     if query.strip() in ("", "*", "*:*"):
-        return []
-    return list(dict.fromkeys(_fields(parse(query), None)))
+        return ()
+    return tuple(dict.fromkeys(_fields(parse(query), None)))
 
 
 def _fields(node: tree.Item, outer: str | None) -> Iterator[str]:
