@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
 
 from hub.exceptions import IntegrityError, NotFoundError, SourceChangedError
 from hub.store.entry import StoredFile
@@ -118,6 +119,8 @@ class BlobStore:
         self.url = str(url)
         self.fs, self.root = url_to_fs(self.url, **storage_options)
         self.fs.makedirs(self.root, exist_ok=True)
+        #: Whether the store is a local folder (small blobs are then written with plain calls).
+        self.local = isinstance(self.fs, LocalFileSystem)
         self._dirs: set[str] = set()
 
     def path(self, sha256: str) -> str:
@@ -181,7 +184,14 @@ class BlobStore:
         """Store ``data`` (once: content already stored is not stored again); return its sha256."""
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha)
-        if not self.fs.exists(target):
+        if self.local:  # the same steps in plain calls: fsspec's file objects cost ~0.4 ms a blob
+            if not os.path.exists(target):
+                self._ensure_parent(target)
+                tmp = f"{self.root}/.tmp-{uuid.uuid4().hex}"
+                with open(tmp, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, target)
+        elif not self.fs.exists(target):
             self._ensure_parent(target)
             tmp = f"{self.root}/.tmp-{uuid.uuid4().hex}"
             self.fs.pipe_file(tmp, data)

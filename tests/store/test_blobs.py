@@ -66,6 +66,19 @@ def test_memory_filesystem_store(tmp_path):
     assert store.url_of(sha).startswith("memory://")
 
 
+def test_put_bytes_lays_out_blobs_alike_on_local_and_fsspec_stores(tmp_path):
+    """A local store writes small blobs with plain calls, any other through fsspec: same layout."""
+    local, remote = BlobStore(tmp_path / "blobs"), BlobStore("memory://hub-test-put-bytes")
+    assert local.local and not remote.local
+    for data in (b"", b"entry", b"\x00" * 5000):
+        sha = local.put_bytes(data)
+        assert sha == remote.put_bytes(data) == hashlib.sha256(data).hexdigest()
+        assert local.put_bytes(data) == sha  # idempotent
+        assert local.get_bytes(sha) == remote.get_bytes(sha) == data
+        assert (tmp_path / "blobs" / sha[:2] / sha).read_bytes() == data
+    assert not list((tmp_path / "blobs").glob(".tmp-*"))
+
+
 def test_root_hash_matches_sha256sum_text(tmp_path):
     entries = [ManifestEntry("b/x.cif", "b" * 64, 10), ManifestEntry("a.txt", "a" * 64, 3)]
     text = canonical_text(entries)
