@@ -9,7 +9,8 @@ both and must see the same things.
 against a cluster started by ``make cluster-test``) serves the same hub with
 ``matterhub serve --workers 2`` instead, a real subprocess: two API processes and one
 writer over the PostgreSQL catalog, so the whole suite runs against the multi-process
-deployment.
+deployment; ``MATTERHUB_TEST_SERVE_EXECUTOR=dask://host:port`` runs its servables on that
+Dask cluster.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from reliability_server import ServerProcess
 USERS = {"alice": ["lab"], "bob": [], "carol": ["curators"], "root": ["admin"]}
 #: API processes of the served hub (1: create_app in this process; more: matterhub serve --workers N).
 ENV_WORKERS = "MATTERHUB_TEST_SERVE_WORKERS"
+#: Where the served hub runs servables (``dask://host:port``; default its own pool).
+ENV_EXECUTOR = "MATTERHUB_TEST_SERVE_EXECUTOR"
 
 
 class Service:
@@ -58,6 +61,8 @@ class Service:
                 "--servable-publishers",
                 "signed-in",
             )
+            if os.environ.get(ENV_EXECUTOR):  # a Dask cluster (make cluster-test)
+                args += ("--executor", os.environ[ENV_EXECUTOR])
             self.process = ServerProcess(home, home.parent / f"{home.name}-server", args=args).start()
             self.url = self.process.url
         else:
