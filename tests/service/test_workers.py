@@ -102,7 +102,10 @@ def cluster(
 
 
 def test_sqlite_refuses_more_than_one_worker(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["--hub", str(tmp_path / "hub"), "serve", "--workers", "2"])
+    catalog = f"sqlite:///{tmp_path / 'catalog.sqlite'}"  # whatever MATTERHUB_TEST_CATALOG says
+    result = CliRunner().invoke(
+        main, ["--hub", str(tmp_path / "hub"), "serve", "--catalog", catalog, "--workers", "2"]
+    )
     assert result.exit_code == 2
     assert "--workers 2 needs a PostgreSQL catalog" in result.output
     assert "--catalog postgresql+psycopg://" in result.output
