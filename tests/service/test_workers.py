@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -63,19 +64,29 @@ class Pinned:
         self.conn.close()
 
 
-def pinned_pair(server: ServerProcess, token: str) -> tuple[Pinned, Pinned]:
+def pinned_pair(server: ServerProcess, token: str, timeout: float = 180.0) -> tuple[Pinned, Pinned]:
     """Two connections held by the two different API processes, that send ``token``.
 
-    Found anonymously (the caller's rate limit is not touched finding them).
+    Connections are opened a few at once and held, until two processes hold one each (a
+    process still starting, or busy, accepts none for a while).  Found anonymously: the
+    caller's rate limit is not touched finding them.
     """
-    first = Pinned(server, "")
-    for _ in range(200):
-        other = Pinned(server, "")
-        if other.pid != first.pid:
-            first.token = other.token = token
-            return first, other
-        other.close()
-    raise AssertionError("every connection went to one API process")
+    deadline = time.monotonic() + timeout
+    while True:
+        with ThreadPoolExecutor(8) as threads:
+            batch = list(threads.map(lambda _: Pinned(server, ""), range(8)))
+        by_pid = {c.pid: c for c in batch}
+        if len(by_pid) >= 2:
+            one, other = list(by_pid.values())[:2]
+            for c in batch:
+                if c is not one and c is not other:
+                    c.close()
+            one.token = other.token = token
+            return one, other
+        for c in batch:
+            c.close()
+        assert time.monotonic() < deadline, f"every connection went to one API process for {timeout} s"
+        time.sleep(0.5)
 
 
 def started(home: Path, workdir: Path, catalog: str, env: dict[str, str] | None = None) -> ServerProcess:
