@@ -423,15 +423,17 @@ def crash_loop(server_factory: Any, tmp_path: Path, kills: int, catalog: str | N
     workers_seen = 0
     for _ in range(kills):
         if catalog is not None:
-            before = set(server.api_processes())
-            workers_seen += load.run_until_killed(rng.uniform(1.5, 3.0), server.kill_api_process)
+            killed: list[int] = []
+            workers_seen += load.run_until_killed(
+                rng.uniform(1.5, 3.0), lambda k=killed: k.append(server.kill_api_process())
+            )
             deadline = time.monotonic() + 120  # uvicorn starts another API process
             while time.monotonic() < deadline:
-                now = set(server.api_processes())
-                if len(now) == 2 and now != before:
+                now = server.api_processes()
+                if len(now) == 2 and killed[0] not in now:
                     break
                 time.sleep(0.2)
-            assert len(set(server.api_processes()) - before) == 1, server.log_tail()
+            assert len(server.api_processes()) == 2 and killed[0] not in now, server.log_tail()
             figures = check_server(server, load)
             continue
         workers_seen += load.run_until_killed(rng.uniform(1.5, 3.0))  # workers the kill hit
