@@ -17,7 +17,7 @@ EXTRAS := --extra all --extra dev --extra bench
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test bench studies lint format envfiles schemas openapi reliability clean system-deps lock
+.PHONY: demo test bench studies lint format envfiles schemas openapi reliability clean system-deps lock cluster-test
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ test: $(STAMP) $(WHEELHOUSE)/.filled system-deps
 	MATTERHUB_WHEELHOUSE=$(WHEELHOUSE) $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 	@echo "== the service, catalog and servable suites again with every hub's catalog on PostgreSQL"
 	MATTERHUB_WHEELHOUSE=$(WHEELHOUSE) MATTERHUB_TEST_CATALOG=postgresql $(BIN)/pytest -q -p no:cacheprovider tests/service tests/connect/test_submit_backends.py tests/servables/test_servable_backends.py tests/test_discover_client.py
+
+## The shared deployment (deploy/README.md) on loopback: PostgreSQL (the tests' throwaway cluster), a
+## dask.distributed scheduler with 2 workers and `matterhub serve --workers 2`; the service parity suite
+## (tests/service) runs against it.
+cluster-test: $(STAMP) system-deps
+	$(BIN)/python deploy/cluster.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done

@@ -16,7 +16,11 @@ at the end, and the growth over the run (bounded memory: no growth with time).  
 to p50 ratio is the figure to compare from run to run (absolute times vary on shared
 machines).
 
-Usage: python benchmarks/bench_load.py [--quick] [--clients N] [--seconds S]
+``--workers 2``: `serve --workers 2` against `--workers 1` on one hub over PostgreSQL, under a
+search-heavy mix (90 % searches, 10 % downloads), alternated; the last line carries
+``workers_speedup`` (requests/s of 2 API processes over 1).
+
+Usage: python benchmarks/bench_load.py [--quick] [--clients N] [--seconds S] [--workers N [--rounds R]]
 (--quick: 32 clients for 15 s; the whole script then finishes in under a minute).
 The last line printed is one JSON object with the figures.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import sys
 import tempfile
@@ -60,12 +65,12 @@ def pct(xs: list[float], p: float) -> float:
     return round(float(np.percentile(np.asarray(xs), p)), 2) if xs else float("nan")
 
 
-def build(home: Path, src: Path, n_datasets: int) -> list[dict[str, Any]]:
+def build(home: Path, src: Path, n_datasets: int, catalog: str | None = None) -> list[dict[str, Any]]:
     """Submit the datasets (embedded, before the server starts); their files and sha256."""
     from ase.build import bulk
 
     rng = np.random.default_rng(SEED)
-    hub = Hub(home, user="owner", progress=False)
+    hub = Hub(home, user="owner", progress=False, catalog=catalog)
     files: list[dict[str, Any]] = []
     for i in range(n_datasets):
         el, kind, a = ELEMENTS[i % len(ELEMENTS)]
@@ -85,10 +90,11 @@ def build(home: Path, src: Path, n_datasets: int) -> list[dict[str, Any]]:
 
 
 def client(i: int, url: str, token: str, files: list[dict[str, Any]], servable: str, deadline: float,
-           out: dict[str, list[float]], errors: list[str], lock: threading.Lock) -> None:  # fmt: skip
+           out: dict[str, list[float]], errors: list[str], lock: threading.Lock,
+           mix: list[tuple[str, float]] = MIX) -> None:  # fmt: skip
     rng = random.Random(SEED * 1000 + i)
     kinds = [k for k, _ in MIX]
-    weights = [w for _, w in MIX]
+    weights = [dict(mix).get(k, 0.0) for k in kinds]
     mine: dict[str, list[float]] = {k: [] for k in kinds}
     bad: list[str] = []
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
@@ -137,15 +143,23 @@ def sample_memory(
         stop.wait(0.5)
 
 
-def measure(args: argparse.Namespace, serve_args: tuple[str, ...] = ()) -> dict[str, Any]:
-    """One load run against a fresh ``matterhub serve`` started with ``serve_args``; its figures."""
+def measure(
+    args: argparse.Namespace,
+    serve_args: tuple[str, ...] = (),
+    built: tuple[Path, list[dict[str, Any]]] | None = None,
+    mix: list[tuple[str, float]] = MIX,
+) -> dict[str, Any]:
+    """One load run against a fresh ``matterhub serve`` started with ``serve_args``; its figures.
+
+    ``built``: a hub folder already holding the datasets, and their files (else one is made).
+    """
     seconds = args.seconds or (15.0 if args.quick else 60.0)
     n_datasets = args.datasets or (12 if args.quick else 40)
     warmup = 3.0 if args.quick else 5.0
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    files = build(tmp / "hub", tmp / "src", n_datasets)
-    server = ServerProcess(tmp / "hub", tmp / "server", args=serve_args)
+    home, files = built if built is not None else (tmp / "hub", build(tmp / "hub", tmp / "src", n_datasets))
+    server = ServerProcess(home, tmp / "server", args=serve_args)
     try:
         server.start()
         # user00 publishes the servable: a right the admin grants (the servable-publishers group)
@@ -162,7 +176,7 @@ def measure(args: argparse.Namespace, serve_args: tuple[str, ...] = ()) -> dict[
         # warm-up: every kind once per client, not measured
         warm_deadline = time.monotonic() + warmup
         warm = [threading.Thread(target=client, args=(i, server.url, tokens[f"user{i:02d}"], files, servable,
-                                                       warm_deadline, {k: [] for k, _ in MIX}, [], lock))
+                                                       warm_deadline, {k: [] for k, _ in MIX}, [], lock, mix))
                 for i in range(args.clients)]  # fmt: skip
         for t in warm:
             t.start()
@@ -175,7 +189,7 @@ def measure(args: argparse.Namespace, serve_args: tuple[str, ...] = ()) -> dict[
         sampler.start()
         deadline = time.monotonic() + seconds
         threads = [threading.Thread(target=client, args=(i, server.url, tokens[f"user{i:02d}"], files, servable,
-                                                         deadline, out, errors, lock))
+                                                         deadline, out, errors, lock, mix))
                    for i in range(args.clients)]  # fmt: skip
         t0 = time.perf_counter()
         for t in threads:
@@ -249,6 +263,61 @@ def measure(args: argparse.Namespace, serve_args: tuple[str, ...] = ()) -> dict[
     return result
 
 
+#: The search-heavy mix of the ``--workers`` comparison (searches are what the API processes add cores to).
+SEARCH_HEAVY = [("search", 0.90), ("download", 0.10)]
+
+
+def compare_workers(args: argparse.Namespace) -> dict[str, Any]:
+    """``serve --workers 1`` and ``--workers N`` over one hub on PostgreSQL, alternated; the medians.
+
+    Both sides serve the same hub folder and catalog (PostgreSQL: ``--workers N`` needs it,
+    and ``--workers 1`` gets it too, so only the number of API processes differs), under the
+    search-heavy mix (:data:`SEARCH_HEAVY`).  ``workers_speedup`` is the median requests/s
+    of N processes over the median of one.
+    """
+    sys.path.insert(0, str(REPO / "tests"))
+    from postgres_server import PostgresServer
+
+    n_datasets = args.datasets or (12 if args.quick else 40)
+    runs: dict[int, list[dict[str, Any]]] = {1: [], args.workers: []}
+    with PostgresServer() as pg:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-load-workers-"))
+        catalog = pg.url(pg.create_database())
+        files = build(tmp / "hub", tmp / "src", n_datasets, catalog)
+        for _ in range(args.rounds):
+            for n in (1, args.workers):
+                runs[n].append(measure(args, ("--workers", str(n)), (tmp / "hub", files), SEARCH_HEAVY))
+
+    def median(n: int, key: str) -> float:
+        return float(np.median([r[key] for r in runs[n]]))
+
+    one, many = 1, args.workers
+    result = {
+        "bench": "load-workers",
+        "workers": many,
+        "cores": os.cpu_count(),
+        "rounds": args.rounds,
+        "mix": dict(SEARCH_HEAVY),
+        "clients": args.clients,
+        "rps_1": median(one, "rps"),
+        f"rps_{many}": median(many, "rps"),
+        "p50_ms_1": median(one, "p50_ms"),
+        f"p50_ms_{many}": median(many, "p50_ms"),
+        "p99_ms_1": median(one, "p99_ms"),
+        f"p99_ms_{many}": median(many, "p99_ms"),
+        "errors": sum(r["errors"] for rs in runs.values() for r in rs),
+        "workers_speedup": round(median(many, "rps") / median(one, "rps"), 3),
+        "rps_each": {str(n): [r["rps"] for r in rs] for n, rs in runs.items()},
+    }
+    print(
+        f"--workers {many} vs --workers 1 ({args.rounds} rounds alternated, medians, search-heavy mix, "
+        f"{os.cpu_count()} cores): {result[f'rps_{many}']} vs {result['rps_1']} req/s "
+        f"(workers_speedup {result['workers_speedup']}), p99 {result[f'p99_ms_{many}']} vs {result['p99_ms_1']} ms"
+    )
+    print(json.dumps(result))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="32 clients for 15 s (under a minute in all)")
@@ -260,7 +329,20 @@ def main() -> None:
         action="store_true",
         help="run twice, `serve --no-servable-containment` then the default (contained workers), and print the ratios",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="compare `serve --workers N` with `--workers 1` (PostgreSQL catalog, search-heavy mix)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="alternated rounds of --workers (default 2, quick 1)"
+    )
     args = parser.parse_args()
+    if args.workers > 1:
+        args.rounds = args.rounds or (1 if args.quick else 2)
+        compare_workers(args)
+        return
     if not args.compare_containment:
         measure(args)
         return

@@ -35,6 +35,7 @@ from hub.access.principal import ANONYMOUS, Principal
 from hub.access.transfer import Transferred, transfer
 from hub.db.database import Database
 from hub.db.models import TokenRow, UserRow, utcnow
+from hub.db.notify import AUTH_CHANNEL, notify
 from hub.exceptions import (
     AuthenticationError,
     ConflictError,
@@ -266,7 +267,8 @@ class Users:
         """Replace the groups of user ``name`` (admins).
 
         Their tokens carry the new groups at once in this process, and in the other
-        processes of a shared deployment within :data:`AUTH_CACHE_S` seconds.
+        processes of a shared deployment when they hear the catalog's notification (at
+        most :data:`AUTH_CACHE_S` seconds).
 
         Raises
         ------
@@ -284,6 +286,7 @@ class Users:
             if row is None or not row.registered:
                 raise NotFoundError(f"no user {name!r}")
             row.groups = gs
+            notify(s, AUTH_CHANNEL)
         forget_authentications()
         return _user(row)
 
@@ -296,7 +299,7 @@ class Users:
         it stays owned by the deleted id, which no one can act as: a user created later
         under the same name gets a new id, owns nothing of it and sees nothing it lists.
         Their tokens stop working at once in this process, and in the other processes of
-        a shared deployment within :data:`AUTH_CACHE_S` seconds.
+        a shared deployment when they hear the catalog's notification (at most :data:`AUTH_CACHE_S` seconds).
 
         Raises
         ------
@@ -322,6 +325,7 @@ class Users:
             row.deleted_at = utcnow()
             if heir is not None:
                 moved = transfer(s, row, heir)
+            notify(s, AUTH_CHANNEL)
         forget_authentications()
         if moved is not None and self._on_transfer is not None:
             self._on_transfer(moved)
@@ -406,7 +410,7 @@ class Users:
         """Revoke a token by its id (the token's user, or an admin).
 
         It stops working at once in this process, and in the other processes of a shared
-        deployment within :data:`AUTH_CACHE_S` seconds.
+        deployment when they hear the catalog's notification (at most :data:`AUTH_CACHE_S` seconds).
 
         Raises
         ------
@@ -418,6 +422,7 @@ class Users:
             if row is None or not allowed(actor, Action.CHANGE, Resource(Kind.TOKEN, row.user)):
                 raise NotFoundError(f"no token {token_id!r} that you may revoke")
             s.delete(row)
+            notify(s, AUTH_CHANNEL)
         forget_authentications()
 
     def cached(self, token: str) -> Principal | None:
@@ -489,7 +494,10 @@ _CACHE_LOCK = threading.Lock()
 
 
 def forget_authentications() -> None:
-    """Drop every remembered token (after a revocation or a change of users or groups)."""
+    """Drop every remembered token (after a revocation or a change of users or groups).
+
+    Also when another process announces one (:data:`hub.db.notify.AUTH_CHANNEL`).
+    """
     with _CACHE_LOCK:
         _AUTH_CACHE.clear()
 

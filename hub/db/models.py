@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -185,7 +187,7 @@ class SubmissionRow(Base):
 
 # -- servables ------------------------------------------------------------------
 
-from sqlalchemy import Boolean, ForeignKeyConstraint  # noqa: E402  (appended section)
+from sqlalchemy import ForeignKeyConstraint  # noqa: E402  (appended section)
 
 
 class ServableRow(Base):
@@ -325,3 +327,19 @@ class NameClaimRow(Base):
     owner: Mapped[str] = mapped_column(String(200), index=True)
     owner_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RateBucketRow(Base):
+    """One caller's token bucket of the service's rate limits, shared by its API processes.
+
+    ``key`` is the limit and the caller (``requests|token:<hash>``); ``tokens`` what is
+    left at ``stamp`` (seconds since the epoch, the database's clock); ``granted`` whether
+    the last request taken from it was let through (:mod:`hub.service.sharedlimits`).
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float())
+    stamp: Mapped[float] = mapped_column(Float(), index=True)
+    granted: Mapped[bool] = mapped_column(Boolean(), default=True)

@@ -48,6 +48,7 @@ from hub.db.models import DatasetRow, FileRow
 from hub.exceptions import HubError, NotFoundError, ServableRunError
 from hub.extractors.registry import extractor_classes
 from hub.index.engine import SearchIndex
+from hub.index.handoff import IndexHandoff
 from hub.index.hook import IndexHook
 from hub.index.journal import IndexJournal
 from hub.index.results import Hit, SearchResult, files_by_dataset
@@ -101,6 +102,9 @@ class EmbeddedHub(HubImplementation):
     servable_publishers
         Who may publish servables (ACL entries such as ``group:servable-publishers``;
         admins always may); None (the default) lets every signed-in user publish.
+    index_handoff
+        Open the search index read-only and hand its changes to the index writer, another
+        process of the same service (``matterhub serve --workers N``; :mod:`hub.index.handoff`).
     """
 
     #: Locations this implementation opens: hub folders (paths and ``file://`` URLs).
@@ -135,6 +139,7 @@ class EmbeddedHub(HubImplementation):
         archive_limits: ArchiveLimits | None = None,
         executor: Executor | None = None,
         servable_publishers: Iterable[str] | None = None,
+        index_handoff: IndexHandoff | None = None,
     ) -> None:
         self.config = HubConfig.load(location, catalog=catalog, store=store)
         self._executor = executor
@@ -151,17 +156,17 @@ class EmbeddedHub(HubImplementation):
         self._store = BlobStore(self.config.store)
         self._paths = ServerPaths.of(self.config)
         self._limits = archive_limits or ArchiveLimits()
-        self._index = SearchIndex(self.config.index)
+        self._index = SearchIndex(self.config.index, index_handoff)
         self._journal = IndexJournal(self.config.index)
         self._servable_parts: ServableParts | None = None
         self._root: EmbeddedHub = self
         self._lock = threading.Lock()
         self._threads: ThreadPoolExecutor | None = None
         self._recover_interrupted()
-        if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
-            self._rebuild_index()
-        # changes a killed process committed to the catalog but not to the index
-        self._journal.recover(self._index_hook().dispatch)
+        if index_handoff is None:  # else the writer process rebuilds and recovers
+            if self._index.needs_rebuild and self._catalog.counts()["datasets"]:
+                self._rebuild_index()
+            self.recover_index()
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -234,6 +239,43 @@ class EmbeddedHub(HubImplementation):
 
     def _index_hook(self) -> IndexHook:
         return IndexHook(self._catalog, self._index, self._journal)
+
+    def recover_index(self) -> list[str]:
+        """Sync the datasets killed processes changed in the catalog but not in the index; the names.
+
+        Their journal notes name them.  Opening the hub does it; the index writer of
+        ``matterhub serve --workers N`` also does it periodically.
+        """
+        return self._journal.recover(self._index_hook().dispatch)
+
+    def after_index_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after each commit this process makes to the search index.
+
+        The index writer of ``matterhub serve --workers N`` announces them to the API processes.
+        """
+        self._index.after_commit(callback)
+
+    def apply_index_change(self, kind: str, key: str = "") -> None:
+        """Bring the search index in step with the catalog for one change.
+
+        The index writer's side of :mod:`hub.index.handoff`: ``kind`` is ``dataset`` (``key``
+        a name), ``servable`` (an id), ``servables`` (every servable) or ``rebuild`` (everything).
+
+        Raises
+        ------
+        ValueError
+            For another ``kind``.
+        """
+        if kind == "dataset":
+            self._index_hook().dispatch(key)
+        elif kind == "servable":
+            self._servables.registry.sync_index(key)
+        elif kind == "servables":
+            self._servables.registry.reindex()
+        elif kind == "rebuild":
+            self._rebuild_index()
+        else:
+            raise ValueError(f"unknown index change {kind!r}: dataset, servable, servables or rebuild")
 
     def _recover_interrupted(self) -> None:
         """Mark submissions whose process died on this host as interrupted (they can be retried)."""
@@ -656,6 +698,10 @@ class EmbeddedHub(HubImplementation):
     def rebuild_index(self) -> int:
         """Rebuild the search index from the catalog (admins); returns the number of documents."""
         require(self.principal, Action.ADMINISTER, Resource(Kind.HUB), "only admins rebuild the index")
+        if self._index.handoff is not None:  # read-only here: the writer process rebuilds it
+            if not self._index.handoff.request("rebuild"):
+                raise HubError("the index writer did not finish the rebuild in time; it goes on")
+            return self._index.count()
         return self._rebuild_index()
 
     def _rebuild_index(self) -> int:

@@ -16,11 +16,11 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tantivy
 
@@ -35,6 +35,9 @@ from hub.index.registry import FieldRegistry, acl_key
 from hub.index.results import Hit, SearchResult
 from hub.index.schema import SCHEMA_VERSION, build_schema
 from hub.index.unknown_fields import unknown_field_warnings
+
+if TYPE_CHECKING:
+    from hub.index.handoff import IndexHandoff
 
 Q = tantivy.Query
 WRITER_HEAP = 128 * 1024 * 1024
@@ -59,13 +62,34 @@ class IndexDoc:
 
 
 class SearchIndex:
-    """A tantivy index at ``path``; created (empty) when missing."""
+    """A tantivy index at ``path``; created (empty) when missing.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    Parameters
+    ----------
+    path
+        The index folder.
+    handoff
+        Open the index read-only: its writes are the hub's index writer's, in another
+        process (:mod:`hub.index.handoff`), which made the folder.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], handoff: IndexHandoff | None = None) -> None:
         self.path = Path(path)
         self.schema = build_schema()
         self.needs_rebuild = False
+        #: Where this read-only index's changes go (None: this process writes it).
+        self.handoff = handoff
+        self._committed: list[Callable[[], None]] = []
+        if handoff is not None:
+            handoff.on_commit(self.refresh)
         version_file = self.path / "SCHEMA_VERSION"
+        if handoff is not None and (
+            not version_file.exists() or version_file.read_text().strip() != str(SCHEMA_VERSION)
+        ):
+            raise ConfigurationError(
+                f"the search index at {self.path} is missing or of another schema; a read-only process "
+                "opens the index its writer made: start the writer (matterhub serve) first"
+            )
         if self.path.exists() and (
             not version_file.exists() or version_file.read_text().strip() != str(SCHEMA_VERSION)
         ):
@@ -90,8 +114,20 @@ class SearchIndex:
 
     # -- writing -------------------------------------------------------------------
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after each commit of this process (the writer announces them)."""
+        self._committed.append(callback)
+
+    def _announce(self) -> None:
+        for callback in self._committed:
+            callback()
+
     @contextmanager
     def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        if self.handoff is not None:
+            raise ConfigurationError(
+                f"the search index at {self.path} is open read-only here: its writer is another process"
+            )
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
@@ -144,6 +180,7 @@ class SearchIndex:
             self.registry.update(remove, types)  # at once: searches already see the commit
             w.wait_merging_threads()
         self.index.reload()
+        self._announce()
         return n
 
     def clear(self) -> None:
@@ -154,6 +191,7 @@ class SearchIndex:
             self.registry.write({})
             w.wait_merging_threads()
         self.index.reload()
+        self._announce()
 
     def mark_fresh(self) -> None:
         """Note that the index matches the catalog again (after a rebuild)."""
@@ -176,6 +214,11 @@ class SearchIndex:
             self.index.reload()
             self._seen_commit = stamp
         return self.index.searcher()
+
+    def refresh(self, payload: str | None = None) -> None:
+        """Reload the searcher on the latest commit now (a change listener's callback; ``payload`` unused)."""
+        self.index.reload()
+        self._seen_commit = None
 
     def count(self) -> int:
         """How many documents the index holds, whoever may see them."""

@@ -42,9 +42,15 @@ class IndexHook:
         self.journal.begin(source_name)
 
     def dispatch(self, source_name: str) -> None:
-        """Sync ``source_name`` from the catalog; on failure mark the index stale and warn."""
+        """Sync ``source_name`` from the catalog; on failure mark the index stale and warn.
+
+        A read-only index (``index.handoff``) asks its writer process to sync it and waits.
+        """
         try:
-            sync_name(self.catalog, self.index, source_name)
+            if self.index.handoff is None:
+                sync_name(self.catalog, self.index, source_name)
+            elif not self.index.handoff.request("dataset", source_name):
+                raise TimeoutError("the index writer did not answer")
         except Exception as exc:  # the catalog is the truth; the index can be rebuilt
             self.index.mark_stale(f"indexing {source_name} failed: {exc!r}")
             warnings.warn(

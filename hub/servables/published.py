@@ -410,7 +410,10 @@ class ServableRegistry:
     def sync_index(self, servable_id: str) -> None:
         """Bring the index's document of ``servable_id`` up to date (a failure marks the index stale and warns)."""
         try:
-            self.index.replace_sources([f"{KIND}:{servable_id}"], self._index_docs(servable_id))
+            if self.index.handoff is None:
+                self.index.replace_sources([f"{KIND}:{servable_id}"], self._index_docs(servable_id))
+            elif not self.index.handoff.request("servable", servable_id):
+                raise TimeoutError("the index writer did not answer")
         except Exception as exc:  # the catalog is the truth; the index can be rebuilt
             self.index.mark_stale(f"indexing servable {servable_id} failed: {exc!r}")
             warnings.warn(
@@ -423,6 +426,9 @@ class ServableRegistry:
     def reindex(self) -> int:
         """Index every servable again (after the search index was rebuilt); returns how many."""
         ids = self.db.ids()
+        if self.index.handoff is not None:  # read-only here: the writer process indexes them
+            self.index.handoff.request("servables")
+            return len(ids)
         docs = [d for i in ids for d in self._index_docs(i)]
         self.index.replace_sources([f"{KIND}:{i}" for i in ids], docs)
         return len(docs)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
 
 from hub import __version__
 from hub.api import HubInfo
@@ -18,9 +19,10 @@ from hub.service.bodylimit import BodyLimitMiddleware
 from hub.service.deps import CallerHub
 from hub.service.errors import ERROR_RESPONSES, install_error_handlers
 from hub.service.harvests import HarvestScheduler, ScheduledHarvest
-from hub.service.queue import SubmissionQueue
+from hub.service.queue import SubmissionQueue, SubmissionSink
 from hub.service.ratelimit import RateLimitMiddleware
-from hub.service.routes import datasets, search, servables, submissions, users
+from hub.service.routes import datasets, search, servables, users
+from hub.service.routes import submissions as submission_routes
 from hub.service.settings import ServiceSettings
 
 API_PREFIX = "/api"
@@ -56,6 +58,9 @@ def create_app(
     start_worker: bool = True,
     rate_limit: bool = False,
     harvests: Sequence[ScheduledHarvest] = (),
+    submissions: SubmissionSink | None = None,
+    shared_limits: Engine | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The REST API over ``hub`` (opened as its admin: each request acts as its caller).
 
@@ -63,11 +68,17 @@ def create_app(
     a test of the API alone may not want to).  ``rate_limit``: per-caller request and
     upload rate limits (``matterhub serve`` turns them on; see :mod:`hub.service.ratelimit`).
     ``harvests``: OPTIMADE providers the worker harvests at start and on a schedule
-    (:mod:`hub.service.harvests`; only with ``start_worker``).
+    (:mod:`hub.service.harvests`; only with ``start_worker``).  ``submissions``: where
+    queued submissions go instead of a queue of this process (an API process of
+    ``matterhub serve --workers N`` hands them to the writer process; then ``start_worker``
+    does nothing).  ``shared_limits``: the catalog's engine, whose rows hold the rate
+    limits' buckets for every API process (:mod:`hub.service.sharedlimits`).  ``on_stop``:
+    called when the app shuts down.
     """
     settings = settings or ServiceSettings()
     queue = SubmissionQueue(hub, settings.submission_threads, settings)
     scheduler = HarvestScheduler(hub, queue, harvests if start_worker else ())
+    start_worker = start_worker and submissions is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +92,8 @@ def create_app(
         finally:
             scheduler.stop(timeout=10)
             queue.stop(timeout=60)
+            if on_stop is not None:
+                on_stop()
 
     app = FastAPI(
         title="MatterHub",
@@ -95,7 +108,7 @@ def create_app(
     )
     app.state.hub = hub
     app.state.settings = settings
-    app.state.submissions = queue
+    app.state.submissions = queue if submissions is None else submissions
     app.state.harvests = scheduler
     install_error_handlers(app)
     # request bodies within the settings' limits, before any route reads them
@@ -103,12 +116,13 @@ def create_app(
     # reads of files published by reference pass the same guard as URL submissions
     app.add_middleware(AddressGuardMiddleware, settings=settings)
     if rate_limit:
-        app.add_middleware(RateLimitMiddleware)  # limits from MATTERHUB_SERVICE_RATE_* (0: off)
+        # limits from MATTERHUB_SERVICE_RATE_* (0: off)
+        app.add_middleware(RateLimitMiddleware, shared=shared_limits)
     for module in (
         info_router,
         datasets.router,
         search.router,
-        submissions.router,
+        submission_routes.router,
         servables.router,
         users.router,
     ):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -87,6 +88,19 @@ def _users(ctx: click.Context) -> tuple[UsersAPI, Principal]:
     default=None,
     help="A YAML/JSON list of harvests: {source, every, title, authors, filter, source_name}.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="API processes. More than 1 needs a PostgreSQL catalog; this process then runs the submissions, "
+    "writes the search index and owns the servable workers.",
+)
+@click.option(
+    "--executor",
+    default=None,
+    help="Where servables run: the contained local pool (default) or dask://host:port (a Dask cluster).",
+)
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def serve(
@@ -108,23 +122,31 @@ def serve(
     harvest_urls: tuple[str, ...],
     every: str,
     harvest_config: str | None,
+    workers: int,
+    executor: str | None,
     log_level: str,
 ) -> None:
     """Serve the hub over HTTP (FastAPI on uvicorn): REST API, Globus Search and OPTIMADE.
 
     Servables run in contained worker processes (see ``hub.servables.containment``):
     published code cannot read the hub folder, its catalog or other users' data.
+
+    With ``--workers N`` (N > 1, a PostgreSQL catalog) N API processes serve the port and
+    this process writes: see ``hub.service.writer`` and ``hub.service.workers``.
     """
     import uvicorn
 
     from hub.access import normalize_principal
     from hub.api import scheme_of
+    from hub.db.notify import is_postgresql
     from hub.hubs.embedded import EmbeddedHub
     from hub.servables.containment import Containment, describe, probe
-    from hub.servables.executors import LocalExecutor
+    from hub.servables.executors import Executor, LocalExecutor, executor_from
     from hub.service import create_app
     from hub.service.harvests import ScheduledHarvest, load_schedule, parse_every
     from hub.service.settings import ServiceSettings
+    from hub.service.workers import ApiConfig
+    from hub.service.writer import Writer, serve_workers
 
     try:
         harvests = [ScheduledHarvest.of_url(u, parse_every(every)) for u in harvest_urls]
@@ -138,25 +160,36 @@ def serve(
     from hub.config import HubConfig
 
     config = HubConfig.load(opts["location"], catalog=catalog, store=store)
-    if servable_containment:
+    if workers > 1 and not is_postgresql(config.catalog):
+        raise click.UsageError(
+            f"--workers {workers} needs a PostgreSQL catalog: this hub's is {config.catalog.split(':', 1)[0]}, "
+            "which one process only may serve. Move the catalog to PostgreSQL "
+            "(serve a new hub folder with --catalog postgresql+psycopg://user@host/db) "
+            "or serve with --workers 1"
+        )
+    runtime: Executor
+    if executor:
+        runtime = executor_from(executor)
+        click.echo(f"servables run on {executor} (the cluster's workers contain what they run)")
+    elif servable_containment:
         containment = Containment(require=not allow_uncontained_servables, network=allow_servable_network)
         containment = containment.with_hidden(config.hidden_paths())
         report = probe(containment)
         click.echo(f"servable containment: {describe(report)}")
         for note in report.get("notes", []):
             click.echo(f"  ({note})")
-        executor = LocalExecutor(containment=containment)
+        runtime = LocalExecutor(containment=containment)
     else:
         click.echo(
             "servable containment: OFF (--no-servable-containment): published code runs with this service's rights"
         )
-        executor = LocalExecutor()
+        runtime = LocalExecutor()
     hub = EmbeddedHub(
         opts["location"],
         progress=False,
         catalog=catalog,
         store=store,
-        executor=executor,
+        executor=runtime,
         servable_publishers=allowed,
     )
     hub.users.ensure_user(admin, ["admin"])
@@ -175,15 +208,32 @@ def serve(
         submission_threads=submission_threads,
         admin=admin,
     )
-    app = create_app(hub, settings, rate_limit=not no_rate_limit, harvests=harvests)
     for h in harvests:
         click.echo(f"harvesting {h.source} every {h.every:g} s")
-    click.echo(f"MatterHub {hub.home} serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    click.echo(
+        f"MatterHub {hub.home} serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
+        + (f"; {workers} API processes, this one ({os.getpid()}) writes" if workers > 1 else "")
+    )
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+        if workers > 1:
+            writer = Writer(hub, runtime, settings, harvests, forward_runs=not executor)
+            api = ApiConfig(
+                location=str(hub.home),
+                catalog=hub.config.catalog,
+                store=hub.config.store,
+                runs_socket=writer.runs_socket,
+                executor=executor or "",
+                publishers=None if allowed is None else list(allowed),
+                rate_limit=not no_rate_limit,
+                settings=dataclasses.asdict(settings),
+            )
+            serve_workers(writer, api, workers=workers, host=host, port=port, log_level=log_level)
+        else:
+            app = create_app(hub, settings, rate_limit=not no_rate_limit, harvests=harvests)
+            uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
     finally:
         hub.close()
-        executor.close()
+        runtime.close()
 
 
 @click.group()

@@ -14,12 +14,28 @@ import queue
 import shutil
 import threading
 from pathlib import Path
+from typing import Protocol
 
 from hub.connect.urlguard import ADDRESS_GUARD
 from hub.hubs.embedded import EmbeddedHub
 from hub.service.settings import ServiceSettings
 
 log = logging.getLogger("matterhub.service.queue")
+
+
+class SubmissionSink(Protocol):
+    """Where the routes hand queued submissions.
+
+    This process's :class:`SubmissionQueue`, or the writer process's
+    (:class:`hub.service.workers.SubmissionHandoff`).
+    """
+
+    @property
+    def uploads(self) -> Path:
+        """The folder of uploaded submission sources."""
+
+    def put(self, sub_id: str) -> None:
+        """Run queued submission ``sub_id``."""
 
 
 class SubmissionQueue:

@@ -16,7 +16,9 @@ Settings (environment variables, or keyword arguments of the middleware):
 A caller over a limit gets ``429 Too Many Requests`` with ``Retry-After`` (seconds) and the
 service's error body.  Tokens are keyed by a hash (the middleware keeps no token), and at
 most ``max_keys`` callers are remembered (least recently seen forgotten first), so memory
-stays bounded whatever the number of callers.  Behind a reverse proxy every anonymous
+stays bounded whatever the number of callers.  With ``shared=`` (the catalog's engine,
+PostgreSQL) the buckets are rows of the catalog, so the limits hold summed over the API
+processes of ``matterhub serve --workers N`` (:mod:`hub.service.sharedlimits`).  Behind a reverse proxy every anonymous
 caller shares the proxy's address: limit anonymous traffic at the proxy there.
 """
 
@@ -31,6 +33,11 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import Engine
+
+from hub.service.sharedlimits import SharedLimiter
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,6 +73,9 @@ class Bucket:
 
 class Limiter:
     """Buckets keyed by caller, at one rate; the least recently seen are forgotten past ``max_keys``."""
+
+    #: :meth:`take` is quick and in memory (the event loop may call it).
+    blocking = False
 
     def __init__(self, rate: float, burst: float, max_keys: int = 10_000) -> None:
         if rate < 0 or burst < 0:
@@ -127,21 +137,23 @@ class RateLimitMiddleware:
         upload_burst: float | None = None,
         max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        shared: Engine | None = None,
     ) -> None:
         self.app = app
-        self.requests = Limiter(
-            _env_float("RATE_LIMIT", 100.0) if rate is None else rate,
-            _env_float("RATE_BURST", 400.0) if burst is None else burst,
-            max_keys,
-        )
+        request_rate = _env_float("RATE_LIMIT", 100.0) if rate is None else rate
+        request_burst = _env_float("RATE_BURST", 400.0) if burst is None else burst
         per_minute = (
             _env_float("UPLOAD_RATE", 120.0) if upload_rate_per_minute is None else upload_rate_per_minute
         )
-        self.uploads = Limiter(
-            per_minute / 60.0,
-            _env_float("UPLOAD_BURST", 20.0) if upload_burst is None else upload_burst,
-            max_keys,
-        )
+        uploads_burst = _env_float("UPLOAD_BURST", 20.0) if upload_burst is None else upload_burst
+        self.requests: Limiter | SharedLimiter
+        self.uploads: Limiter | SharedLimiter
+        if shared is None:
+            self.requests = Limiter(request_rate, request_burst, max_keys)
+            self.uploads = Limiter(per_minute / 60.0, uploads_burst, max_keys)
+        else:  # the buckets are rows of the catalog, shared by every API process
+            self.requests = SharedLimiter(shared, "requests", request_rate, request_burst)
+            self.uploads = SharedLimiter(shared, "uploads", per_minute / 60.0, uploads_burst)
         self.clock = clock
         #: Requests refused so far (tests and the reliability report read it).
         self.refused = 0
@@ -158,10 +170,10 @@ class RateLimitMiddleware:
             return
         key = caller_key(scope)
         now = self.clock()
-        wait = self.requests.take(key, now) if self.requests.enabled else 0.0
+        wait = await _take(self.requests, key, now) if self.requests.enabled else 0.0
         what = "requests"
         if not wait and self.uploads.enabled and _is_upload(scope):
-            wait = self.uploads.take(key, now)
+            wait = await _take(self.uploads, key, now)
             what = "uploads"
         if wait:
             self.refused += 1
@@ -170,11 +182,18 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+async def _take(limiter: Limiter | SharedLimiter, key: str, now: float) -> float:
+    """``limiter.take(key, now)``; in a worker thread when it asks the database."""
+    if limiter.blocking:
+        return await anyio.to_thread.run_sync(limiter.take, key, now)
+    return limiter.take(key, now)
+
+
 def _is_upload(scope: Scope) -> bool:
     return scope.get("method") == "POST" and str(scope.get("path", "")).rstrip("/") in UPLOAD_PATHS
 
 
-async def _too_many(send: Send, wait: float, what: str, limiter: Limiter) -> None:
+async def _too_many(send: Send, wait: float, what: str, limiter: Limiter | SharedLimiter) -> None:
     retry = max(1, math.ceil(wait))
     if what == "uploads":
         allowed = f"{limiter.rate * 60:g} uploads a minute (bursts of {limiter.burst:g})"

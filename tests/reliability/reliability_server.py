@@ -258,6 +258,28 @@ class ServerProcess:
                 found.append(int(name))
         return sorted(found)
 
+    def api_processes(self) -> list[int]:
+        """The API processes of ``serve --workers N`` (uvicorn's spawned workers), oldest first."""
+        if self.proc is None or self.proc.poll() is not None:
+            return []
+        found = []
+        for pid in descendants(self.proc.pid):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"multiprocessing.spawn" in cmdline and alive(pid):
+                self._seen.setdefault(pid, start_time(pid))
+                found.append(pid)
+        return sorted(found, key=lambda p: start_time(p) or 0)
+
+    def kill_api_process(self) -> int:
+        """SIGKILL one API process of ``serve --workers N`` (uvicorn starts another); its pid."""
+        pids = self.api_processes()
+        assert pids, f"no API process below {self.pid}: not started with --workers N?"
+        os.kill(pids[0], signal.SIGKILL)
+        return pids[0]
+
     def leftovers(self) -> list[int]:
         """Processes seen below the server that still run (after it was killed or stopped)."""
         return [p for p, t in sorted(self._seen.items()) if t is not None and start_time(p) == t and alive(p)]

@@ -30,6 +30,7 @@ import textwrap
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -306,7 +307,7 @@ class Workload:
                 continue
         return found
 
-    def run_until_killed(self, seconds: float) -> int:
+    def run_until_killed(self, seconds: float, kill: Callable[[], object] | None = None) -> int:
         """Load the server for ``seconds``, then until the state a kill must hit holds (an
         acknowledged upload, an acknowledged task and a servable worker running below the
         server; at most 120 s more, a loaded machine is slow to start one), then SIGKILL it.
@@ -321,7 +322,7 @@ class Workload:
         while time.monotonic() < deadline and not (self.acked and self.tasks and self.workers()):
             time.sleep(0.05)
         running = len(self.workers())
-        self.server.kill()
+        (kill or self.server.kill)()
         self.stop.set()
         for t in threads:
             t.join(60)
@@ -402,9 +403,16 @@ def check_server(server: ServerProcess, load: Workload) -> dict[str, int]:
     }
 
 
-def crash_loop(server_factory: Any, tmp_path: Path, kills: int) -> None:
+def crash_loop(server_factory: Any, tmp_path: Path, kills: int, catalog: str | None = None) -> None:
+    """SIGKILL the server ``kills`` times under load, restarting it; with ``catalog`` (PostgreSQL)
+    the server runs ``--workers 2`` and each kill hits one of its API processes instead
+    (uvicorn starts another; the writer and its pool keep running)."""
     rng = random.Random(SEED)
-    server: ServerProcess = server_factory()
+    if catalog is None:
+        server: ServerProcess = server_factory()
+    else:
+        Hub(tmp_path / "hub", catalog=catalog, progress=False).close()
+        server = server_factory(home=tmp_path / "hub", args=("--workers", "2"))
     tokens = server.add_users({"alice": ["lab", "servable-publishers"]})
     remote = Hub(server.url, token=tokens["alice"], progress=False)
     servable = remote.publish_servable(remote.describe(slow_double, name="slow_double"))
@@ -414,6 +422,20 @@ def crash_loop(server_factory: Any, tmp_path: Path, kills: int) -> None:
     figures: dict[str, int] = {}
     workers_seen = 0
     for _ in range(kills):
+        if catalog is not None:
+            killed: list[int] = []
+            workers_seen += load.run_until_killed(
+                rng.uniform(1.5, 3.0), lambda k=killed: k.append(server.kill_api_process())
+            )
+            deadline = time.monotonic() + 120  # uvicorn starts another API process
+            while time.monotonic() < deadline:
+                now = server.api_processes()
+                if len(now) == 2 and killed[0] not in now:
+                    break
+                time.sleep(0.2)
+            assert len(server.api_processes()) == 2 and killed[0] not in now, server.log_tail()
+            figures = check_server(server, load)
+            continue
         workers_seen += load.run_until_killed(rng.uniform(1.5, 3.0))  # workers the kill hit
         deadline = time.monotonic() + 20  # they notice their hub is gone within a second or two
         while server.leftovers() and time.monotonic() < deadline:
@@ -427,7 +449,7 @@ def crash_loop(server_factory: Any, tmp_path: Path, kills: int) -> None:
     assert orphans == 0, f"{orphans} servable workers outlived their killed server"
     final = check_embedded(server.home)
     record(
-        "crash: SIGKILL loop",
+        "crash: SIGKILL loop" + (" (an API process of --workers 2)" if catalog else ""),
         cases=kills,
         faults=kills,
         losses=0,
@@ -445,6 +467,13 @@ def test_crash_loop_short(server_factory: Any, tmp_path: Path) -> None:
 @pytest.mark.reliability
 def test_crash_loop_long(server_factory: Any, tmp_path: Path) -> None:
     crash_loop(server_factory, tmp_path, kills=scale(1, 10))
+
+
+def test_killing_an_api_process_loses_nothing_acknowledged(
+    server_factory: Any, tmp_path: Path, postgres_server: Any, postgres_template: str
+) -> None:
+    catalog = postgres_server.url(postgres_server.create_database(template=postgres_template))
+    crash_loop(server_factory, tmp_path, kills=scale(2, 10), catalog=catalog)
 
 
 def test_the_invariant_checks_can_fail(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from hub.exceptions import AccessDeniedError, ValidationError
 from hub.hubs.embedded import EmbeddedHub
 from hub.service.bodylimit import json_field
 from hub.service.deps import CallerHub
-from hub.service.queue import SubmissionQueue
+from hub.service.queue import SubmissionSink
 
 router = APIRouter(tags=["submissions"])
 
@@ -67,8 +67,8 @@ class URLSubmission(SubmissionMetadata):
     )
 
 
-def _submissions(request: Request) -> SubmissionQueue:
-    queue: SubmissionQueue = request.app.state.submissions
+def _submissions(request: Request) -> SubmissionSink:
+    queue: SubmissionSink = request.app.state.submissions
     return queue
 
 
