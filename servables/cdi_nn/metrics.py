@@ -97,12 +97,12 @@ def align(
         moved_a, moved_p = np.roll(a, shift, axis=(0, 1)), np.roll(p, shift, axis=(0, 1))
         complex_overlap = float(np.abs((moved_a * np.exp(1j * moved_p) * np.conj(true_obj)).sum()))
         candidates.append((overlap, complex_overlap, moved_a, moved_p, Alignment(twin, shift)))
-    plain, twin = candidates
-    top = max(plain[0], twin[0])
-    if abs(plain[0] - twin[0]) <= TWIN_TOLERANCE * top:
-        best = twin if twin[1] > plain[1] * (1 + 1e-9) else plain
+    plain, inverted = candidates
+    top = max(plain[0], inverted[0])
+    if abs(plain[0] - inverted[0]) <= TWIN_TOLERANCE * top:
+        best = inverted if inverted[1] > plain[1] * (1 + 1e-9) else plain
     else:
-        best = twin if twin[0] > plain[0] else plain
+        best = inverted if inverted[0] > plain[0] else plain
     return best[2], best[3], best[4]
 
 

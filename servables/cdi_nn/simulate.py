@@ -413,7 +413,8 @@ def model_input(intensity: np.ndarray, scale: float = MODEL_INPUT_SCALE) -> np.n
 
     ``scale * sqrt(I)``: the modulus of the far field of an object whose amplitude is ``scale``.
     """
-    return (scale * np.sqrt(intensities(intensity)))[..., None].astype(np.float32)
+    out: np.ndarray = (scale * np.sqrt(intensities(intensity)))[..., None].astype(np.float32)
+    return out
 
 
 def intensities(intensity: np.ndarray) -> np.ndarray:
