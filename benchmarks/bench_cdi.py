@@ -11,10 +11,14 @@ authors' networks of Cherukara et al. (2018) (when ``../shared/data/cdi_nn`` or
 ``$MATTERHUB_MIRROR`` has them).  Inputs: patterns from the project's CDI
 simulator (``servables/cdi_nn/simulate.py``, fixed seed), 32x32, as the
 networks take them.  Also: the simulator's own patterns/s, and (not timed) both pairs
-scored on real data: patterns cut from a measured 3D Bragg CDI volume through its peak,
-against the projections of its 3D reconstruction (``servables/cdi_nn/real_data.py``).
+scored on crystals of a held-out parameter range (``study.evaluate_held_out``: 23-28 px,
+phase ramps of 0.6-0.9 rad/px, sizes and ramps the stand-in was not trained on; and new
+crystals of its training range for comparison), and on real data: patterns cut from a
+measured 3D Bragg CDI volume through its peak, against the projections of its 3D
+reconstruction (``servables/cdi_nn/real_data.py``).
 
-Sizes: --quick batches 1 and 64, 5 rounds; full batches 1, 64 and 512, 15 rounds.
+Sizes: --quick batches 1 and 64, 5 rounds, 64 held-out crystals; full batches 1, 64 and
+512, 15 rounds, 256 held-out crystals.
 
 Usage: python benchmarks/bench_cdi.py [--quick]
 The last line printed is one JSON object with the figures.
@@ -109,6 +113,27 @@ def main() -> int:
         out["patterns_per_s_direct"] = round(big / (out[f"{headline}_batch{big}_direct_ms"] / 1e3), 1)
         out["ratio_batch64"] = out[f"{headline}_ratio_batch64"]
         out["ratio_batch1"] = out[f"{headline}_ratio_batch1"]
+        held = study.evaluate_held_out(hub, names, n=64 if quick else study.N_HELD_OUT)
+        print(
+            f"\nsimulated crystals (not timed), {held['n']} per range, seed {held['seed']}: the held-out range "
+            f"({held['held_out_settings']}: sizes and phase ramps the stand-in never saw) and its training "
+            f"range ({held['in_range_settings']})"
+        )
+        print(
+            f"   {'range':<9} {'pair':<8} {'amplitude err':>14} {'support IoU':>12} {'phase err (flat)':>18}"
+        )
+        for where in ("held_out", "in_range"):
+            for label, errs in held[where].items():
+                print(
+                    f"   {where:<9} {label:<8} {errs['amplitude_error_mean']:>14.3f} "
+                    f"{errs['support_iou_mean']:>12.3f} {errs['phase_error_mean']:>9.3f} "
+                    f"({errs['phase_rms_truth_mean']:.3f})"
+                )
+                prefix = "heldout" if where == "held_out" else "inrange"
+                for key in ("amplitude_error_mean", "support_iou_mean", "phase_error_mean"):
+                    out[f"{prefix}_{label}_{key}"] = round(errs[key], 4)
+                out[f"{prefix}_flat_phase_error_mean"] = round(errs["phase_rms_truth_mean"], 4)
+        out["heldout_n"] = held["n"]
         if root is not None:
             real = study.evaluate_real(hub, names, root)
             print(

@@ -4,9 +4,13 @@ A diffraction intensity ``|FFT(o)|^2`` is the same for the object ``o(r)``, any
 translate ``o(r - t)`` (cyclic on the grid), its twin ``conj(o(-r))`` and
 ``o(r) exp(i c)`` for any constant ``c``.  So before comparing a prediction
 with the truth, :func:`align` picks the twin or not and the translation that
-best overlay the predicted object on the true one (the modulus of their
-circular complex cross-correlation), and :func:`reconstruction_errors` removes the global phase
-offset inside the crystal.
+best overlay the predicted structure on the true one (their circular
+cross-correlation; the phase decides the twin only where the structure cannot:
+a nearly centrosymmetric crystal), and :func:`reconstruction_errors` removes the
+global phase offset inside the crystal.  A linear phase ramp is not an
+ambiguity (it moves the pattern), so it is not forgiven; but it does not move
+the structure either: a prediction whose ramp is wrong is overlaid where its
+structure fits and loses on the phase error alone.
 
 The figures, per sample:
 
@@ -30,6 +34,9 @@ import numpy as np
 
 #: Amplitudes above this are inside the crystal.
 SUPPORT_THRESHOLD = 0.5
+#: Twin and non-twin structures whose best overlaps differ by less than this fraction are
+#: told apart by the phase (the complex overlap) instead.
+TWIN_TOLERANCE = 0.02
 
 
 def phase_from_unit(p: np.ndarray) -> np.ndarray:
@@ -62,29 +69,41 @@ class Alignment:
     shift: tuple[int, int]
 
 
+def _best_shift(moved: np.ndarray, ft_true: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """The modulus and the cyclic shift of the largest circular cross-correlation of ``moved``
+    with the truth whose conjugate transform is ``ft_true``."""
+    corr = np.abs(np.fft.ifft2(np.fft.fft2(moved) * ft_true))
+    k = int(np.argmax(corr))
+    dy, dx = np.unravel_index(k, corr.shape)
+    return float(corr.flat[k]), (-int(dy), -int(dx))
+
+
 def align(
     pred_amp: np.ndarray, pred_phase: np.ndarray, true_amp: np.ndarray, true_phase: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, Alignment]:
-    """The prediction (amplitude, phase) moved onto the truth: the twin or not and the
-    cyclic shift that maximise the modulus of the complex cross-correlation
-    ``|sum_r o_pred(r - t) conj(o_true(r))|`` (blind to a global phase)."""
-    ft_true = np.conj(np.fft.fft2(true_amp * np.exp(1j * true_phase)))
-    best: tuple[float, np.ndarray, np.ndarray, Alignment] | None = None
+    """The prediction (amplitude, phase) moved onto the truth: the twin or not and the cyclic
+    shift that maximise the overlap of the structures ``sum_r a_pred(r - t) a_true(r)``.
+
+    Where the two twins' best overlaps differ by less than :data:`TWIN_TOLERANCE` (a nearly
+    centrosymmetric structure), the twin whose complex overlap
+    ``|sum_r o_pred(r - t) conj(o_true(r))|`` (blind to a global phase) is larger at its shift wins.
+    """
+    ft_amp = np.conj(np.fft.fft2(true_amp))
+    true_obj = true_amp * np.exp(1j * true_phase)
+    candidates = []
     for twin in (False, True):
         a, p = _twin(pred_amp, pred_phase) if twin else (pred_amp, pred_phase)
-        corr = np.abs(np.fft.ifft2(np.fft.fft2(a * np.exp(1j * p)) * ft_true))
-        k = int(np.argmax(corr))
-        dy, dx = np.unravel_index(k, corr.shape)
-        shift = (-int(dy), -int(dx))
-        if best is None or corr.flat[k] > best[0] * (1 + 1e-9):
-            best = (
-                float(corr.flat[k]),
-                np.roll(a, shift, axis=(0, 1)),
-                np.roll(p, shift, axis=(0, 1)),
-                Alignment(twin, shift),
-            )
-    assert best is not None
-    return best[1], best[2], best[3]
+        overlap, shift = _best_shift(a, ft_amp)
+        moved_a, moved_p = np.roll(a, shift, axis=(0, 1)), np.roll(p, shift, axis=(0, 1))
+        complex_overlap = float(np.abs((moved_a * np.exp(1j * moved_p) * np.conj(true_obj)).sum()))
+        candidates.append((overlap, complex_overlap, moved_a, moved_p, Alignment(twin, shift)))
+    plain, inverted = candidates
+    top = max(plain[0], inverted[0])
+    if abs(plain[0] - inverted[0]) <= TWIN_TOLERANCE * top:
+        best = inverted if inverted[1] > plain[1] * (1 + 1e-9) else plain
+    else:
+        best = inverted if inverted[0] > plain[0] else plain
+    return best[2], best[3], best[4]
 
 
 def _phase_rms(diff: np.ndarray, weight: np.ndarray) -> float:

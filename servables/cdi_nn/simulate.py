@@ -1,17 +1,30 @@
 """A coherent diffraction imaging (CDI) simulator for the CDI_NN study.
 
 It makes the kind of data the networks of Cherukara, Nashed & Harder (Sci. Rep. 8,
-16520, 2018) were trained on: a 2D crystal (a faceted convex shape whose
-amplitude is 1 inside, with anti-aliased edges) carrying a phase
-``phi(r) = g . u(r)`` from a displacement field ``u`` (the strain that Bragg CDI
-images), and its far-field diffraction intensity ``I(q) = |FFT(a exp(i phi))|^2``
-on the same 32x32 grid, centred on the Bragg peak (``q = 0`` at pixel ``[16, 16]``).
+16520, 2018) were trained on: a 2D crystal (a convex section whose amplitude is 1
+inside) carrying a phase, and its far-field diffraction intensity
+``I(q) = |FFT(a exp(i phi))|^2`` on the same 32x32 grid, centred on the Bragg peak
+(``q = 0`` at pixel ``[16, 16]``).  The phase is ``g . u(r)`` of a displacement
+field ``u`` (the strain that Bragg CDI images), plus, where the parameter set says
+so, a linear ramp (a shift of the Bragg peak) and a constant, wrapped into (-pi, pi].
 
-The object fits in the central half of the frame in each direction, so the
-pattern is oversampled at least twice (the condition for phase retrieval).  The
-linear part of the phase (a shift of the Bragg peak) is removed and the phase
-is referred to its mean over the crystal, so the truth carries no trivial
-ramp or offset.
+Two named parameter sets (:data:`PARAMETER_SETS`, :class:`CrystalSettings`):
+
+``authors`` (the default)
+    crystals like the test crystals of the authors' ``testing.ipynb`` figure
+    (github.com/mcherukara/CDI_NN): 15 to 28 pixels across, convex sections
+    stretched up to 3:1, edges softened by a Gaussian of 0.5 to 1.2 pixels,
+    phases that wrap over -pi..pi with ramps of up to 0.9 rad per pixel (up to
+    four fringes across a crystal), a strain field of up to 3 rad and a random
+    constant.  ``authors-train`` and ``authors-heldout`` split it into the range
+    the stand-in networks are trained on (15-23 px, ramps up to 0.6 rad/px) and
+    a range they never see (23-28 px, ramps 0.6-0.9 rad/px).
+``faceted``
+    the simulator of the earlier figures: sharp anti-aliased facets, 6 to 15.5
+    pixels across (the object fits in the central half of the frame: oversampled
+    at least twice), centroid on the centre pixel, the strain's linear part
+    removed and its largest magnitude 0.5 to 2.5 rad (no wrapping).  The same
+    seed gives the same arrays as before the parameter sets existed.
 
 :func:`model_input` turns intensities into the input the authors' networks
 respond to (see its docstring for how the scale was found).
@@ -19,8 +32,8 @@ respond to (see its docstring for how the scale was found).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 
@@ -34,6 +47,113 @@ SHAPES = ("triangle", "hexagon", "rectangle", "polygon")
 STRAINS = ("inclusion", "bending", "shear", "smooth")
 #: Supersampling factor used to anti-alias the crystal's facets.
 _SUPER = 4
+#: Amplitudes below this (the far tails of a softened edge) are set to zero: outside the crystal.
+AMPLITUDE_FLOOR = 0.01
+
+
+@dataclass(frozen=True)
+class CrystalSettings:
+    """One distribution of simulated crystals: a named parameter set of :func:`simulate`.
+
+    Every range is ``(low, high)``, drawn uniformly per crystal.
+
+    Attributes
+    ----------
+    name
+        The set's name in :data:`PARAMETER_SETS`.
+    extent_px
+        The crystal's larger side along x or y, in pixels.
+    aspect
+        The section is squeezed by this factor along a random direction before it is
+        scaled to its extent (``(1, 1)``: not squeezed, nothing drawn).
+    edge_px
+        Standard deviation (pixels) of the Gaussian that softens the edges
+        (``(0, 0)``: sharp facets, anti-aliased by supersampling only).
+    max_phase
+        The largest magnitude (radians) of the strain phase, whose own linear part
+        is removed.
+    ramp
+        Magnitude of a linear phase ramp in radians per pixel, at a random angle
+        (``(0, 0)``: no ramp, nothing drawn).  A ramp ``k`` moves the Bragg peak by
+        ``k N / 2 pi`` pixels.
+    offset
+        Add a random constant phase.
+    wrap
+        Wrap the phase into (-pi, pi].
+    centre
+        What sits on the centre pixel: the crystal's ``centroid`` or the centre of its
+        bounding ``box`` (large crystals need the box to stay inside the frame).
+    shapes, strains
+        The shape families and displacement fields drawn from.
+    """
+
+    name: str
+    extent_px: tuple[float, float]
+    aspect: tuple[float, float] = (1.0, 1.0)
+    edge_px: tuple[float, float] = (0.0, 0.0)
+    max_phase: tuple[float, float] = (0.5, 2.5)
+    ramp: tuple[float, float] = (0.0, 0.0)
+    offset: bool = False
+    wrap: bool = False
+    centre: Literal["centroid", "box"] = "centroid"
+    shapes: tuple[str, ...] = SHAPES
+    strains: tuple[str, ...] = STRAINS
+
+    def __post_init__(self) -> None:
+        low, high = self.extent_px
+        if not 2.0 <= low <= high <= SIZE - 2:
+            raise ValueError(f"extent_px must lie within [2, {SIZE - 2}] pixels, got {self.extent_px}")
+        if self.centre not in ("centroid", "box"):
+            raise ValueError(f"centre must be 'centroid' or 'box', got {self.centre!r}")
+
+
+#: The simulator of the earlier figures (sharp facets, small crystals, ramp-free phases below pi).
+FACETED = CrystalSettings("faceted", extent_px=(6.0, MAX_EXTENT - 0.5))
+#: Crystals like those of the authors' test figure (the default).
+AUTHORS = CrystalSettings(
+    "authors",
+    extent_px=(15.0, 28.0),
+    aspect=(0.35, 1.0),
+    edge_px=(0.5, 1.2),
+    max_phase=(0.0, 3.0),
+    ramp=(0.0, 0.9),
+    offset=True,
+    wrap=True,
+    centre="box",
+)
+#: Where the ``authors`` set is split for training and for the held-out score.
+SPLIT_EXTENT_PX = 23.0
+SPLIT_RAMP = 0.6
+#: The named parameter sets.
+PARAMETER_SETS: dict[str, CrystalSettings] = {
+    s.name: s
+    for s in (
+        FACETED,
+        AUTHORS,
+        replace(AUTHORS, name="authors-train", extent_px=(15.0, SPLIT_EXTENT_PX), ramp=(0.0, SPLIT_RAMP)),
+        replace(AUTHORS, name="authors-heldout", extent_px=(SPLIT_EXTENT_PX, 28.0), ramp=(SPLIT_RAMP, 0.9)),
+    )
+}
+#: The parameter set the study uses unless told otherwise.
+DEFAULT = "authors"
+
+
+def parameter_set(settings: CrystalSettings | str) -> CrystalSettings:
+    """``settings`` itself, or the named set of :data:`PARAMETER_SETS`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+    """
+    if isinstance(settings, CrystalSettings):
+        return settings
+    try:
+        return PARAMETER_SETS[settings]
+    except KeyError:
+        raise ValueError(
+            f"unknown parameter set {settings!r}; choose one of {', '.join(PARAMETER_SETS)}"
+        ) from None
 
 
 @dataclass
@@ -49,8 +169,9 @@ class CDIBatch:
     phase
         ``(n, 32, 32)`` object phases in radians, zero where the amplitude is zero.
     params
-        One dict per sample: ``shape``, ``facets``, ``extent_px``, ``strain``,
-        ``max_phase`` (radians), ``support_px``.
+        One dict per sample: ``shape``, ``facets``, ``extent_px``, ``aspect``,
+        ``edge_px`` (the Gaussian's sigma), ``strain``, ``max_phase`` (radians),
+        ``ramp`` (rad per pixel), ``ramp_angle``, ``offset`` (radians), ``support_px``.
     """
 
     intensity: np.ndarray
@@ -99,17 +220,53 @@ def _vertices(angles: np.ndarray, distances: np.ndarray) -> np.ndarray:
     return np.array(corners)
 
 
-def crystal_shape(
-    rng: np.random.Generator, shape: str | None = None, size: int = SIZE
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """A faceted convex crystal section centred in a ``size`` x ``size`` frame.
+def _stretched(corners: np.ndarray, factor: float, angle: float) -> np.ndarray:
+    """``corners`` squeezed by ``factor`` along the direction at ``angle``."""
+    u = np.array([np.cos(angle), np.sin(angle)])
+    along = corners @ u
+    return corners + np.outer((factor - 1.0) * along, u)
 
-    The crystal's extent (its larger side along x or y) is drawn between 6
-    pixels and :data:`MAX_EXTENT`; its centroid sits on the frame's centre
-    pixel.  Returns the amplitude (1 inside; on a facet, the fraction of the
-    pixel inside the crystal) and a dict of what was drawn.
+
+def _inside(corners: np.ndarray, points_x: np.ndarray, points_y: np.ndarray) -> np.ndarray:
+    """Which points lie in the convex hull of ``corners`` (every corner is a hull vertex)."""
+    mid = corners.mean(axis=0)
+    order = np.argsort(np.arctan2(corners[:, 1] - mid[1], corners[:, 0] - mid[0]))
+    ring = corners[order]
+    inside = np.ones(points_x.shape, bool)
+    for p, q in zip(ring, np.roll(ring, -1, axis=0)):
+        inside &= (q[0] - p[0]) * (points_y - p[1]) - (q[1] - p[1]) * (points_x - p[0]) >= 0
+    return inside
+
+
+def soften(amplitude: np.ndarray, sigma: float) -> np.ndarray:
+    """``amplitude`` convolved (cyclically) with a Gaussian of ``sigma`` pixels; tails below
+    :data:`AMPLITUDE_FLOOR` set to zero.  ``sigma = 0`` returns it unchanged."""
+    if sigma <= 0:
+        return amplitude
+    f = np.fft.fftfreq(amplitude.shape[0])
+    kernel = np.exp(-2 * np.pi**2 * sigma**2 * (f[:, None] ** 2 + f[None, :] ** 2))
+    out = np.clip(np.fft.ifft2(np.fft.fft2(amplitude) * kernel).real, 0.0, 1.0)
+    return np.where(out < AMPLITUDE_FLOOR, 0.0, out)
+
+
+def crystal_shape(
+    rng: np.random.Generator,
+    shape: str | None = None,
+    size: int = SIZE,
+    settings: CrystalSettings | str = DEFAULT,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """A convex crystal section centred in a ``size`` x ``size`` frame.
+
+    The crystal's extent (its larger side along x or y) is drawn from
+    ``settings.extent_px``; its centroid (or the centre of its bounding box, see
+    :class:`CrystalSettings`) sits on the frame's centre pixel; its edges are
+    softened by a Gaussian of ``settings.edge_px``.  Returns the amplitude (1 deep
+    inside; on a facet, the fraction of the pixel inside the crystal, then
+    softened) and a dict of what was drawn (``shape``, ``facets``, ``extent_px``,
+    ``aspect``, ``edge_px``).
     """
-    shape = shape or str(rng.choice(SHAPES))
+    settings = parameter_set(settings)
+    shape = shape or str(rng.choice(settings.shapes))
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; choose one of {', '.join(SHAPES)}")
     angles = _facet_normals(rng, shape)
@@ -120,24 +277,42 @@ def crystal_shape(
     elif shape == "hexagon":  # a truncated triangle: alternate facets pulled in
         distances = np.where(np.arange(6) % 2 == 0, 1.0, rng.uniform(0.75, 1.25))
     corners = _vertices(angles, distances)
-    extent = float(rng.uniform(6.0, MAX_EXTENT - 0.5))
+    squeeze = 1.0
+    if settings.aspect != (1.0, 1.0):
+        squeeze = float(rng.uniform(*settings.aspect))
+        corners = _stretched(corners, squeeze, float(rng.uniform(0, np.pi)))
+    extent = float(rng.uniform(*settings.extent_px))
     scale = extent / np.ptp(corners, axis=0).max()
-    distances = distances * scale
-    # the centroid of the polygon (shoelace over its corners sorted by angle)
     corners = corners * scale
-    order = np.argsort(np.arctan2(corners[:, 1] - corners[:, 1].mean(), corners[:, 0] - corners[:, 0].mean()))
-    px, py = corners[order, 0], corners[order, 1]
-    cross = px * np.roll(py, -1) - np.roll(px, -1) * py
-    area = cross.sum() / 2
-    cx = ((px + np.roll(px, -1)) * cross).sum() / (6 * area)
-    cy = ((py + np.roll(py, -1)) * cross).sum() / (6 * area)
+    if settings.centre == "box":
+        cx, cy = (corners.min(axis=0) + corners.max(axis=0)) / 2
+    else:  # the centroid of the polygon (shoelace over its corners sorted by angle)
+        order = np.argsort(
+            np.arctan2(corners[:, 1] - corners[:, 1].mean(), corners[:, 0] - corners[:, 0].mean())
+        )
+        px, py = corners[order, 0], corners[order, 1]
+        cross = px * np.roll(py, -1) - np.roll(px, -1) * py
+        area = cross.sum() / 2
+        cx = ((px + np.roll(px, -1)) * cross).sum() / (6 * area)
+        cy = ((py + np.roll(py, -1)) * cross).sum() / (6 * area)
     fine = (np.arange(size * _SUPER) + 0.5) / _SUPER - 0.5 - size // 2
     yy, xx = np.meshgrid(fine + cy, fine + cx, indexing="ij")
-    inside = np.ones(yy.shape, bool)
-    for a, d in zip(angles, distances):
-        inside &= xx * np.cos(a) + yy * np.sin(a) <= d
+    if settings.aspect == (1.0, 1.0):  # the facets' own half-planes (the earlier figures' exact arithmetic)
+        inside = np.ones(yy.shape, bool)
+        for a, d in zip(angles, distances * scale):
+            inside &= xx * np.cos(a) + yy * np.sin(a) <= d
+    else:
+        inside = _inside(corners, xx, yy)
     amp = inside.reshape(size, _SUPER, size, _SUPER).mean(axis=(1, 3))
-    return amp, {"shape": shape, "facets": len(angles), "extent_px": round(extent, 2)}
+    edge = float(rng.uniform(*settings.edge_px)) if settings.edge_px != (0.0, 0.0) else 0.0
+    info = {
+        "shape": shape,
+        "facets": len(angles),
+        "extent_px": round(extent, 2),
+        "aspect": round(squeeze, 3),
+        "edge_px": round(edge, 3),
+    }
+    return soften(amp, edge), info
 
 
 # -- the strain ---------------------------------------------------------------------------------
@@ -238,7 +413,8 @@ def model_input(intensity: np.ndarray, scale: float = MODEL_INPUT_SCALE) -> np.n
 
     ``scale * sqrt(I)``: the modulus of the far field of an object whose amplitude is ``scale``.
     """
-    return (scale * np.sqrt(intensities(intensity)))[..., None].astype(np.float32)
+    out: np.ndarray = (scale * np.sqrt(intensities(intensity)))[..., None].astype(np.float32)
+    return out
 
 
 def intensities(intensity: np.ndarray) -> np.ndarray:
@@ -264,32 +440,65 @@ def intensities(intensity: np.ndarray) -> np.ndarray:
 # -- batches ------------------------------------------------------------------------------------
 
 
+def linear_ramp(gradient: float, angle: float, size: int = SIZE) -> np.ndarray:
+    """The phase ``k . r`` of a ramp of ``gradient`` rad per pixel at ``angle`` (``r`` from the centre pixel)."""
+    yy, xx = np.indices((size, size), dtype=float) - size // 2
+    return np.asarray(gradient * (np.cos(angle) * xx + np.sin(angle) * yy))
+
+
 def simulate(
     n: int,
     seed: int = 0,
     *,
-    max_phase: tuple[float, float] = (0.5, 2.5),
-    shapes: tuple[str, ...] = SHAPES,
-    strains: tuple[str, ...] = STRAINS,
+    settings: CrystalSettings | str = DEFAULT,
+    max_phase: tuple[float, float] | None = None,
+    shapes: tuple[str, ...] | None = None,
+    strains: tuple[str, ...] | None = None,
 ) -> CDIBatch:
     """``n`` strained crystals and their diffraction patterns, reproducible from ``seed``.
 
-    ``max_phase`` bounds (radians) the largest phase of each crystal, drawn
-    uniformly; ``max_phase=(0, 0)`` gives unstrained (real) objects.
+    ``settings`` is a :class:`CrystalSettings` or the name of one in
+    :data:`PARAMETER_SETS` (default ``"authors"``; ``"faceted"`` reproduces the
+    earlier figures).  ``max_phase``, ``shapes`` and ``strains`` override the set's:
+    ``max_phase`` bounds (radians) the largest strain phase of each crystal, drawn
+    uniformly; ``max_phase=(0, 0)`` with the ``faceted`` set gives unstrained (real)
+    objects.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    settings = parameter_set(settings)
+    max_phase = settings.max_phase if max_phase is None else max_phase
+    shapes = settings.shapes if shapes is None else shapes
+    strains = settings.strains if strains is None else strains
     rng = np.random.default_rng(seed)
     amps, phases, params = [], [], []
     for _ in range(n):
-        amp, info = crystal_shape(rng, str(rng.choice(shapes)))
+        amp, info = crystal_shape(rng, str(rng.choice(shapes)), settings=settings)
         uy, ux, kind = displacement(rng, amp, str(rng.choice(strains)))
         peak = float(rng.uniform(*max_phase))
         phase = strain_phase(amp, uy, ux, rng.uniform(0, 2 * np.pi), peak)
+        gradient, angle, offset = 0.0, 0.0, 0.0
+        if settings.ramp != (0.0, 0.0):
+            gradient, angle = float(rng.uniform(*settings.ramp)), float(rng.uniform(0, 2 * np.pi))
+            phase = phase + linear_ramp(gradient, angle)
+        if settings.offset:
+            offset = float(rng.uniform(-np.pi, np.pi))
+            phase = phase + offset
+        if settings.wrap:
+            phase = np.angle(np.exp(1j * phase))
+        phase = np.where(amp > 0, phase, 0.0)
         amps.append(amp)
         phases.append(phase)
         params.append(
-            {**info, "strain": kind, "max_phase": round(peak, 4), "support_px": int((amp > 0.5).sum())}
+            {
+                **info,
+                "strain": kind,
+                "max_phase": round(peak, 4),
+                "ramp": round(gradient, 4),
+                "ramp_angle": round(angle, 4),
+                "offset": round(offset, 4),
+                "support_px": int((amp > 0.5).sum()),
+            }
         )
     amplitude = np.stack(amps)
     phase = np.stack(phases)

@@ -4,14 +4,16 @@ Cherukara, Nashed & Harder (Sci. Rep. 8, 16520, 2018) invert a 32x32 coherent
 diffraction pattern into the object's structure and phase with two networks.
 :func:`publish_study` puts that use case into a hub:
 
-1. a simulated batch (:mod:`simulate`) published as an MDF dataset
+1. a simulated batch (:mod:`simulate`, by default its ``authors`` parameter set) published as an MDF dataset
    ``cdi_nn_simulated``: one NetCDF file with the intensities, the network
    inputs and the true amplitudes and phases, and ``samples.csv`` mapped to one
    searchable record per sample (``custom.shape``, ``custom.strain``, ...);
 2. the servables: the authors' two networks (when their files are in the data
    mirror) and MatterHub's stand-in pair trained on the simulator
    (``standin/``, always, labelled as such);
-3. each pair run through ``hub.run`` on the batch, scored with :mod:`metrics`.
+3. each pair run through ``hub.run`` on the batch, scored with :mod:`metrics`;
+   :func:`evaluate_held_out` scores them on crystals of sizes and phase ramps the
+   stand-in never saw, :func:`evaluate_real` on real Bragg CDI patterns.
 
 Running it again reuses what the hub already holds.
 """
@@ -29,7 +31,7 @@ import numpy as np
 
 from hub.config import mirror_candidates
 
-from . import metrics, publish, real_data, simulate
+from . import metrics, publish, real_data, simulate, train_standin
 
 HERE = Path(__file__).resolve().parent
 
@@ -54,8 +56,27 @@ MAPPING = {
     "custom.extent_px": "extent_px",
     "custom.strain": "strain",
     "custom.max_phase_rad": "max_phase",
+    "custom.edge_px": "edge_px",
+    "custom.ramp_rad_per_px": "ramp",
     "custom.support_px": "support_px",
 }
+#: Per-sample parameters carried in the NetCDF file (those of the ``faceted`` set's datasets first).
+PARAMETERS = (
+    "shape",
+    "facets",
+    "extent_px",
+    "strain",
+    "max_phase",
+    "support_px",
+    "aspect",
+    "edge_px",
+    "ramp",
+    "offset",
+)
+#: Samples and seed of :func:`evaluate_held_out`'s batches (seeds neither trained, validated nor
+#: reported on by ``train_standin``).
+N_HELD_OUT = 256
+HELD_OUT_SEED = 2019
 #: The stand-in's files.
 STANDIN_DIR = HERE / "standin"
 
@@ -80,9 +101,12 @@ def find_data_root(given: str | os.PathLike[str] | None = None) -> Path | None:
 # -- the dataset --------------------------------------------------------------------------------
 
 
-def to_xarray(batch: simulate.CDIBatch, seed: int | None = None) -> xr.Dataset:
+def to_xarray(
+    batch: simulate.CDIBatch, seed: int | None = None, settings: str = simulate.DEFAULT
+) -> xr.Dataset:
     """The batch as an xarray Dataset: ``intensity``, ``model_input`` (sample, qy, qx);
-    ``amplitude``, ``phase`` (sample, y, x); the drawn parameters per sample."""
+    ``amplitude``, ``phase`` (sample, y, x); the drawn parameters per sample; the
+    simulator's parameter set ``settings`` as an attribute."""
     import xarray as xr
 
     n = len(batch)
@@ -118,11 +142,20 @@ def to_xarray(batch: simulate.CDIBatch, seed: int | None = None) -> xr.Dataset:
         "extent_px": (("sample",), np.array(params["extent_px"], dtype=np.float32)),
         "max_phase": (("sample",), np.array(params["max_phase"], dtype=np.float32), {"units": "rad"}),
         "support_px": (("sample",), np.array(params["support_px"], dtype=np.int32)),
+        "aspect": (("sample",), np.array(params["aspect"], dtype=np.float32)),
+        "edge_px": (
+            ("sample",),
+            np.array(params["edge_px"], dtype=np.float32),
+            {"long_name": "sigma of the Gaussian softening the edges", "units": "px"},
+        ),
+        "ramp": (("sample",), np.array(params["ramp"], dtype=np.float32), {"units": "rad/px"}),
+        "offset": (("sample",), np.array(params["offset"], dtype=np.float32), {"units": "rad"}),
     }
     coords = {"sample": np.arange(n), "qy": q, "qx": q, "y": q, "x": q}
     attrs = {
         "title": "Simulated coherent diffraction patterns of strained 2D crystals",
         "simulator": "servables/cdi_nn/simulate.py (MatterHub)",
+        "parameter_set": settings,
         "seed": -1 if seed is None else int(seed),
         "grid": f"{simulate.SIZE}x{simulate.SIZE}; q = 0 (the Bragg peak) and r = 0 at index {simulate.SIZE // 2}",
         "reference": "Cherukara, Nashed & Harder, Sci. Rep. 8, 16520 (2018), doi:10.1038/s41598-018-34525-1",
@@ -132,7 +165,7 @@ def to_xarray(batch: simulate.CDIBatch, seed: int | None = None) -> xr.Dataset:
 
 def from_xarray(ds: xr.Dataset) -> simulate.CDIBatch:
     """A batch back from :func:`to_xarray`'s Dataset (e.g. read from the hub through Intake)."""
-    keys = ("shape", "facets", "extent_px", "strain", "max_phase", "support_px")
+    keys = [k for k in PARAMETERS if k in ds]
     columns = {k: np.asarray(ds[k].values).tolist() for k in keys}
     params = [{k: columns[k][i] for k in keys} for i in range(ds.sizes["sample"])]
     return simulate.CDIBatch(
@@ -143,10 +176,12 @@ def from_xarray(ds: xr.Dataset) -> simulate.CDIBatch:
     )
 
 
-def write_dataset(batch: simulate.CDIBatch, folder: Path, seed: int | None = None) -> Path:
+def write_dataset(
+    batch: simulate.CDIBatch, folder: Path, seed: int | None = None, settings: str = simulate.DEFAULT
+) -> Path:
     """Write the batch as ``folder/cdi_simulated.nc`` and ``folder/samples.csv``; returns ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    to_xarray(batch, seed).to_netcdf(folder / ARRAYS_FILE, engine="h5netcdf")
+    to_xarray(batch, seed, settings).to_netcdf(folder / ARRAYS_FILE, engine="h5netcdf")
     with open(folder / SAMPLES_FILE, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["sample", *batch.params[0]])
@@ -155,7 +190,7 @@ def write_dataset(batch: simulate.CDIBatch, folder: Path, seed: int | None = Non
     return folder
 
 
-def publish_dataset(hub: Hub, folder: Path, seed: int) -> str:
+def publish_dataset(hub: Hub, folder: Path, seed: int, settings: str = simulate.DEFAULT) -> str:
     """Submit the folder as the ``cdi_nn_simulated`` dataset; returns its source_id."""
     sub = hub.submit(
         folder,
@@ -163,8 +198,9 @@ def publish_dataset(hub: Hub, folder: Path, seed: int) -> str:
         authors=[{"name": "MatterHub developers", "nameType": "Organizational"}],
         source_name=SOURCE_NAME,
         description=(
-            "Faceted 2D crystals with strain-induced phases and their 32x32 far-field intensities "
-            f"|FFT|^2, simulated with seed {seed} as the training data of Cherukara, Nashed & Harder "
+            "2D crystal sections with strain-induced phases and their 32x32 far-field intensities "
+            f"|FFT|^2, simulated with seed {seed} and the simulator's '{settings}' parameter set "
+            f"({_describe_set(settings)}), as the training data of Cherukara, Nashed & Harder "
             "(Sci. Rep. 8, 16520, 2018) were made; with the true amplitude and phase of each object. "
             f"{ARRAYS_FILE} holds the arrays; each row of {SAMPLES_FILE} is one sample's record."
         ),
@@ -177,6 +213,19 @@ def publish_dataset(hub: Hub, folder: Path, seed: int) -> str:
     if not sub.ok:
         raise RuntimeError(f"the {SOURCE_NAME} submission failed: {sub.message} {sub.errors}")
     return str(sub.source_id)
+
+
+def _describe_set(name: str) -> str:
+    """A parameter set in words, for the dataset's description."""
+    s = simulate.parameter_set(name)
+    edges = (
+        f"edges softened by a Gaussian of {s.edge_px[0]:g}-{s.edge_px[1]:g} px"
+        if s.edge_px[1]
+        else "sharp facets"
+    )
+    ramps = f"ramps of {s.ramp[0]:g}-{s.ramp[1]:g} rad/px" if s.ramp[1] else "no ramp"
+    wraps = "wrapped over -pi..pi" if s.wrap else f"at most {s.max_phase[1]:g} rad"
+    return f"{s.extent_px[0]:g}-{s.extent_px[1]:g} px across, {edges}, phases {wraps} with {ramps}"
 
 
 # -- the servables ------------------------------------------------------------------------------
@@ -193,10 +242,14 @@ def describe_standin(hub: Hub, folder: Path | None = None) -> dict[str, Any]:
     common, models = meta["standin"]["common"], meta["standin"]["models"]
     report = json.loads((folder / "training.json").read_text())
     val = report["validation"]
+    held = report["held_out"]
     figures = {
         "sim_amplitude_error": round(val["amplitude_error_mean"], 4),
         "sim_phase_error_rad": round(val["phase_error_mean"], 4),
         "sim_support_iou": round(val["support_iou_mean"], 4),
+        "heldout_amplitude_error": round(held["amplitude_error_mean"], 4),
+        "heldout_phase_error_rad": round(held["phase_error_mean"], 4),
+        "heldout_support_iou": round(held["support_iou_mean"], 4),
     }
     out = {}
     for key, m in models.items():
@@ -213,8 +266,13 @@ def describe_standin(hub: Hub, folder: Path | None = None) -> dict[str, Any]:
             outputs=ArgSpec.ndarray([None, 32, 32, 1], "float", dtype="float32", description=m["output"]),
             metrics=figures,
             stand_in=True,
-            trained_on="MatterHub CDI simulator (servables/cdi_nn/simulate.py)",
-            training=json.dumps({k: report[k] for k in ("n_train", "epochs", "seed", "parameters")}),
+            trained_on=(
+                f"MatterHub CDI simulator (servables/cdi_nn/simulate.py), parameter set {report['settings']}; "
+                f"held out: {report['held_out_settings']}"
+            ),
+            training=json.dumps(
+                {k: report[k] for k in ("n_train", "epochs", "seed", "settings", "parameters")}
+            ),
         )
     return out
 
@@ -295,13 +353,32 @@ def score(hub: Hub, names: dict[str, str], batch: simulate.CDIBatch) -> dict[str
     return out
 
 
+def evaluate_held_out(
+    hub: Hub, names: dict[str, str], n: int = N_HELD_OUT, seed: int = HELD_OUT_SEED
+) -> dict[str, Any]:
+    """Each published pair scored, through ``hub.run``, on crystals the stand-in never saw.
+
+    ``held_out``: ``n`` crystals of the ``authors-heldout`` parameter set (23-28 px,
+    phase ramps of 0.6-0.9 rad/px: sizes and ramps outside the stand-in's training
+    range); ``in_range``: ``n`` new crystals (same seed) of its training range
+    (``authors-train``), for comparison.  Each is ``{"authors": summary, "standin":
+    summary}`` (see :func:`score`; the authors' pair only when it is published).
+    """
+    out: dict[str, Any] = {"n": n, "seed": seed}
+    for key, settings in (("held_out", train_standin.HELD_OUT_SET), ("in_range", train_standin.TRAINING_SET)):
+        out[key] = score(hub, names, simulate.simulate(n, seed=seed, settings=settings))
+        out[f"{key}_settings"] = settings
+    return out
+
+
 def standin_input_max(n: int = 256, seed: int = 7) -> float:
-    """The median maximum of the stand-in's training inputs (``14 sqrt(I)`` of simulated crystals).
+    """The median maximum of the stand-in's training inputs (``14 sqrt(I)`` of simulated crystals
+    of its training range).
 
     Real patterns have no absolute scale; the stand-in is fed them scaled to the maximum its
     training inputs typically had (a property of the simulator, not of the test data).
     """
-    x = simulate.model_input(simulate.simulate(n, seed=seed).intensity)
+    x = simulate.model_input(simulate.simulate(n, seed=seed, settings=train_standin.TRAINING_SET).intensity)
     return float(np.median(x.reshape(len(x), -1).max(axis=1)))
 
 
@@ -343,6 +420,7 @@ def publish_study(
     *,
     n: int = N_SAMPLES,
     seed: int = SEED,
+    settings: str = simulate.DEFAULT,
     authors_models: bool = True,
     workdir: Path | None = None,
     echo: Echo = None,
@@ -359,6 +437,9 @@ def publish_study(
         the stand-in is published.
     n, seed
         Size and seed of the simulated batch (a batch already in the hub is reused).
+    settings
+        The simulator's parameter set (:data:`simulate.PARAMETER_SETS`; ``"faceted"``
+        reproduces the earlier figures).
     authors_models
         Publish the authors' networks when their files are found (False: the stand-in only).
     workdir
@@ -379,9 +460,9 @@ def publish_study(
         say(f"= {SOURCE_NAME}: already in the hub ({source_id})")
         batch = load_batch(hub, source_id)
     else:
-        batch = simulate.simulate(n, seed=seed)
-        folder = write_dataset(batch, workdir or hub.home / "demo-sources" / SOURCE_NAME, seed)
-        source_id = publish_dataset(hub, folder, seed)
+        batch = simulate.simulate(n, seed=seed, settings=settings)
+        folder = write_dataset(batch, workdir or hub.home / "demo-sources" / SOURCE_NAME, seed, settings)
+        source_id = publish_dataset(hub, folder, seed, settings)
         say(f"+ {SOURCE_NAME}: {len(batch)} simulated CDI samples -> {source_id}")
     names = publish_servables(hub, root)
     if root is None:

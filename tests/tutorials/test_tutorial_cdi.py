@@ -47,6 +47,11 @@ def test_cdi_tutorial_runs_and_scores_both_pairs(shared_data: Path, tmp_path: Pa
     for label in ("stand-in", "authors"):
         assert 0 < errors.loc[label, "amplitude error"] < 1  # a crystal, not an empty frame
     assert errors.loc["stand-in", "phase error (rad)"] < errors.loc["stand-in", "flat-phase error (rad)"]
+    held = records[
+        "held_out"
+    ]  # crystals of sizes and ramps the stand-in never saw, and of its training range
+    assert list(held.index) == [(w, p) for w in ("held_out", "in_range") for p in ("standin", "authors")]
+    assert held.loc[("held_out", "standin"), "support IoU"] < held.loc[("in_range", "standin"), "support IoU"]
     real = records["real_data"]  # section 8: the real Bragg CDI patterns
     assert list(real.index) == ["authors", "standin"]
     assert real.loc["authors", "input_max"] == 10_000

@@ -74,3 +74,14 @@ def test_shapes_are_checked() -> None:
         ValueError, match=r"one shape \(n, h, w\), got \[\(2, 32, 32\), \(2, 32, 32\), \(3, 32, 32\)"
     ):
         metrics.reconstruction_errors(x, x, np.zeros((3, 32, 32)), x)
+
+
+def test_a_wrong_ramp_costs_the_phase_not_the_structure(batch: simulate.CDIBatch) -> None:
+    """A linear ramp moves the pattern, so it is no ambiguity: a prediction with the right
+    structure and a wrong ramp is overlaid where its structure fits and loses on the phase only
+    (overlaying by the complex overlap alone moved such predictions off their crystals)."""
+    yy, xx = np.indices((32, 32))
+    for a, ph in zip(batch.amplitude, batch.phase):
+        e = metrics.sample_errors(a, ph + 0.8 * xx - 0.5 * yy, a, ph)
+        assert e["amplitude_error"] == pytest.approx(0, abs=1e-12) and e["support_iou"] == 1.0
+        assert e["phase_error"] > 1.0

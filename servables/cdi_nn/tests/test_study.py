@@ -61,7 +61,11 @@ def test_standin_stands_in_and_says_so(hub: object, standin_only: dict[str, obje
         "sim_amplitude_error",
         "sim_phase_error_rad",
         "sim_support_iou",
+        "heldout_amplitude_error",
+        "heldout_phase_error_rad",
+        "heldout_support_iou",
     }
+    assert "authors-train" in doc["servable"]["options"]["trained_on"]
 
 
 def test_dataset_is_one_record_per_sample_and_searchable(hub: object, full: dict[str, object]) -> None:
@@ -133,6 +137,26 @@ def test_both_pairs_run_through_the_hub_and_are_scored(
     assert standin["amplitude_error_mean"] < authors["amplitude_error_mean"]
     assert standin["phase_error_mean"] < standin["phase_rms_truth_mean"]
     assert standin["phase_rms_truth_mean"] == authors["phase_rms_truth_mean"]  # one truth
+
+
+def test_held_out_range_scores_both_pairs(hub: object, full: dict[str, object]) -> None:
+    """Crystals of sizes and phase ramps the stand-in never saw, run through the hub: both pairs
+    on one truth, and each pair on crystals of the stand-in's training range for comparison."""
+    out = study.evaluate_held_out(hub, full["servables"], n=12)  # type: ignore[arg-type]
+    assert (out["held_out_settings"], out["in_range_settings"]) == ("authors-heldout", "authors-train")
+    for where in ("held_out", "in_range"):
+        authors, standin = out[where]["authors"], out[where]["standin"]
+        assert authors["n"] == standin["n"] == 12
+        assert authors["phase_rms_truth_mean"] == standin["phase_rms_truth_mean"]  # one truth
+        for pair in (authors, standin):
+            assert 0 < pair["support_iou_mean"] < 1 and 0 < pair["amplitude_error_mean"] < 1.5
+    # steeper ramps and larger crystals: the flat guess is further off on the held-out range
+    assert (
+        out["held_out"]["standin"]["phase_rms_truth_mean"]
+        > out["in_range"]["standin"]["phase_rms_truth_mean"]
+    )
+    # what training did not see is harder for the stand-in
+    assert out["held_out"]["standin"]["support_iou_mean"] < out["in_range"]["standin"]["support_iou_mean"]
 
 
 def test_running_again_reuses_the_hub(hub: object, full: dict[str, object], shared_data: Path) -> None:
