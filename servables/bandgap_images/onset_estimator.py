@@ -254,7 +254,8 @@ def estimate_band_gaps(
     absorbance: Annotated[
         np.ndarray, (None, None), "decadic absorbance, one spectrum per row (or one 1-D spectrum)"
     ],
-    transition: str = "auto",
+    transition: Literal["auto", "direct", "indirect"] = "auto",
+    method: Method = "global_max",
 ) -> Annotated[np.ndarray, (None,), "the optical band gap (eV) of each spectrum; NaN where none is found"]:
     """Absorption-onset (Tauc) band gaps of UV-vis absorbance spectra.
 
@@ -266,6 +267,11 @@ def estimate_band_gaps(
         Decadic absorbance ``-log10(T)``: one spectrum per row.
     transition
         "direct" (Tauc exponent 1/2), "indirect" (2) or "auto" (the straighter edge).
+    method
+        The edge window: "global_max" (the stand-in's: a fraction of the largest Tauc
+        value) or "first_edge" (from the steepest rise of the absorbance; better on
+        measured spectra, whose Tauc plot keeps rising past the gap: mean error 0.11 eV on
+        11 real semiconductors and oxides against 0.15 eV, see :mod:`measured_spectra`).
 
     Returns
     -------
@@ -282,4 +288,4 @@ def estimate_band_gaps(
             f"absorbance must have one row per spectrum and {e.size} columns (one per energy); "
             f"got shape {a.shape}"
         )
-    return np.array([analyse_spectrum(e, row, transition)["band_gap_eV"] for row in a])
+    return np.array([analyse_spectrum(e, row, transition, method=method)["band_gap_eV"] for row in a])

@@ -101,3 +101,21 @@ def test_inputs_one_or_many_spectra_in_any_energy_order():
         onset_estimator.estimate_band_gaps(E, a[:, 1:])
     with pytest.raises(ValueError, match="transition must be 'auto', 'direct' or 'indirect'; got 'both'"):
         onset_estimator.estimate_band_gaps(E, a, transition="both")
+
+
+def test_the_servable_takes_the_edge_window_and_the_transition_as_choices():
+    """``method`` and ``transition`` reach every spectrum, and the servable's schema offers
+    them as choices (a dropdown in the form, a refusal of anything else)."""
+    import typing
+
+    from hub.servables.schema import from_annotation
+
+    a = np.stack([spectrum(2.0, "direct", seed=1), spectrum(3.1, "indirect", seed=2)])
+    for method in ("global_max", "first_edge"):
+        one_by_one = [
+            onset_estimator.analyse_spectrum(E, row, "auto", method=method)["band_gap_eV"] for row in a
+        ]
+        np.testing.assert_array_equal(onset_estimator.estimate_band_gaps(E, a, method=method), one_by_one)
+    hints = typing.get_type_hints(onset_estimator.estimate_band_gaps, include_extras=True)
+    assert from_annotation(hints["method"]).choices == ["first_edge", "global_max"]
+    assert from_annotation(hints["transition"]).choices == ["auto", "direct", "indirect"]
