@@ -924,7 +924,7 @@ class EmbeddedHub(HubImplementation):
         """A synchronous run of a servable on small ``inputs``, awaited on the running event loop.
 
         The same checks, limits and errors as :meth:`run` (the checks read the catalog in
-        the loop's thread); ``decode`` makes the input of ``inputs`` once your right to run
+        the loop's thread on SQLite, in a thread of their own on PostgreSQL); ``decode`` makes the input of ``inputs`` once your right to run
         it is checked.  The run goes straight to a worker process that holds the servable
         already when one is idle (:mod:`hub.servables.direct`), else as :meth:`run` sends
         it.  The service's run route uses it for small synchronous runs.
