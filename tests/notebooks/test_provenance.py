@@ -44,14 +44,14 @@ def test_provenance_reads_only_blobs_one_may_see(tmp_path: Path) -> None:
     alice.close()
 
     code, output = provenance(home, sha, tmp_path / "bob.ipynb", user="bob")
-    assert code == 1 and "no executed notebook" in output and not (tmp_path / "bob.ipynb").exists()
+    assert code == 2 and "no executed notebook" in output and not (tmp_path / "bob.ipynb").exists()
     code, _ = provenance(home, sha, tmp_path / "alice.ipynb", user="alice")
     assert code == 0 and (tmp_path / "alice.ipynb").read_bytes() == (src / "secret.ipynb").read_bytes()
     for user in ("alice", None):  # not even the hub's owner reads a blob by sha that nothing holds
         code, _ = provenance(home, orphan, tmp_path / "orphan", user=user)
-        assert code == 1 and not (tmp_path / "orphan").exists()
+        assert code == 2 and not (tmp_path / "orphan").exists()
     code, output = provenance(home, "../../etc/passwd", tmp_path / "x", user="alice")
-    assert code == 1 and "is not a sha256" in output
+    assert code == 2 and "is not a sha256" in output
 
 
 @pytest.mark.parametrize("contained", [False, True], ids=["pool", "contained"])

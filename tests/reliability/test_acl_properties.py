@@ -192,7 +192,7 @@ def build(world: World, home: Path, src: Path) -> tuple[Hub, dict[str, str], dic
         owner = root.acting_as(root.users.authenticate(tokens[spec.owner]))
         mapping = {**MAPPING, f"custom.only_{spec.name}": "only"}
         sub = owner.submit(
-            folder, f"Dataset {spec.name}", [spec.owner], mapping=mapping,
+            folder, f"Dataset {spec.name}", [f"{spec.owner.title()}, A."], mapping=mapping,
             visible_to=list(spec.visible_to), curate=spec.pending, source_name=spec.name,
         )  # fmt: skip
         assert sub.ok and not sub.errors, sub.report()
