@@ -19,7 +19,7 @@ from fsspec.core import url_to_fs
 
 from hub.connect.archives import ArchiveLimits, extract_archive, is_archive
 from hub.connect.origin import is_url, require_local_source
-from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in
+from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in, unreadable_source
 from hub.exceptions import SourceError
 
 #: Names that are never data (OS and VCS litter).
@@ -69,12 +69,7 @@ def _download(url: str, dest: Path, limits: ArchiveLimits) -> Path:
         fs, path = url_to_fs(url, **guarded_storage_options(url.split("://", 1)[0].lower()))
         info = fs.info(path)
     except Exception as exc:
-        refused = refusal_in(exc)
-        if refused:
-            raise SourceError(f"source {url!r} was not read: {refused}") from None
-        if isinstance(exc, FileNotFoundError):
-            raise SourceError(f"source {url!r} does not exist") from None
-        raise SourceError(f"source {url!r} cannot be reached: {exc}") from exc
+        raise unreadable_source(exc, url) from exc
     dest.mkdir(parents=True, exist_ok=True)
     if info.get("type") == "directory":
         sizes = fs.du(path, total=True)

@@ -33,7 +33,7 @@ from fsspec.core import url_to_fs
 
 from hub.connect.collect import IGNORED_NAMES, Collected
 from hub.connect.origin import is_url
-from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in
+from hub.connect.urlguard import check_before_fetch, guarded_storage_options, refusal_in, unreadable_source
 from hub.exceptions import AccessDeniedError, HubError, NotFoundError, SourceError
 from hub.store.entry import ReferencedFile, StoredFile
 from hub.store.remote import hash_source, open_source, source_size
@@ -174,12 +174,7 @@ def collect_reference(source: str, staging: Path) -> Referenced:
             base = path.rsplit("/", 1)[0]
             listing = {path: info}
     except Exception as exc:
-        refused = refusal_in(exc)
-        if refused:
-            raise AccessDeniedError(f"source {source!r} was not read: {refused}") from None
-        if isinstance(exc, FileNotFoundError):
-            raise SourceError(f"source {source!r} does not exist") from None
-        raise SourceError(f"source {source!r} cannot be reached: {exc}") from exc
+        raise unreadable_source(exc, source, refused=AccessDeniedError) from exc
     plain_http = _is_http(url)
     referenced = Referenced(Collected(root, [], origin=source))
     for name, entry in sorted(listing.items()):

@@ -23,6 +23,8 @@ from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
+from hub.exceptions import HubError, SourceError
+
 #: ``guard(host, address)`` raises (an AccessDeniedError) when ``address`` may not be reached.
 AddressGuard = Callable[[str, str], None]
 
@@ -137,6 +139,20 @@ def refusal_in(exc: BaseException) -> str | None:
             return str(e.strerror)
         todo += [e.__cause__, e.__context__, getattr(e, "os_error", None)]
     return None
+
+
+def unreadable_source(exc: BaseException, source: str, refused: type[HubError] = SourceError) -> HubError:
+    """What a failed first look at ``source`` (fsspec's ``info`` or listing) tells its submitter.
+
+    A refusal of the address guard as ``refused`` (a :class:`SourceError` unless the caller
+    says otherwise), a missing source as "does not exist", anything else as "cannot be reached".
+    """
+    reason = refusal_in(exc)
+    if reason:
+        return refused(f"source {source!r} was not read: {reason}")
+    if isinstance(exc, FileNotFoundError):
+        return SourceError(f"source {source!r} does not exist")
+    return SourceError(f"source {source!r} cannot be reached: {exc}")
 
 
 #: Object stores: the "host" is a bucket, served by the store's own endpoint.
